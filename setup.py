@@ -1,0 +1,34 @@
+"""Package setup driven by settings.ini (nbdev 2 convention)."""
+from configparser import ConfigParser
+from pathlib import Path
+import setuptools
+
+cfg = ConfigParser(delimiters=["="])
+cfg.read("settings.ini", encoding="utf-8")
+cfg = cfg["DEFAULT"]
+
+requirements = cfg.get("requirements", "").split()
+dev_requirements = cfg.get("dev_requirements", "").split()
+scripts = [s.strip() for s in cfg.get("console_scripts", "").split() if s.strip()]
+
+setuptools.setup(
+    name=cfg["lib_name"],
+    version=cfg["version"],
+    description=cfg["description"],
+    long_description=Path("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    author=cfg["author"],
+    author_email=cfg["author_email"],
+    url=cfg["git_url"],
+    keywords=cfg["keywords"].split(),
+    classifiers=["Programming Language :: Python :: 3", "License :: OSI Approved :: Apache Software License"],
+    license="Apache-2.0",
+    python_requires=">=" + cfg["min_python"],
+    packages=setuptools.find_packages(include=["multideepnet", "multideepnet.*"]),
+    include_package_data=True,
+    package_data={"multideepnet": ["configs/*.yaml", "configs/**/*.yaml"]},
+    install_requires=requirements,
+    extras_require={"dev": dev_requirements},
+    entry_points={"console_scripts": scripts, "nbdev": [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
+    zip_safe=False,
+)
