@@ -1,0 +1,245 @@
+"""The exported Grad-CAM viewer in a real browser: headless Chromium, no kernel, no internet.
+
+A tiny notebook builds a `static_viewer` on a synthetic volume whose brightness grows with the slice
+number; it is executed with its widget state saved, exported with the widget JavaScript copied beside
+the page, served from 127.0.0.1 and opened in headless Chromium, driven through the DevTools protocol
+over a pipe (`--remote-debugging-pipe`: no extra Python package, no port). Dragging the axial slider
+must show a brighter, different slice; every request must stay on 127.0.0.1; without the JavaScript the
+static fallback figure must show instead.
+
+Needs Debian's `chromium` (skips without it) and npm once to fetch the widget JavaScript.
+Set MULTIDEEPNET_SCREENSHOT_DIR to keep the screenshots.
+"""
+from __future__ import annotations
+
+import base64
+import fcntl
+import functools
+import http.server
+import json
+import os
+import queue
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--no-first-run", "--no-default-browser-check", "--mute-audio", "--hide-scrollbars",
+                  "--remote-debugging-pipe"]
+
+
+def find_chromium() -> str | None:
+    """Path of a Chromium binary: $MULTIDEEPNET_CHROMIUM, else chromium / chromium-browser on PATH."""
+    names = [os.environ.get("MULTIDEEPNET_CHROMIUM", ""), "chromium", "chromium-browser"]
+    return next((shutil.which(n) for n in names if n and shutil.which(n)), None)
+
+
+class Chromium:
+    """Headless Chromium driven by the DevTools protocol over fds 3 (commands in) and 4 (replies out)."""
+
+    def __init__(self, exe: str, user_data_dir: Path, timeout: float = 30):
+        cmd_r, self._cmd_w = os.pipe()
+        self._out_r, out_w = os.pipe()
+        cmd_r, out_w = (self._above_4(fd) for fd in (cmd_r, out_w))   # so "3<&N 4>&M" cannot clobber them
+        script = f'exec "$0" "$@" 3<&{cmd_r} 4>&{out_w} {cmd_r}<&- {out_w}>&-'
+        self.proc = subprocess.Popen(["bash", "-c", script, exe, *CHROMIUM_FLAGS, f"--user-data-dir={user_data_dir}",
+                                      "about:blank"], pass_fds=(cmd_r, out_w),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(cmd_r); os.close(out_w)
+        self.timeout, self._next_id, self.events = timeout, 0, []
+        self._replies: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.session = None
+
+    @staticmethod
+    def _above_4(fd: int) -> int:
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+        os.close(fd)
+        return high
+
+    def _read(self) -> None:
+        buf = b""
+        while chunk := os.read(self._out_r, 1 << 16):
+            buf += chunk
+            *msgs, buf = buf.split(b"\0")
+            for m in msgs:
+                msg = json.loads(m)
+                (self._replies.put(msg) if "id" in msg else self.events.append(msg))
+        self._replies.put(None)
+
+    def send(self, method: str, params: dict | None = None, session: bool = True) -> dict:
+        """Send one command and wait for its reply (raising on a protocol error)."""
+        self._next_id += 1
+        msg = {"id": self._next_id, "method": method, "params": params or {}}
+        if session and self.session: msg["sessionId"] = self.session
+        os.write(self._cmd_w, json.dumps(msg).encode() + b"\0")
+        deadline = time.monotonic() + self.timeout
+        while True:
+            reply = self._replies.get(timeout=max(0.1, deadline - time.monotonic()))
+            if reply is None: raise RuntimeError(f"chromium exited while waiting for {method}")
+            if reply["id"] == self._next_id: break
+        if "error" in reply: raise RuntimeError(f"{method}: {reply['error']}")
+        return reply["result"]
+
+    def open_page(self, width: int = 1280, height: int = 900) -> None:
+        target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
+        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)["sessionId"]
+        for domain in ("Page", "Runtime", "Network"): self.send(f"{domain}.enable")
+        self.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+
+    def js(self, expression: str):
+        """Evaluate a JavaScript expression in the page (awaiting promises) and return its value."""
+        res = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True})
+        if "exceptionDetails" in res: raise RuntimeError(f"JS error in {expression[:80]!r}: {res['exceptionDetails']}")
+        return res["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.js(expression):
+            if time.monotonic() > deadline: raise TimeoutError(f"timed out waiting for: {expression}")
+            time.sleep(0.2)
+
+    def mouse(self, kind: str, x: float, y: float) -> None:
+        self.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left",
+                                               "buttons": 0 if kind == "mouseReleased" else 1, "clickCount": 1})
+
+    def screenshot(self, path: Path) -> Path:
+        path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"})["data"]))
+        return path
+
+    def requested_urls(self) -> list[str]:
+        return [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
+
+    def close(self) -> None:
+        try: self.send("Browser.close", session=False)
+        except Exception: pass
+        try: self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired: self.proc.kill(); self.proc.wait()
+        os.close(self._cmd_w)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args): pass
+
+
+def serve(folder: Path) -> http.server.ThreadingHTTPServer:
+    """A static file server for `folder` on 127.0.0.1 (random port), in a daemon thread."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+NOTEBOOK_CODE = """\
+import numpy as np
+from multideepnet.viewer import static_viewer
+D, H, W = 30, 40, 48
+z = np.linspace(0, 1, D, dtype=np.float32)[:, None, None]
+ct = np.broadcast_to(z, (D, H, W)).copy()              # slice k has brightness k / (D - 1)
+zz, yy, xx = np.meshgrid(np.linspace(-1, 1, D), np.linspace(-1, 1, H), np.linspace(-1, 1, W), indexing="ij")
+heat = np.exp(-(((zz + 0.5) / 0.2) ** 2 + ((yy - 0.6) / 0.2) ** 2 + ((xx - 0.6) / 0.2) ** 2)).astype(np.float32)
+static_viewer(ct, {"covid": heat}, max_slices=10, size=160)
+"""
+
+AXIAL_MEAN = """(() => {
+  const img = document.querySelector('.mdn-stack-axial img');
+  if (!img || !img.complete || !img.naturalWidth) return null;
+  const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data; let s = 0;
+  for (let i = 0; i < d.length; i += 4) s += (d[i] + d[i + 1] + d[i + 2]) / 3;
+  return {mean: s / (d.length / 4), src: img.src,
+          readout: document.querySelector('.mdn-slider-axial .widget-readout').textContent.trim()};
+})()"""
+
+RECT = """(() => {{ const r = document.querySelector({sel!r}).getBoundingClientRect();
+  return {{x: r.x, y: r.y, w: r.width, h: r.height}}; }})()"""
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    exe = find_chromium()
+    if exe is None:
+        pytest.skip("chromium not found (Debian: apt-get install -y chromium; or set MULTIDEEPNET_CHROMIUM)")
+    return exe
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    """Executed tiny notebook exported to site/viewer.html with its JavaScript in site/widgets-js/."""
+    import nbformat
+    from multideepnet.viewer import execute_notebook, export_html
+    d = tmp_path_factory.mktemp("viewer_browser")
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(NOTEBOOK_CODE)]), d / "viewer.ipynb")
+    executed = execute_notebook(d / "viewer.ipynb", d / "viewer.executed.ipynb", timeout=300)
+    html = export_html(executed, d / "site" / "viewer.html", d / "site" / "widgets-js")
+    print(f"exported HTML: {html.stat().st_size / 1e3:.0f} kB; widget JS folder: "
+          f"{sum(f.stat().st_size for f in (d / 'site' / 'widgets-js').iterdir()) / 1e6:.1f} MB")
+    return html
+
+
+def screenshot_dir(tmp_path: Path) -> Path:
+    d = Path(os.environ.get("MULTIDEEPNET_SCREENSHOT_DIR") or tmp_path)
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def test_slider_steps_through_slices_offline(chromium, report, tmp_path):
+    server = serve(report.parent)
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    browser = Chromium(chromium, tmp_path / "profile")
+    try:
+        browser.open_page()
+        browser.send("Page.navigate", {"url": f"{origin}/{report.name}"})
+        browser.wait_for(f"({AXIAL_MEAN}) !== null", timeout=60)
+        before = browser.js(AXIAL_MEAN)
+        browser.screenshot(screenshot_dir(tmp_path) / "viewer_before.png")
+
+        handle = browser.js(RECT.format(sel=".mdn-slider-axial .noUi-handle"))
+        track = browser.js(RECT.format(sel=".mdn-slider-axial .noUi-base"))
+        x, y = handle["x"] + handle["w"] / 2, handle["y"] + handle["h"] / 2
+        browser.mouse("mousePressed", x, y)
+        for k in range(1, 11): browser.mouse("mouseMoved", x + (track["x"] + track["w"] + 20 - x) * k / 10, y)
+        browser.mouse("mouseReleased", track["x"] + track["w"] + 20, y)
+        browser.wait_for(f"(({AXIAL_MEAN}) || {{}}).readout === '29'", timeout=15)
+        browser.wait_for(f"(({AXIAL_MEAN}) || {{}}).src !== {before['src']!r}", timeout=15)
+        after = browser.js(AXIAL_MEAN)
+        browser.screenshot(screenshot_dir(tmp_path) / "viewer_after.png")
+
+        assert before["readout"] != "29", before
+        assert after["mean"] > before["mean"] + 60, (before, after)   # the last slice is the brightest
+        fallback_display = browser.js("getComputedStyle(document.querySelector('img.mdn-fallback')).display")
+        assert fallback_display == "none", "the static fallback is hidden once the widgets are drawn"
+        foreign = [u for u in browser.requested_urls() if not u.startswith((origin, "data:", "blob:"))]
+        assert foreign == [], f"requests outside the report's folder: {foreign}"
+        assert f"{origin}/widgets-js/embed-amd.js" in browser.requested_urls()
+    finally:
+        browser.close()
+        server.shutdown()
+
+
+def test_fallback_figure_without_widget_javascript(chromium, report, tmp_path):
+    bare = tmp_path / "bare"; bare.mkdir()
+    shutil.copy(report, bare / report.name)                      # the page without its widgets-js folder
+    server = serve(bare)
+    browser = Chromium(chromium, tmp_path / "profile")
+    try:
+        browser.open_page()
+        browser.send("Page.navigate", {"url": f"http://127.0.0.1:{server.server_address[1]}/{report.name}"})
+        browser.wait_for("(() => { const i = document.querySelector('img.mdn-fallback');"
+                         " return !!i && i.complete && i.naturalWidth > 0; })()", timeout=30)
+        time.sleep(1.0)                                          # give a (failing) widget renderer time to act
+        shown = browser.js("(() => { const i = document.querySelector('img.mdn-fallback');"
+                           " return getComputedStyle(i).display !== 'none' && i.getBoundingClientRect().width > 100; })()")
+        assert shown, "the static three-plane figure shows when the widget JavaScript is missing"
+        assert browser.js("document.querySelectorAll('.mdn-stack-axial').length") == 0
+        browser.screenshot(screenshot_dir(tmp_path) / "viewer_fallback.png")
+    finally:
+        browser.close()
+        server.shutdown()
