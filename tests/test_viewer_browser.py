@@ -5,7 +5,7 @@ number; it is executed with its widget state saved, exported with the widget Jav
 the page, served from 127.0.0.1 and opened in headless Chromium, driven through the DevTools protocol
 over a pipe (`--remote-debugging-pipe`: no extra Python package, no port). Dragging the axial slider
 must show a brighter, different slice; every request must stay on 127.0.0.1; without the JavaScript the
-static fallback figure must show instead.
+static fallback figure must show instead. The view selector must swap the heatmap.
 
 Needs Debian's `chromium` (skips without it) and npm once to fetch the widget JavaScript.
 Set MULTIDEEPNET_SCREENSHOT_DIR to keep the screenshots.
@@ -144,7 +144,7 @@ z = np.linspace(0, 1, D, dtype=np.float32)[:, None, None]
 ct = np.broadcast_to(z, (D, H, W)).copy()              # slice k has brightness k / (D - 1)
 zz, yy, xx = np.meshgrid(np.linspace(-1, 1, D), np.linspace(-1, 1, H), np.linspace(-1, 1, W), indexing="ij")
 heat = np.exp(-(((zz + 0.5) / 0.2) ** 2 + ((yy - 0.6) / 0.2) ** 2 + ((xx - 0.6) / 0.2) ** 2)).astype(np.float32)
-static_viewer(ct, {"covid": heat}, max_slices=10, size=160)
+static_viewer(ct, {"covid": {"combined": heat, "axial": np.ones_like(heat)}}, max_slices=10, size=160)
 """
 
 AXIAL_MEAN = """(() => {
@@ -219,6 +219,13 @@ def test_slider_steps_through_slices_offline(chromium, report, tmp_path):
         foreign = [u for u in browser.requested_urls() if not u.startswith((origin, "data:", "blob:"))]
         assert foreign == [], f"requests outside the report's folder: {foreign}"
         assert f"{origin}/widgets-js/embed-amd.js" in browser.requested_urls()
+
+        # the view selector swaps the whole panel: the "axial" view's heatmap is 1 everywhere (dark red)
+        browser.js("[...document.querySelectorAll('.mdn-view button')].find(b => b.textContent.trim() === 'axial').click()")
+        browser.wait_for(f"(({AXIAL_MEAN}) || {{}}).src !== {after['src']!r}", timeout=15)
+        swapped = browser.js(AXIAL_MEAN)
+        assert swapped["readout"] == "29" and swapped["mean"] < after["mean"] - 60, (after, swapped)
+        browser.screenshot(screenshot_dir(tmp_path) / "viewer_view_axial.png")
     finally:
         browser.close()
         server.shutdown()
