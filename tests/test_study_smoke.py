@@ -1,0 +1,70 @@
+"""End to end: `multideepnet reproduce --preset smoke` through papermill and the HTML export, a re-run that skips
+finished arms, clear errors, and `multideepnet predict` on a real scan with the study's model (slow; CI runs it)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from multideepnet.cli import main
+
+pytestmark = pytest.mark.slow
+EXE = str(Path(sys.executable).with_name("multideepnet"))
+
+
+@pytest.fixture(scope="module")
+def smoke_study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("smoke")
+    out, data = root / "report", root / "data"
+    cmd = [EXE, "reproduce", "--preset", "smoke", "--out", str(out), "--data-root", str(data), "--n-boot", "200"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
+    return {"out": out, "data": data, "cmd": cmd, "stdout": res.stdout}
+
+
+def test_reproduce_smoke_leaves_the_report(smoke_study):
+    out = smoke_study["out"]
+    study = json.loads((out / "study.json").read_text())
+    assert [s["status"] for s in study["arms"].values()] == ["done"] * 4
+    assert study["report"] == "done" and study["source"] == "phantoms"
+    for arm in ("baseline", "multiview", "multitask", "full"):
+        d = out / "arms" / arm
+        for f in ("arm.ipynb", "arm.html", "metrics.json", "predictions.csv", "ci.csv", "confusion.png", "model.pt", "done.json"):
+            assert (d / f).exists(), f"{arm}/{f}"
+        m = json.loads((d / "metrics.json").read_text())
+        assert m["config"]["train"]["epochs"] == 2 and m["preset"]["name"] == "smoke"   # configuration kept with results
+    html = (out / "report.html").read_text()
+    assert "Table 2" in html and "McNemar" in html and "widgets-js/embed-amd.js" in html
+    assert "application/vnd.jupyter.widget-state+json" in html                          # viewers work without a kernel
+    index = (out / "index.html").read_text()
+    assert 'href="report.html"' in index and 'href="arms/full/arm.html"' in index
+
+
+def test_rerun_skips_finished_arms(smoke_study):
+    res = subprocess.run(smoke_study["cmd"], capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.count("finished earlier, skipped") == 4
+    assert "phantoms:" not in res.stderr                                                 # the cohort is not made again
+
+
+def test_unknown_arm_and_missing_manifest_fail_clearly(tmp_path, capsys):
+    assert main(["reproduce", "--preset", "smoke", "--arms", "resnet50", "--out", str(tmp_path)]) == 2
+    assert "unknown arm(s) resnet50" in capsys.readouterr().err
+    assert main(["reproduce", "--preset", "smoke", "--manifest", str(tmp_path / "m.csv"), "--out", str(tmp_path)]) == 2
+    assert "m.csv: manifest not found" in capsys.readouterr().err
+
+
+def test_predict_real_scan(smoke_study, sample_dir, tmp_path):
+    scan = sample_dir / "COVID-19 subjects" / "P001"
+    model = smoke_study["out"] / "arms" / "full" / "model.pt"
+    res = subprocess.run([EXE, "predict", str(scan), "--checkpoint", str(model), "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    r = json.loads((tmp_path / "P001.json").read_text())
+    assert r["status"] == "ok" and abs(sum(r["probabilities"].values()) - 1) < 1e-4
+    assert set(r["view_probabilities"]) == {"axial", "coronal", "sagittal"}
+    import SimpleITK as sitk
+    heat = sitk.ReadImage(str(tmp_path / "P001_gradcam.nii.gz"))
+    assert heat.GetSize() == (512, 512, 148)                                            # the original scan's grid
+    assert (tmp_path / "P001.png").exists() and r["timings_s"]["total_s"] > 0
