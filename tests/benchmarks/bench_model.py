@@ -4,7 +4,8 @@ Prints, for the paper's input size (default 128x256x256, batch 1, width 1):
   forward seconds, forward + three-view Grad-CAM seconds, Grad-CAM overhead, peak memory;
 and training throughput (volumes/s, batch 6, one SGD step = forward + backward + update)
 at 32x64x64 and 64x128x128. Each figure is the best of `--repeats` runs after one warm-up,
-with the load average beside it (the CPU may be shared).
+with the load average beside it (the CPU may be shared). Process CPU seconds (all threads) are printed
+beside wall seconds: on a shared CPU they are the steadier figure for comparing variants.
 
 Usage: python tests/benchmarks/bench_model.py [--device cpu|cuda] [--json out.json] [--quick]
 """
@@ -32,13 +33,15 @@ def sync(device: str):
     if device == "cuda": torch.cuda.synchronize()
 
 
-def best_time(fn, device: str, repeats: int) -> float:
-    """Best wall time of `repeats` calls after one warm-up call."""
+def best_time(fn, device: str, repeats: int) -> tuple[float, float]:
+    """Best wall time and best process CPU time (all threads; less sensitive to a shared CPU) of `repeats` calls after a warm-up."""
     fn(); sync(device)
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter(); fn(); sync(device); times.append(time.perf_counter() - t0)
-    return min(times)
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn(); sync(device)
+        wall.append(time.perf_counter() - t0); cpu.append(time.process_time() - c0)
+    return min(wall), min(cpu)
 
 
 def peak_mb(device: str) -> float:
@@ -55,13 +58,15 @@ def bench_inference(shape, width, device, repeats, channels_last) -> dict:
 
     def forward():
         with torch.inference_mode(): model(xin)
-    fwd = best_time(forward, device, repeats)
+    fwd, fwd_cpu = best_time(forward, device, repeats)
     fwd_peak = peak_mb(device)
-    cam = best_time(lambda: grad_cam(model, x, channels_last=channels_last), device, repeats)
+    cam, cam_cpu = best_time(lambda: grad_cam(model, x, channels_last=channels_last), device, repeats)
     res = grad_cam(model, x, channels_last=channels_last)
     assert set(res.maps) == {"combined", "axial", "coronal", "sagittal"} and res.maps["axial"].shape[1:] == tuple(shape)
     return {"shape": list(shape), "width": width, "channels_last": channels_last, "forward_s": round(fwd, 3),
             "forward_gradcam_s": round(cam, 3), "gradcam_overhead_pct": round(100 * (cam - fwd) / fwd, 1),
+            "forward_cpu_s": round(fwd_cpu, 3), "forward_gradcam_cpu_s": round(cam_cpu, 3),
+            "gradcam_overhead_cpu_pct": round(100 * (cam_cpu - fwd_cpu) / fwd_cpu, 1),
             "peak_mem_mb_after_forward": round(fwd_peak), "peak_mem_mb_after_gradcam": round(peak_mb(device)),
             "load": load()}
 
@@ -79,9 +84,10 @@ def bench_training(shape, width, device, repeats, batch, channels_last) -> dict:
         opt.zero_grad(set_to_none=True)
         classification_loss(model(x), y).backward()
         opt.step()
-    t = best_time(step, device, repeats)
+    t, t_cpu = best_time(step, device, repeats)
     return {"shape": list(shape), "batch": batch, "width": width, "channels_last": channels_last,
-            "step_s": round(t, 3), "volumes_per_s": round(batch / t, 2), "peak_mem_mb": round(peak_mb(device)),
+            "step_s": round(t, 3), "volumes_per_s": round(batch / t, 2), "step_cpu_s": round(t_cpu, 3),
+            "peak_mem_mb": round(peak_mb(device)),
             "load": load()}
 
 
