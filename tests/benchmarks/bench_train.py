@@ -9,6 +9,7 @@ With --e2e it also times a tiny end-to-end run of every arm (16x32x32, width 0.1
 Run: .venv/bin/python tests/benchmarks/bench_train.py [--shapes 32x64x64 64x128x128] [--width 0.25] [--device auto]
 """
 import argparse
+import json
 import os
 import statistics
 import tempfile
@@ -67,8 +68,10 @@ def bench_e2e(work: Path):
     for arm in ("baseline", "multiview", "multitask", "full"):
         t0 = time.perf_counter()
         s = train_arm(arm, preset, cache, work / f"e2e_{arm}", progress=False)
+        run = json.loads(Path(s["run"]).read_text())
         print(f"end to end {arm:>9} (16x32x32, width 0.125, 2 epochs x 2 folds): {time.perf_counter() - t0:5.1f} s, "
-              f"{s['status']}, test accuracy {s.get('test_accuracy', float('nan')):.2f}")
+              f"{s['status']}, test accuracy {s.get('test_accuracy', float('nan')):.2f}; device {run['device']}, "
+              f"amp {run['amp']}, channels_last_3d {run['channels_last_3d']}, deterministic {run['deterministic']}")
 
 
 def main():
