@@ -62,19 +62,21 @@ def per_scan(sample: Path) -> None:
     print(f"({load()} after)")
 
 
-def batch(sample: Path) -> None:
-    print(f"\n== batch of {len(SCANS)} scans ({load()})")
-    paths = [str(sample / rel) for rel in SCANS.values()]
+def batch(sample: Path, repeat: int = 2) -> None:
+    paths = [str(sample / rel) for rel in SCANS.values()] * repeat   # each scan `repeat` times, as distinct cases
+    print(f"\n== batch of {len(paths)} cases ({len(SCANS)} scans x {repeat}) ({load()})")
     times = {}
     for workers in (1, 2):
         with tempfile.TemporaryDirectory() as out:
-            code = ("import sys, time; from multideepnet.preprocess import prepare; t = time.perf_counter(); "
-                    f"df = prepare(sys.argv[1:], {out!r}, workers={workers}, progress=False); "
+            code = ("import sys, time, pandas as pd; from multideepnet.preprocess import prepare; "
+                    "m = pd.DataFrame({'patient_id': [f'case{i}' for i in range(len(sys.argv) - 1)], 'path': sys.argv[1:]}); "
+                    "t = time.perf_counter(); "
+                    f"df = prepare(m, {out!r}, workers={workers}, progress=False); "
                     "print(time.perf_counter() - t, (df.status == 'ok').sum())")
             res = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, cwd=ROOT)
             wall, ok = res.stdout.split()[-2:] if res.returncode == 0 else ("nan", "0")
             times[workers] = float(wall)
-            print(f"workers={workers}: {float(wall):6.2f} s for {len(paths)} scans ({float(wall) / len(paths):.2f} s/scan), "
+            print(f"workers={workers}: {float(wall):6.2f} s for {len(paths)} cases ({float(wall) / len(paths):.2f} s/scan), "
                   f"{ok} ok  [{load()}]")
     print(f"speed-up workers=2 vs 1: {times[1] / times[2]:.2f}x")
 
