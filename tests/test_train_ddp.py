@@ -120,7 +120,7 @@ def test_torchrun_end_to_end(tiny_cache, tmp_path, root):
     assert log_d.train_draws.tolist() == [n + n % 2 for n in log_s.train_draws]
     pd_d, pd_s = pd.read_csv(tmp_path / "ddp" / "predictions.csv"), pd.read_csv(single["predictions"])
     assert pd_d.patient_id.tolist() == pd_s.patient_id.tolist()
-    assert ((pd_d[["p_healthy", "p_cap", "p_covid"]].sum(1) - 1).abs() < 1e-5).all()
+    assert ((pd_d[["p_healthy", "p_cap", "p_covid"]].sum(axis=1) - 1).abs() < 1e-5).all()
     assert sorted(p.name for p in (tmp_path / "ddp" / "fold0").glob("*.pt")) == \
         ["pretrain_best.pt", "pretrain_last.pt", "train_best.pt", "train_last.pt"]
 
