@@ -68,3 +68,14 @@ def test_predict_real_scan(smoke_study, sample_dir, tmp_path):
     heat = sitk.ReadImage(str(tmp_path / "P001_gradcam.nii.gz"))
     assert heat.GetSize() == (512, 512, 148)                                            # the original scan's grid
     assert (tmp_path / "P001.png").exists() and r["timings_s"]["total_s"] > 0
+
+
+def test_explore_notebook_on_a_real_scan(smoke_study, sample_dir, tmp_path):
+    from multideepnet.study import run_notebook
+    scan = sample_dir / "Cap subjects" / "cap001"
+    model = smoke_study["out"] / "arms" / "full" / "model.pt"
+    out = run_notebook("explore", tmp_path / "explore.ipynb",
+                       {"scan": str(scan), "checkpoint": str(model), "out_dir": str(tmp_path)}, timeout=600)
+    text = out.read_text()
+    assert "application/vnd.jupyter.widget-state+json" in text and "Grad-CAM" in text
+    assert (tmp_path / "cap001_gradcam.nii.gz").exists()
