@@ -113,3 +113,15 @@ def test_info_json(sample_dir, capsys):
     assert main(["info", str(sample_dir / SCANS["cap001"][0]), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["n_slices"] == 168 and info["modality"] == "CT" and info["value_range"][0] == -1024
+
+
+def test_fast_path_equals_gdcm(scan):
+    """The pydicom + imagecodecs reader gives exactly GDCM's volume (JPEG-Lossless, 12 bits unsigned)."""
+    from multideepnet.io import read_dicom_series
+    name, folder, n, vol, seconds = scan
+    assert vol.meta["decoder"] == "pydicom+imagecodecs", f"{name}: fast path not taken"
+    ref = read_dicom_series(folder, fast=False)
+    assert ref.meta["decoder"] == "gdcm"
+    np.testing.assert_array_equal(vol.array, ref.array)
+    assert (vol.spacing, vol.origin, vol.direction, vol.warnings) == (ref.spacing, ref.origin, ref.direction, ref.warnings)
+    assert {k: v for k, v in vol.meta.items() if k != "decoder"} == {k: v for k, v in ref.meta.items() if k != "decoder"}
