@@ -36,6 +36,7 @@ r = process_case(row, sys.argv[3], PrepConfig())
 wall = time.perf_counter() - t1; cpu = time.process_time() - c1
 rec = json.load(open(f"{sys.argv[3]}/{r['record']}"))
 print(json.dumps({"status": r["status"], "seconds": rec["qc"].get("seconds"), "wall": wall, "cpu": cpu,
+                  "segment_seconds": rec["qc"].get("segment_seconds"), "decoder": rec["qc"].get("scan", {}).get("decoder"),
                   "import_s": t_import, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "volume_l": rec["qc"].get("lung_volume_l")}))
 """
@@ -47,6 +48,7 @@ def load() -> str:
 
 def per_scan(sample: Path) -> None:
     print(f"\n== per scan, fresh process each ({load()}, {os.cpu_count()} CPUs)")
+    steps = []
     print(f"{'scan':<10} {'status':<7} {'read':>5} {'seg':>5} {'resmp':>5} {'mask+w':>6} {'->cache':>7} {'qc':>5} "
           f"{'cpu':>5} {'peakMB':>7}  volume (L)")
     for pid, rel in SCANS.items():
@@ -59,7 +61,10 @@ def per_scan(sample: Path) -> None:
             print(f"{pid:<10} {r['status']:<7} {s.get('read', 0):5.2f} {s.get('segment', 0):5.2f} {s.get('resample', 0):5.2f} "
                   f"{s.get('mask_window', 0):6.2f} {s.get('to_cache', 0):7.2f} {s.get('qc_files', 0):5.2f} "
                   f"{r['cpu']:5.2f} {r['peak_rss_mb']:7.0f}  {r['volume_l']}")
+            steps.append((pid, r.get("segment_seconds") or {}))
     print(f"({load()} after)")
+    print("segmentation steps (wall s): " + "; ".join(f"{pid}: " + " ".join(f"{k} {v:.2f}" for k, v in st.items())
+                                                     for pid, st in steps))
 
 
 def batch(sample: Path, repeat: int = 2) -> None:
@@ -87,9 +92,9 @@ def profile(sample: Path) -> None:
     sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
     from multideepnet.io import read_ct
     from multideepnet.preprocess import PrepConfig, preprocess_volume
-    print(f"\n== cProfile (CPU time, 1 ITK thread) of P001 ({load()})")
+    print(f"\n== cProfile (CPU time, 1 ITK thread) of cap001, the slowest scan ({load()})")
     pr = cProfile.Profile(time.process_time); pr.enable()
-    ct = read_ct(sample / SCANS["P001"])
+    ct = read_ct(sample / SCANS["cap001"])
     preprocess_volume(ct, PrepConfig())
     pr.disable()
     pstats.Stats(pr).sort_stats("cumulative").print_stats(r"(preprocess|lungseg|io)\.py", 25)
