@@ -336,10 +336,10 @@ def _fast_kind(ds: pydicom.Dataset) -> str:
     if not ok: raise _NotFast(ts)
     return kind
 
-def _decode_fast(ds: pydicom.Dataset, kind: str, out: np.ndarray | None = None) -> np.ndarray:
-    """The stored (pre-rescale) pixel values of one single-frame slice (JPEG: into `out`, uint16, if given)."""
+def _decode_fast(ds: pydicom.Dataset, kind: str) -> np.ndarray:
+    """The stored (pre-rescale) pixel values of one single-frame slice."""
     if kind == "raw": return ds.pixel_array
-    a = imagecodecs.jpeg8_decode(next(generate_frames(ds.PixelData, number_of_frames=1)), out=out)
+    a = imagecodecs.jpeg8_decode(next(generate_frames(ds.PixelData, number_of_frames=1)))
     if a.shape != (ds.Rows, ds.Columns) or a.dtype != np.uint16: raise _NotFast(f"decoded {a.dtype} {a.shape}")
     return a.view(np.int16) if ds.PixelRepresentation == 1 else a   # signed: two's complement in 16 bits
 
@@ -369,9 +369,10 @@ def _scan_fast(folder: Path, pool: ThreadPoolExecutor | None = None) -> dict[str
         except (_NotFast, ValueError, TypeError): return None
         hdr = {name: _raw_text(ds, tag) for name, tag in _FAST_TAGS.items() if tag in ds}
         hdr.update(path=f, frames=1, _ds=ds, _kind=kind)
-        if pool is not None and kind == "ljpeg" and (not series or hdr.get("series_uid", "") in series) and len(series) < 2:
+        uid = hdr.get("series_uid", "")
+        if pool is not None and kind == "ljpeg" and next(iter(series), uid) == uid:   # the first series met
             hdr["_raw"] = pool.submit(_decode_fast, ds, kind)   # speculative: used unless another series is chosen
-        series.setdefault(hdr.get("series_uid", ""), []).append(hdr)
+        series.setdefault(uid, []).append(hdr)
     return series
 
 def _pixels_fast(headers: list[dict], threads: int | None = None) -> tuple[np.ndarray, tuple[float, float]]:
@@ -383,19 +384,13 @@ def _pixels_fast(headers: list[dict], threads: int | None = None) -> tuple[np.nd
         h, ds = headers[k], headers[k]["_ds"]
         slope, icpt = float(h.get("rescale_slope") or 1), float(h.get("rescale_intercept") or 0)
         usual = not as_float and slope == 1 and ds.PixelRepresentation == 0 and lo <= icpt <= 0
-        raw = h["_raw"].result() if "_raw" in h else None     # decoded while the headers were read
-        if raw is not None and usual and raw.dtype == np.uint16 and raw.max() <= hi:
-            np.add(raw.view(np.int16), np.int16(icpt), out=out[k])    # stored < 2^15, shift cannot overflow
-            return
-        if raw is None and h["_kind"] == "ljpeg" and usual:
-            # usual CT (unsigned, slope 1, intercept -1024): decode into the output slice, shift in place
-            v = out[k]
-            _decode_fast(ds, "ljpeg", out=v.view(np.uint16))
-            if v.min() >= 0:    # stored values < 2^15: the int16 view is exact and the shift cannot overflow
-                v += np.int16(icpt)
-                return
-        if raw is None: raw = _decode_fast(ds, h["_kind"])
+        # decoded while the headers were read, or now (a series other than the first met, uncompressed data)
+        raw = h["_raw"].result() if "_raw" in h else _decode_fast(ds, h["_kind"])
         if raw.shape != out.shape[1:]: raise _NotFast("slice size")
+        if usual and raw.dtype == np.uint16 and raw.max() <= hi:
+            # usual CT (unsigned, slope 1, intercept -1024): stored < 2^15, so the shift cannot overflow
+            np.add(raw.view(np.int16), np.int16(icpt), out=out[k])
+            return
         if as_float: out[k] = raw * np.float32(slope) + np.float32(icpt)
         else: out[k] = np.clip(raw.astype(np.int32) * int(slope) + int(round(icpt)), lo, hi)
     n = max(1, min(threads or n_threads(), len(headers)))

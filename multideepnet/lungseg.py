@@ -386,9 +386,10 @@ def segment_lungs(image: Any, cfg: LungSegConfig = LungSegConfig()) -> LungMasks
     if hasattr(image, "to_sitk"): image = image.to_sitk()
     if image.GetDimension() != 3 or image.GetSize()[2] < 3:
         raise LungSegError(f"need a 3-D scan of at least 3 slices, got size {image.GetSize()}")
-    seconds, t0 = {}, [time.perf_counter()]
+    seconds, t0 = {}, time.perf_counter()
     def lap(step: str) -> None:   # wall seconds per step, kept with the masks (QC records show where time goes)
-        t = time.perf_counter(); seconds[step] = round(t - t0[0], 3); t0[0] = t
+        nonlocal t0
+        t = time.perf_counter(); seconds[step] = round(t - t0, 3); t0 = t
     hu, grid = working_grid(image, cfg)
     spacing = tuple(grid.GetSpacing()[::-1]); lap("working_grid")
     bw0 = binarize_per_slice(hu, spacing, cfg); lap("binarize")
