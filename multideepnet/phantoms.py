@@ -20,12 +20,13 @@ from .core import CLASSES, MultiDeepNetError, atomic_path, atomic_write_json, st
 from .io import CTVolume, new_uid, write_dicom_series, write_nifti, write_volume
 
 # %% auto #0
-__all__ = ['TISSUES', 'CODE', 'DIFFICULTY', 'LESION_TYPES', 'LOBES', 'PAD_VALUES', 'DEFAULT_MATRIX', 'DEFAULT_SLICE_RANGE',
-           'TISSUE_RANGES', 'PAPER_RATIO', 'tissue_lut', 'draw_geometry', 'interp_matrix', 'Grid', 'scan_axes',
-           'model_grid', 'upsample_slices', 'upsample', 'upsample_mask', 'capsule_occupancy', 'polyline', 'body_layout',
-           'cavity_scale', 'mediastinum_halfwidth', 'build_anatomy', 'grow_tree', 'lung_trees', 'paint_segments',
-           'paint_trees', 'lobe_of', 'LesionCanvas', 'lung_candidates', 'add_ggo', 'add_covid', 'add_cap', 'noise_bank',
-           'Phantom', 'make_phantom', 'lesion_summary', 'class_counts', 'write_phantom', 'make_cohort', 'register_cli']
+__all__ = ['TISSUES', 'CODE', 'CAVITY_MIN', 'POSTERIOR_MUSCLE', 'DIFFICULTY', 'LESION_TYPES', 'LOBES', 'PAD_VALUES',
+           'DEFAULT_MATRIX', 'DEFAULT_SLICE_RANGE', 'TISSUE_RANGES', 'PAPER_RATIO', 'tissue_lut', 'draw_geometry',
+           'interp_matrix', 'Grid', 'scan_axes', 'model_grid', 'upsample_slices', 'upsample', 'upsample_mask',
+           'capsule_occupancy', 'polyline', 'body_layout', 'cavity_scale', 'mediastinum_halfwidth', 'build_anatomy',
+           'grow_tree', 'lung_trees', 'paint_segments', 'paint_trees', 'lobe_of', 'LesionCanvas', 'lung_candidates',
+           'add_ggo', 'add_covid', 'add_cap', 'noise_bank', 'Phantom', 'make_phantom', 'lesion_summary', 'class_counts',
+           'write_phantom', 'make_cohort', 'register_cli']
 
 # %% ../nbs/03_phantoms.ipynb #4836fa79
 TISSUES: dict[str, tuple[int, float, float]] = {   # name: (code, typical HU, +- per-phantom jitter)
@@ -44,6 +45,9 @@ def tissue_lut(rng: np.random.Generator) -> np.ndarray:
     return lut
 
 # %% ../nbs/03_phantoms.ipynb #6034c2c8
+CAVITY_MIN = (110.0, 65.0)        # smallest half-width and half-depth (mm) of the chest cavity: adult lungs
+POSTERIOR_MUSCLE = (2.0, 2.6)     # paraspinal muscle thickness, as a multiple of the chest-wall muscle
+
 def draw_geometry(rng: np.random.Generator, matrix: int = 512, slice_range: tuple[float, float] = (1.0, 5.0)) -> dict:
     """Patient size, field of view and scan grid of one phantom (mm; patient frame: x left, y posterior, z up)."""
     s = float(np.clip(rng.normal(1.0, 0.07), 0.86, 1.14))        # patient size factor
@@ -51,6 +55,9 @@ def draw_geometry(rng: np.random.Generator, matrix: int = 512, slice_range: tupl
     B = A * rng.uniform(0.62, 0.74)                                # body half-depth (AP)
     fat, muscle = rng.uniform(6, 28) * s, rng.uniform(9, 15) * s
     rib = rng.uniform(8, 11)
+    # thick walls make the body bigger, not the cavity smaller (worst case of the paraspinal muscles, see `body_layout`)
+    A = max(A, CAVITY_MIN[0] + fat + muscle + rib)
+    B = max(B, CAVITY_MIN[1] + fat + rib + muscle * (1 + POSTERIOR_MUSCLE[1]) / 2)
     H = rng.uniform(215, 265) * s                                  # lung height, base to apex
     fov = float(np.clip(2 * A + rng.uniform(20, 70), 0.6 * 512, 0.9 * 512))
     sxy = fov / matrix
@@ -196,7 +203,7 @@ def _ellipse2(Y, X, cy, cx, b, a):
 def body_layout(geo: dict, rng: np.random.Generator) -> dict:
     """Derived anatomical dimensions (mm) of one phantom: chest cavity, spine, heart, airways, diaphragm."""
     A, B, fat, mus, rib, H, s = (geo[k] for k in ("A", "B", "fat", "muscle", "rib", "H", "size"))
-    mus_post = mus * rng.uniform(2.0, 2.6)                    # paraspinal muscles
+    mus_post = mus * rng.uniform(*POSTERIOR_MUSCLE)           # paraspinal muscles
     Ac = A - fat - mus - rib
     Bc = B - fat - rib - (mus + mus_post) / 2
     yc = (mus - mus_post) / 2

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_train.ipynb #9eb8e156
 from __future__ import annotations
-import argparse, contextlib, math, os, random, shutil, sys, time, warnings
+import argparse, contextlib, json, math, os, random, shutil, sys, time, warnings
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 from typing import Any, Sequence
