@@ -18,8 +18,9 @@ from .core import CLASSES, MultiDeepNetError, atomic_path
 from .model import VIEWS, MultiDeepNet
 
 # %% auto #0
-__all__ = ['upsample_trilinear', 'upsample_normalised', 'CAMResult', 'is_channels_last', 'grad_cam', 'randomise_weights',
-           'map_correlation', 'heatmap_to_original', 'save_heatmap_nifti', 'crop_spacing']
+__all__ = ['CAM_LAYERS', 'upsample_trilinear', 'upsample_normalised', 'CAMResult', 'is_channels_last', 'grad_cam',
+           'randomise_weights', 'map_correlation', 'heatmap_to_original', 'save_heatmap_nifti', 'crop_spacing',
+           'map_peak', 'near_mask', 'localization_scores', 'localization_summary']
 
 # %% ../nbs/10_gradcam.ipynb #c1ff58cd
 def _linear_matrix(n_in: int, n_out: int, dtype=torch.float32, device=None) -> torch.Tensor:
@@ -66,6 +67,7 @@ class CAMResult:
     output: dict
     empty: dict[str, torch.Tensor] = field(default_factory=dict)
     method: str = "gradcam"
+    layer: str = "layer4"
 
     def numpy(self, i: int = 0) -> dict[str, np.ndarray]:
         """Maps of sample `i` as numpy arrays."""
@@ -110,9 +112,28 @@ def is_channels_last(model: nn.Module) -> bool:
             return p.is_contiguous(memory_format=torch.channels_last_3d) and not p.is_contiguous()
     return False
 
+CAM_LAYERS: tuple[str, ...] = ("layer2", "layer3", "layer4")
+
+def _split_backbone(model: MultiDeepNet, layer: str):
+    """(input -> feature map of `layer`, that map -> last feature map) as two callables."""
+    if layer not in CAM_LAYERS: raise MultiDeepNetError(f"unknown CAM layer {layer!r}: expected one of {', '.join(CAM_LAYERS)}")
+    if layer == "layer4": return model.backbone, (lambda a: a)
+    bb, names = model.backbone, ["layer1", "layer2", "layer3", "layer4"]
+    if not all(hasattr(bb, n) for n in ["stem", *names]): raise MultiDeepNetError(f"CAM layer {layer!r} needs a ResNet3D backbone")
+    k = names.index(layer) + 1
+    def upto(x):
+        x = bb.stem(x)
+        for n in names[:k]: x = getattr(bb, n)(x)
+        return x
+    def rest(a):
+        for n in names[k:]: a = getattr(bb, n)(a)
+        return a
+    return upto, rest
+
 def grad_cam(model: MultiDeepNet, x: torch.Tensor, target: int | Sequence[int] | torch.Tensor | None = None,
-             method: str = "gradcam", upsample: bool = True, channels_last: bool | None = None) -> CAMResult:
-    """3-D Grad-CAM of the predicted (or `target`) class at the last conv layer: combined map and one per view."""
+             method: str = "gradcam", upsample: bool = True, channels_last: bool | None = None,
+             layer: str = "layer4") -> CAMResult:
+    """3-D Grad-CAM of the predicted (or `target`) class at `layer` (default: the last conv layer): combined map and one per view."""
     if method not in ("gradcam", "hirescam"): raise MultiDeepNetError(f"unknown CAM method {method!r}: expected gradcam or hirescam")
     if x.ndim != 5: raise MultiDeepNetError(f"Grad-CAM input must be (B, 1, D, H, W), got {tuple(x.shape)}")
     was_training = model.training
@@ -120,10 +141,11 @@ def grad_cam(model: MultiDeepNet, x: torch.Tensor, target: int | Sequence[int] |
     try:
         if channels_last is None: channels_last = is_channels_last(model)
         xin = x.contiguous(memory_format=torch.channels_last_3d) if channels_last else x
-        with torch.no_grad(): feats = model.backbone(xin)
-        a = feats.detach().contiguous().requires_grad_(True)      # leaf: autograd runs through the head only
+        upto, rest = _split_backbone(model, layer)
+        with torch.no_grad(): feats = upto(xin)
+        a = feats.detach().requires_grad_(True)      # leaf: autograd runs only through what follows `layer`
         with torch.enable_grad():
-            out = model.forward_head(a)
+            out = model.forward_head(rest(a))
             tgt = _targets(out["prob"], target)
             scores = _class_scores(out, tgt)
             names = list(scores)
@@ -135,7 +157,7 @@ def grad_cam(model: MultiDeepNet, x: torch.Tensor, target: int | Sequence[int] |
             normed, empty = upsample_normalised(flat, x.shape[2:]) if upsample else _normalise(flat)
             normed, empty = normed.view(b, m, *normed.shape[1:]), empty.view(b, m)
         return CAMResult(maps={n: normed[:, i] for i, n in enumerate(names)}, target=tgt, output=_detach(out),
-                         empty={n: empty[:, i] for i, n in enumerate(names)}, method=method)
+                         empty={n: empty[:, i] for i, n in enumerate(names)}, method=method, layer=layer)
     finally:
         model.train(was_training)
 
@@ -182,3 +204,47 @@ def crop_spacing(record: dict, shape: Sequence[int]) -> tuple[float, float, floa
     z0, z1, y0, y1, x0, x1 = geo["crop_zyx"]
     sx, sy, sz = geo.get("resampled", {}).get("spacing_xyz", (1.0, 1.0, 1.0))
     return ((z1 - z0) * sz / shape[0], (y1 - y0) * sy / shape[1], (x1 - x0) * sx / shape[2])
+
+# %% ../nbs/10_gradcam.ipynb #c4dd3c7b
+def map_peak(heat: np.ndarray) -> tuple[int, int, int]:
+    """(z, y, x) of a map's maximum: the voxel nearest the centre of the region where the maximum is reached
+    (the volume's centre for an empty map)."""
+    heat = np.asarray(heat, dtype=np.float32)
+    top = float(heat.max()) if heat.size else 0.0
+    if not np.isfinite(top) or top <= 0: return tuple(int(s) // 2 for s in heat.shape)
+    idx = np.argwhere(heat >= top * (1 - 1e-4))
+    centre = idx.mean(axis=0)
+    return tuple(int(v) for v in idx[np.argmin(((idx - centre) ** 2).sum(axis=1))])
+
+def near_mask(mask: np.ndarray, spacing_zyx: Sequence[float], mm: float) -> np.ndarray:
+    """Voxels within `mm` (Euclidean, anisotropic voxels) of a voxel of `mask`."""
+    from scipy import ndimage as ndi
+    mask = np.asarray(mask, bool)
+    if not mask.any(): return mask.copy()
+    return ndi.distance_transform_edt(~mask, sampling=spacing_zyx) <= mm
+
+def localization_scores(heat: np.ndarray, lesion: np.ndarray, spacing_zyx: Sequence[float],
+                        tolerance_mm: float = 10.0) -> dict:
+    """Pointing game (hit within `tolerance_mm` of a lesion) and energy lift of one map against a lesion mask."""
+    heat, lesion = np.asarray(heat, np.float64), np.asarray(lesion, bool)
+    if heat.shape != lesion.shape: raise MultiDeepNetError(f"map {heat.shape} and lesion mask {lesion.shape} differ in shape")
+    if not lesion.any(): raise MultiDeepNetError("lesion mask is empty: no localisation score")
+    mass = float(np.clip(heat, 0, None).sum())
+    peak = map_peak(heat)
+    energy = float(np.clip(heat, 0, None)[lesion].sum() / mass) if mass > 0 else 0.0
+    share = float(lesion.mean())
+    return {"pointing_game": bool(mass > 0 and near_mask(lesion, spacing_zyx, tolerance_mm)[peak]),
+            "energy_in_lesion": energy, "lesion_share": share, "energy_lift": energy / share, "peak_zyx": list(peak)}
+
+def localization_summary(scores: "pd.DataFrame", n_boot: int = 1000, seed: int = 0, alpha: float = 0.05) -> dict:
+    """Mean pointing game and energy lift of per-case scores (one row per case) with patient-bootstrap CIs."""
+    n = len(scores)
+    out = {"n_cases": int(n)}
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, (n_boot, n)) if n else None
+    for col in ("pointing_game", "energy_lift"):
+        v = scores[col].to_numpy(float) if n else np.zeros(0)
+        out[col] = float(v.mean()) if n else float("nan")
+        lo, hi = (np.quantile(v[idx].mean(axis=1), [alpha / 2, 1 - alpha / 2]) if n else (np.nan, np.nan))
+        out[f"{col}_ci"] = [float(lo), float(hi)]
+    return out

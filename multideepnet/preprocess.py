@@ -22,9 +22,9 @@ from .lungseg import LungMasks, LungSegConfig, LungSegError, segment_lungs, work
 
 # %% auto #0
 __all__ = ['INDEX_COLUMNS', 'PREP_VERSION', 'PreprocessError', 'PrepConfig', 'geometry_of', 'resampled_geometry', 'crop_grid',
-           'crop_box', 'crop_to_original', 'sanitize_hu', 'block_index', 'gather', 'body_box_mask', 'window', 'to_unit',
-           'window_lut', 'qc_warnings', 'preprocess_volume', 'lung_labels_original', 'montage', 'write_qc_files',
-           'case_key', 'load_case', 'process_case', 'prepare', 'register_cli']
+           'crop_box', 'crop_to_original', 'original_to_crop', 'sanitize_hu', 'block_index', 'gather', 'body_box_mask',
+           'window', 'to_unit', 'window_lut', 'qc_warnings', 'preprocess_volume', 'lung_labels_original', 'montage',
+           'write_qc_files', 'case_key', 'load_case', 'process_case', 'prepare', 'register_cli']
 
 # %% ../nbs/05_preprocess.ipynb #3f3248e1
 class PreprocessError(MultiDeepNetError):
@@ -115,6 +115,21 @@ def crop_to_original(arr: np.ndarray, record: dict, interpolator: str = "linear"
     interp = {"linear": sitk.sitkLinear, "nearest": sitk.sitkNearestNeighbor}.get(interpolator)
     if interp is None: raise PreprocessError(f"interpolator must be linear or nearest, got {interpolator!r}")
     return sitk.Resample(src, ref, sitk.Transform(), interp, default, src.GetPixelID())
+
+def original_to_crop(img: sitk.Image | np.ndarray, record: dict, shape_zyx: Sequence[int],
+                     interpolator: str = "linear") -> np.ndarray:
+    """The inverse of `crop_to_original`: an image on the original scan's grid (a sitk.Image, or a (z, y, x) array
+    on that grid) resampled onto the crop box with `shape_zyx` voxels, as float32 (e.g. a lesion mask's fraction)."""
+    if isinstance(img, np.ndarray):
+        o = record["geometry"]["original"]
+        if tuple(img.shape) != tuple(o["size_xyz"][::-1]):
+            raise PreprocessError(f"original_to_crop: array shape {img.shape} is not the scan's {tuple(o['size_xyz'][::-1])}")
+        arr, img = img, sitk.GetImageFromArray(np.ascontiguousarray(img.astype(np.float32)))
+        img.SetSpacing(o["spacing_xyz"]); img.SetOrigin(o["origin"]); img.SetDirection(o["direction"])
+    interp = {"linear": sitk.sitkLinear, "nearest": sitk.sitkNearestNeighbor}.get(interpolator)
+    if interp is None: raise PreprocessError(f"interpolator must be linear or nearest, got {interpolator!r}")
+    out = sitk.Resample(sitk.Cast(img, sitk.sitkFloat32), crop_grid(record, shape_zyx), sitk.Transform(), interp, 0.0, sitk.sitkFloat32)
+    return sitk.GetArrayFromImage(out)
 
 # %% ../nbs/05_preprocess.ipynb #ade62716
 def sanitize_hu(ct: CTVolume, cfg: PrepConfig) -> tuple[sitk.Image, list[str]]:
