@@ -15,13 +15,14 @@ from PIL import Image as PILImage, ImageDraw
 from scipy import ndimage
 
 from .core import MultiDeepNetError, atomic_path, atomic_write_text
+from .gradcam import map_peak
 
 # %% auto #0
-__all__ = ['PLANES', 'VIEWS', 'HeatmapsLike', 'HTML_MANAGER_VERSION', 'REQUIREJS_VERSION', 'WIDGETS_JS_ENV', 'ct_to_unit',
-           'heatmap_to_grid', 'heatmap_table', 'heat_peak', 'plane_slice', 'plane_spacing', 'display_shape',
-           'colormap_lut', 'blend', 'render_plane', 'encode_image', 'three_plane_figure', 'save_three_plane',
-           'LiveViewer', 'slice_positions', 'StaticViewer', 'static_viewer', 'viewer_image_bytes', 'widgets_js_cache',
-           'fetch_widgets_js', 'install_widgets_js', 'execute_notebook', 'export_html']
+__all__ = ['PLANES', 'VIEWS', 'HeatmapsLike', 'SHOW_FROM', 'ALPHA', 'HTML_MANAGER_VERSION', 'REQUIREJS_VERSION', 'WIDGETS_JS_ENV',
+           'ct_to_unit', 'heatmap_to_grid', 'heatmap_table', 'heat_peak', 'plane_slice', 'plane_spacing',
+           'display_shape', 'colormap_lut', 'blend', 'render_plane', 'encode_image', 'three_plane_figure',
+           'save_three_plane', 'LiveViewer', 'slice_positions', 'StaticViewer', 'static_viewer', 'viewer_image_bytes',
+           'widgets_js_cache', 'fetch_widgets_js', 'install_widgets_js', 'execute_notebook', 'export_html']
 
 # %% ../nbs/11_viewer.ipynb #9cb0d6f5
 PLANES: tuple[str, ...] = ("axial", "coronal", "sagittal")
@@ -64,9 +65,10 @@ def heatmap_table(heatmaps: HeatmapsLike, default_class: str = "Grad-CAM") -> di
     return out
 
 def heat_peak(heat: Optional[np.ndarray], shape: Sequence[int]) -> tuple[int, int, int]:
-    """(z, y, x) of the heatmap's maximum; the volume's centre when there is no heat."""
-    if heat is None or float(heat.max()) <= 0: return tuple(int(s) // 2 for s in shape)
-    return tuple(int(i) for i in np.unravel_index(int(np.argmax(heat)), heat.shape))
+    """(z, y, x) of the heatmap's maximum (`gradcam.map_peak`: the centre of a flat maximum, not its edge);
+    the volume's centre when there is no heat."""
+    if heat is None: return tuple(int(s) // 2 for s in shape)
+    return map_peak(heat)
 
 # %% ../nbs/11_viewer.ipynb #ce6aa335
 def plane_slice(vol: np.ndarray, plane: str, index: int) -> np.ndarray:
@@ -94,12 +96,15 @@ def colormap_lut(name: str = "jet") -> np.ndarray:
     if name not in colormaps: raise MultiDeepNetError(f"unknown colormap {name!r}")
     return (colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
 
-def blend(ct2d: np.ndarray, heat2d: Optional[np.ndarray], alpha: float, lut: np.ndarray, full_at: float = 0.5) -> np.ndarray:
-    """RGB uint8 image: the heatmap's colours over the grey CT, weight `alpha` * min(1, heat / full_at)."""
+SHOW_FROM = 0.5   # heat below this share of the map's maximum is not drawn
+
+def blend(ct2d: np.ndarray, heat2d: Optional[np.ndarray], alpha: float, lut: np.ndarray, show_from: float = SHOW_FROM) -> np.ndarray:
+    """RGB uint8 image: the heatmap's colours over the grey CT where heat > `show_from`, weight rising to `alpha` at 1."""
     gray = ct2d.astype(np.float32)[..., None] * 255
     if heat2d is None or alpha <= 0: return np.repeat(gray.round().astype(np.uint8), 3, axis=2)
+    if not 0 <= show_from < 1: raise MultiDeepNetError(f"show_from must lie in [0, 1), got {show_from}")
     color = lut[(heat2d * 255).round().astype(np.uint8)].astype(np.float32)
-    a = alpha * np.clip(heat2d / full_at, 0, 1)[..., None]
+    a = alpha * np.clip((heat2d - show_from) / (1 - show_from), 0, 1)[..., None]
     return (gray * (1 - a) + color * a).round().astype(np.uint8)
 
 # %% ../nbs/11_viewer.ipynb #9fd9592b
@@ -108,15 +113,31 @@ def _cross_in_plane(cross: Sequence[int], plane: str, shape: Sequence[int]) -> t
     z, y, x = cross
     return {"axial": (y, x), "coronal": (shape[0] - 1 - z, x), "sagittal": (shape[0] - 1 - z, y)}[plane]
 
-def render_plane(ct: np.ndarray, heat: Optional[np.ndarray], plane: str, index: int, *, alpha: float = 0.4,
+ALPHA = 0.6      # opacity of the heat at its maximum
+
+def _outline(mask2d: np.ndarray) -> np.ndarray:
+    """Pixels of a 2-D mask with a 4-neighbour outside it."""
+    m = np.pad(mask2d, 1)
+    inner = m[1:-1, 1:-1] & m[:-2, 1:-1] & m[2:, 1:-1] & m[1:-1, :-2] & m[1:-1, 2:]
+    return mask2d & ~inner
+
+def render_plane(ct: np.ndarray, heat: Optional[np.ndarray], plane: str, index: int, *, alpha: float = ALPHA,
                  lut: Optional[np.ndarray] = None, spacing: Sequence[float] = (1, 1, 1), size: int = 256,
-                 cross: Optional[Sequence[int]] = None, cross_rgb: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
-    """RGB uint8 image of one plane of a [0,1] CT with its heatmap, at physical proportions, with optional crosshair."""
+                 cross: Optional[Sequence[int]] = None, cross_rgb: tuple[int, int, int] = (255, 255, 255),
+                 show_from: float = SHOW_FROM, contour: Optional[np.ndarray] = None,
+                 contour_rgb: tuple[int, int, int] = (0, 255, 0)) -> np.ndarray:
+    """RGB uint8 image of one plane of a [0,1] CT with its heatmap, at physical proportions, with optional crosshair
+    and the outline of a mask (`contour`, same shape as `ct`) drawn one screen pixel wide."""
     lut = colormap_lut() if lut is None else lut
-    rgb = blend(plane_slice(ct, plane, index), None if heat is None else plane_slice(heat, plane, index), alpha, lut)
+    rgb = blend(plane_slice(ct, plane, index), None if heat is None else plane_slice(heat, plane, index), alpha, lut, show_from)
     rows, cols = rgb.shape[:2]
     h, w = display_shape(rows, cols, plane_spacing(spacing, plane), size)
     im = PILImage.fromarray(rgb).resize((w, h), PILImage.BILINEAR)
+    if contour is not None:
+        m = PILImage.fromarray(plane_slice(np.asarray(contour, bool), plane, index).astype(np.uint8) * 255).resize((w, h), PILImage.NEAREST)
+        edge = _outline(np.asarray(m) > 127)
+        if edge.any():
+            arr = np.array(im); arr[edge] = contour_rgb; im = PILImage.fromarray(arr)
     if cross is not None:
         r, c = _cross_in_plane(cross, plane, ct.shape)
         yy, xx = int((r + 0.5) * h / rows), int((c + 0.5) * w / cols)
@@ -134,8 +155,9 @@ def encode_image(rgb: np.ndarray, fmt: str = "png", quality: int = 80) -> bytes:
 
 # %% ../nbs/11_viewer.ipynb #502f6a09
 def three_plane_figure(ct: np.ndarray, heat: Optional[np.ndarray] = None, center: Optional[Sequence[int]] = None, *,
-                       spacing: Sequence[float] = (1, 1, 1), alpha: float = 0.4, cmap: str = "jet", size: int = 256,
-                       title: Optional[str] = None, level: float = -600, width: float = 1500) -> bytes:
+                       spacing: Sequence[float] = (1, 1, 1), alpha: float = ALPHA, cmap: str = "jet", size: int = 256,
+                       title: Optional[str] = None, level: float = -600, width: float = 1500,
+                       show_from: float = SHOW_FROM, contour: Optional[np.ndarray] = None) -> bytes:
     """PNG bytes of the axial, coronal and sagittal planes through `center` (default: the heat peak)."""
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
@@ -148,10 +170,12 @@ def three_plane_figure(ct: np.ndarray, heat: Optional[np.ndarray] = None, center
     axes = fig.subplots(1, 3)
     for ax, plane in zip(axes, PLANES):
         idx = center[_AXIS[plane]]
-        ax.imshow(render_plane(ct, heat, plane, idx, alpha=alpha, lut=lut, spacing=spacing, size=size, cross=center))
+        ax.imshow(render_plane(ct, heat, plane, idx, alpha=alpha, lut=lut, spacing=spacing, size=size, cross=center,
+                               show_from=show_from, contour=contour))
         ax.set_title(f"{plane}, slice {idx}", fontsize=10); ax.axis("off")
     if heat is not None:
-        fig.colorbar(ScalarMappable(Normalize(0, 1), cmap), ax=list(axes), fraction=0.02, pad=0.01, label="Grad-CAM")
+        fig.colorbar(ScalarMappable(Normalize(0, 1), cmap), ax=list(axes), fraction=0.02, pad=0.01,
+                     label=f"Grad-CAM (drawn above {show_from:g})")
     if title: fig.suptitle(title)
     buf = io.BytesIO(); fig.savefig(buf, format="png", bbox_inches="tight"); return buf.getvalue()
 
@@ -170,11 +194,12 @@ def _ordered(values: Sequence[str], order: Sequence[str] = ()) -> list[str]:
 class LiveViewer:
     """Kernel-driven three-plane viewer: sliders, linked crosshair, opacity, class and view selectors."""
     def __init__(self, ct: np.ndarray, heatmaps: Optional[HeatmapsLike] = None, *, spacing: Sequence[float] = (1, 1, 1),
-                 cmap: str = "jet", alpha: float = 0.4, size: int = 256, level: float = -600, width: float = 1500,
-                 center: Optional[Sequence[int]] = None):
+                 cmap: str = "jet", alpha: float = ALPHA, size: int = 256, level: float = -600, width: float = 1500,
+                 center: Optional[Sequence[int]] = None, contour: Optional[np.ndarray] = None):
         self.ct = ct_to_unit(ct, level, width)
         self.heat = {} if heatmaps is None else {k: heatmap_to_grid(v, self.ct.shape) for k, v in heatmap_table(heatmaps).items()}
         self.spacing, self.size, self.lut = tuple(spacing), size, colormap_lut(cmap)
+        self.contour = None if contour is None else np.asarray(contour, bool)
         classes = _ordered([c for c, _ in self.heat]) or ["CT"]
         views = _ordered([v for _, v in self.heat], VIEWS) or ["none"]
         self.cls = widgets.Dropdown(options=classes, description="class")
@@ -205,7 +230,7 @@ class LiveViewer:
         """RGB image of one plane in the current state."""
         return render_plane(self.ct, self.current_heat(), plane, self.sliders[plane].value, alpha=self.opacity.value,
                             lut=self.lut, spacing=self.spacing, size=self.size,
-                            cross=self.point if self.crosshair.value else None)
+                            cross=self.point if self.crosshair.value else None, contour=self.contour)
 
     def refresh(self, change: Any = None) -> None:
         """Re-render the three planes (called on every widget change)."""
@@ -232,22 +257,24 @@ class StaticViewer(widgets.VBox):
         if data is not None: data["image/png"] = base64.b64encode(self.fallback_png).decode("ascii")
         return data
 
-def _plane_stacks(ct, heat, positions, sliders, links, *, alpha, lut, spacing, size, fmt, quality) -> dict[str, widgets.Stack]:
+def _plane_stacks(ct, heat, positions, sliders, links, *, fmt, quality, **render) -> dict[str, widgets.Stack]:
     """One class/view pair: per plane a Stack of precomputed slices, jslinked to the shared slider."""
     stacks = {}
     for p in PLANES:
-        imgs = [widgets.Image(value=encode_image(render_plane(ct, heat, p, i, alpha=alpha, lut=lut, spacing=spacing, size=size),
-                                                 fmt, quality), format=fmt) for i in positions[p]]
-        stack = widgets.Stack(imgs, selected_index=sliders[p].index, layout=widgets.Layout(width=f"{size + 8}px"))
+        imgs = [widgets.Image(value=encode_image(render_plane(ct, heat, p, i, **render), fmt, quality), format=fmt)
+                for i in positions[p]]
+        stack = widgets.Stack(imgs, selected_index=sliders[p].index, layout=widgets.Layout(width=f"{render['size'] + 8}px"))
         stack.add_class(f"mdn-stack-{p}")
         links.append(widgets.jslink((sliders[p], "index"), (stack, "selected_index")))
         stacks[p] = stack
     return stacks
 
 def static_viewer(ct: np.ndarray, heatmaps: Optional[HeatmapsLike] = None, *, spacing: Sequence[float] = (1, 1, 1),
-                  cmap: str = "jet", alpha: float = 0.4, size: int = 192, max_slices: int = 24, fmt: str = "jpeg",
-                  quality: int = 80, level: float = -600, width: float = 1500, title: Optional[str] = None) -> StaticViewer:
-    """Kernel-free three-plane viewer: sliders and selectors jslinked to stacks of precomputed slice images."""
+                  cmap: str = "jet", alpha: float = ALPHA, size: int = 192, max_slices: int = 24, fmt: str = "jpeg",
+                  quality: int = 80, level: float = -600, width: float = 1500, title: Optional[str] = None,
+                  show_from: float = SHOW_FROM, contour: Optional[np.ndarray] = None, caption: str = "") -> StaticViewer:
+    """Kernel-free three-plane viewer: sliders and selectors jslinked to stacks of precomputed slice images,
+    opening at the first map's peak; `contour` outlines a mask (e.g. ground-truth lesions) in green."""
     ct = ct_to_unit(ct, level, width)
     table = {} if heatmaps is None else {k: heatmap_to_grid(v, ct.shape) for k, v in heatmap_table(heatmaps).items()}
     classes = _ordered([c for c, _ in table]) or ["CT"]
@@ -255,6 +282,8 @@ def static_viewer(ct: np.ndarray, heatmaps: Optional[HeatmapsLike] = None, *, sp
     first = next(iter(table.values()), None)
     peak = heat_peak(first, ct.shape)
     positions = {p: slice_positions(ct.shape[_AXIS[p]], max_slices) for p in PLANES}
+    for p in PLANES:    # the peak's own slice is always among the precomputed ones: the viewer opens on it
+        if peak[_AXIS[p]] not in positions[p]: positions[p] = sorted({*positions[p], peak[_AXIS[p]]})
     sliders = {}
     for p in PLANES:
         nearest = int(np.argmin(np.abs(np.array(positions[p]) - peak[_AXIS[p]])))
@@ -263,7 +292,8 @@ def static_viewer(ct: np.ndarray, heatmaps: Optional[HeatmapsLike] = None, *, sp
                                              layout=widgets.Layout(width=f"{size + 8}px"))
         sliders[p].add_class(f"mdn-slider-{p}")
     lut = colormap_lut(cmap)
-    opts = dict(alpha=alpha, lut=lut, spacing=spacing, size=size, fmt=fmt, quality=quality)
+    contour = None if contour is None else np.asarray(contour, bool)
+    opts = dict(alpha=alpha, lut=lut, spacing=spacing, size=size, fmt=fmt, quality=quality, show_from=show_from, contour=contour)
     stacks, links = {}, []
     def panel(c, v):
         if table and (c, v) not in table: return widgets.HTML(f"<i>no heatmap for {c} / {v}</i>")
@@ -279,18 +309,20 @@ def static_viewer(ct: np.ndarray, heatmaps: Optional[HeatmapsLike] = None, *, sp
     by_class = widgets.Stack(class_panels, selected_index=0)
     links.append(widgets.jslink((class_sel, "index"), (by_class, "selected_index")))
     step = max(1, round((ct.shape[0] - 1) / max(1, len(positions["axial"]) - 1)))
-    note = widgets.HTML(f"<small>Precomputed slices (axial every ~{step}), opacity {alpha:g}: "
-                        "drag a slider to step through them; works without a kernel.</small>")
+    note = widgets.HTML(f"<small>{caption + ' ' if caption else ''}Opens at the map's peak; heat drawn above {show_from:g} "
+                        f"of its maximum{', ground-truth lesions outlined in green' if contour is not None else ''}. "
+                        f"Precomputed slices (axial every ~{step}): drag a slider to step through them; works without a kernel.</small>")
     selectors = [w for w, n in ((class_sel, len(classes)), (view_sel, len(views))) if n > 1]
     headers = widgets.HBox([widgets.HTML(f"<b>{p}</b>", layout=widgets.Layout(width=f"{size + 8}px")) for p in PLANES])
     children = ([widgets.HTML(f"<b>{title}</b>")] if title else []) + [widgets.HBox(selectors), headers, by_class,
                                                                         widgets.HBox(list(sliders.values())), note]
     fallback = three_plane_figure(ct, first, spacing=spacing, alpha=alpha, cmap=cmap, size=size * 4 // 3,
+                                  show_from=show_from, contour=contour, center=peak,
                                   title=(f"{title}: " if title else "") + (f"{classes[0]} / {views[0]}" if table else "CT"))
     viewer = StaticViewer(children, fallback)
     viewer.add_class("mdn-static-viewer")
     viewer.sliders, viewer.positions, viewer.stacks, viewer.links = sliders, positions, stacks, links
-    viewer.class_selector, viewer.view_selector = class_sel, view_sel
+    viewer.class_selector, viewer.view_selector, viewer.peak = class_sel, view_sel, peak
     return viewer
 
 def viewer_image_bytes(viewer: StaticViewer) -> int:
