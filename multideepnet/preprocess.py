@@ -18,13 +18,14 @@ from scipy import ndimage as ndi
 from .core import (MultiDeepNetError, atomic_path, atomic_write_json, atomic_write_text,
                                n_threads, path_fingerprint, peak_rss_mb, set_threads, stable_hash)
 from .io import CTVolume, read_ct
-from .lungseg import LungMasks, LungSegConfig, LungSegError, segment_lungs, working_grid
+from .lungseg import LungMasks, LungSegConfig, LungSegError, fov_disk, segment_lungs, working_grid
 
 # %% auto #0
-__all__ = ['INDEX_COLUMNS', 'PREP_VERSION', 'PreprocessError', 'PrepConfig', 'geometry_of', 'resampled_geometry', 'crop_grid',
-           'crop_box', 'crop_to_original', 'original_to_crop', 'sanitize_hu', 'block_index', 'gather', 'body_box_mask',
-           'window', 'to_unit', 'window_lut', 'qc_warnings', 'preprocess_volume', 'lung_labels_original', 'montage',
-           'write_qc_files', 'case_key', 'load_case', 'process_case', 'prepare', 'register_cli']
+__all__ = ['DISPLAY_WINDOW', 'INDEX_COLUMNS', 'PREP_VERSION', 'PreprocessError', 'PrepConfig', 'geometry_of',
+           'resampled_geometry', 'crop_grid', 'crop_box', 'crop_to_original', 'original_to_crop', 'sanitize_hu',
+           'block_index', 'gather', 'body_box_mask', 'window', 'to_unit', 'window_lut', 'qc_warnings',
+           'preprocess_volume', 'lung_labels_original', 'montage', 'write_qc_files', 'preprocessing_stages', 'case_key',
+           'load_case', 'process_case', 'prepare', 'register_cli']
 
 # %% ../nbs/05_preprocess.ipynb #3f3248e1
 class PreprocessError(MultiDeepNetError):
@@ -321,6 +322,49 @@ def write_qc_files(stem: Path, arr: np.ndarray, record: dict, masks: LungMasks |
         Image.fromarray(montage(arr, lung, region, out_spacing)).save(tmp, format="PNG")
     files["montage"] = png.name
     return files
+
+# %% ../nbs/05_preprocess.ipynb #fbb02d78
+DISPLAY_WINDOW = (-600.0, 1500.0)   # level, width of the lung window used to *show* HU (not the model's window)
+
+def _display(hu: np.ndarray) -> np.ndarray:
+    lvl, wid = DISPLAY_WINDOW
+    return np.clip((np.asarray(hu, np.float32) - (lvl - wid / 2)) / wid, 0, 1)
+
+def preprocessing_stages(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> list[dict]:
+    """One axial slice through the lungs' centre after each preprocessing step, with the volume's shape (Fig. 3)."""
+    arr, record, masks = preprocess_volume(ct, cfg)
+    if masks is None: raise PreprocessError("preprocessing_stages needs a lung segmentation (this scan fell back to a body crop)")
+    img, _ = sanitize_hu(ct, cfg)
+    res = record["geometry"]["resampled"]
+    ref = sitk.Image([int(v) for v in res["size_xyz"]], sitk.sitkUInt8)
+    ref.SetSpacing(res["spacing_xyz"]); ref.SetOrigin(res["origin"]); ref.SetDirection(res["direction"])
+    hu1 = sitk.GetArrayFromImage(sitk.Resample(img, ref, sitk.Transform(), sitk.sitkLinear, cfg.air_hu, sitk.sitkInt16))
+    lungs1 = _mask_on(masks.grid, masks.lungs.astype(np.uint8), ref) >= 0.5
+    region1 = _mask_on(masks.grid, masks.refined.astype(np.uint8), ref) >= 0.5
+    z0, z1, y0, y1, x0, x1 = record["geometry"]["crop_zyx"]
+    z = int(np.clip(int(round(np.flatnonzero(lungs1.any(axis=(1, 2))).mean())), z0, z1 - 1))
+    centre = ref.TransformIndexToPhysicalPoint([int(res["size_xyz"][0]) // 2, int(res["size_xyz"][1]) // 2, z])
+    z_orig = int(np.clip(img.TransformPhysicalPointToIndex(centre)[2], 0, ct.shape[0] - 1))
+    fov = fov_disk(hu1.shape[1:])
+    sl = hu1[z].astype(np.float32)
+    shown = np.where(fov, sl, cfg.air_hu)
+    masked = np.where(region1[z], sl, cfg.neutral_hu)
+    zo = int(np.clip(int((z - z0 + 0.5) * cfg.out_shape[0] / (z1 - z0)), 0, cfg.out_shape[0] - 1))
+    out = to_unit(arr)
+    lvl, wid = cfg.window_level, cfg.window_width
+    out_hu = out[zo] * wid + (lvl - wid / 2)                     # back to HU for the lung-window display of (f)
+    crop = (slice(y0, y1), slice(x0, x1))
+    sp_res, sp_out = tuple(res["spacing_xyz"][1::-1]), tuple(record["geometry"]["output"]["spacing_xyz"][1::-1])
+    stage = lambda step, shape, image, spacing, outline=None: {"step": step, "shape_zyx": [int(v) for v in shape],
+                                                               "image": image, "spacing_yx": [float(v) for v in spacing], "outline": outline}
+    return [stage("scan as read", ct.shape, _display(ct.array[z_orig]), ct.spacing[1:]),
+            stage("(a) resampled to 1 mm", hu1.shape, _display(sl), sp_res),
+            stage("(b) field-of-view circle", hu1.shape, _display(shown), sp_res),
+            stage("(c) lung segmentation", hu1.shape, _display(shown), sp_res, lungs1[z]),
+            stage("(d) convex hull + dilation", hu1.shape, _display(masked), sp_res, region1[z]),
+            stage("(e) lung bounding box", (z1 - z0, y1 - y0, x1 - x0), _display(masked[crop]), sp_res, lungs1[z][crop]),
+            stage(f"(f) resized to {'x'.join(map(str, cfg.out_shape))}", arr.shape, _display(out_hu), sp_out),
+            stage(f"(g) window L{lvl:g}/W{wid:g} to [0, 1]", arr.shape, out[zo], sp_out)]
 
 # %% ../nbs/05_preprocess.ipynb #512bb0f2
 INDEX_COLUMNS = ["patient_id", "label", "split", "status", "array", "record", "error"]
