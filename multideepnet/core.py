@@ -14,7 +14,7 @@ import yaml
 # %% auto #0
 __all__ = ['CLASSES', 'CLASS_TITLES', 'CONFIG_DIR', 'MultiDeepNetError', 'class_index', 'config_path', 'load_yaml', 'stable_hash',
            'path_fingerprint', 'atomic_path', 'atomic_write_text', 'atomic_write_json', 'peak_rss_mb', 'set_threads',
-           'n_threads']
+           'n_threads', 'cpu_model', 'machine_info']
 
 # %% ../nbs/00_core.ipynb #aa730d3f
 CLASSES: tuple[str, ...] = ("healthy", "cap", "covid")
@@ -106,3 +106,29 @@ def set_threads(n: int | None) -> None:
 def n_threads() -> int:
     """Threads this process's CPU-parallel steps may use (see `set_threads`)."""
     return _THREADS or os.cpu_count() or 1
+
+# %% ../nbs/00_core.ipynb #d5afb43b
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo where there is one)."""
+    import platform
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"): return line.split(":", 1)[1].strip()
+    except OSError: pass
+    return platform.processor() or platform.machine()
+
+def machine_info() -> dict:
+    """CPU, cores, torch threads and CPU capability, and the versions of Python, torch, numpy and SimpleITK."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+    info = {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+    for pkg in ("torch", "numpy", "SimpleITK", "scipy"):
+        try: info[pkg] = version(pkg)
+        except PackageNotFoundError: info[pkg] = None
+    if "torch" in sys.modules:   # only when torch is already in use: importing it costs a second
+        torch = sys.modules["torch"]
+        info["torch_threads"] = torch.get_num_threads()
+        info["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+        info["cuda"] = torch.cuda.get_device_name() if torch.cuda.is_available() else None
+    return info

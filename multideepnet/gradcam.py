@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -18,9 +19,9 @@ from .core import CLASSES, MultiDeepNetError, atomic_path
 from .model import VIEWS, MultiDeepNet
 
 # %% auto #0
-__all__ = ['CAM_LAYERS', 'upsample_trilinear', 'upsample_normalised', 'CAMResult', 'is_channels_last', 'grad_cam',
-           'randomise_weights', 'map_correlation', 'heatmap_to_original', 'save_heatmap_nifti', 'crop_spacing',
-           'map_peak', 'near_mask', 'localization_scores', 'localization_summary']
+__all__ = ['CAM_LAYERS', 'upsample_trilinear', 'upsample_normalised', 'CAMResult', 'is_channels_last', 'CAMForward',
+           'cam_forward', 'cam_maps', 'grad_cam', 'randomise_weights', 'map_correlation', 'heatmap_to_original',
+           'save_heatmap_nifti', 'crop_spacing', 'map_peak', 'near_mask', 'localization_scores', 'localization_summary']
 
 # %% ../nbs/10_gradcam.ipynb #c1ff58cd
 def _linear_matrix(n_in: int, n_out: int, dtype=torch.float32, device=None) -> torch.Tensor:
@@ -130,36 +131,54 @@ def _split_backbone(model: MultiDeepNet, layer: str):
         return a
     return upto, rest
 
+@dataclass
+class CAMForward:
+    """One forward pass kept for Grad-CAM: the feature map at `layer` (a leaf that requires gradients) and the
+    model output computed from it with autograd on, so maps for any class can follow without a second forward."""
+    a: torch.Tensor
+    out: dict
+    size: tuple
+    layer: str
+
+def cam_forward(model: MultiDeepNet, x: torch.Tensor, layer: str = "layer4", channels_last: bool | None = None) -> CAMForward:
+    """Forward pass for Grad-CAM (the model must be in eval mode): no autograd up to `layer`, autograd after it."""
+    if x.ndim != 5: raise MultiDeepNetError(f"Grad-CAM input must be (B, 1, D, H, W), got {tuple(x.shape)}")
+    if channels_last is None: channels_last = is_channels_last(model)
+    xin = x.contiguous(memory_format=torch.channels_last_3d) if channels_last else x
+    upto, rest = _split_backbone(model, layer)
+    with torch.no_grad(): feats = upto(xin)
+    a = feats.detach().requires_grad_(True)      # leaf: autograd runs only through what follows `layer`
+    with torch.enable_grad(): out = model.forward_head(rest(a))
+    return CAMForward(a, out, tuple(x.shape[2:]), layer)
+
+def cam_maps(fwd: CAMForward, target: int | Sequence[int] | torch.Tensor | None = None, method: str = "gradcam",
+             upsample: bool = True) -> CAMResult:
+    """The maps of one `CAMForward` for the predicted (or `target`) class; frees the forward's graph."""
+    if method not in ("gradcam", "hirescam"): raise MultiDeepNetError(f"unknown CAM method {method!r}: expected gradcam or hirescam")
+    a, out = fwd.a, fwd.out
+    tgt = _targets(out["prob"].detach(), target)
+    with torch.enable_grad():
+        scores = _class_scores(out, tgt)
+        names = list(scores)
+        grads = [torch.autograd.grad(scores[n], a, retain_graph=i < len(names) - 1)[0] for i, n in enumerate(names)]
+    with torch.no_grad():
+        coarse = torch.stack([_coarse_cam(g, a.detach(), method) for g in grads], dim=1)  # (B, M, d, h, w)
+        b, m = coarse.shape[:2]
+        flat = coarse.flatten(0, 1)
+        normed, empty = upsample_normalised(flat, fwd.size) if upsample else _normalise(flat)
+        normed, empty = normed.view(b, m, *normed.shape[1:]), empty.view(b, m)
+    return CAMResult(maps={n: normed[:, i] for i, n in enumerate(names)}, target=tgt, output=_detach(out),
+                     empty={n: empty[:, i] for i, n in enumerate(names)}, method=method, layer=fwd.layer)
+
 def grad_cam(model: MultiDeepNet, x: torch.Tensor, target: int | Sequence[int] | torch.Tensor | None = None,
              method: str = "gradcam", upsample: bool = True, channels_last: bool | None = None,
              layer: str = "layer4") -> CAMResult:
     """3-D Grad-CAM of the predicted (or `target`) class at `layer` (default: the last conv layer): combined map and one per view."""
     if method not in ("gradcam", "hirescam"): raise MultiDeepNetError(f"unknown CAM method {method!r}: expected gradcam or hirescam")
-    if x.ndim != 5: raise MultiDeepNetError(f"Grad-CAM input must be (B, 1, D, H, W), got {tuple(x.shape)}")
     was_training = model.training
     model.eval()
-    try:
-        if channels_last is None: channels_last = is_channels_last(model)
-        xin = x.contiguous(memory_format=torch.channels_last_3d) if channels_last else x
-        upto, rest = _split_backbone(model, layer)
-        with torch.no_grad(): feats = upto(xin)
-        a = feats.detach().requires_grad_(True)      # leaf: autograd runs only through what follows `layer`
-        with torch.enable_grad():
-            out = model.forward_head(rest(a))
-            tgt = _targets(out["prob"], target)
-            scores = _class_scores(out, tgt)
-            names = list(scores)
-            grads = [torch.autograd.grad(scores[n], a, retain_graph=i < len(names) - 1)[0] for i, n in enumerate(names)]
-        with torch.no_grad():
-            coarse = torch.stack([_coarse_cam(g, a.detach(), method) for g in grads], dim=1)  # (B, M, d, h, w)
-            b, m = coarse.shape[:2]
-            flat = coarse.flatten(0, 1)
-            normed, empty = upsample_normalised(flat, x.shape[2:]) if upsample else _normalise(flat)
-            normed, empty = normed.view(b, m, *normed.shape[1:]), empty.view(b, m)
-        return CAMResult(maps={n: normed[:, i] for i, n in enumerate(names)}, target=tgt, output=_detach(out),
-                         empty={n: empty[:, i] for i, n in enumerate(names)}, method=method, layer=layer)
-    finally:
-        model.train(was_training)
+    try: return cam_maps(cam_forward(model, x, layer, channels_last), target, method, upsample)
+    finally: model.train(was_training)
 
 # %% ../nbs/10_gradcam.ipynb #c93eb2ae
 def randomise_weights(module: nn.Module, seed: int = 0) -> nn.Module:

@@ -16,8 +16,8 @@ from .core import CLASSES, MultiDeepNetError, config_path, load_yaml
 
 # %% auto #0
 __all__ = ['VIEWS', 'TASKS', 'conv3x3x3', 'BasicBlock3d', 'stage_widths', 'ResNet3D', 'n_params', 'GlobalHead', 'MultiViewHead',
-           'MultiTaskHead', 'task_targets', 'MultiDeepNet', 'arm_flags', 'build_model', 'build_pretrain_model',
-           'classification_loss', 'multitask_losses', 'multitask_loss', 'load_backbone']
+           'MultiTaskHead', 'task_targets', 'MultiDeepNet', 'load_arms', 'arm_flags', 'build_model',
+           'build_pretrain_model', 'classification_loss', 'multitask_losses', 'multitask_loss', 'load_backbone']
 
 # %% ../nbs/07_model.ipynb #0348b7d6
 def conv3x3x3(cin: int, cout: int, stride: int = 1) -> nn.Conv3d:
@@ -167,9 +167,13 @@ class MultiDeepNet(nn.Module):
         return self.forward_head(self.backbone(x))
 
 # %% ../nbs/07_model.ipynb #a0fb99d3
+def load_arms() -> dict:
+    """The ablation arms of `configs/arms.yaml` (flags and titles), in table order."""
+    return load_yaml(config_path("arms.yaml"))
+
 def arm_flags(arm: str) -> dict:
     """Flags and titles of one ablation arm from configs/arms.yaml."""
-    arms = load_yaml(config_path("arms.yaml"))
+    arms = load_arms()
     if arm not in arms: raise MultiDeepNetError(f"{config_path('arms.yaml')}: unknown arm {arm!r} (known: {', '.join(arms)})")
     return arms[arm]
 

@@ -125,7 +125,7 @@ def original_to_crop(img: sitk.Image | np.ndarray, record: dict, shape_zyx: Sequ
         o = record["geometry"]["original"]
         if tuple(img.shape) != tuple(o["size_xyz"][::-1]):
             raise PreprocessError(f"original_to_crop: array shape {img.shape} is not the scan's {tuple(o['size_xyz'][::-1])}")
-        arr, img = img, sitk.GetImageFromArray(np.ascontiguousarray(img.astype(np.float32)))
+        img = sitk.GetImageFromArray(np.ascontiguousarray(img.astype(np.float32)))
         img.SetSpacing(o["spacing_xyz"]); img.SetOrigin(o["origin"]); img.SetDirection(o["direction"])
     interp = {"linear": sitk.sitkLinear, "nearest": sitk.sitkNearestNeighbor}.get(interpolator)
     if interp is None: raise PreprocessError(f"interpolator must be linear or nearest, got {interpolator!r}")

@@ -17,7 +17,7 @@ from sklearn.metrics import roc_auc_score
 from tqdm.auto import tqdm
 
 from .core import (CLASSES, MultiDeepNetError, atomic_path, atomic_write_json, config_path,
-                               load_yaml, stable_hash)
+                               load_yaml, machine_info, set_threads, stable_hash)
 from .data import (CacheDataset, SplitConfig, augment_from, fold_parts, make_loader,
                                read_cache_index, split_patients, to_float)
 from .model import (TASKS, VIEWS, arm_flags, build_model, build_pretrain_model,
@@ -26,10 +26,11 @@ from .model import (TASKS, VIEWS, arm_flags, build_model, build_pretrain_model,
 # %% auto #0
 __all__ = ['CHANNELS_LAST_DEVICES', 'CHECKPOINT_FORMAT', 'PROB_COLUMNS', 'VIEW_COLUMNS', 'TrainConfig', 'resolve_preset',
            'use_amp', 'cuda_amp_dtype', 'use_deterministic', 'dist_env', 'init_distributed', 'barrier',
-           'resolve_device', 'deterministic_mode', 'seed_everything', 'rng_state', 'set_rng_state', 'StepContext',
-           'train_epoch', 'predict', 'val_metrics', 'selection_key', 'save_checkpoint', 'load_checkpoint', 'RunContext',
-           'Interrupted', 'stage_seed', 'run_stage', 'prediction_table', 'mean_predictions', 'cache_identity',
-           'run_config', 'pretrain_config', 'train_arm', 'shared_pretraining', 'register_cli', 'main']
+           'resolve_device', 'deterministic_mode', 'use_threads', 'seed_everything', 'rng_state', 'set_rng_state',
+           'StepContext', 'train_epoch', 'predict', 'val_metrics', 'selection_key', 'save_checkpoint',
+           'load_checkpoint', 'RunContext', 'Interrupted', 'stage_seed', 'run_stage', 'prediction_table',
+           'mean_predictions', 'cache_identity', 'run_config', 'pretrain_config', 'train_arm', 'shared_pretraining',
+           'register_cli', 'main']
 
 # %% ../nbs/08_train.ipynb #17e0e3fb
 @dataclass
@@ -130,6 +131,10 @@ def deterministic_mode(on: bool = True):
         yield
     finally:
         torch.use_deterministic_algorithms(before, warn_only=before_warn)
+
+def use_threads(n: int) -> None:
+    """CPU threads of this process: PyTorch's intra-op pool and the library's own thread pools."""
+    set_threads(n); torch.set_num_threads(n)
 
 def seed_everything(seed: int):
     """Seed python, numpy and torch (all devices)."""
@@ -441,7 +446,7 @@ def train_arm(arm: str, preset: str | dict, cache_dir: str | Path, out_dir: str 
     t_start = time.perf_counter()
     preset = resolve_preset(preset)
     dev = resolve_device(device)
-    distributed = init_distributed(dev)
+    init_distributed(dev)
     rank, world, _ = dist_env()
     if dev.type == "cuda": torch.cuda.set_device(dev)
     cfg, split_cfg = TrainConfig.from_dict(preset.get("train")), SplitConfig.from_dict(preset.get("split"))
@@ -456,7 +461,7 @@ def train_arm(arm: str, preset: str | dict, cache_dir: str | Path, out_dir: str 
     if bad: raise MultiDeepNetError(f"fold(s) {bad} outside 0..{split_cfg.folds - 1}")
     run = {"arm": arm, "config_hash": chash, "config": config, "preset": preset, "cache_dir": str(cache_dir),
            "device": str(dev), "world_size": world, "amp": str(cuda_amp_dtype()).removeprefix("torch.") if use_amp(cfg, dev) else False, "channels_last_3d": dev.type in CHANNELS_LAST_DEVICES,
-           "deterministic": use_deterministic(cfg, dev), "status": "running"}
+           "deterministic": use_deterministic(cfg, dev), "machine": machine_info(), "status": "running"}
     if rank == 0:
         atomic_write_json(out / "run.json", run)
         with atomic_path(out / "splits.csv") as tmp: assignment.to_csv(tmp, index=False)
