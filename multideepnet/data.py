@@ -4,8 +4,8 @@
 
 # %% ../nbs/06_data.ipynb #f8872264
 from __future__ import annotations
-import json, warnings
-from dataclasses import dataclass, asdict, field
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 

@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import CLASSES, MultiDeepNetError, atomic_path
+from .core import MultiDeepNetError, atomic_path
 from .model import VIEWS, MultiDeepNet
 
 # %% auto #0

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_lungseg.ipynb #416ba351
 from __future__ import annotations
-import os, time
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any

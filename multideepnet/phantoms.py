@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, json, math, os, time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 

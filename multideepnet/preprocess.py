@@ -4,11 +4,11 @@
 
 # %% ../nbs/05_preprocess.ipynb #1c23a8e8
 from __future__ import annotations
-import argparse, json, os, re, sys, time, traceback
+import argparse, json, os, re, time, traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd

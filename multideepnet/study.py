@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_study.ipynb #5e6474c0
 from __future__ import annotations
-import argparse, datetime, html, json, os, platform, shutil, sys, time
+import datetime, json, os, platform, sys, time
 from pathlib import Path
 from typing import Sequence
 
@@ -12,15 +12,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .core import (CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json, atomic_write_text,
-                               config_path, load_yaml, machine_info, stable_hash)
-from .io import read_ct, write_nifti
+from .core import (CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json, config_path,
+                               machine_info, stable_hash)
+from .io import read_ct
 from .cohort import read_manifest
 from .phantoms import make_cohort
 from . import preprocess as prep
 from .data import read_cache_index
 from .model import build_model, load_arms
-from .train import resolve_preset, resolve_device, run_config, train_arm
+from .train import resolve_preset, run_config, train_arm
 from . import metrics as mx
 from .gradcam import (cam_forward, cam_maps, crop_spacing, localization_scores, localization_summary,
                                   map_peak, save_heatmap_nifti)

@@ -250,3 +250,74 @@ def test_fallback_figure_without_widget_javascript(chromium, report, tmp_path):
     finally:
         browser.close()
         server.shutdown()
+
+
+FIG7_CODE = """\
+import numpy as np, pandas as pd
+from pathlib import Path
+from multideepnet import report
+d = Path("arm"); (d / "gradcam").mkdir(parents=True, exist_ok=True)
+D, H, W = 32, 64, 64
+zz, yy, xx = np.meshgrid(np.arange(D), np.arange(H), np.arange(W), indexing="ij")
+vol = np.full((D, H, W), 0.1, np.float32)
+blob = ((zz - 20) / 4.0) ** 2 + ((yy - 40) / 6.0) ** 2 + ((xx - 16) / 6.0) ** 2 <= 1
+vol[blob] = 0.8
+heat = np.zeros((D, H, W), np.float32); heat[16:24, 32:48, 8:24] = 1.0        # a coarse cell: flat maximum
+np.savez(d / "gradcam" / "p1.npz", volume=vol.astype(np.float16), map_combined=heat.astype(np.float16),
+         lesion=blob.astype(np.uint8), spacing=np.array([7.0, 2.3, 3.9], np.float32))
+pd.DataFrame([{"patient_id": "p1", "label": "covid", "predicted": "covid", "p_healthy": 0.05, "p_cap": 0.05,
+               "p_covid": 0.9, "npz": "gradcam/p1.npz"}]).to_csv(d / "gradcam" / "cases.csv", index=False)
+report.fig7_viewers({"full": {"dir": d}}, "full", max_slices=16)[0]
+"""
+
+READOUTS = """(() => Object.fromEntries(['axial', 'coronal', 'sagittal'].map(p => {
+  const r = document.querySelector('.mdn-slider-' + p + ' .widget-readout'); return [p, r ? r.textContent.trim() : null]; })))()"""
+
+PIXELS = """(() => {
+  const im = document.querySelector('.mdn-stack-axial img');     // a Stack shows only its selected slice
+  if (!im || !im.complete || !im.naturalWidth) return null;
+  const c = document.createElement('canvas'); c.width = im.naturalWidth; c.height = im.naturalHeight;
+  const g = c.getContext('2d'); g.drawImage(im, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data; let green = 0, warm = 0, grey = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const [r, gg, b] = [d[i], d[i + 1], d[i + 2]];
+    if (gg > 180 && r < 100 && b < 100) green++; else if (r > 150 && b < 90) warm++;
+    else if (Math.abs(r - gg) < 12 && Math.abs(gg - b) < 12) grey++;
+  }
+  return {green, warm, grey, total: d.length / 4};
+})()"""
+
+
+@pytest.fixture(scope="module")
+def fig7_page(tmp_path_factory) -> Path:
+    """A report-style Fig. 7 viewer (report.fig7_viewers) executed, exported with its widget JavaScript."""
+    import nbformat
+    from multideepnet.viewer import execute_notebook, export_html
+    d = tmp_path_factory.mktemp("fig7")
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(FIG7_CODE)]), d / "fig7.ipynb")
+    executed = execute_notebook(d / "fig7.ipynb", d / "fig7.executed.ipynb", timeout=300)
+    return export_html(executed, d / "site" / "fig7.html", d / "site" / "widgets-js")
+
+
+def test_fig7_viewer_opens_at_the_peak(chromium, fig7_page, tmp_path):
+    """The Fig. 7 viewer opens on the map's peak (the centre of the flat maximum: z 19-20, y 39-40, x 15-16), not on
+    slice 0; the heat is drawn there in warm colours over a grey CT, and the lesion outline in green."""
+    server = serve(fig7_page.parent)
+    browser = Chromium(chromium, tmp_path / "profile")
+    try:
+        browser.open_page(1400, 1000)
+        browser.send("Page.navigate", {"url": f"http://127.0.0.1:{server.server_address[1]}/{fig7_page.name}"})
+        browser.wait_for(f"({PIXELS}) !== null", timeout=60)
+        shot = browser.screenshot(screenshot_dir(tmp_path) / "fig7_viewer.png")
+        readouts = browser.js(READOUTS)
+        pixels = browser.js(PIXELS)
+    finally:
+        browser.close()
+        server.shutdown()
+    assert shot.stat().st_size > 10_000
+    peak = {"axial": (19, 20), "coronal": (39, 40), "sagittal": (15, 16)}    # the plateau's centre-most voxel
+    for plane, (lo, hi) in peak.items():
+        assert readouts[plane] is not None and lo <= int(readouts[plane]) <= hi, (plane, readouts)
+    assert pixels["green"] > 20, pixels                     # the lesion outline
+    assert pixels["warm"] > 50, pixels                      # the heat at its peak
+    assert pixels["grey"] > 0.5 * pixels["total"], pixels   # the CT stays grey where the map is low: no wash

@@ -12,7 +12,6 @@ Usage: python tests/benchmarks/bench_model.py [--device cpu|cuda] [--json out.js
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import platform
