@@ -21,12 +21,12 @@ from .io import CTVolume, new_uid, write_dicom_series, write_nifti, write_volume
 
 # %% auto #0
 __all__ = ['TISSUES', 'CODE', 'CAVITY_MIN', 'POSTERIOR_MUSCLE', 'DIFFICULTY', 'LESION_TYPES', 'LOBES', 'PAD_VALUES',
-           'DEFAULT_MATRIX', 'DEFAULT_SLICE_RANGE', 'TISSUE_RANGES', 'PAPER_RATIO', 'tissue_lut', 'draw_geometry',
-           'interp_matrix', 'Grid', 'scan_axes', 'model_grid', 'upsample_slices', 'upsample', 'upsample_mask',
-           'capsule_occupancy', 'polyline', 'body_layout', 'cavity_scale', 'mediastinum_halfwidth', 'build_anatomy',
-           'grow_tree', 'lung_trees', 'paint_segments', 'paint_trees', 'lobe_of', 'LesionCanvas', 'lung_candidates',
-           'add_ggo', 'add_covid', 'add_cap', 'noise_bank', 'Phantom', 'make_phantom', 'lesion_summary', 'class_counts',
-           'write_phantom', 'make_cohort', 'register_cli']
+           'DEFAULT_MATRIX', 'DEFAULT_SLICE_RANGE', 'TISSUE_RANGES', 'PAPER_RATIO', 'PHANTOM_VERSION', 'tissue_lut',
+           'draw_geometry', 'interp_matrix', 'Grid', 'scan_axes', 'model_grid', 'upsample_slices', 'upsample',
+           'upsample_mask', 'capsule_occupancy', 'polyline', 'body_layout', 'cavity_scale', 'mediastinum_halfwidth',
+           'build_anatomy', 'grow_tree', 'lung_trees', 'paint_segments', 'paint_trees', 'lobe_of', 'LesionCanvas',
+           'lung_candidates', 'add_ggo', 'add_covid', 'add_cap', 'noise_bank', 'Phantom', 'make_phantom',
+           'lesion_summary', 'class_counts', 'write_phantom', 'make_cohort', 'register_cli']
 
 # %% ../nbs/03_phantoms.ipynb #4836fa79
 TISSUES: dict[str, tuple[int, float, float]] = {   # name: (code, typical HU, +- per-phantom jitter)
@@ -763,14 +763,27 @@ def write_phantom(ph: Phantom, out_dir: Path, pid: str, as_dicom: bool = False) 
     write_nifti(ph.lung_mask, out_dir / lung, ph.ct); write_nifti(ph.lesion_mask, out_dir / lesion, ph.ct)
     return dict(patient_id=pid, label=ph.label, path=scan.as_posix(), lung_mask=lung.as_posix(), lesion_mask=lesion.as_posix())
 
+PHANTOM_VERSION = "2026-12-01.1"   # bump when a code change alters the phantoms: cohorts are then made anew
+
+def _case_record(job: dict) -> Path:
+    return Path(job["out_dir"]) / "cases" / f"{job['patient_id']}.json"
+
 def _make_case(job: dict) -> dict:
-    """Worker: make and write one phantom; failures come back as a record instead of an exception."""
+    """Worker: make and write one phantom, unless an earlier run finished exactly this job (its record, written
+    last and atomically, says so); failures come back as a record instead of an exception."""
     t = time.perf_counter()
+    key = {k: v for k, v in job.items() if k != "out_dir"} | {"version": PHANTOM_VERSION}
+    rec_path = _case_record(job)
+    if rec_path.is_file():
+        rec = json.loads(rec_path.read_text())
+        if rec.get("job") == key: return dict(rec, resumed=True)
     try:
         ph = make_phantom(job["label"], job["seed"], job["difficulty"], job["matrix"], tuple(job["slice_range"]))
         row = write_phantom(ph, Path(job["out_dir"]), job["patient_id"], job["dicom"])
-        return dict(row=row, params={**ph.params, "format": "dicom" if job["dicom"] else "nifti"},
-                    seconds=time.perf_counter() - t)
+        rec = dict(job=key, row=row, params={**ph.params, "format": "dicom" if job["dicom"] else "nifti"},
+                   seconds=time.perf_counter() - t)
+        atomic_write_json(rec_path, rec)
+        return rec
     except (MultiDeepNetError, OSError, ValueError, RuntimeError) as e:
         return dict(row=None, error=f"{job['patient_id']}: {type(e).__name__}: {e}", seconds=time.perf_counter() - t)
 
@@ -781,7 +794,8 @@ def make_cohort(out_dir: str | os.PathLike, n: int, seed: int = 0, difficulty: s
     """Write `n` phantoms, their masks, manifest.csv and phantoms.json under `out_dir`; returns the manifest path."""
     if difficulty not in DIFFICULTY: raise MultiDeepNetError(f"phantoms: unknown difficulty {difficulty!r}; expected one of {', '.join(DIFFICULTY)}")
     if not 0 <= dicom_fraction <= 1: raise MultiDeepNetError(f"phantoms: dicom_fraction must lie in [0, 1], got {dicom_fraction}")
-    out_dir = Path(out_dir); (out_dir / "scans").mkdir(parents=True, exist_ok=True); (out_dir / "masks").mkdir(exist_ok=True)
+    out_dir = Path(out_dir)
+    for sub in ("scans", "masks", "cases"): (out_dir / sub).mkdir(parents=True, exist_ok=True)
     counts = class_counts(n, ratio)
     rng = np.random.default_rng(seed)
     labels = rng.permutation([c for c in CLASSES for _ in range(counts[c])])
@@ -801,15 +815,15 @@ def make_cohort(out_dir: str | os.PathLike, n: int, seed: int = 0, difficulty: s
         results = [_make_case(j) for j in _progress(jobs, len(jobs), progress)]
     rows = [r["row"] for r in results if r["row"]]
     cols = ["patient_id", "label", "path", "lung_mask", "lesion_mask"]
-    manifest = out_dir / "manifest.csv"
-    with atomic_path(manifest) as tmp: pd.DataFrame(rows, columns=cols).to_csv(tmp, index=False)
     config = dict(n=n, seed=seed, difficulty=difficulty, ratio=list(ratio), dicom_fraction=dicom_fraction,
                   matrix=matrix, slice_range=list(slice_range))
     atomic_write_json(out_dir / "phantoms.json", dict(
-        generator="multideepnet.phantoms", config=config, config_hash=stable_hash(config), counts=counts,
-        difficulty_table=DIFFICULTY[difficulty], workers=workers, seconds=round(time.perf_counter() - t0, 2),
-        failed=[r["error"] for r in results if not r["row"]],
+        generator="multideepnet.phantoms", version=PHANTOM_VERSION, config=config, config_hash=stable_hash(config),
+        counts=counts, difficulty_table=DIFFICULTY[difficulty], workers=workers, seconds=round(time.perf_counter() - t0, 2),
+        resumed=sum(bool(r.get("resumed")) for r in results), failed=[r["error"] for r in results if not r["row"]],
         cases={r["row"]["patient_id"]: dict(r["params"], seconds=round(r["seconds"], 2)) for r in results if r["row"]}))
+    manifest = out_dir / "manifest.csv"     # written last: its presence means the whole cohort is there
+    with atomic_path(manifest) as tmp: pd.DataFrame(rows, columns=cols).to_csv(tmp, index=False)
     return manifest
 
 def _progress(it, total: int, show: bool):

@@ -21,7 +21,7 @@ from .io import CTVolume, read_ct
 from .lungseg import LungMasks, LungSegConfig, LungSegError, fov_disk, segment_lungs, working_grid
 
 # %% auto #0
-__all__ = ['DISPLAY_WINDOW', 'INDEX_COLUMNS', 'PREP_VERSION', 'PreprocessError', 'PrepConfig', 'geometry_of',
+__all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'INDEX_COLUMNS', 'PREP_VERSION', 'PreprocessError', 'PrepConfig', 'geometry_of',
            'resampled_geometry', 'crop_grid', 'crop_box', 'crop_to_original', 'original_to_crop', 'sanitize_hu',
            'block_index', 'gather', 'body_box_mask', 'window', 'to_unit', 'window_lut', 'qc_warnings',
            'preprocess_volume', 'lung_labels_original', 'montage', 'write_qc_files', 'preprocessing_stages', 'case_key',
@@ -285,8 +285,12 @@ def _centroid(m: np.ndarray) -> list[int]:
 def _outline(m: np.ndarray) -> np.ndarray:
     return m & ~ndi.binary_erosion(m)
 
-def montage(arr: np.ndarray, lung: np.ndarray | None, region: np.ndarray | None, spacing_zyx) -> np.ndarray:
-    """RGB uint8 image: axial, coronal and sagittal planes through the lungs with mask outlines (head up)."""
+MONTAGE_HEIGHT = 256   # QC montages are enlarged to at least this many pixels
+
+def montage(arr: np.ndarray, lung: np.ndarray | None, region: np.ndarray | None, spacing_zyx,
+            min_height: int = 0) -> np.ndarray:
+    """RGB uint8 image: axial, coronal and sagittal planes through the lungs with mask outlines (head up), enlarged
+    by a whole factor (pixel replication) to at least `min_height` pixels: a 32x64x64 input is a thumbnail otherwise."""
     img = to_unit(arr)
     has = lung is not None and lung.any()
     c = _centroid(lung) if has else [s // 2 for s in arr.shape]
@@ -304,7 +308,9 @@ def montage(arr: np.ndarray, lung: np.ndarray | None, region: np.ndarray | None,
         panels.append(rgb[::-1] if flip else rgb)                      # z grows to the head: head up
     h = max(p.shape[0] for p in panels)
     panels = [np.pad(p, ((0, h - p.shape[0]), (0, 4), (0, 0)), constant_values=0.2) for p in panels]
-    return (np.concatenate(panels, axis=1) * 255).astype(np.uint8)
+    out = (np.concatenate(panels, axis=1) * 255).astype(np.uint8)
+    k = -(-min_height // out.shape[0]) if min_height > out.shape[0] else 1
+    return out.repeat(k, axis=0).repeat(k, axis=1) if k > 1 else out
 
 def write_qc_files(stem: Path, arr: np.ndarray, record: dict, masks: LungMasks | None, cfg: PrepConfig) -> dict:
     """Write <stem>_lungs.nii.gz (when masks exist) and <stem>_montage.png; return their names."""
@@ -319,7 +325,7 @@ def write_qc_files(stem: Path, arr: np.ndarray, record: dict, masks: LungMasks |
         files["lung_mask"] = nii.name
     png = stem.parent / f"{stem.name}_montage.png"
     with atomic_path(png) as tmp:
-        Image.fromarray(montage(arr, lung, region, out_spacing)).save(tmp, format="PNG")
+        Image.fromarray(montage(arr, lung, region, out_spacing, min_height=MONTAGE_HEIGHT)).save(tmp, format="PNG")
     files["montage"] = png.name
     return files
 

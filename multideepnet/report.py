@@ -129,11 +129,12 @@ def headline_reading(collected: dict, alpha: float = 0.05) -> str:
              f"and macro AUC {min(auc.values()):.3f}-{max(auc.values()):.3f}"]
     if len(collected) > 1:
         p = mcnemar_table(collected)
-        lowest = np.nanmin(p.to_numpy())
+        lowest, pairs = np.nanmin(p.to_numpy()), int(np.isfinite(p.to_numpy()).sum() // 2)
         i, j = np.unravel_index(np.nanargmin(p.to_numpy()), p.shape)
         parts.append(f"no two arms differ significantly on the same cases (lowest McNemar p = {lowest:.2f}, unadjusted)"
                      if lowest >= alpha else
-                     f"{p.index[i]} and {p.columns[j]} differ (McNemar p = {lowest:.3f}, unadjusted for {int(np.isfinite(p.to_numpy()).sum() // 2)} pairs)")
+                     f"{p.index[i]} and {p.columns[j]} differ (McNemar p = {lowest:.3f}, unadjusted; with {pairs} pairs "
+                     f"a Bonferroni threshold would be {alpha / pairs:.4f})")
     locs = {a: c["metrics"].get("localization") for a, c in collected.items() if c["metrics"].get("localization")}
     if locs:
         pg = {a: l["pointing_game"] for a, l in locs.items()}
@@ -208,8 +209,9 @@ def write_index(study_dir: str | os.PathLike) -> Path:
     headline = (f"<h2>Headline</h2>{headline_table(collected).to_html(classes='headline', border=0)}"
                 f"<p class='reading'>{html.escape(headline_reading(collected))}</p>") if collected else "<p>No arm has finished.</p>"
     src = "synthetic phantoms (exercise the pipeline, prove nothing clinically)" if study["source"] == "phantoms" else f"manifest {study['manifest']}"
-    m = study.get("machine") or {}
-    machine = ", ".join(f"{k} {v}" for k, v in m.items()) if m else html.escape(study.get("host", ""))
+    m = {k: v for k, v in (study.get("machine") or {}).items() if k != "torch_threads"}
+    machine = ", ".join(f"{k} {v}" for k, v in m.items()) if m else study.get("host", "")
+    if "jobs" in study: machine += f"; arms run {study['jobs']} at a time with {study['threads_per_arm']} thread(s) each"
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>multideepnet study {html.escape(study['preset_name'])}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}}
 p.reading{{background:#f4f6f8;padding:8px 12px;border-left:4px solid #4a7;}}</style></head><body>

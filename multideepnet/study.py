@@ -10,20 +10,21 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+import SimpleITK as sitk
 import torch
 
 from .core import (CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json, config_path,
                                machine_info, stable_hash)
-from .io import read_ct
+from .io import read_ct, write_image
 from .cohort import read_manifest
-from .phantoms import make_cohort
+from .phantoms import PHANTOM_VERSION, make_cohort
 from . import preprocess as prep
 from .data import read_cache_index
 from .model import build_model, load_arms
 from .train import resolve_preset, run_config, train_arm
 from . import metrics as mx
 from .gradcam import (cam_forward, cam_maps, crop_spacing, localization_scores, localization_summary,
-                                  map_peak, save_heatmap_nifti)
+                                  heatmap_to_original, map_peak, save_heatmap_nifti)
 from .model import VIEWS
 from . import viewer
 from .report import write_index
@@ -68,9 +69,10 @@ def prep_config(preset: dict) -> "prep.PrepConfig":
     return prep.PrepConfig(**s)
 
 def phantom_dir(preset: dict, data_root: str | os.PathLike = "data") -> Path:
-    """Folder of the phantom cohort a preset asks for."""
+    """Folder of the phantom cohort a preset asks for (keyed by its data section and the generator's version)."""
     d = preset["data"]
-    return Path(data_root) / "phantoms" / f"n{d['n']}-seed{d.get('seed', 0)}-{d.get('difficulty', 'medium')}-{stable_hash(d, 6)}"
+    key = stable_hash({**d, "generator": PHANTOM_VERSION}, 6)
+    return Path(data_root) / "phantoms" / f"n{d['n']}-seed{d.get('seed', 0)}-{d.get('difficulty', 'medium')}-{key}"
 
 def ensure_phantoms(preset: dict, data_root: str | os.PathLike = "data", workers: int = 2) -> Path:
     """Manifest of the preset's phantom cohort, making the cohort if it is not there yet."""
@@ -165,7 +167,8 @@ def export_arm_model(arm_dir: str | os.PathLike) -> Path:
     if not ckpts: raise StudyError(f"{arm_dir}: no trained fold checkpoints (fold*/train_best.pt)")
     states = [torch.load(p, map_location="cpu", weights_only=False)["model"] for p in ckpts]
     bundle = {"format": MODEL_FORMAT, "arm": run["arm"], "model": run["config"]["model"], "classes": list(CLASSES),
-              "prep": run["preset"]["prep"], "config_hash": run["config_hash"], "states": states}
+              "prep": run["preset"]["prep"], "gradcam": gradcam_config(run["preset"]), "config_hash": run["config_hash"],
+              "states": states}
     with atomic_path(arm_dir / "model.pt") as tmp: torch.save(bundle, tmp)
     return arm_dir / "model.pt"
 
@@ -256,7 +259,6 @@ def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None =
         spacing = crop_spacing(record, vol.shape)
         lesion = None
         if pid in lesions:
-            import SimpleITK as sitk
             lesion = prep.original_to_crop(sitk.ReadImage(lesions[pid]), record, vol.shape) >= 0.5
         if pid in set(sick.patient_id):
             if lesion is None or not lesion.any(): excluded.append(pid)
@@ -330,6 +332,11 @@ def arm_schedule(arms: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     order = ([pre[0]] if pre else []) + [a for a in arms if a not in pre[:1]]
     return order, {a: pre[0] for a in pre[1:]}
 
+def _say(msg: str, err: bool = False) -> None:
+    """One progress line, written whole (arms running in parallel threads must not interleave their lines)."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(msg + "\n"); stream.flush()
+
 def _arm_status(study: dict, arm: str, **kw) -> None:
     study["arms"][arm] = {**study["arms"].get(arm, {}), **kw}
 
@@ -338,7 +345,7 @@ def _export(ipynb: Path, html_path: Path, assets: Path) -> str:
     try:
         viewer.export_html(ipynb, html_path, assets); return "done"
     except MultiDeepNetError as e:
-        print(f"[study] {ipynb.name}: HTML export failed - {e}", file=sys.stderr); return f"failed: {e}"
+        _say(f"[study] {ipynb.name}: HTML export failed - {e}", err=True); return f"failed: {e}"
 
 def reproduce(preset: str | os.PathLike = "quick", manifest: str | os.PathLike | None = None,
               out: str | os.PathLike | None = None, arms: Sequence[str] | None = None, force: bool = False,
@@ -354,11 +361,11 @@ def reproduce(preset: str | os.PathLike = "quick", manifest: str | os.PathLike |
     out = Path(out or Path("reports") / p["name"]); out.mkdir(parents=True, exist_ok=True)
     jobs = max(1, int(jobs or default_jobs(device)))
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    print(f"[study] preset {p['name']}: arms {', '.join(arms)} -> {out} ({jobs} at a time, {threads} thread(s) each)")
+    _say(f"[study] preset {p['name']}: arms {', '.join(arms)} -> {out} ({jobs} at a time, {threads} thread(s) each)")
     t1 = time.perf_counter()
     mpath = Path(manifest) if manifest else ensure_phantoms(p, data_root, workers)
     t_data = time.perf_counter() - t1
-    print(f"[study] data: {mpath} ({'manifest' if manifest else 'phantoms'}); preprocessing ...")
+    _say(f"[study] data: {mpath} ({'manifest' if manifest else 'phantoms'}); preprocessing ...")
     cache = ensure_cache(mpath, p, data_root, workers).resolve()
     study = {"preset_name": p["name"], "preset": p, "source": "manifest" if manifest else "phantoms",
              "manifest": str(Path(mpath).resolve()), "cache": str(cache), "device": device, "jobs": jobs,
@@ -373,13 +380,13 @@ def reproduce(preset: str | os.PathLike = "quick", manifest: str | os.PathLike |
     todo = []
     for arm in arms:
         if not force and arm_is_done((out / "arms" / arm).resolve(), arm, p, cache):
-            print(f"[study] {arm}: finished earlier, skipped"); _arm_status(study, arm, status="skipped (finished)")
+            _say(f"[study] {arm}: finished earlier, skipped"); _arm_status(study, arm, status="skipped (finished)")
         else: todo.append(arm)
     save()
 
     def run_one(arm: str) -> None:
         a_dir = (out / "arms" / arm).resolve()
-        print(f"[study] {arm}: running arm notebook ...", flush=True)
+        _say(f"[study] {arm}: running arm notebook ...")
         ta = time.perf_counter()
         try:
             run_notebook("arm", a_dir / "arm.ipynb", dict(arm=arm, preset=p, cache_dir=str(cache), arm_dir=str(a_dir),
@@ -387,9 +394,9 @@ def reproduce(preset: str | os.PathLike = "quick", manifest: str | os.PathLike |
                                                            manifest=str(Path(mpath).resolve()),
                                                            pretrain_dir=str((out / "pretrain").resolve())), cell_timeout)
             st = dict(status="done", seconds=round(time.perf_counter() - ta, 1), error="")
-            print(f"[study] {arm}: done in {st['seconds']} s", flush=True)
+            _say(f"[study] {arm}: done in {st['seconds']} s")
         except StudyError as e:
-            print(f"[study] {arm}: FAILED - {e}", file=sys.stderr, flush=True)
+            _say(f"[study] {arm}: FAILED - {e}", err=True)
             st = dict(status="failed", seconds=round(time.perf_counter() - ta, 1), error=str(e))
         if write_html and (a_dir / "arm.ipynb").exists(): st["html"] = _export(a_dir / "arm.ipynb", a_dir / "arm.html", out / "widgets-js")
         with lock: _arm_status(study, arm, **st)
@@ -405,17 +412,17 @@ def reproduce(preset: str | os.PathLike = "quick", manifest: str | os.PathLike |
             for f in done:
                 f.result(); finished.add(running.pop(f))
     if any((out / "arms" / a / "done.json").exists() for a in load_arms()):
-        print("[study] report ...")
+        _say("[study] report ...")
         try:
             run_notebook("report", out / "report.ipynb", dict(study_dir=str(out.resolve())), cell_timeout)
             study["report"] = "done"
             if write_html: study["report_html"] = _export(out / "report.ipynb", out / "report.html", out / "widgets-js")
         except StudyError as e:
-            print(f"[study] report: FAILED - {e}", file=sys.stderr); study["report"] = f"failed: {e}"
+            _say(f"[study] report: FAILED - {e}", err=True); study["report"] = f"failed: {e}"
     study["wall_seconds"] = round(time.perf_counter() - t0, 1)
     save()
     write_index(out)
-    print(f"[study] done in {study['wall_seconds']} s: {out / 'index.html'}")
+    _say(f"[study] done in {study['wall_seconds']} s: {out / 'index.html'}")
     return study
 
 # %% ../nbs/13_study.ipynb #39d2821a
@@ -436,10 +443,14 @@ def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], inf
     t["preprocess_s"] = time.perf_counter() - t0
     crop = prep.to_unit(arr)
     x = torch.from_numpy(crop)[None, None].to(device)
-    t0 = time.perf_counter(); ens = ensemble_cam(models, x); t["model_gradcam_s"] = time.perf_counter() - t0
+    cam = {**GRADCAM_DEFAULTS, **(info.get("gradcam") or {})}   # bundles made before the gradcam section: the paper's
     t0 = time.perf_counter()
-    nifti = save_heatmap_nifti(ens["maps"]["combined"], record, out_dir / f"{name}_gradcam.nii.gz")
-    png = viewer.save_three_plane(out_dir / f"{name}.png", crop, ens["maps"]["combined"],
+    ens = ensemble_cam(models, x, layer=cam["layer"], method=cam["method"]); t["model_gradcam_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    heat = heatmap_to_original(ens["maps"]["combined"], record)        # on the scan's own grid
+    nifti = write_image(heat, out_dir / f"{name}_gradcam.nii.gz")
+    # the figure shows the scan at its own resolution (HU, lung window) with the heatmap mapped back onto it
+    png = viewer.save_three_plane(out_dir / f"{name}.png", vol.array, sitk.GetArrayViewFromImage(heat), spacing=vol.spacing,
                                   title=f"{name}: {CLASS_TITLES[CLASSES[ens['target']]]} (p={ens['prob'][ens['target']]:.2f})")
     t["write_s"] = time.perf_counter() - t0
     return {"scan": str(scan), "status": "ok", "arm": info["arm"], "predicted": CLASSES[ens["target"]],

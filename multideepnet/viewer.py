@@ -19,10 +19,11 @@ from .gradcam import map_peak
 
 # %% auto #0
 __all__ = ['PLANES', 'VIEWS', 'HeatmapsLike', 'SHOW_FROM', 'ALPHA', 'HTML_MANAGER_VERSION', 'REQUIREJS_VERSION', 'WIDGETS_JS_ENV',
-           'ct_to_unit', 'heatmap_to_grid', 'heatmap_table', 'heat_peak', 'plane_slice', 'plane_spacing',
-           'display_shape', 'colormap_lut', 'blend', 'render_plane', 'encode_image', 'three_plane_figure',
-           'save_three_plane', 'LiveViewer', 'slice_positions', 'StaticViewer', 'static_viewer', 'viewer_image_bytes',
-           'widgets_js_cache', 'fetch_widgets_js', 'install_widgets_js', 'execute_notebook', 'export_html']
+           'unit_converter', 'ct_to_unit', 'heatmap_to_grid', 'heatmap_table', 'heat_peak', 'plane_slice',
+           'plane_spacing', 'display_shape', 'colormap_lut', 'blend', 'render_plane', 'encode_image',
+           'three_plane_figure', 'save_three_plane', 'LiveViewer', 'slice_positions', 'StaticViewer', 'static_viewer',
+           'viewer_image_bytes', 'widgets_js_cache', 'fetch_widgets_js', 'install_widgets_js', 'execute_notebook',
+           'export_html']
 
 # %% ../nbs/11_viewer.ipynb #9cb0d6f5
 PLANES: tuple[str, ...] = ("axial", "coronal", "sagittal")
@@ -30,14 +31,18 @@ VIEWS: tuple[str, ...] = ("combined", "axial", "coronal", "sagittal")
 _AXIS = {"axial": 0, "coronal": 1, "sagittal": 2}
 HeatmapsLike = Union[np.ndarray, Mapping]
 
-def ct_to_unit(ct: np.ndarray, level: float = -600, width: float = 1500) -> np.ndarray:
-    """CT as float32 in [0, 1]: uint8 scaled by 1/255, [0, 1] floats kept, anything else windowed as HU."""
+def unit_converter(ct: np.ndarray, level: float = -600, width: float = 1500):
+    """The function taking (parts of) `ct` to float32 in [0, 1]: uint8 scaled by 1/255, [0, 1] floats kept,
+    anything else windowed as HU. Decided once for the whole volume, applied to any slice of it."""
     ct = np.asarray(ct)
     if ct.ndim != 3: raise MultiDeepNetError(f"CT volume: expected a 3-D (D,H,W) array, got shape {ct.shape}")
-    if ct.dtype == np.uint8: return ct.astype(np.float32) / 255
-    is_float, ct = np.issubdtype(ct.dtype, np.floating), ct.astype(np.float32)
-    if is_float and ct.min() >= 0 and ct.max() <= 1: return ct
-    return np.clip((ct - (level - width / 2)) / width, 0, 1)
+    if ct.dtype == np.uint8: return lambda a: np.asarray(a, np.float32) / 255
+    if np.issubdtype(ct.dtype, np.floating) and ct.min() >= 0 and ct.max() <= 1: return lambda a: np.asarray(a, np.float32)
+    return lambda a: np.clip((np.asarray(a, np.float32) - (level - width / 2)) / width, 0, 1)
+
+def ct_to_unit(ct: np.ndarray, level: float = -600, width: float = 1500) -> np.ndarray:
+    """CT as float32 in [0, 1]: uint8 scaled by 1/255, [0, 1] floats kept, anything else windowed as HU."""
+    return unit_converter(ct, level, width)(ct)
 
 def heatmap_to_grid(heat: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     """Heatmap as float32 in [0, 1] on the grid `shape`, linearly resized when its own grid differs."""
@@ -125,11 +130,12 @@ def render_plane(ct: np.ndarray, heat: Optional[np.ndarray], plane: str, index: 
                  lut: Optional[np.ndarray] = None, spacing: Sequence[float] = (1, 1, 1), size: int = 256,
                  cross: Optional[Sequence[int]] = None, cross_rgb: tuple[int, int, int] = (255, 255, 255),
                  show_from: float = SHOW_FROM, contour: Optional[np.ndarray] = None,
-                 contour_rgb: tuple[int, int, int] = (0, 255, 0)) -> np.ndarray:
-    """RGB uint8 image of one plane of a [0,1] CT with its heatmap, at physical proportions, with optional crosshair
-    and the outline of a mask (`contour`, same shape as `ct`) drawn one screen pixel wide."""
+                 contour_rgb: tuple[int, int, int] = (0, 255, 0), to_unit=None) -> np.ndarray:
+    """RGB uint8 image of one plane of a [0,1] CT (or any CT with its `to_unit` converter) with its heatmap, at
+    physical proportions, with optional crosshair and the outline of a mask (`contour`, same shape as `ct`)."""
     lut = colormap_lut() if lut is None else lut
-    rgb = blend(plane_slice(ct, plane, index), None if heat is None else plane_slice(heat, plane, index), alpha, lut, show_from)
+    ct2 = plane_slice(ct, plane, index)
+    rgb = blend(ct2 if to_unit is None else to_unit(ct2), None if heat is None else plane_slice(heat, plane, index), alpha, lut, show_from)
     rows, cols = rgb.shape[:2]
     h, w = display_shape(rows, cols, plane_spacing(spacing, plane), size)
     im = PILImage.fromarray(rgb).resize((w, h), PILImage.BILINEAR)
@@ -162,8 +168,8 @@ def three_plane_figure(ct: np.ndarray, heat: Optional[np.ndarray] = None, center
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
-    ct = ct_to_unit(ct, level, width)
-    heat = None if heat is None else heatmap_to_grid(heat, ct.shape)
+    to_unit = unit_converter(ct, level, width)    # only the three planes are converted: a scan may be 512x512x600
+    heat = None if heat is None else (heatmap_to_grid(heat, ct.shape) if np.shape(heat) != np.shape(ct) else np.asarray(heat))
     center = tuple(heat_peak(heat, ct.shape) if center is None else (int(c) for c in center))
     lut = colormap_lut(cmap)
     fig = Figure(figsize=(10, 3.6), dpi=100, facecolor="white")
@@ -171,7 +177,7 @@ def three_plane_figure(ct: np.ndarray, heat: Optional[np.ndarray] = None, center
     for ax, plane in zip(axes, PLANES):
         idx = center[_AXIS[plane]]
         ax.imshow(render_plane(ct, heat, plane, idx, alpha=alpha, lut=lut, spacing=spacing, size=size, cross=center,
-                               show_from=show_from, contour=contour))
+                               show_from=show_from, contour=contour, to_unit=to_unit))
         ax.set_title(f"{plane}, slice {idx}", fontsize=10); ax.axis("off")
     if heat is not None:
         fig.colorbar(ScalarMappable(Normalize(0, 1), cmap), ax=list(axes), fraction=0.02, pad=0.01,
