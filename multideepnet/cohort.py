@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .core import CLASSES, MultiDeepNetError, atomic_path
-from .io import VOLUME_SUFFIXES
+from .io import VOLUME_SUFFIXES, natural_key, scan_name
 
 # %% auto #0
 __all__ = ['REQUIRED_COLUMNS', 'PATH_COLUMNS', 'SPLITS', 'LABEL_SYNONYMS', 'ManifestError', 'normalize_label', 'read_manifest',
@@ -100,22 +100,14 @@ def write_manifest(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     return path
 
 # %% ../nbs/02_cohort.ipynb #5cf9fc92
-def _natural(name: str) -> list:
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
-
-def _strip_suffix(name: str) -> str:
-    """File name without its volume suffix ('a.nii.gz' -> 'a')."""
-    suffix = max((s for s in VOLUME_SUFFIXES if name.lower().endswith(s)), key=len)
-    return name[:-len(suffix)]
-
 def _patients_in(class_dir: Path) -> list[tuple[str, Path]]:
     """(patient name, scan path) for each subfolder or volume file in a class folder."""
     out = []
     for p in class_dir.iterdir():
         if p.name.startswith("."): continue
         if p.is_dir(): out.append((p.name, p))
-        elif p.name.lower().endswith(VOLUME_SUFFIXES): out.append((_strip_suffix(p.name), p))
-    return sorted(out, key=lambda t: _natural(t[0]))
+        elif p.name.lower().endswith(VOLUME_SUFFIXES): out.append((scan_name(p), p))
+    return sorted(out, key=lambda t: natural_key(t[0]))
 
 def _class_dirs(folder: Path) -> list[tuple[str, Path]]:
     return sorted(((normalize_label(p.name), p) for p in folder.iterdir() if p.is_dir() and normalize_label(p.name)),

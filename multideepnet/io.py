@@ -23,8 +23,8 @@ from .core import MultiDeepNetError, atomic_path, n_threads
 __all__ = ['NIFTI_SUFFIXES', 'CT_IMAGE_STORAGE', 'TAGS', 'DICOM_SUFFIXES', 'THICK_SLICE_MM', 'GAP_FACTOR', 'IRREGULAR_TOL',
            'RAW_SYNTAXES', 'LJPEG_SYNTAXES', 'VOLUME_SUFFIXES', 'SLICE_SUFFIXES', 'CTReadError', 'CTVolume',
            'write_image', 'write_nifti', 'write_volume', 'new_uid', 'write_dicom_series', 'scan_dicom_folder',
-           'read_dicom_series', 'read_volume_file', 'read_slice_folder', 'read_ct', 'volume_summary', 'format_summary',
-           'register_cli']
+           'read_dicom_series', 'natural_key', 'scan_name', 'read_volume_file', 'read_slice_folder', 'read_ct',
+           'volume_summary', 'format_summary', 'register_cli']
 
 # %% ../nbs/01_io.ipynb #c73a040d
 class CTReadError(MultiDeepNetError):
@@ -489,8 +489,15 @@ def _read_multiframe(headers: list[dict], uid: str, warns: list[str]) -> CTVolum
 VOLUME_SUFFIXES = (".nii", ".nii.gz", ".mha", ".mhd", ".nrrd", ".nhdr")
 SLICE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
-def _natural_key(p: Path) -> list:
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", p.name)]
+def natural_key(name: str | Path) -> list:
+    """Sort key that orders numbers by value: 'slice2' before 'slice10' (the name of a path)."""
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", Path(name).name)]
+
+def scan_name(path: str | Path) -> str:
+    """A scan's name: a file's name without its volume suffix ('P1.nii.gz' -> 'P1'), a folder's name as it is."""
+    name = Path(path).name
+    suffix = max((s for s in VOLUME_SUFFIXES if name.lower().endswith(s)), key=len, default="")
+    return name[:len(name) - len(suffix)] if suffix and len(suffix) < len(name) else name
 
 def _hu_warnings(array: np.ndarray) -> list[str]:
     lo = int(array.min()) if array.size else 0
@@ -518,7 +525,7 @@ def _check_spacing(spacing, path: Path) -> tuple[float, float, float]:
 def read_slice_folder(folder: str | os.PathLike, spacing: Sequence[float] | None) -> CTVolume:
     """Read a folder of PNG/JPG slices (natural name order) as a raw-intensity volume; spacing (z, y, x) required."""
     folder = Path(folder)
-    files = sorted((p for p in folder.iterdir() if p.suffix.lower() in SLICE_SUFFIXES), key=_natural_key)
+    files = sorted((p for p in folder.iterdir() if p.suffix.lower() in SLICE_SUFFIXES), key=natural_key)
     if not files: raise CTReadError(f"{folder}: no PNG/JPG slices found")
     if spacing is None:
         raise CTReadError(f"{folder}: PNG/JPG slices carry no geometry; pass spacing=(z, y, x) in mm")

@@ -58,6 +58,20 @@ class PrepConfig:
         """Plain, JSON-able dict of the whole config."""
         return json.loads(json.dumps(asdict(self)))
 
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "PrepConfig":
+        """A config from a preset's `prep` section or a recorded `as_dict` (lists back to tuples); unknown keys fail."""
+        d = dict(d or {})
+        unknown = set(d) - set(cls.__dataclass_fields__)
+        if unknown: raise PreprocessError(f"prep section: unknown key(s) {sorted(unknown)}")
+        for k in ("spacing", "out_shape", "hu_range"):
+            if k in d: d[k] = tuple(d[k])
+        if isinstance(d.get("seg"), dict):
+            seg = dict(d["seg"])
+            if "volume_l" in seg: seg["volume_l"] = tuple(seg["volume_l"])
+            d["seg"] = LungSegConfig(**seg)
+        return cls(**d)
+
 # %% ../nbs/05_preprocess.ipynb #f53f19e8
 def geometry_of(img: sitk.Image) -> dict:
     """size/spacing (x y z), origin and direction of an image, as JSON-able lists."""

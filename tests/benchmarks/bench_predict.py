@@ -1,0 +1,76 @@
+"""Benchmark: `multideepnet predict` of one real DICOM series with a paper-size bundle (3 fold models of the full
+arm, width 1, 128x256x256), as a user runs it: a fresh process, wall time of the whole command and peak memory,
+the command's own breakdown (read, preprocess, model + Grad-CAM, NIfTI, figure), and the reference the issue asks
+for: one channels-last forward of the full arm at paper size, measured in the same run.
+
+The bundle holds untrained weights (seeded): speed does not depend on their values. It is written once to
+--work (about 400 MB).
+
+Run: .venv/bin/python tests/benchmarks/bench_predict.py [--scan ../shared/data/covid-ct-md-sample/COVID-19\\ subjects/P001]
+"""
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from multideepnet.core import CLASSES, cpu_model
+from multideepnet.model import build_model
+from multideepnet.predict import MODEL_FORMAT
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def paper_bundle(path: Path, folds: int = 3) -> Path:
+    if path.exists(): return path
+    states = []
+    for k in range(folds):
+        torch.manual_seed(k); states.append(build_model("full", width=1.0).state_dict())
+    prep = {"out_shape": [128, 256, 256], "window_level": -600, "window_width": 600, "dtype": "uint8"}
+    torch.save({"format": MODEL_FORMAT, "arm": "full", "model": {"width": 1.0}, "classes": list(CLASSES), "prep": prep,
+                "gradcam": {"layer": "layer4", "method": "gradcam", "tolerance_mm": 10.0}, "config_hash": "bench",
+                "states": states}, path)
+    return path
+
+
+def forward_seconds(repeats: int = 3) -> float:
+    """Best of `repeats` channels-last forwards of the full arm at 128x256x256 (no autograd)."""
+    m = build_model("full", width=1.0).eval().to(memory_format=torch.channels_last_3d)
+    x = torch.rand(1, 1, 128, 256, 256).contiguous(memory_format=torch.channels_last_3d)
+    best = float("inf")
+    with torch.no_grad():
+        m(x)
+        for _ in range(repeats):
+            t0 = time.perf_counter(); m(x); best = min(best, time.perf_counter() - t0)
+    return best
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scan", default=str(ROOT.parent / "shared/data/covid-ct-md-sample/COVID-19 subjects/P001"))
+    ap.add_argument("--work", default=str(ROOT / ".scratch" / "bench_predict"))
+    ap.add_argument("--runs", type=int, default=2)
+    a = ap.parse_args()
+    work = Path(a.work); work.mkdir(parents=True, exist_ok=True)
+    bundle = paper_bundle(work / "paper_full_3fold.pt")
+    print(f"CPU: {cpu_model()}; torch {torch.__version__}, {torch.get_num_threads()} threads")
+    fwd = forward_seconds()
+    print(f"one channels-last forward of the full arm at 128x256x256: {fwd:.2f} s -> target 3 x {fwd:.2f} + 3 = {3 * fwd + 3:.1f} s")
+    exe = str(Path(sys.executable).with_name("multideepnet"))
+    for r in range(a.runs):
+        out = work / f"out{r}"
+        t0 = time.perf_counter()
+        res = subprocess.run(["/usr/bin/time", "-v", exe, "predict", a.scan, "--checkpoint", str(bundle), "--out", str(out)],
+                             capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        if res.returncode != 0: sys.exit(res.stderr[-2000:])
+        rss = next(int(l.split()[-1]) for l in res.stderr.splitlines() if "Maximum resident set size" in l) / 1024
+        name = Path(a.scan).name
+        t = json.loads((out / f"{name}.json").read_text())["timings_s"]
+        inside = t["total_s"]
+        print(f"run {r}: wall {wall:.2f} s, peak RSS {rss:.0f} MB; inside the command {inside:.2f} s "
+              f"({', '.join(f'{k} {v:.2f}' for k, v in t.items() if k != 'total_s')}); start-up and loading {wall - inside:.2f} s")
