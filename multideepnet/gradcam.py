@@ -11,12 +11,14 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+import SimpleITK as sitk
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import MultiDeepNetError, atomic_path
 from .model import VIEWS, MultiDeepNet
+from .preprocess import crop_to_original
 
 # %% auto #0
 __all__ = ['CAM_LAYERS', 'upsample_trilinear', 'upsample_normalised', 'CAMResult', 'is_channels_last', 'CAMForward',
@@ -199,20 +201,18 @@ def map_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a @ b).item() / den) if den > 0 else 0.0
 
 # %% ../nbs/10_gradcam.ipynb #50e6f64a
-def heatmap_to_original(heatmap: np.ndarray | torch.Tensor, record: dict, interpolator: str = "linear"):
-    """Map a crop-space heatmap (D, H, W) back into the original scan's geometry: a float32 sitk.Image in [0, 1]."""
-    import SimpleITK as sitk
-    try: from multideepnet.preprocess import crop_to_original
-    except ImportError as e: raise MultiDeepNetError(f"heatmap_to_original needs multideepnet.preprocess ({e})") from None
+def heatmap_to_original(heatmap: np.ndarray | torch.Tensor, record: dict, interpolator: str = "linear",
+                        grid: str = "file"):
+    """Map a crop-space heatmap (D, H, W) back onto the scan: a float32 sitk.Image in [0, 1] on the input file's own
+    grid (`grid="file"`, to overlay the file) or on the LPS grid the pipeline read it into (`"original"`)."""
     arr = heatmap.detach().cpu().numpy() if isinstance(heatmap, torch.Tensor) else np.asarray(heatmap)
     if arr.ndim != 3: raise MultiDeepNetError(f"heatmap must be (D, H, W), got shape {arr.shape}")
-    img = sitk.Cast(crop_to_original(arr.astype(np.float32), record, interpolator=interpolator), sitk.sitkFloat32)
+    img = sitk.Cast(crop_to_original(arr.astype(np.float32), record, interpolator=interpolator, grid=grid), sitk.sitkFloat32)
     return sitk.Clamp(img, sitk.sitkFloat32, 0.0, 1.0)
 
 def save_heatmap_nifti(heatmap: np.ndarray | torch.Tensor, record: dict, path: str | os.PathLike,
                        interpolator: str = "linear") -> Path:
     """Write a crop-space heatmap as a NIfTI on the original scan's grid (atomic write); returns the path."""
-    import SimpleITK as sitk
     img = heatmap_to_original(heatmap, record, interpolator)
     with atomic_path(path) as tmp: sitk.WriteImage(img, str(tmp), useCompression=True)
     return Path(path)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_io.ipynb #bdec8df8
 from __future__ import annotations
-import argparse, json, os, re, time, uuid, warnings
+import argparse, dataclasses, json, os, re, time, uuid, warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,10 +21,11 @@ from .core import MultiDeepNetError, atomic_path, n_threads
 
 # %% auto #0
 __all__ = ['NIFTI_SUFFIXES', 'CT_IMAGE_STORAGE', 'TAGS', 'DICOM_SUFFIXES', 'THICK_SLICE_MM', 'GAP_FACTOR', 'IRREGULAR_TOL',
-           'RAW_SYNTAXES', 'LJPEG_SYNTAXES', 'VOLUME_SUFFIXES', 'SLICE_SUFFIXES', 'CTReadError', 'CTVolume',
-           'write_image', 'write_nifti', 'write_volume', 'new_uid', 'write_dicom_series', 'scan_dicom_folder',
-           'read_dicom_series', 'natural_key', 'scan_name', 'read_volume_file', 'read_slice_folder', 'read_ct',
-           'volume_summary', 'format_summary', 'register_cli']
+           'RAW_SYNTAXES', 'LJPEG_SYNTAXES', 'VOLUME_SUFFIXES', 'SLICE_SUFFIXES', 'CANONICAL_ORIENTATION',
+           'CTReadError', 'CTVolume', 'write_image', 'write_nifti', 'write_volume', 'new_uid', 'write_dicom_series',
+           'scan_dicom_folder', 'read_dicom_series', 'natural_key', 'scan_name', 'read_volume_file',
+           'read_slice_folder', 'orientation_of', 'grid_geometry', 'to_canonical', 'read_ct', 'volume_summary',
+           'format_summary', 'register_cli']
 
 # %% ../nbs/01_io.ipynb #c73a040d
 class CTReadError(MultiDeepNetError):
@@ -543,10 +544,34 @@ def read_slice_folder(folder: str | os.PathLike, spacing: Sequence[float] | None
     vol.warnings = [f"{folder}: PNG/JPG slices hold display intensities, not HU (is_hu=False); spacing given by caller"]
     return vol
 
+# %% ../nbs/01_io.ipynb #65ceab9c
+CANONICAL_ORIENTATION = "LPS"   # DICOM's patient axes: x to the patient's Left, y Posterior, z Superior
+
+def orientation_of(direction: Sequence[float]) -> str:
+    """The three-letter orientation code (DICOM convention: where each array axis points) of a direction matrix."""
+    return sitk.DICOMOrientImageFilter_GetOrientationFromDirectionCosines([float(d) for d in direction])
+
+def grid_geometry(img: "CTVolume | sitk.Image") -> dict:
+    """size/spacing (x y z), origin and direction of a volume or image, as JSON-able lists."""
+    shape, spacing, origin, direction = _grid_of(img)
+    return {"size_xyz": [int(v) for v in shape[::-1]], "spacing_xyz": [float(v) for v in spacing],
+            "origin": [float(v) for v in origin], "direction": [float(v) for v in direction]}
+
+def to_canonical(vol: CTVolume) -> CTVolume:
+    """The volume with its axes permuted and flipped (no resampling) to the LPS orientation; the file's own grid
+    and orientation are kept in `meta`. A volume already in LPS keeps its array (no copy)."""
+    if "file_geometry" in vol.meta: return vol                      # already done
+    code = orientation_of(vol.direction)
+    meta = {**vol.meta, "file_orientation": code, "file_geometry": grid_geometry(vol)}
+    if code == CANONICAL_ORIENTATION: return dataclasses.replace(vol, meta=meta)
+    img = sitk.DICOMOrient(vol.to_sitk(), CANONICAL_ORIENTATION)
+    return CTVolume.from_sitk(img, meta=meta, is_hu=vol.is_hu, warnings=list(vol.warnings), source=vol.source)
+
 # %% ../nbs/01_io.ipynb #9a8d8e82
 def read_ct(path: str | os.PathLike, series_uid: str | None = None, spacing: Sequence[float] | None = None,
-            allow_gaps: bool = False) -> CTVolume:
-    """Read a CT volume (HU, int16, z-y-x) from a DICOM folder/file, NIfTI/MHA/NRRD file or PNG/JPG slice folder."""
+            allow_gaps: bool = False, canonical: bool = True) -> CTVolume:
+    """Read a CT volume (HU, int16, z-y-x) from a DICOM folder/file, NIfTI/MHA/NRRD file or PNG/JPG slice folder,
+    brought to the canonical LPS orientation (`to_canonical`) unless `canonical=False`."""
     path = Path(path)
     if not path.exists(): raise CTReadError(f"{path}: no such file or folder")
     if path.is_file():
@@ -566,7 +591,7 @@ def read_ct(path: str | os.PathLike, series_uid: str | None = None, spacing: Seq
     if spacing is not None and vol.meta.get("format") != "slices":
         vol.warnings.append(f"spacing {tuple(spacing)} given by caller replaces the file's {vol.spacing}")
         vol.spacing = _check_spacing(spacing, path)
-    return vol
+    return to_canonical(vol) if canonical else vol
 
 def _read_dicom_uid(path: Path) -> str | None:
     reader = sitk.ImageFileReader(); reader.SetImageIO("GDCMImageIO"); reader.LoadPrivateTagsOff()

@@ -108,13 +108,15 @@ def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], inf
     t0 = time.perf_counter()
     ens = ensemble_cam(models, x, layer=cam["layer"], method=cam["method"]); t["model_gradcam_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    heat = heatmap_to_original(ens["maps"]["combined"], record)      # on the scan's own grid
+    heat = heatmap_to_original(ens["maps"]["combined"], record)      # on the input file's own grid
     nifti = write_image(heat, out_dir / f"{name}_gradcam.nii.gz")
     t["write_nifti_s"] = time.perf_counter() - t0
     png = None
-    if figure:   # the scan at its own resolution (HU, lung window) with the heatmap mapped back onto it
+    if figure:   # the scan at its own resolution (HU, lung window, LPS as read) with the heatmap mapped back onto it
         t0 = time.perf_counter()
         from multideepnet.viewer import save_three_plane
+        geo = record["geometry"]
+        if geo.get("file", geo["original"]) != geo["original"]: heat = heatmap_to_original(ens["maps"]["combined"], record, grid="original")
         png = str(save_three_plane(out_dir / f"{name}.png", vol.array, sitk.GetArrayViewFromImage(heat), spacing=vol.spacing,
                                    title=f"{name}: {CLASS_TITLES[CLASSES[ens['target']]]} (p={ens['prob'][ens['target']]:.2f})"))
         t["figure_s"] = time.perf_counter() - t0

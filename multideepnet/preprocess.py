@@ -22,10 +22,10 @@ from .lungseg import LungMasks, LungSegConfig, LungSegError, fov_disk, segment_l
 
 # %% auto #0
 __all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'INDEX_COLUMNS', 'PREP_VERSION', 'PreprocessError', 'PrepConfig', 'geometry_of',
-           'resampled_geometry', 'crop_grid', 'crop_box', 'crop_to_original', 'original_to_crop', 'sanitize_hu',
-           'block_index', 'gather', 'body_box_mask', 'window', 'to_unit', 'window_lut', 'qc_warnings',
-           'preprocess_volume', 'lung_labels_original', 'montage', 'write_qc_files', 'preprocessing_stages', 'case_key',
-           'load_case', 'process_case', 'prepare', 'register_cli']
+           'resampled_geometry', 'crop_grid', 'crop_box', 'grid_image', 'scan_grid', 'crop_to_original',
+           'original_to_crop', 'sanitize_hu', 'block_index', 'gather', 'body_box_mask', 'window', 'to_unit',
+           'window_lut', 'qc_warnings', 'preprocess_volume', 'lung_labels_original', 'montage', 'write_qc_files',
+           'preprocessing_stages', 'case_key', 'load_case', 'process_case', 'prepare', 'register_cli']
 
 # %% ../nbs/05_preprocess.ipynb #3f3248e1
 class PreprocessError(MultiDeepNetError):
@@ -118,15 +118,27 @@ def crop_box(masks_grid: sitk.Image, mask: np.ndarray, res: dict, margin_mm: flo
     (x0, x1), (y0, y1), (z0, z1) = box
     return [z0, z1, y0, y1, x0, x1]
 
-def crop_to_original(arr: np.ndarray, record: dict, interpolator: str = "linear", default: float = 0.0) -> sitk.Image:
-    """Map an array defined on the crop box (any shape) back onto the original scan's grid."""
+def grid_image(geo: dict, pixel=sitk.sitkUInt8) -> sitk.Image:
+    """An empty image on a recorded grid (size/spacing/origin/direction)."""
+    ref = sitk.Image([int(v) for v in geo["size_xyz"]], pixel)
+    ref.SetSpacing(geo["spacing_xyz"]); ref.SetOrigin(geo["origin"]); ref.SetDirection(geo["direction"])
+    return ref
+
+def scan_grid(record: dict, grid: str = "file") -> dict:
+    """A recorded scan grid: `file` (the input file's own, as stored) or `original` (the scan in LPS, as processed)."""
+    if grid not in ("file", "original"): raise PreprocessError(f"grid must be file or original, got {grid!r}")
+    geo = record["geometry"]
+    return geo.get("file") or geo["original"] if grid == "file" else geo["original"]
+
+def crop_to_original(arr: np.ndarray, record: dict, interpolator: str = "linear", default: float = 0.0,
+                     grid: str = "file") -> sitk.Image:
+    """Map an array defined on the crop box (any shape) back onto the scan's grid: the input file's own
+    (`grid="file"`, for files that overlay the scan) or the canonical LPS grid the pipeline worked on."""
     arr = np.asarray(arr)
     if arr.ndim != 3: raise PreprocessError(f"crop_to_original needs a 3-D array, got shape {arr.shape}")
     src = sitk.GetImageFromArray(np.ascontiguousarray(arr))
     src.CopyInformation(crop_grid(record, arr.shape))
-    o = record["geometry"]["original"]
-    ref = sitk.Image([int(v) for v in o["size_xyz"]], sitk.sitkUInt8)
-    ref.SetSpacing(o["spacing_xyz"]); ref.SetOrigin(o["origin"]); ref.SetDirection(o["direction"])
+    ref = grid_image(scan_grid(record, grid))
     interp = {"linear": sitk.sitkLinear, "nearest": sitk.sitkNearestNeighbor}.get(interpolator)
     if interp is None: raise PreprocessError(f"interpolator must be linear or nearest, got {interpolator!r}")
     return sitk.Resample(src, ref, sitk.Transform(), interp, default, src.GetPixelID())
@@ -135,8 +147,8 @@ def original_to_crop(img: sitk.Image | np.ndarray, record: dict, shape_zyx: Sequ
                      interpolator: str = "linear") -> np.ndarray:
     """The inverse of `crop_to_original`: an image on the original scan's grid (a sitk.Image, or a (z, y, x) array
     on that grid) resampled onto the crop box with `shape_zyx` voxels, as float32 (e.g. a lesion mask's fraction)."""
-    if isinstance(img, np.ndarray):
-        o = record["geometry"]["original"]
+    if isinstance(img, np.ndarray):   # an array on the input file's grid
+        o = scan_grid(record, "file")
         if tuple(img.shape) != tuple(o["size_xyz"][::-1]):
             raise PreprocessError(f"original_to_crop: array shape {img.shape} is not the scan's {tuple(o['size_xyz'][::-1])}")
         img = sitk.GetImageFromArray(np.ascontiguousarray(img.astype(np.float32)))
@@ -248,7 +260,8 @@ def preprocess_volume(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> tuple[np.
     res = resampled_geometry(img, cfg.spacing)
     res_priv = dict(res, _factor_xyz=_grid_factor(img, grid), _native_spacing_xyz=list(img.GetSpacing()))
     crop = crop_box(grid, lungs, res_priv, cfg.margin_mm)
-    record = {"geometry": {"original": geometry_of(img), "resampled": res, "crop_zyx": crop}}
+    record = {"geometry": {"original": geometry_of(img), "file": ct.meta.get("file_geometry") or geometry_of(img),
+                           "resampled": res, "crop_zyx": crop}}
     out_grid = crop_grid(record, cfg.out_shape)
     record["geometry"]["output"] = geometry_of(out_grid)
     t1 = time.perf_counter()
@@ -281,14 +294,16 @@ def preprocess_volume(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> tuple[np.
     return arr, record, masks
 
 # %% ../nbs/05_preprocess.ipynb #6713309a
-def lung_labels_original(masks: LungMasks, img_geo: dict) -> sitk.Image:
-    """uint8 labels (1 right, 2 left lung) on the original scan's grid: each working-grid block copied back."""
-    ref = sitk.Image([int(v) for v in img_geo["size_xyz"]], sitk.sitkUInt8)
-    ref.SetSpacing(img_geo["spacing_xyz"]); ref.SetOrigin(img_geo["origin"]); ref.SetDirection(img_geo["direction"])
+def lung_labels_original(masks: LungMasks, img_geo: dict, file_geo: dict | None = None) -> sitk.Image:
+    """uint8 labels (1 right, 2 left lung) on the scan's grid (each working-grid block copied back), and then, when
+    the input file stored the scan in another orientation (`file_geo`), on the file's own grid."""
+    ref = grid_image(img_geo)
     factor = [int(round(g / s)) for g, s in zip(masks.grid.GetSpacing(), img_geo["spacing_xyz"])]
     idx = block_index(masks.grid, factor, ref, img_geo["spacing_xyz"], img_geo["origin"])
     lab = sitk.GetArrayViewFromImage(masks.label_image())
     out = sitk.GetImageFromArray(np.ascontiguousarray(gather(np.asarray(lab), idx))); out.CopyInformation(ref)
+    if file_geo is not None and file_geo != img_geo:   # permuted/flipped axes: nearest neighbour is exact
+        out = sitk.Resample(out, grid_image(file_geo), sitk.Transform(), sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)
     return out
 
 def _centroid(m: np.ndarray) -> list[int]:
@@ -335,7 +350,8 @@ def write_qc_files(stem: Path, arr: np.ndarray, record: dict, masks: LungMasks |
     if masks is not None:
         nii = stem.parent / f"{stem.name}_lungs.nii.gz"
         with atomic_path(nii) as tmp:
-            sitk.WriteImage(lung_labels_original(masks, record["geometry"]["original"]), str(tmp), True, 1)
+            sitk.WriteImage(lung_labels_original(masks, record["geometry"]["original"], scan_grid(record, "file")),
+                            str(tmp), True, 1)
         files["lung_mask"] = nii.name
     png = stem.parent / f"{stem.name}_montage.png"
     with atomic_path(png) as tmp:
@@ -388,7 +404,7 @@ def preprocessing_stages(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> list[d
 
 # %% ../nbs/05_preprocess.ipynb #512bb0f2
 INDEX_COLUMNS = ["patient_id", "label", "split", "status", "array", "record", "error"]
-PREP_VERSION = "2026-11-25.1"   # bump when a code change alters the arrays: old cache entries then no longer match
+PREP_VERSION = "2026-12-01.1"   # bump when a code change alters the arrays: old cache entries then no longer match
 
 def case_key(path: str | os.PathLike, cfg: PrepConfig) -> str:
     """Cache key of one input under one config (and this version of the code)."""

@@ -73,3 +73,50 @@ def test_infected_slices_inside_crop_with_lung(cache, sample_dir, pid):
         k = int(np.argmin(np.abs(z_of - z)))
         assert abs(z_of[k] - z) < 0.05, f"labelled slice at z={z} has no slice in the scan"
         assert (m[k] > 0).sum() > 100, f"{pid}: no lung mask on the infected slice at z={z:.1f} mm"
+
+
+ORIENTATIONS = ("LPS", "RAS", "SPL")   # the DICOM series' own, the usual NIfTI one, and permuted axes
+
+
+@pytest.fixture(scope="module")
+def reoriented(sample_dir, tmp_path_factory):
+    """P001 written as NIfTI in three orientations (its voxels permuted and flipped, not resampled)."""
+    from multideepnet.io import read_ct
+    out = tmp_path_factory.mktemp("orient")
+    raw = read_ct(sample_dir / SCANS["P001"], canonical=False).to_sitk()
+    paths = {}
+    for code in ORIENTATIONS:
+        paths[code] = out / f"P001_{code}.nii.gz"
+        sitk.WriteImage(sitk.DICOMOrient(raw, code), str(paths[code]))
+    return paths
+
+
+def test_any_orientation_gives_the_same_network_input(reoriented, tmp_path):
+    """The cached arrays of the same scan stored as LPS, RAS and with permuted axes agree (read_ct brings every volume
+    to LPS), and the heatmap of `predict` lands on each input file's own grid, on the same anatomy."""
+    import torch
+    from multideepnet.core import CLASSES
+    from multideepnet.model import build_model
+    from multideepnet.predict import MODEL_FORMAT, predict_scans
+    cfg = PrepConfig(out_shape=(32, 64, 64))
+    manifest = pd.DataFrame({"patient_id": list(ORIENTATIONS), "label": "covid", "path": [str(p) for p in reoriented.values()]})
+    df = prepare(manifest, tmp_path / "cache", cfg, progress=False).set_index("patient_id")
+    arrays = {c: load_case(tmp_path / "cache" / df.loc[c, "array"])[0].astype(np.float32) for c in ORIENTATIONS}
+    for c in ORIENTATIONS[1:]:
+        corr = np.corrcoef(arrays["LPS"].ravel(), arrays[c].ravel())[0, 1]
+        print(f"{c}: correlation with LPS {corr:.6f}, max |difference| {np.abs(arrays[c] - arrays['LPS']).max()}")
+        assert corr >= 0.98, (c, corr)
+    torch.manual_seed(0)
+    bundle = tmp_path / "model.pt"
+    torch.save({"format": MODEL_FORMAT, "arm": "baseline", "model": {"width": 0.125}, "classes": list(CLASSES),
+                "prep": cfg.as_dict(), "config_hash": "t", "states": [build_model("baseline", width=0.125).state_dict()]}, bundle)
+    res = predict_scans([str(p) for p in reoriented.values()], bundle, tmp_path / "pred", figure=False)
+    heat = {c: sitk.ReadImage(r["gradcam_nifti"]) for c, r in zip(ORIENTATIONS, res)}
+    for c, path in reoriented.items():
+        src = sitk.ReadImage(str(path))
+        assert heat[c].GetSize() == src.GetSize(), c
+        assert np.allclose(heat[c].GetOrigin(), src.GetOrigin(), atol=1e-3) and np.allclose(heat[c].GetDirection(), src.GetDirection())
+        # the same anatomy: this file's heatmap, resampled onto the LPS file's grid, is the LPS heatmap
+        on_lps = sitk.GetArrayFromImage(sitk.Resample(heat[c], heat["LPS"], sitk.Transform(), sitk.sitkNearestNeighbor))
+        assert np.abs(on_lps - sitk.GetArrayFromImage(heat["LPS"])).max() < 1e-4, c
+    assert len({tuple(r["probabilities"].values()) for r in res}) == 1          # one prediction for the three files

@@ -10,7 +10,6 @@ Run: .venv/bin/python tests/benchmarks/bench_predict.py [--scan ../shared/data/c
 """
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
