@@ -7,18 +7,19 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import pandas as pd
 import SimpleITK as sitk
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import MultiDeepNetError, atomic_path
+from .core import MultiDeepNetError
 from .model import VIEWS, MultiDeepNet
+from .io import write_unit_nifti
 from .preprocess import crop_to_original
+if TYPE_CHECKING: import pandas as pd
 
 # %% auto #0
 __all__ = ['CAM_LAYERS', 'upsample_trilinear', 'upsample_normalised', 'CAMResult', 'is_channels_last', 'CAMForward',
@@ -213,9 +214,7 @@ def heatmap_to_original(heatmap: np.ndarray | torch.Tensor, record: dict, interp
 def save_heatmap_nifti(heatmap: np.ndarray | torch.Tensor, record: dict, path: str | os.PathLike,
                        interpolator: str = "linear") -> Path:
     """Write a crop-space heatmap as a NIfTI on the original scan's grid (atomic write); returns the path."""
-    img = heatmap_to_original(heatmap, record, interpolator)
-    with atomic_path(path) as tmp: sitk.WriteImage(img, str(tmp), useCompression=True)
-    return Path(path)
+    return write_unit_nifti(heatmap_to_original(heatmap, record, interpolator), path)
 
 def crop_spacing(record: dict, shape: Sequence[int]) -> tuple[float, float, float]:
     """Physical voxel size (z, y, x) in mm of the network's input grid, from the preprocessing record."""

@@ -15,9 +15,10 @@ import torch.nn.functional as F
 from .core import CLASSES, MultiDeepNetError, config_path, load_yaml
 
 # %% auto #0
-__all__ = ['VIEWS', 'TASKS', 'conv3x3x3', 'BasicBlock3d', 'stage_widths', 'ResNet3D', 'n_params', 'GlobalHead', 'MultiViewHead',
-           'MultiTaskHead', 'task_targets', 'MultiDeepNet', 'load_arms', 'arm_flags', 'build_model',
-           'build_pretrain_model', 'classification_loss', 'multitask_losses', 'multitask_loss', 'load_backbone']
+__all__ = ['CHANNELS_LAST_DEVICES', 'VIEWS', 'TASKS', 'conv3x3x3', 'BasicBlock3d', 'stage_widths', 'ResNet3D', 'n_params',
+           'GlobalHead', 'MultiViewHead', 'MultiTaskHead', 'task_targets', 'MultiDeepNet', 'load_arms', 'arm_flags',
+           'build_model', 'build_pretrain_model', 'classification_loss', 'multitask_losses', 'multitask_loss',
+           'load_backbone', 'fuse_for_inference']
 
 # %% ../nbs/07_model.ipynb #0348b7d6
 def conv3x3x3(cin: int, cout: int, stride: int = 1) -> nn.Conv3d:
@@ -49,7 +50,7 @@ def stage_widths(width: float = 1.0, base: Sequence[int] = (64, 128, 256, 512)) 
 
 class ResNet3D(nn.Module):
     """3-D ResNet with basic blocks: returns the last convolutional feature map (B, C, D/32, H/32, W/32)."""
-    def __init__(self, layers: Sequence[int] = (2, 2, 2, 2), width: float = 1.0, in_channels: int = 1):
+    def __init__(self, layers: Sequence[int] = (2, 2, 2, 2), width: float = 1.0, in_channels: int = 1, init: bool = True):
         super().__init__()
         widths = stage_widths(width)
         self.width, self.layers, self.out_channels = width, tuple(layers), widths[-1]
@@ -63,7 +64,7 @@ class ResNet3D(nn.Module):
             blocks += [BasicBlock3d(cout, cout) for _ in range(n - 1)]
             stages.append(nn.Sequential(*blocks)); cin = cout
         self.layer1, self.layer2, self.layer3, self.layer4 = stages
-        self._init_weights()
+        if init: self._init_weights()   # init=False: weights about to be loaded (no work spent drawing them)
 
     def _init_weights(self):
         for m in self.modules():
@@ -74,6 +75,10 @@ class ResNet3D(nn.Module):
         """(B, 1, D, H, W) -> last convolutional feature map."""
         x = self.stem(x)
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+
+# 3-D convolutions run faster channels-last on both CUDA (cuDNN) and the CPU (oneDNN; 166 -> 200 training
+# volumes/s at 32x64x64, width 0.125, one thread; tests/benchmarks/bench_channels_last.py)
+CHANNELS_LAST_DEVICES = ("cuda", "cpu")
 
 def n_params(module: nn.Module) -> int:
     """Number of trainable parameters."""
@@ -135,9 +140,9 @@ def task_targets(y: torch.Tensor, task: str) -> tuple[torch.Tensor, torch.Tensor
 class MultiDeepNet(nn.Module):
     """Backbone + head ('global', 'multiview' or 'multitask'); forward returns the output dict of the contract."""
     def __init__(self, head: str = "global", n_classes: int = len(CLASSES), width: float = 1.0,
-                 view_bins: int = 4, arm: str | None = None):
+                 view_bins: int = 4, arm: str | None = None, init: bool = True):
         super().__init__()
-        self.backbone = ResNet3D(width=width)
+        self.backbone = ResNet3D(width=width, init=init)
         c = self.backbone.out_channels
         if head == "global": self.head = GlobalHead(c, n_classes)
         elif head == "multiview": self.head = MultiViewHead(c, n_classes, bins=view_bins)
@@ -177,10 +182,11 @@ def arm_flags(arm: str) -> dict:
     if arm not in arms: raise MultiDeepNetError(f"{config_path('arms.yaml')}: unknown arm {arm!r} (known: {', '.join(arms)})")
     return arms[arm]
 
-def build_model(arm: str, n_classes: int = len(CLASSES), width: float = 1.0, view_bins: int = 4) -> MultiDeepNet:
+def build_model(arm: str, n_classes: int = len(CLASSES), width: float = 1.0, view_bins: int = 4,
+                init: bool = True) -> MultiDeepNet:
     """The 3-class network of an ablation arm: baseline, multiview, multitask or full."""
     flags = arm_flags(arm)
-    model = MultiDeepNet("multiview" if flags["multiview"] else "global", n_classes, width, view_bins, arm=arm)
+    model = MultiDeepNet("multiview" if flags["multiview"] else "global", n_classes, width, view_bins, arm=arm, init=init)
     model.multitask_pretrain = bool(flags["multitask_pretrain"])
     model.config["multitask_pretrain"] = model.multitask_pretrain
     return model
@@ -236,4 +242,21 @@ def load_backbone(model: MultiDeepNet, state_or_path) -> MultiDeepNet:
     except RuntimeError as e:
         name = state_or_path if isinstance(state_or_path, (str, os.PathLike)) else "backbone state"
         raise MultiDeepNetError(f"{name}: does not fit this backbone (width {model.backbone.width}): {str(e).splitlines()[0]}") from None
+    return model
+
+# %% ../nbs/07_model.ipynb #b304e593
+def fuse_for_inference(model: MultiDeepNet) -> MultiDeepNet:
+    """Fold each batch norm of the backbone into the convolution before it (eval mode; in place, returned)."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+    model.eval()
+    bb = model.backbone
+    if not isinstance(bb, ResNet3D): raise MultiDeepNetError("fuse_for_inference needs a ResNet3D backbone")
+    with torch.no_grad():
+        bb.stem[0], bb.stem[1] = fuse_conv_bn_eval(bb.stem[0], bb.stem[1]), nn.Identity()
+        for stage in (bb.layer1, bb.layer2, bb.layer3, bb.layer4):
+            for blk in stage:
+                blk.conv1, blk.bn1 = fuse_conv_bn_eval(blk.conv1, blk.bn1), nn.Identity()
+                blk.conv2, blk.bn2 = fuse_conv_bn_eval(blk.conv2, blk.bn2), nn.Identity()
+                if blk.downsample is not None:
+                    blk.downsample[0], blk.downsample[1] = fuse_conv_bn_eval(blk.downsample[0], blk.downsample[1]), nn.Identity()
     return model

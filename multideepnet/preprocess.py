@@ -8,16 +8,16 @@ import argparse, json, os, re, time, traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 import SimpleITK as sitk
 from scipy import ndimage as ndi
 
 from .core import (MultiDeepNetError, atomic_path, atomic_write_json, atomic_write_text,
                                n_threads, path_fingerprint, peak_rss_mb, set_threads, stable_hash)
 from .io import CTVolume, read_ct
+if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` needs no pandas (0.2 s)
 from .lungseg import LungMasks, LungSegConfig, LungSegError, fov_disk, segment_lungs, working_grid
 
 # %% auto #0
@@ -138,7 +138,7 @@ def crop_to_original(arr: np.ndarray, record: dict, interpolator: str = "linear"
     if arr.ndim != 3: raise PreprocessError(f"crop_to_original needs a 3-D array, got shape {arr.shape}")
     src = sitk.GetImageFromArray(np.ascontiguousarray(arr))
     src.CopyInformation(crop_grid(record, arr.shape))
-    ref = grid_image(scan_grid(record, grid))
+    ref = grid_image(scan_grid(record, grid), src.GetPixelID())
     interp = {"linear": sitk.sitkLinear, "nearest": sitk.sitkNearestNeighbor}.get(interpolator)
     if interp is None: raise PreprocessError(f"interpolator must be linear or nearest, got {interpolator!r}")
     return sitk.Resample(src, ref, sitk.Transform(), interp, default, src.GetPixelID())
@@ -478,6 +478,7 @@ def _index_row(base: dict, rec: dict, out_dir: Path, rec_path: Path, npy_path: P
 
 def _as_rows(inputs: pd.DataFrame | Iterable[str | os.PathLike]) -> list[dict]:
     """Manifest DataFrame or scan paths -> list of row dicts (patient_id, label, path[, split])."""
+    import pandas as pd
     if isinstance(inputs, pd.DataFrame):
         missing = {"patient_id", "path"} - set(inputs.columns)
         if missing: raise PreprocessError(f"inputs lack column(s) {sorted(missing)}")
@@ -496,6 +497,7 @@ def _init_worker(threads: int = 1) -> None:
     set_threads(threads)
 
 def _write_index(out_dir: Path, rows: list[dict]) -> Path:
+    import pandas as pd
     df = pd.DataFrame(rows)
     cols = INDEX_COLUMNS + [c for c in df.columns if c not in INDEX_COLUMNS]
     return atomic_write_text(out_dir / "index.csv", df.reindex(columns=cols).to_csv(index=False))
@@ -504,6 +506,7 @@ def prepare(inputs: pd.DataFrame | Iterable[str | os.PathLike], out_dir: str | o
             cfg: PrepConfig = PrepConfig(), workers: int = 1, qc_files: bool = True,
             retry_failed: bool = False, progress: bool = True) -> pd.DataFrame:
     """Preprocess a batch into `out_dir` (cache + index.csv); failed cases are recorded, never raised."""
+    import pandas as pd
     from tqdm.auto import tqdm
     rows, out_dir = _as_rows(inputs), Path(out_dir)
     (out_dir / "cases").mkdir(parents=True, exist_ok=True)

@@ -20,17 +20,16 @@ from .core import (CLASSES, MultiDeepNetError, atomic_path, atomic_write_json, c
                                load_yaml, machine_info, set_threads, stable_hash)
 from .data import (CacheDataset, SplitConfig, augment_from, fold_parts, make_loader,
                                read_cache_index, split_patients, to_float)
-from .model import (TASKS, VIEWS, arm_flags, build_model, build_pretrain_model,
+from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, arm_flags, build_model, build_pretrain_model,
                                 classification_loss, load_backbone, multitask_loss, task_targets)
 
 # %% auto #0
-__all__ = ['CHANNELS_LAST_DEVICES', 'CHECKPOINT_FORMAT', 'PROB_COLUMNS', 'VIEW_COLUMNS', 'TrainConfig', 'resolve_preset',
-           'use_amp', 'cuda_amp_dtype', 'use_deterministic', 'dist_env', 'init_distributed', 'barrier',
-           'resolve_device', 'deterministic_mode', 'use_threads', 'seed_everything', 'rng_state', 'set_rng_state',
-           'StepContext', 'train_epoch', 'predict', 'val_metrics', 'selection_key', 'save_checkpoint',
-           'load_checkpoint', 'RunContext', 'Interrupted', 'stage_seed', 'run_stage', 'prediction_table',
-           'mean_predictions', 'cache_identity', 'run_config', 'pretrain_config', 'train_arm', 'shared_pretraining',
-           'register_cli', 'main']
+__all__ = ['CHECKPOINT_FORMAT', 'PROB_COLUMNS', 'VIEW_COLUMNS', 'TrainConfig', 'resolve_preset', 'use_amp', 'cuda_amp_dtype',
+           'use_deterministic', 'dist_env', 'init_distributed', 'barrier', 'resolve_device', 'deterministic_mode',
+           'use_threads', 'seed_everything', 'rng_state', 'set_rng_state', 'StepContext', 'train_epoch', 'predict',
+           'val_metrics', 'selection_key', 'save_checkpoint', 'load_checkpoint', 'RunContext', 'Interrupted',
+           'stage_seed', 'run_stage', 'prediction_table', 'mean_predictions', 'cache_identity', 'run_config',
+           'pretrain_config', 'train_arm', 'shared_pretraining', 'register_cli', 'main']
 
 # %% ../nbs/08_train.ipynb #17e0e3fb
 @dataclass
@@ -151,10 +150,6 @@ def set_rng_state(s: dict):
     if "cuda" in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
 
 # %% ../nbs/08_train.ipynb #2b086947
-# 3-D convolutions run faster channels-last on both: CUDA (cuDNN) and the CPU (oneDNN; 166 -> 200 training
-# volumes/s at 32x64x64, width 0.125, one thread, measured by tests/benchmarks/bench_channels_last.py)
-CHANNELS_LAST_DEVICES = ("cuda", "cpu")
-
 @dataclass
 class StepContext:
     """What a training or evaluation step needs besides model and data."""

@@ -25,10 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def paper_bundle(path: Path, folds: int = 3) -> Path:
-    if path.exists(): return path
+    if path.exists() and path.stat().st_mtime > Path(__file__).stat().st_mtime: return path
     states = []
     for k in range(folds):
-        torch.manual_seed(k); states.append(build_model("full", width=1.0).state_dict())
+        torch.manual_seed(k)
+        sd = build_model("full", width=1.0).state_dict()   # conv weights channels-last, as export_arm_model stores them
+        states.append({n: v.contiguous(memory_format=torch.channels_last_3d) if v.ndim == 5 else v for n, v in sd.items()})
     prep = {"out_shape": [128, 256, 256], "window_level": -600, "window_width": 600, "dtype": "uint8"}
     torch.save({"format": MODEL_FORMAT, "arm": "full", "model": {"width": 1.0}, "classes": list(CLASSES), "prep": prep,
                 "gradcam": {"layer": "layer4", "method": "gradcam", "tolerance_mm": 10.0}, "config_hash": "bench",
