@@ -1,7 +1,9 @@
 """Package setup driven by settings.ini (nbdev 2 convention)."""
 from configparser import ConfigParser
 from pathlib import Path
+import shutil
 import setuptools
+from setuptools.command.build_py import build_py
 
 cfg = ConfigParser(delimiters=["="])
 cfg.read("settings.ini", encoding="utf-8")
@@ -11,7 +13,17 @@ requirements = cfg.get("requirements", "").split()
 dev_requirements = cfg.get("dev_requirements", "").split()
 scripts = [s.strip() for s in cfg.get("console_scripts", "").split() if s.strip()]
 
+class build_py_with_study_notebooks(build_py):
+    """Ship the papermill study notebooks (nbs/study/*.ipynb, their source of truth) inside the package as
+    multideepnet/study_notebooks/, so `multideepnet reproduce` works from a plain (non-editable) install."""
+    def run(self):
+        super().run()
+        dest = Path(self.build_lib) / "multideepnet" / "study_notebooks"
+        dest.mkdir(parents=True, exist_ok=True)
+        for nb in sorted(Path("nbs/study").glob("*.ipynb")): shutil.copy2(nb, dest / nb.name)
+
 setuptools.setup(
+    cmdclass={"build_py": build_py_with_study_notebooks},
     name=cfg["lib_name"],
     version=cfg["version"],
     description=cfg["description"],

@@ -238,13 +238,27 @@ def run_arm(arm: str, preset: str | dict, cache_dir: str | os.PathLike, arm_dir:
     return res
 
 # %% ../nbs/14_study.ipynb #3b7e764a
-_REPO = Path(__file__).resolve().parents[1] if "__file__" in globals() else Path.cwd().parent
+_PACKAGE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd().parent / "multideepnet"
 
 def study_notebook(name: str) -> Path:
-    """Path of a study notebook (`arm`, `report`, `explore`) in the repository's nbs/study/ folder."""
-    path = _REPO / "nbs" / "study" / f"{name}.ipynb"
-    if not path.exists(): raise StudyError(f"{path}: study notebook not found (run from a checkout of the repository)")
+    """Path of a study notebook (`arm`, `report`, `explore`): the checkout's nbs/study/ (an editable install), else the
+    copy shipped inside the package (multideepnet/study_notebooks/, put there when the package is built)."""
+    places = [_PACKAGE.parent / "nbs" / "study" / f"{name}.ipynb", _PACKAGE / "study_notebooks" / f"{name}.ipynb"]
+    path = next((p for p in places if p.exists()), None)
+    if path is None: raise StudyError(f"study notebook {name!r} not found in {places[0].parent} or {places[1].parent}")
     return path
+
+class _ProgressLines:
+    """A file-like sink for a notebook's stdout that passes on, whole, the lines starting with `prefix`."""
+    def __init__(self, prefix: str = "[train]"):
+        self.prefix, self.buf = prefix, ""
+    def write(self, text: str) -> int:
+        self.buf += text
+        *lines, self.buf = self.buf.split("\n")
+        for line in lines:
+            if line.startswith(self.prefix): _say(line)
+        return len(text)
+    def flush(self) -> None: pass
 
 def run_notebook(name: str, out_ipynb: str | os.PathLike, parameters: dict, timeout: int = 3600) -> Path:
     """Execute study notebook `name` with papermill (kernel python3, per-cell timeout, widget state stored)."""
@@ -253,6 +267,7 @@ def run_notebook(name: str, out_ipynb: str | os.PathLike, parameters: dict, time
     try:
         pm.execute_notebook(str(study_notebook(name)), str(out_ipynb), parameters=parameters, kernel_name="python3",
                             execution_timeout=timeout, store_widget_state=True, progress_bar=False,
+                            stdout_file=_ProgressLines(),   # the arm's "[train] ..." epoch lines reach the terminal
                             cwd=str(out_ipynb.parent))
     except pm.PapermillExecutionError as e:
         raise StudyError(f"{out_ipynb}: cell {e.exec_count} failed ({e.ename}: {e.evalue})") from None

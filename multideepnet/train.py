@@ -281,6 +281,8 @@ class RunContext:
     log_rows: dict = field(default_factory=dict)   # (fold, stage) -> rows
     pretrain_dir: Path | None = None               # shared multi-task pre-training results (see `shared_pretraining`)
     pretrain_hash: str = ""
+    log_epochs: bool = False                       # one "[train] ..." line per epoch on stdout (progress of long runs)
+    n_folds: int = 1
 
     @property
     def main(self) -> bool: return self.rank == 0
@@ -369,6 +371,9 @@ def run_stage(rc: RunContext, fold: int, stage: str, train_ds: CacheDataset, val
                                    "sampler": loader.sampler.state_dict(), "rng": rng_state(),
                                    "history": rows, "best": best})
             rc.write_log()
+            if rc.log_epochs:
+                print(f"[train] {rc.arm}: fold {fold + 1}/{rc.n_folds} {stage} epoch {epoch + 1}/{epochs}: train loss "
+                      f"{row['train_loss']:.3f}, validation AUC {row['val_auc']:.3f} ({row['seconds']:.1f} s)", flush=True)
         barrier()
         rc.epochs_done_here += 1
     barrier()
@@ -436,7 +441,7 @@ def pretrain_config(config: dict) -> dict:
 
 def train_arm(arm: str, preset: str | dict, cache_dir: str | Path, out_dir: str | Path, device: str = "auto",
               resume: bool = True, folds: Sequence[int] | None = None, progress: bool = True,
-              stop_after_epochs: int | None = None, pretrain_dir: str | Path | None = None) -> dict:
+              stop_after_epochs: int | None = None, pretrain_dir: str | Path | None = None, log_epochs: bool = False) -> dict:
     """Train one ablation arm with the paper's protocol; return output paths and a summary."""
     t_start = time.perf_counter()
     preset = resolve_preset(preset)
@@ -462,7 +467,7 @@ def train_arm(arm: str, preset: str | dict, cache_dir: str | Path, out_dir: str 
         with atomic_path(out / "splits.csv") as tmp: assignment.to_csv(tmp, index=False)
     rc = RunContext(arm, cfg, float((preset.get("model") or {}).get("width", 1.0)), chash, out, dev, rank, world,
                     progress, stop_after_epochs, pretrain_dir=Path(pretrain_dir) if pretrain_dir else None,
-                    pretrain_hash=stable_hash(pretrain_config(config)))
+                    pretrain_hash=stable_hash(pretrain_config(config)), log_epochs=log_epochs, n_folds=split_cfg.folds)
     augment = augment_from(cfg.augment)
     status, fold_summaries = "done", []
     try:

@@ -19,8 +19,8 @@ from .gradcam import map_peak
 
 # %% auto #0
 __all__ = ['PLANES', 'VIEWS', 'HeatmapsLike', 'SHOW_FROM', 'ALPHA', 'HTML_MANAGER_VERSION', 'REQUIREJS_VERSION', 'WIDGETS_JS_ENV',
-           'unit_converter', 'ct_to_unit', 'heatmap_to_grid', 'heatmap_table', 'heat_peak', 'plane_slice',
-           'plane_spacing', 'display_shape', 'colormap_lut', 'blend', 'render_plane', 'encode_image',
+           'CDN_HOST', 'CDN_URLS', 'unit_converter', 'ct_to_unit', 'heatmap_to_grid', 'heatmap_table', 'heat_peak',
+           'plane_slice', 'plane_spacing', 'display_shape', 'colormap_lut', 'blend', 'render_plane', 'encode_image',
            'three_plane_figure', 'save_three_plane', 'LiveViewer', 'slice_positions', 'StaticViewer', 'static_viewer',
            'viewer_image_bytes', 'widgets_js_cache', 'fetch_widgets_js', 'install_widgets_js', 'execute_notebook',
            'export_html']
@@ -360,6 +360,9 @@ def viewer_image_bytes(viewer: StaticViewer) -> int:
 HTML_MANAGER_VERSION = "1.0.15"   # @jupyter-widgets/html-manager for ipywidgets 8 (widget state version 2)
 REQUIREJS_VERSION = "2.3.8"
 WIDGETS_JS_ENV = "MULTIDEEPNET_WIDGETS_JS"
+CDN_HOST = "cdn.jsdelivr.net"
+CDN_URLS = {"embed-amd.js": f"https://{CDN_HOST}/npm/@jupyter-widgets/html-manager@{HTML_MANAGER_VERSION}/dist/embed-amd.js",
+            "require.js": f"https://{CDN_HOST}/npm/requirejs@{REQUIREJS_VERSION}/require.js"}   # the same files, when npm is missing
 _NPM_FILES = {  # npm package -> folder inside its tarball holding the files we keep
     f"@jupyter-widgets/html-manager@{HTML_MANAGER_VERSION}": "package/dist/",
     f"requirejs@{REQUIREJS_VERSION}": "package/",
@@ -474,11 +477,17 @@ def export_html(executed_ipynb: str | os.PathLike, out_html: str | os.PathLike, 
     if _has_widget_views(nb) and "application/vnd.jupyter.widget-state+json" not in nb.metadata.get("widgets", {}):
         warnings.warn(f"{src}: widget outputs but no saved widget state (execute with store_widget_state=True); "
                       "the HTML will show only static fallbacks")
-    assets = install_widgets_js(assets_dir if assets_dir is not None else out.parent / "widgets-js")
-    rel = Path(os.path.relpath(assets.resolve(), out.parent.resolve())).as_posix()
+    try:
+        assets = install_widgets_js(assets_dir if assets_dir is not None else out.parent / "widgets-js")
+        rel = Path(os.path.relpath(assets.resolve(), out.parent.resolve())).as_posix()
+        require_url, renderer_url = f"{rel}/require.js", f"{rel}/embed-amd.js"
+    except MultiDeepNetError as e:   # no npm and no cached copy: the page loads the same files from the public CDN
+        warnings.warn(f"{out}: widget JavaScript not available locally ({e}); the page loads it from {CDN_HOST} "
+                      "(needs internet to show the interactive viewers; the static figures show regardless)")
+        require_url, renderer_url = CDN_URLS["require.js"], CDN_URLS["embed-amd.js"]
     exporter = HTMLExporter(template_name="lab", template_file="mdn_offline.html.j2",
                             extra_loaders=[jinja2.DictLoader({"mdn_offline.html.j2": _TEMPLATE})])
-    exporter.require_js_url, exporter.widget_renderer_url = f"{rel}/require.js", f"{rel}/embed-amd.js"
+    exporter.require_js_url, exporter.widget_renderer_url = require_url, renderer_url
     exporter.mathjax_url = mathjax_url
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or src.stem}})
     return atomic_write_text(out, body)
