@@ -20,7 +20,7 @@ from .core import CLASSES, MultiDeepNetError, class_index, atomic_path, atomic_w
 __all__ = ['CACHE_INDEX', 'INDEX_COLUMNS', 'CacheError', 'synthetic_volume', 'write_synthetic_cache', 'open_array',
            'read_cache_index', 'Augment', 'augment_from', 'CacheDataset', 'to_float', 'SplitConfig', 'patient_labels',
            'require_all_classes', 'split_patients', 'check_disjoint', 'fold_parts', 'OversamplingSampler',
-           'make_loader']
+           'make_loader', 'device_cache_fits', 'DeviceCache', 'DeviceLoader']
 
 # %% ../nbs/06_data.ipynb #b3c060a0
 CACHE_INDEX = "index.csv"
@@ -127,18 +127,43 @@ class Augment:
     @property
     def active(self) -> bool: return bool(self.shift or self.intensity or self.flip_lr)
 
-    def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        if self.shift:
-            s = rng.integers(-self.shift, self.shift + 1, 3)
-            out = np.zeros_like(x)
-            src = tuple(slice(max(0, -k), n - max(0, k)) for k, n in zip(s, x.shape))
-            dst = tuple(slice(max(0, k), n - max(0, -k)) for k, n in zip(s, x.shape))
-            out[dst] = x[src]; x = out
-        if self.intensity:
-            a, b = rng.uniform(-self.intensity, self.intensity, 2)
+    def draw(self, rng: np.random.Generator) -> dict:
+        """The random choices for one volume (shift per axis, intensity scale and offset, flip), in a fixed order."""
+        d = {"shift": rng.integers(-self.shift, self.shift + 1, 3) if self.shift else None,
+             "ab": tuple(rng.uniform(-self.intensity, self.intensity, 2)) if self.intensity else None}
+        d["flip"] = bool(self.flip_lr and rng.random() < 0.5)
+        return d
+
+    @staticmethod
+    def _slices(s, shape):
+        """Source and destination slices of a zero-padded shift by `s` voxels."""
+        return (tuple(slice(max(0, -k), n - max(0, k)) for k, n in zip(s, shape)),
+                tuple(slice(max(0, k), n - max(0, -k)) for k, n in zip(s, shape)))
+
+    def apply(self, x: np.ndarray, d: dict) -> np.ndarray:
+        """The drawn augmentation on one float32 (D, H, W) array."""
+        if d["shift"] is not None:
+            src, dst = self._slices(d["shift"], x.shape)
+            out = np.zeros_like(x); out[dst] = x[src]; x = out
+        if d["ab"] is not None:
+            a, b = d["ab"]
             x = np.clip(x * (1 + a) + b, 0, 1)
-        if self.flip_lr and rng.random() < 0.5: x = x[..., ::-1]
+        if d["flip"]: x = x[..., ::-1]
         return np.ascontiguousarray(x, dtype=np.float32)
+
+    def apply_torch(self, x: torch.Tensor, d: dict) -> torch.Tensor:
+        """The same on a float32 tensor (any device), bit for bit: the intensity step in float64, as numpy does it."""
+        if d["shift"] is not None:
+            src, dst = self._slices(d["shift"], x.shape)
+            out = torch.zeros_like(x); out[dst] = x[src]; x = out
+        if d["ab"] is not None:
+            a, b = d["ab"]
+            x = (x.double() * (1 + float(a)) + float(b)).clamp_(0, 1).float()
+        if d["flip"]: x = x.flip(-1)
+        return x.contiguous()
+
+    def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return self.apply(x, self.draw(rng))
 
 def augment_from(cfg: bool | dict | Augment | None) -> Augment:
     """An `Augment` from a preset value: false/None (off), true (mild shift + intensity), a dict or an Augment."""
@@ -196,12 +221,21 @@ class SplitConfig:
     test_fraction: float = 0.2687   # 158 / 588 patients, as in the paper
     folds: int = 3
     seed: int = 0
+    test_counts: dict | None = None    # class -> test patients (instead of test_fraction), e.g. Table 1's
+    train_counts: dict | None = None   # class -> training patients (the rest of a class is left out)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "SplitConfig":
         d = dict(d or {})
         unknown = set(d) - set(cls.__dataclass_fields__)
         if unknown: raise MultiDeepNetError(f"split section: unknown key(s) {sorted(unknown)}")
+        for key in ("test_counts", "train_counts"):
+            if d.get(key) is not None:
+                bad = set(d[key]) ^ set(CLASSES)
+                if bad: raise MultiDeepNetError(f"split.{key} must give a count for each of {', '.join(CLASSES)}, got {sorted(d[key])}")
+                d[key] = {c: int(d[key][c]) for c in CLASSES}
+        if d.get("train_counts") and not d.get("test_counts"):
+            raise MultiDeepNetError("split.train_counts needs split.test_counts")
         return cls(**d)
 
 def patient_labels(index: pd.DataFrame) -> pd.Series:
@@ -229,8 +263,21 @@ def _given_test_split(index: pd.DataFrame) -> pd.Series | None:
     if len(both): raise CacheError(f"split column: patient {both.index[0]} has scans in both train and test")
     return flags["max"]
 
+def _draw_counts(out: pd.DataFrame, cfg: SplitConfig, where: str) -> None:
+    """Mark exactly `cfg.test_counts` (and `cfg.train_counts`) patients of each class, drawn with the seed."""
+    rng = np.random.default_rng(cfg.seed)
+    for c in CLASSES:
+        ids = out.index[out.label == c].to_numpy()
+        n_test, n_train = cfg.test_counts[c], (cfg.train_counts or {}).get(c, len(ids) - cfg.test_counts[c])
+        if n_test + n_train > len(ids) or n_test < 0 or n_train < 0:
+            raise CacheError(f"{where}: class {c!r} has {len(ids)} patient(s); the split asks for {n_test} test"
+                             + (f" and {n_train} training" if cfg.train_counts else "") + " patients")
+        order = rng.permutation(ids)
+        out.loc[order[:n_test], "split"] = "test"
+        out.loc[order[n_test + n_train:], "split"] = "unused"
+
 def split_patients(index: pd.DataFrame, cfg: SplitConfig | dict | None = None, where: str = "cache") -> pd.DataFrame:
-    """Per patient: label, split ('train'|'test') and validation fold (-1 for test patients)."""
+    """Per patient: label, split ('train'|'test'|'unused') and validation fold (-1 outside training)."""
     cfg = cfg if isinstance(cfg, SplitConfig) else SplitConfig.from_dict(cfg)
     labels = patient_labels(index)
     require_all_classes(labels, where)
@@ -239,6 +286,8 @@ def split_patients(index: pd.DataFrame, cfg: SplitConfig | dict | None = None, w
     given = _given_test_split(index)
     if given is not None:
         out.loc[given.reindex(out.patient_id).to_numpy(), "split"] = "test"
+    elif cfg.test_counts:
+        _draw_counts(out, cfg, where)
     elif cfg.test_fraction > 0:
         try:
             _, test = train_test_split(out.patient_id, test_size=cfg.test_fraction, stratify=out.label, random_state=cfg.seed)
@@ -328,3 +377,62 @@ def make_loader(dataset: CacheDataset, batch_size: int, train: bool, seed: int =
     return torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=sampler, shuffle=False,
                                        num_workers=num_workers, pin_memory=pin_memory, drop_last=False,
                                        persistent_workers=num_workers > 0, prefetch_factor=4 if num_workers else None)
+
+# %% ../nbs/06_data.ipynb #dfc0af73
+def _available_bytes(device: torch.device) -> int:
+    """Free memory of a CUDA device, or available RAM (MemAvailable) for the CPU."""
+    if device.type == "cuda": return int(torch.cuda.mem_get_info(device)[0])
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"): return int(line.split()[1]) * 1024
+    except OSError: pass
+    return 0
+
+def device_cache_fits(table: pd.DataFrame, device: torch.device, share: float = 0.25) -> bool:
+    """Whether the arrays of `table` take at most `share` of the device's free memory."""
+    need = sum(Path(a).stat().st_size for a in table.array)
+    return need <= share * _available_bytes(device)
+
+class DeviceCache:
+    """The arrays of a cache index (rows of `read_cache_index`), stacked in one tensor on `device` in their stored dtype."""
+    def __init__(self, table: pd.DataFrame, device: torch.device | str = "cpu"):
+        self.table = table.reset_index(drop=True)
+        self.labels = torch.as_tensor(self.table.y.to_numpy(dtype=np.int64))
+        first = open_array(self.table.array.iloc[0])
+        data = torch.empty((len(self.table), *first.shape), dtype=torch.from_numpy(np.asarray(first[:1, :1, :1])).dtype)
+        for i, a in enumerate(self.table.array): data[i] = torch.from_numpy(np.asarray(open_array(a)))
+        self.device = torch.device(device)
+        self.data, self.labels = data.to(self.device), self.labels.to(self.device)
+
+    def __len__(self) -> int: return len(self.table)
+    @property
+    def nbytes(self) -> int: return self.data.numel() * self.data.element_size()
+
+class DeviceLoader:
+    """Batches of `rows` (positions into the cache) gathered, converted and augmented on the cache's device."""
+    def __init__(self, cache: DeviceCache, rows: Sequence[int], batch_size: int, train: bool, seed: int = 0,
+                 oversample: bool = True, augment: Augment | None = None, num_replicas: int = 1, rank: int = 0):
+        self.cache, self.rows = cache, torch.as_tensor(np.asarray(rows, dtype=np.int64))
+        self.labels = cache.labels[self.rows.to(cache.device)]
+        self.batch_size, self.augment, self.seed = batch_size, augment or Augment(), seed
+        self.sampler = (OversamplingSampler(self.labels.cpu().numpy(), seed=seed, oversample=oversample,
+                                            num_replicas=num_replicas, rank=rank) if train else None)
+
+    def __len__(self) -> int:
+        n = len(self.sampler) if self.sampler is not None else len(self.rows)
+        return -(-n // self.batch_size)
+
+    def _keys(self):
+        return iter(self.sampler) if self.sampler is not None else ((i, 0, 0) for i in range(len(self.rows)))
+
+    def __iter__(self):
+        keys = list(self._keys())
+        for s in range(0, len(keys), self.batch_size):
+            chunk = keys[s:s + self.batch_size]
+            local = torch.as_tensor([k[0] for k in chunk])
+            x = to_float(self.cache.data[self.rows[local].to(self.cache.device)])
+            if self.augment.active and self.sampler is not None:   # the dataset's seeds: (seed, epoch, index, draw)
+                x = torch.stack([self.augment.apply_torch(x[j], self.augment.draw(np.random.default_rng([self.seed, e, i, d])))
+                                 for j, (i, d, e) in enumerate(chunk)])
+            yield x[:, None], self.labels[local.to(self.labels.device)]

@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_study.ipynb #5e6474c0
 from __future__ import annotations
-import datetime, json, os, platform, sys, time
+import contextlib, datetime, json, os, platform, sys, time
 from pathlib import Path
 from typing import Sequence
 
@@ -14,7 +14,7 @@ import SimpleITK as sitk
 import torch
 
 from .core import (CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json, config_path,
-                               machine_info, stable_hash)
+                               cpu_model, machine_info, stable_hash)
 from .cohort import read_manifest
 from .phantoms import PHANTOM_VERSION, make_cohort
 from . import preprocess as prep
@@ -32,7 +32,8 @@ from .report import write_index
 __all__ = ['PRESET_SECTIONS', 'StudyError', 'check_arms', 'load_preset', 'phantom_dir', 'ensure_phantoms', 'cache_dir_for',
            'ensure_cache', 'arm_config_hash', 'arm_is_done', 'mark_arm_done', 'plot_training_curves', 'evaluate_arm',
            'lesion_paths', 'typical_correct_cases', 'explain_arm', 'run_arm', 'study_notebook', 'run_notebook',
-           'default_jobs', 'arm_schedule', 'reproduce', 'register_cli']
+           'calibrate_training', 'plan_study', 'format_plan', 'default_jobs', 'arm_schedule', 'reproduce',
+           'register_cli']
 
 # %% ../nbs/14_study.ipynb #46b76eb5
 class StudyError(MultiDeepNetError):
@@ -273,6 +274,104 @@ def run_notebook(name: str, out_ipynb: str | os.PathLike, parameters: dict, time
         raise StudyError(f"{out_ipynb}: cell {e.exec_count} failed ({e.ename}: {e.evalue})") from None
     return out_ipynb
 
+# %% ../nbs/14_study.ipynb #ad12f894
+def _plan_index(preset: dict, manifest: str | os.PathLike | None) -> pd.DataFrame:
+    """Patients and labels (and a manifest's split column) without touching any scan."""
+    if manifest is not None:
+        df = read_manifest(manifest, check_paths=False)
+        return df[["patient_id", "label", *(["split"] if "split" in df.columns else [])]]
+    d = preset["data"]
+    from multideepnet.phantoms import PAPER_RATIO, class_counts
+    counts = class_counts(int(d["n"]), d.get("ratio", PAPER_RATIO))
+    return pd.DataFrame([{"patient_id": f"ph{c}{i}", "label": c} for c, n in counts.items() for i in range(n)])
+
+def calibrate_training(preset: dict, device: str = "auto", seconds: float = 60.0) -> dict:
+    """Training volumes per second of the preset's network at its input size on `device` (random data, at most
+    about `seconds`, at least one measured step after a warm-up step)."""
+    from multideepnet.model import CHANNELS_LAST_DEVICES, build_model, classification_loss
+    from multideepnet.train import TrainConfig, cuda_amp_dtype, resolve_device, use_amp
+    dev, cfg = resolve_device(device), TrainConfig.from_dict(preset.get("train"))
+    shape, width = tuple(preset["prep"]["out_shape"]), float((preset.get("model") or {}).get("width", 1.0))
+    model = build_model("full", width=width).to(dev)
+    fmt = torch.channels_last_3d if dev.type in CHANNELS_LAST_DEVICES else torch.contiguous_format
+    model = model.to(memory_format=fmt).train()
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+    x = torch.rand(cfg.batch_size, 1, *shape, device=dev).contiguous(memory_format=fmt)
+    y = torch.arange(cfg.batch_size, device=dev) % len(CLASSES)
+    amp = use_amp(cfg, dev)
+    sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
+    def step():
+        with torch.autocast("cuda", dtype=cuda_amp_dtype()) if amp else contextlib.nullcontext():
+            loss = classification_loss(model(x), y)
+        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+    t0 = time.perf_counter(); step(); sync(); warm = time.perf_counter() - t0
+    n, t0 = 0, time.perf_counter()
+    while (n == 0 and warm <= seconds / 2) or (n and time.perf_counter() - t0 + (time.perf_counter() - t0) / n < seconds - warm and n < 50):
+        step(); sync(); n += 1
+    dt = (time.perf_counter() - t0) / n if n else warm      # a slow device: the first step alone (a little pessimistic)
+    return {"device": str(dev), "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_model(),
+            "batch": cfg.batch_size, "steps_measured": n, "seconds_per_step": round(dt, 4),
+            "vol_per_s": round(cfg.batch_size / dt, 3), "amp": amp, "threads": torch.get_num_threads()}
+
+def plan_study(preset: str | os.PathLike | dict = "quick", manifest: str | os.PathLike | None = None,
+               arms: Sequence[str] | None = None, device: str = "auto", calibrate_s: float = 60.0) -> dict:
+    """What `reproduce` would do, and how long it would take on `device`: nothing trained, written or rendered."""
+    from multideepnet.data import SplitConfig, split_patients
+    from multideepnet.train import TrainConfig
+    p, arms = load_preset(preset), check_arms(arms)
+    split_cfg, cfg = SplitConfig.from_dict(p.get("split")), TrainConfig.from_dict(p.get("train"))
+    try: assignment = split_patients(_plan_index(p, manifest), split_cfg, where=str(manifest or f"phantoms (n={p['data']['n']})"))
+    except MultiDeepNetError as e: raise StudyError(f"the split cannot be made: {e}") from None
+    counts = {s: {c: int(((assignment.split == s) & (assignment.label == c)).sum()) for c in CLASSES}
+              for s in ("train", "test", "unused") if (assignment.split == s).any()}
+    folds, draws = [], []
+    for k in range(split_cfg.folds):
+        tr = assignment[(assignment.split == "train") & (assignment.fold != k)].label.value_counts()
+        n_val = int((assignment.fold == k).sum())
+        d = int(len(CLASSES) * tr.max()) if cfg.oversample else int(tr.sum())
+        folds.append({"fold": k, "train": int(tr.sum()), "val": n_val, "draws_per_epoch": d,
+                      "steps_per_epoch": -(-d // cfg.batch_size)}); draws.append((d, n_val))
+    stage_steps = sum(f["steps_per_epoch"] for f in folds)
+    pre = [a for a in arms if load_arms()[a]["multitask_pretrain"]]
+    per_arm = {a: {"train_steps": stage_steps * cfg.epochs,
+                   "pretrain_steps": stage_steps * cfg.pretrain_epochs if a in pre else 0,
+                   "pretrain_shared_with": pre[0] if a in pre[1:] else None} for a in arms}
+    notes = dict(p.get("notes") or {})
+    plan = {"preset": p["name"], "source": "manifest" if manifest else "phantoms", "split_counts": counts,
+            "folds": folds, "epochs": cfg.epochs, "pretrain_epochs": cfg.pretrain_epochs,
+            "pretrain_epochs_source": notes.get("pretrain_epochs", "the preset's train.pretrain_epochs"),
+            "notes": notes, "batch_size": cfg.batch_size, "arms": per_arm}
+    if calibrate_s and calibrate_s > 0:
+        cal = calibrate_training(p, device, calibrate_s)
+        vps = cal["vol_per_s"]
+        stage_s = sum(d + n_val / 3 for d, n_val in draws) / vps          # one epoch of every fold; validation ~1/3
+        hours = {a: (cfg.epochs + (cfg.pretrain_epochs if a in pre and a == pre[0] else 0)) * stage_s / 3600 for a in arms}
+        plan["estimate"] = {**cal, "hours_per_arm": hours, "hours_total": sum(hours.values()),
+                            "basis": "calibrated training step x (oversampled draws + validation cases / 3) per epoch, "
+                                     "the shared pre-training counted once (in the first multi-task arm)"}
+    else:
+        plan["estimate"] = None
+    return plan
+
+def format_plan(plan: dict) -> str:
+    """The plan as a few readable lines."""
+    lines = [f"preset {plan['preset']} on {plan['source']}: split (patients per class)"]
+    for s, c in plan["split_counts"].items():
+        lines.append(f"  {s:7s} " + ", ".join(f"{CLASS_TITLES[k]} {v}" for k, v in c.items()) + f"  (total {sum(c.values())})")
+    lines.append("  folds: " + "; ".join(f"{f['fold']}: train {f['train']} (draws {f['draws_per_epoch']}), val {f['val']}" for f in plan["folds"]))
+    lines.append(f"epochs {plan['epochs']}, pre-training epochs {plan['pretrain_epochs']} ({plan['pretrain_epochs_source']}), batch {plan['batch_size']}")
+    for k, v in plan["notes"].items():
+        if k != "pretrain_epochs": lines.append(f"  note - {k}: {v}")
+    e = plan.get("estimate")
+    for a, st in plan["arms"].items():
+        pre = "" if not st["pretrain_steps"] else (f" + pre-training shared with {st['pretrain_shared_with']}" if st["pretrain_shared_with"]
+                                                  else f" + {st['pretrain_steps']} pre-training steps")
+        lines.append(f"  {a}: {st['train_steps']} training steps{pre}" + (f", about {e['hours_per_arm'][a]:.2f} h" if e else ""))
+    if e:
+        lines.append(f"device {e['device']} ({e['device_name']}): {e['vol_per_s']:.2f} training volumes/s "
+                     f"({e['steps_measured']} calibration steps of {e['seconds_per_step']:.2f} s); total about {e['hours_total']:.2f} h")
+    return "\n".join(lines)
+
 # %% ../nbs/14_study.ipynb #81f6a99e
 def default_jobs(device: str = "auto") -> int:
     """Arm notebooks run at once: 2 on a CPU with at least 2 cores, 1 on a GPU or a 1-core machine."""
@@ -320,6 +419,9 @@ def reproduce(preset: str | os.PathLike = "quick", manifest: str | os.PathLike |
     t_data = time.perf_counter() - t1
     _say(f"[study] data: {mpath} ({'manifest' if manifest else 'phantoms'}); preprocessing ...")
     cache = ensure_cache(mpath, p, data_root, workers).resolve()
+    from multideepnet.data import SplitConfig, split_patients
+    try: split_patients(read_cache_index(cache, check_arrays=False), SplitConfig.from_dict(p["split"]), where=str(mpath))
+    except MultiDeepNetError as e: raise StudyError(f"the split cannot be made, no arm started: {e}") from None   # once, not per arm
     study = {"preset_name": p["name"], "preset": p, "source": "manifest" if manifest else "phantoms",
              "manifest": str(Path(mpath).resolve()), "cache": str(cache), "device": device, "jobs": jobs,
              "threads_per_arm": threads, "started": datetime.datetime.now().isoformat(timespec="seconds"),
@@ -380,6 +482,10 @@ def reproduce(preset: str | os.PathLike = "quick", manifest: str | os.PathLike |
 
 # %% ../nbs/14_study.ipynb #ccbb3ca0
 def _reproduce_cmd(args) -> int:
+    if args.dry_run:
+        plan = plan_study(args.preset, args.manifest, args.arms, args.device, args.calibrate)
+        print(json.dumps(plan, indent=2) if args.json else format_plan(plan))
+        return 0
     study = reproduce(args.preset, args.manifest, args.out, args.arms, args.force, args.device, args.workers,
                       args.data_root, args.cell_timeout, args.n_boot, write_html=not args.no_html, jobs=args.jobs)
     failed = [a for a, s in study["arms"].items() if s["status"] == "failed"]
@@ -402,4 +508,7 @@ def register_cli(sub) -> None:
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the 95%% CIs (default 1000)")
     p.add_argument("--jobs", type=int, help="arm notebooks run at once (default: 2 on a CPU with 2+ cores, 1 on a GPU)")
     p.add_argument("--no-html", action="store_true", help="keep the executed notebooks, skip their HTML export")
+    p.add_argument("--dry-run", action="store_true", help="print the plan (split, folds, steps, time estimate) and stop")
+    p.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
+    p.add_argument("--calibrate", type=float, default=60.0, help="with --dry-run: seconds of training-step calibration (0: none)")
     p.set_defaults(func=_reproduce_cmd)

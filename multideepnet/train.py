@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from .core import (CLASSES, MultiDeepNetError, atomic_path, atomic_write_json, config_path,
                                load_yaml, machine_info, set_threads, stable_hash)
-from .data import (CacheDataset, SplitConfig, augment_from, fold_parts, make_loader,
+from .data import (CacheDataset, DeviceCache, DeviceLoader, SplitConfig, augment_from, device_cache_fits, fold_parts, make_loader,
                                read_cache_index, split_patients, to_float)
 from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, arm_flags, build_model, build_pretrain_model,
                                 classification_loss, load_backbone, multitask_loss, task_targets)
@@ -53,6 +53,7 @@ class TrainConfig:
     lambdas: Sequence[float] = (1.0, 1.0, 1.0)
     deterministic: Any = "auto"          # auto (CPU only) | true | false
     sync_bn: bool = True                # DDP on CUDA: batch statistics over the global batch (SyncBatchNorm)
+    device_cache: Any = "auto"          # auto (when it takes <= 1/4 of free memory) | true | false: see data.DeviceCache
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "TrainConfig":
@@ -74,7 +75,7 @@ class TrainConfig:
 
     def result_dict(self) -> dict:
         """The settings that can change a result (for the configuration hash)."""
-        d = asdict(self); d.pop("num_workers"); return d
+        d = asdict(self); d.pop("num_workers"); d.pop("device_cache"); return d   # how data arrive changes no result
 
 def resolve_preset(preset: str | os.PathLike | dict) -> dict:
     """A preset as a dict: given as a dict, a YAML path, or a name under configs/presets/."""
@@ -282,6 +283,7 @@ class RunContext:
     pretrain_dir: Path | None = None               # shared multi-task pre-training results (see `shared_pretraining`)
     pretrain_hash: str = ""
     log_epochs: bool = False                       # one "[train] ..." line per epoch on stdout (progress of long runs)
+    cache: DeviceCache | None = None               # the cache on the training device (or None: memory-mapped loaders)
     n_folds: int = 1
 
     @property
@@ -306,8 +308,18 @@ def _new_model(rc: RunContext, stage: str, backbone: dict | None):
     if backbone is not None: load_backbone(model, backbone)
     return model
 
+def _loader(rc: RunContext, ds: CacheDataset, rows, batch_size: int, train: bool, seed: int = 0):
+    """A device-cache loader over `rows` of the index when the cache is on the device, else a DataLoader over `ds`."""
+    cfg, dev = rc.cfg, rc.device
+    kw = dict(num_replicas=rc.world, rank=rc.rank) if train else {}
+    if rc.cache is not None:
+        return DeviceLoader(rc.cache, rows, batch_size, train, seed=seed, oversample=cfg.oversample,
+                            augment=ds.augment if train else None, **kw)
+    return make_loader(ds, batch_size, train, seed=seed, oversample=cfg.oversample, num_workers=cfg.num_workers,
+                       pin_memory=dev.type == "cuda", **kw)
+
 def run_stage(rc: RunContext, fold: int, stage: str, train_ds: CacheDataset, val_ds: CacheDataset,
-              resume: bool = True, backbone: dict | None = None) -> tuple[torch.nn.Module, dict]:
+              resume: bool = True, backbone: dict | None = None, rows: dict | None = None) -> tuple[torch.nn.Module, dict]:
     """Train one stage of one fold (resuming if possible); return the model holding the selected weights and the chosen row."""
     cfg, dev = rc.cfg, rc.device
     epochs = cfg.pretrain_epochs if stage == "pretrain" else cfg.epochs
@@ -325,9 +337,9 @@ def run_stage(rc: RunContext, fold: int, stage: str, train_ds: CacheDataset, val
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, cfg.milestone_epochs(epochs), gamma=cfg.gamma)
     scaler = torch.amp.GradScaler("cuda") if amp and cuda_amp_dtype() == torch.float16 else None
     train_ds.seed = seed
-    loader = make_loader(train_ds, cfg.batch_size // rc.world, train=True, seed=seed, oversample=cfg.oversample,
-                         num_workers=cfg.num_workers, num_replicas=rc.world, rank=rc.rank, pin_memory=dev.type == "cuda")
-    val_loader = make_loader(val_ds, cfg.batch_size, train=False, num_workers=cfg.num_workers)
+    rows = rows or {"train": None, "val": None}
+    loader = _loader(rc, train_ds, rows["train"], cfg.batch_size // rc.world, train=True, seed=seed)
+    val_loader = _loader(rc, val_ds, rows["val"], cfg.batch_size, train=False)
     fold_dir = rc.out_dir / f"fold{fold}"
     last, best_path = fold_dir / f"{stage}_last.pt", fold_dir / f"{stage}_best.pt"
     start, rows, best = 0, [], None
@@ -469,6 +481,10 @@ def train_arm(arm: str, preset: str | dict, cache_dir: str | Path, out_dir: str 
                     progress, stop_after_epochs, pretrain_dir=Path(pretrain_dir) if pretrain_dir else None,
                     pretrain_hash=stable_hash(pretrain_config(config)), log_epochs=log_epochs, n_folds=split_cfg.folds)
     augment = augment_from(cfg.augment)
+    if cfg.device_cache is True or str(cfg.device_cache).lower() == "true" or (
+            str(cfg.device_cache).lower() == "auto" and device_cache_fits(index, dev)):
+        rc.cache = DeviceCache(index, dev)
+    run["device_cache"] = rc.cache is not None
     status, fold_summaries = "done", []
     try:
         if dev.type == "cuda": torch.backends.cudnn.benchmark = not use_deterministic(cfg, dev)
@@ -492,7 +508,8 @@ def train_arm(arm: str, preset: str | dict, cache_dir: str | Path, out_dir: str 
     barrier()
     return summary
 
-def shared_pretraining(rc: RunContext, k: int, train_ds: CacheDataset, val_ds: CacheDataset, resume: bool) -> tuple[dict, dict]:
+def shared_pretraining(rc: RunContext, k: int, train_ds: CacheDataset, val_ds: CacheDataset, resume: bool,
+                       rows: dict | None = None) -> tuple[dict, dict]:
     """Pre-trained backbone and chosen row of fold `k`: reused from `rc.pretrain_dir` when an identical run left it there."""
     shared = rc.pretrain_dir / f"{rc.pretrain_hash}_fold{k}.pt" if rc.pretrain_dir else None
     if shared is not None and shared.exists():
@@ -500,7 +517,7 @@ def shared_pretraining(rc: RunContext, k: int, train_ds: CacheDataset, val_ds: C
         rc.log_rows[(k, "pretrain")] = list(ck["history"])
         if rc.main: print(f"{rc.arm} fold {k}: identical multi-task pre-training reused from {shared}")
         return ck["backbone"], ck["row"]
-    pre, row = run_stage(rc, k, "pretrain", train_ds, val_ds, resume)
+    pre, row = run_stage(rc, k, "pretrain", train_ds, val_ds, resume, rows=rows)
     backbone = {n: t.detach().cpu() for n, t in pre.backbone.state_dict().items()}
     if shared is not None and rc.main:
         save_checkpoint(shared, {"format": CHECKPOINT_FORMAT, "pretrain_hash": rc.pretrain_hash, "fold": k,
@@ -514,16 +531,16 @@ def _train_fold(rc: RunContext, k: int, index: pd.DataFrame, assignment: pd.Data
     val_ds = CacheDataset(index.iloc[parts["val"]], raw=True)
     summary, backbone = {"fold": k, "n_train": len(parts["train"]), "n_val": len(parts["val"])}, None
     if arm_flags(rc.arm)["multitask_pretrain"]:
-        backbone, row = shared_pretraining(rc, k, train_ds, val_ds, resume)
+        backbone, row = shared_pretraining(rc, k, train_ds, val_ds, resume, rows=parts)
         summary.update(pretrain_epoch=row["epoch"], pretrain_val_auc=row["val_auc"])
         if rc.main: print(f"{rc.arm} fold {k}: pre-training epoch {row['epoch']} chosen (mean binary validation AUC {row['val_auc']:.4f})")
-    model, row = run_stage(rc, k, "train", train_ds, val_ds, resume, backbone=backbone)
+    model, row = run_stage(rc, k, "train", train_ds, val_ds, resume, backbone=backbone, rows=parts)
     summary.update(epoch=row["epoch"], val_auc=row["val_auc"], val_loss=row["val_loss"], val_acc=row.get("val_acc"))
     if rc.main:
         ctx = StepContext(rc.device, amp=rc.amp, view_loss=rc.cfg.view_loss)
         for name in ("val", "test"):
             ds = CacheDataset(index.iloc[parts[name]], raw=True)
-            pred = predict(model, make_loader(ds, rc.cfg.batch_size, train=False, num_workers=rc.cfg.num_workers), ctx) \
+            pred = predict(model, _loader(rc, ds, parts[name], rc.cfg.batch_size, train=False), ctx) \
                 if len(ds) else {"y": np.zeros(0, int), "prob": np.zeros((0, 3)), "view_prob": {}}
             table = prediction_table(ds.table, pred).assign(fold=k)
             with atomic_path(rc.out_dir / f"fold{k}" / f"{name}_predictions.csv") as tmp: table.to_csv(tmp, index=False)

@@ -260,7 +260,7 @@ d = Path("arm"); (d / "gradcam").mkdir(parents=True, exist_ok=True)
 D, H, W = 32, 64, 64
 zz, yy, xx = np.meshgrid(np.arange(D), np.arange(H), np.arange(W), indexing="ij")
 vol = np.full((D, H, W), 0.1, np.float32)
-blob = ((zz - 20) / 4.0) ** 2 + ((yy - 40) / 6.0) ** 2 + ((xx - 16) / 6.0) ** 2 <= 1
+blob = ((zz - 20) / 4.0) ** 2 + ((yy - 20) / 8.0) ** 2 + ((xx - 44) / 8.0) ** 2 <= 1   # a lesion away from the heat
 vol[blob] = 0.8
 heat = np.zeros((D, H, W), np.float32); heat[16:24, 32:48, 8:24] = 1.0        # a coarse cell: flat maximum
 np.savez(d / "gradcam" / "p1.npz", volume=vol.astype(np.float16), map_combined=heat.astype(np.float16),
@@ -281,7 +281,7 @@ PIXELS = """(() => {
   const d = g.getImageData(0, 0, c.width, c.height).data; let green = 0, warm = 0, grey = 0;
   for (let i = 0; i < d.length; i += 4) {
     const [r, gg, b] = [d[i], d[i + 1], d[i + 2]];
-    if (gg > 180 && r < 100 && b < 100) green++; else if (r > 150 && b < 90) warm++;
+    if (gg > 150 && gg > r + 60 && gg > b + 60) green++; else if (r > 60 && r > gg + 40 && r > b + 40) warm++;   // JPEG-tolerant; jet at 1 is dark red
     else if (Math.abs(r - gg) < 12 && Math.abs(gg - b) < 12) grey++;
   }
   return {green, warm, grey, total: d.length / 4};
