@@ -532,9 +532,13 @@ def read_volume_file(path: str | os.PathLike) -> CTVolume:
         with _quiet_itk(): img = sitk.ReadImage(str(path))
     except RuntimeError:
         raise CTReadError(f"{path}: cannot be read as an image (truncated or corrupt)") from None
+    a = sitk.GetArrayViewFromImage(img)
+    bad = int(np.count_nonzero(~np.isfinite(a))) if np.issubdtype(a.dtype, np.floating) else 0
+    if bad:   # NaN/inf have no int16 value: air, and say so
+        fixed = sitk.GetImageFromArray(np.where(np.isfinite(a), a, np.float32(-1024))); fixed.CopyInformation(img); img = fixed
     vol = CTVolume.from_sitk(img, source=str(path))
     vol.meta = {"format": path.name.split(".", 1)[-1].lower(), "modality": None, "n_slices": vol.shape[0]}
-    vol.warnings = _hu_warnings(vol.array)
+    vol.warnings = ([f"{bad} NaN/inf voxel(s) set to -1024 HU (air)"] if bad else []) + _hu_warnings(vol.array)
     return vol
 
 def _check_spacing(spacing, path: Path) -> tuple[float, float, float]:

@@ -358,7 +358,7 @@ class LungMasks:
     retries: int = 0
     erosions: int = 0
     warnings: list[str] | None = None
-    extra: dict = field(default_factory=dict)   # room for later steps (e.g. the masks on the output grid)
+    seconds: dict = field(default_factory=dict)  # wall seconds of each step (QC records show where time goes)
 
     @property
     def lungs(self) -> np.ndarray: return self.right | self.left
@@ -418,4 +418,4 @@ def segment_lungs(image: Any, cfg: LungSegConfig = LungSegConfig()) -> LungMasks
     lap("edges")
     hull = convex_hull_slices(right, cfg.hull_ratio) | convex_hull_slices(left, cfg.hull_ratio); lap("hulls")
     refined = dilate_mm(hull, spacing, cfg.dilation_mm); lap("dilation")
-    return LungMasks(right, left, refined, grid, retry, erosions, warnings, extra={"seconds": seconds})
+    return LungMasks(right, left, refined, grid, retry, erosions, warnings, seconds=seconds)

@@ -257,7 +257,7 @@ def build_anatomy(geo: dict, grid: Grid, rng: np.random.Generator) -> tuple[np.n
     inner_fat = _ellipse2(Y2, X2, 0, 0, B - fat, A - fat) < 1
     rc2 = _ellipse2(Y2, X2, yc, 0, Bc, Ac)                      # normalised cavity radius^2 (2-D)
     rr = np.sqrt(rc2)[None] / np.maximum(fc, 1e-3)               # 3-D, cavity wall at 1
-    rib_out = 1 + L["rib_h"] * 0 + geo["rib"] / Bc
+    rib_out = 1 + geo["rib"] / Bc
     lab[:, body] = CODE["fat"]
     lab[(rr < rib_out + 0.02) | inner_fat[None]] = CODE["muscle"]
     lab[:, ~body] = np.where(lab[:, ~body] == CODE["fat"], 0, lab[:, ~body])

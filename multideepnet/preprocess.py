@@ -24,8 +24,8 @@ from .lungseg import LungMasks, LungSegConfig, LungSegError, fov_disk, segment_l
 __all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'INDEX_COLUMNS', 'PREP_VERSION', 'PreprocessError', 'PrepConfig', 'geometry_of',
            'resampled_geometry', 'crop_grid', 'crop_box', 'grid_image', 'scan_grid', 'crop_to_original',
            'original_to_crop', 'sanitize_hu', 'block_index', 'gather', 'body_box_mask', 'window', 'to_unit',
-           'window_lut', 'qc_warnings', 'preprocess_volume', 'lung_labels_original', 'montage', 'write_qc_files',
-           'preprocessing_stages', 'case_key', 'load_case', 'process_case', 'prepare', 'register_cli']
+           'window_lut', 'qc_warnings', 'preprocess_volume', 'output_masks', 'lung_labels_original', 'montage',
+           'write_qc_files', 'preprocessing_stages', 'case_key', 'load_case', 'process_case', 'prepare', 'register_cli']
 
 # %% ../nbs/05_preprocess.ipynb #3f3248e1
 class PreprocessError(MultiDeepNetError):
@@ -267,9 +267,8 @@ def preprocess_volume(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> tuple[np.
     t1 = time.perf_counter()
     hu = sitk.GetArrayFromImage(sitk.Resample(img, out_grid, sitk.Transform(), sitk.sitkLinear, cfg.air_hu, sitk.sitkInt16))
     t["resample"] = time.perf_counter() - t1; t1 = time.perf_counter()
-    idx = block_index(grid, res_priv["_factor_xyz"], out_grid, img.GetSpacing(), img.GetOrigin())
     if status == "ok":
-        region_out, lung_out = gather(region, idx), gather(lungs, idx)
+        lung_out, region_out = output_masks(masks, record)
         hu[~region_out | (~lung_out & (hu > cfg.bone_hu))] = cfg.neutral_hu
         lung_fraction = float(lung_out.mean())
     else:
@@ -288,10 +287,18 @@ def preprocess_volume(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> tuple[np.
                    "working_spacing_zyx": list(grid.GetSpacing()[::-1]), "decoder": ct.meta.get("decoder")},
           "warnings": warns + (qc_warnings(masks, img, crop, res, cfg) if masks else []),
           "seconds": {k: round(v, 3) for k, v in t.items()},
-          "segment_seconds": masks.extra.get("seconds", {}) if masks else {}}
+          "segment_seconds": masks.seconds if masks else {}}
     record.update({"config": cfg.as_dict(), "qc": qc})
-    if masks is not None: masks.extra["on_output"] = (lung_out, region_out)   # for the montage
     return arr, record, masks
+
+def output_masks(masks: LungMasks, record: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The lungs and the dilated mask (hull + dilation) on the network input's grid: each voxel takes the working-grid
+    block that holds its centre (what step (f) masks with, and what the montage outlines)."""
+    o, out = record["geometry"]["original"], record["geometry"]["output"]
+    ref = grid_image(out)
+    factor = [int(round(g / s)) for g, s in zip(masks.grid.GetSpacing(), o["spacing_xyz"])]
+    idx = block_index(masks.grid, factor, ref, o["spacing_xyz"], o["origin"])
+    return gather(masks.lungs, idx), gather(masks.refined, idx)
 
 # %% ../nbs/05_preprocess.ipynb #6713309a
 def lung_labels_original(masks: LungMasks, img_geo: dict, file_geo: dict | None = None) -> sitk.Image:
@@ -346,7 +353,7 @@ def write_qc_files(stem: Path, arr: np.ndarray, record: dict, masks: LungMasks |
     from PIL import Image
     files = {}
     out_spacing = record["geometry"]["output"]["spacing_xyz"][::-1]
-    lung, region = masks.extra.get("on_output", (None, None)) if masks is not None else (None, None)
+    lung, region = output_masks(masks, record) if masks is not None else (None, None)
     if masks is not None:
         nii = stem.parent / f"{stem.name}_lungs.nii.gz"
         with atomic_path(nii) as tmp:

@@ -13,14 +13,14 @@ import pandas as pd
 import SimpleITK as sitk
 import torch
 
-from .core import (CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json, config_path,
-                               cpu_model, machine_info, stable_hash)
+from .core import (CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json, cpu_model,
+                               load_preset, machine_info, stable_hash)
 from .cohort import read_manifest
 from .phantoms import PHANTOM_VERSION, make_cohort
 from . import preprocess as prep
 from .data import read_cache_index
 from .model import load_arms
-from .train import resolve_preset, run_config, train_arm
+from .train import run_config, train_arm
 from . import metrics as mx
 from .gradcam import crop_spacing, localization_scores, localization_summary, map_peak, save_heatmap_nifti
 from .predict import GRADCAM_DEFAULTS, ensemble_cam, export_arm_model, gradcam_config, load_arm_model
@@ -29,17 +29,15 @@ from . import viewer
 from .report import write_index
 
 # %% auto #0
-__all__ = ['PRESET_SECTIONS', 'StudyError', 'check_arms', 'load_preset', 'phantom_dir', 'ensure_phantoms', 'cache_dir_for',
-           'ensure_cache', 'arm_config_hash', 'arm_is_done', 'mark_arm_done', 'plot_training_curves', 'evaluate_arm',
-           'lesion_paths', 'typical_correct_cases', 'explain_arm', 'run_arm', 'study_notebook', 'run_notebook',
-           'calibrate_training', 'plan_study', 'format_plan', 'default_jobs', 'arm_schedule', 'reproduce',
-           'register_cli']
+__all__ = ['StudyError', 'check_arms', 'phantom_dir', 'ensure_phantoms', 'cache_dir_for', 'ensure_cache', 'arm_config_hash',
+           'arm_is_done', 'mark_arm_done', 'plot_training_curves', 'evaluate_arm', 'lesion_paths',
+           'typical_correct_cases', 'explain_arm', 'run_arm', 'study_notebook', 'run_notebook', 'calibrate_training',
+           'plan_study', 'format_plan', 'default_jobs', 'arm_schedule', 'reproduce', 'register_cli']
 
 # %% ../nbs/14_study.ipynb #46b76eb5
 class StudyError(MultiDeepNetError):
     """A study cannot run as asked (unknown arm, missing manifest, missing study notebook, ...)."""
 
-PRESET_SECTIONS = ("data", "prep", "model", "split", "train")
 
 def check_arms(arms: Sequence[str] | None = None) -> list[str]:
     """The requested arms (all by default), failing clearly on unknown names."""
@@ -48,16 +46,6 @@ def check_arms(arms: Sequence[str] | None = None) -> list[str]:
     bad = [a for a in arms if a not in known]
     if bad: raise StudyError(f"unknown arm(s) {', '.join(bad)}: expected {', '.join(known)}")
     return arms
-
-def load_preset(preset: str | os.PathLike | dict) -> dict:
-    """A preset by name (smoke, quick, paper) or YAML path, checked for the sections a study needs."""
-    try: p = resolve_preset(preset)
-    except MultiDeepNetError as e:
-        names = sorted(f.stem for f in config_path("presets").glob("*.yaml"))
-        raise StudyError(f"{e} (known presets: {', '.join(names)})") from None
-    missing = [s for s in PRESET_SECTIONS if s not in p]
-    if missing: raise StudyError(f"preset {p.get('name', preset)!r} lacks section(s) {', '.join(missing)}")
-    return p
 
 # %% ../nbs/14_study.ipynb #1b4c9314
 def phantom_dir(preset: dict, data_root: str | os.PathLike = "data") -> Path:
@@ -136,7 +124,7 @@ def evaluate_arm(arm_dir: str | os.PathLike, n_boot: int = 1000, seed: int = 0) 
     res = mx.evaluate(pred)
     ci = mx.bootstrap_ci(pred, n_boot=n_boot, seed=seed)
     with atomic_path(arm_dir / "ci.csv") as tmp: ci.to_csv(tmp)
-    views = {v: mx.evaluate(mx.view_predictions(pred, v)) for v in mx.VIEWS if f"p_{v}_{CLASSES[0]}" in pred}
+    views = {v: mx.evaluate(mx.view_predictions(pred, v)) for v in VIEWS if f"p_{v}_{CLASSES[0]}" in pred}
     cm = mx.confusion(pred.y_true, pred.y_pred)
     title = load_arms()[run["arm"]]["title"]
     _save_fig(mx.plot_confusion(cm, title=title).figure, arm_dir / "confusion.png")
@@ -410,7 +398,10 @@ def reproduce(preset: str | os.PathLike = "quick", manifest: str | os.PathLike |
     p = load_preset(preset)
     arms = check_arms(arms)
     if manifest is not None and not Path(manifest).exists(): raise StudyError(f"{manifest}: manifest not found")
-    out = Path(out or Path("reports") / p["name"]); out.mkdir(parents=True, exist_ok=True)
+    # absolute paths from here on: papermill changes the process's working folder while it starts a notebook,
+    # and arms run in threads, so a relative path could resolve against another arm's folder
+    out = Path(out or Path("reports") / p["name"]).resolve(); out.mkdir(parents=True, exist_ok=True)
+    data_root, manifest = Path(data_root).resolve(), (Path(manifest).resolve() if manifest is not None else None)
     jobs = max(1, int(jobs or default_jobs(device)))
     threads = max(1, (os.cpu_count() or 1) // jobs)
     _say(f"[study] preset {p['name']}: arms {', '.join(arms)} -> {out} ({jobs} at a time, {threads} thread(s) each)")

@@ -16,18 +16,19 @@ from scipy import ndimage
 
 from .core import MultiDeepNetError, atomic_path, atomic_write_text
 from .gradcam import map_peak
+from .model import VIEWS
 
 # %% auto #0
-__all__ = ['PLANES', 'VIEWS', 'HeatmapsLike', 'SHOW_FROM', 'ALPHA', 'HTML_MANAGER_VERSION', 'REQUIREJS_VERSION', 'WIDGETS_JS_ENV',
-           'CDN_HOST', 'CDN_URLS', 'unit_converter', 'ct_to_unit', 'heatmap_to_grid', 'heatmap_table', 'heat_peak',
-           'plane_slice', 'plane_spacing', 'display_shape', 'colormap_lut', 'blend', 'render_plane', 'encode_image',
-           'three_plane_figure', 'save_three_plane', 'LiveViewer', 'slice_positions', 'StaticViewer', 'static_viewer',
-           'viewer_image_bytes', 'widgets_js_cache', 'fetch_widgets_js', 'install_widgets_js', 'execute_notebook',
-           'export_html']
+__all__ = ['PLANES', 'MAP_NAMES', 'HeatmapsLike', 'SHOW_FROM', 'ALPHA', 'HTML_MANAGER_VERSION', 'REQUIREJS_VERSION',
+           'WIDGETS_JS_ENV', 'CDN_HOST', 'CDN_URLS', 'unit_converter', 'ct_to_unit', 'heatmap_to_grid', 'heatmap_table',
+           'heat_peak', 'plane_slice', 'plane_spacing', 'display_shape', 'colormap_lut', 'blend', 'render_plane',
+           'encode_image', 'three_plane_figure', 'save_three_plane', 'LiveViewer', 'slice_positions', 'StaticViewer',
+           'static_viewer', 'viewer_image_bytes', 'widgets_js_cache', 'fetch_widgets_js', 'install_widgets_js',
+           'execute_notebook', 'export_html']
 
 # %% ../nbs/11_viewer.ipynb #9cb0d6f5
-PLANES: tuple[str, ...] = ("axial", "coronal", "sagittal")
-VIEWS: tuple[str, ...] = ("combined", "axial", "coronal", "sagittal")
+PLANES: tuple[str, ...] = VIEWS                     # the three planes are the multi-view classifier's views
+MAP_NAMES: tuple[str, ...] = ("combined", *VIEWS)   # the Grad-CAM maps: the combined prediction's and one per view
 _AXIS = {"axial": 0, "coronal": 1, "sagittal": 2}
 HeatmapsLike = Union[np.ndarray, Mapping]
 
@@ -60,7 +61,7 @@ def heatmap_table(heatmaps: HeatmapsLike, default_class: str = "Grad-CAM") -> di
     if isinstance(heatmaps, np.ndarray): return {(default_class, "combined"): heatmaps}
     if not isinstance(heatmaps, Mapping) or not heatmaps:
         raise MultiDeepNetError("heatmaps: expected an array or a non-empty mapping of arrays")
-    all_views = all(k in VIEWS for k in heatmaps)
+    all_views = all(k in MAP_NAMES for k in heatmaps)
     out = {}
     for key, val in heatmaps.items():
         if isinstance(val, Mapping): out.update({(str(key), str(v)): np.asarray(a) for v, a in val.items()})
@@ -228,7 +229,7 @@ class LiveViewer:
         self.spacing, self.size, self.lut = tuple(spacing), size, colormap_lut(cmap)
         self.contour = None if contour is None else np.asarray(contour, bool)
         classes = _ordered([c for c, _ in self.heat]) or ["CT"]
-        views = _ordered([v for _, v in self.heat], VIEWS) or ["none"]
+        views = _ordered([v for _, v in self.heat], MAP_NAMES) or ["none"]
         self.cls = widgets.Dropdown(options=classes, description="class")
         self.view = widgets.ToggleButtons(options=views, description="view")
         self.opacity = widgets.FloatSlider(value=alpha, min=0, max=1, step=0.05, description="opacity")
@@ -305,7 +306,7 @@ def static_viewer(ct: np.ndarray, heatmaps: Optional[HeatmapsLike] = None, *, sp
     ct = ct_to_unit(ct, level, width)
     table = {} if heatmaps is None else {k: heatmap_to_grid(v, ct.shape) for k, v in heatmap_table(heatmaps).items()}
     classes = _ordered([c for c, _ in table]) or ["CT"]
-    views = _ordered([v for _, v in table], VIEWS) or ["none"]
+    views = _ordered([v for _, v in table], MAP_NAMES) or ["none"]
     first = next(iter(table.values()), None)
     peak = heat_peak(first, ct.shape)
     positions = {p: slice_positions(ct.shape[_AXIS[p]], max_slices) for p in PLANES}

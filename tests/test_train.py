@@ -12,10 +12,10 @@ ARMS = ("baseline", "multiview", "multitask", "full")
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     from multideepnet.data import write_synthetic_cache
-    from multideepnet.train import resolve_preset
+    from multideepnet.core import load_preset
     work = tmp_path_factory.mktemp("train")
     cache = write_synthetic_cache(work / "cache", n_per_class=6, shape=(16, 32, 32))
-    preset = resolve_preset("smoke")   # width 0.125, 2 epochs, batch 6
+    preset = load_preset("smoke")   # width 0.125, 2 epochs, batch 6
     preset["split"] = {"test_fraction": 0.34, "folds": 2, "seed": 0}
     return work, cache, preset
 

@@ -1,6 +1,6 @@
 """DDP through torchrun on CPU (gloo backend, two processes).
 
-What "consistent with a single process" means here (see nbs/08_train.ipynb, "How consistent is DDP"):
+What "consistent with a single process" means here (see nbs/09_train.ipynb, "How consistent is DDP"):
   * exact part: with batch-norm statistics out of the picture, training with 2 processes x 3 cases per step
     gives the same weights as 1 process x 6 cases per step (same cases per step from the interleaved
     oversampling sampler, DDP averages the gradients), to float tolerance - `test_ddp_steps_match_single_process`;
@@ -102,8 +102,9 @@ def test_ddp_steps_match_single_process(tiny_cache, tmp_path):
 @pytest.mark.slow
 def test_torchrun_end_to_end(tiny_cache, tmp_path, root):
     import pandas as pd
-    from multideepnet.train import resolve_preset, train_arm
-    preset = resolve_preset("smoke")
+    from multideepnet.core import load_preset
+    from multideepnet.train import train_arm
+    preset = load_preset("smoke")
     preset["split"] = {"test_fraction": 0.34, "folds": 2, "seed": 0}
     preset["train"].update(epochs=2, pretrain_epochs=2)
     (tmp_path / "tiny.yaml").write_text(json.dumps(preset))
