@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_viewer.ipynb #681f271e
 from __future__ import annotations
-import base64, io, os, shutil, subprocess, tarfile, tempfile, warnings
+import base64, io, os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
@@ -14,17 +14,15 @@ import numpy as np
 from PIL import Image as PILImage, ImageDraw
 from scipy import ndimage
 
-from .core import MultiDeepNetError, atomic_path, atomic_write_text
+from .core import MultiDeepNetError, atomic_path
 from .gradcam import map_peak
 from .model import VIEWS
 
 # %% auto #0
-__all__ = ['PLANES', 'MAP_NAMES', 'HeatmapsLike', 'SHOW_FROM', 'ALPHA', 'HTML_MANAGER_VERSION', 'REQUIREJS_VERSION',
-           'WIDGETS_JS_ENV', 'CDN_HOST', 'CDN_URLS', 'unit_converter', 'ct_to_unit', 'heatmap_to_grid', 'heatmap_table',
-           'heat_peak', 'plane_slice', 'plane_spacing', 'display_shape', 'colormap_lut', 'blend', 'render_plane',
-           'encode_image', 'three_plane_figure', 'save_three_plane', 'LiveViewer', 'slice_positions', 'StaticViewer',
-           'static_viewer', 'viewer_image_bytes', 'widgets_js_cache', 'fetch_widgets_js', 'install_widgets_js',
-           'execute_notebook', 'export_html']
+__all__ = ['PLANES', 'MAP_NAMES', 'HeatmapsLike', 'SHOW_FROM', 'ALPHA', 'unit_converter', 'ct_to_unit', 'heatmap_to_grid',
+           'heatmap_table', 'heat_peak', 'plane_slice', 'plane_spacing', 'display_shape', 'colormap_lut', 'blend',
+           'render_plane', 'encode_image', 'three_plane_figure', 'save_three_plane', 'LiveViewer', 'slice_positions',
+           'StaticViewer', 'static_viewer', 'viewer_image_bytes']
 
 # %% ../nbs/11_viewer.ipynb #9cb0d6f5
 PLANES: tuple[str, ...] = VIEWS                     # the three planes are the multi-view classifier's views
@@ -356,139 +354,3 @@ def static_viewer(ct: np.ndarray, heatmaps: Optional[HeatmapsLike] = None, *, sp
 def viewer_image_bytes(viewer: StaticViewer) -> int:
     """Total bytes of a static viewer's precomputed images (about 3/4 of what they add to an HTML page)."""
     return sum(len(img.value) for planes in viewer.stacks.values() for st in planes.values() for img in st.children)
-
-# %% ../nbs/11_viewer.ipynb #9eee4f54
-HTML_MANAGER_VERSION = "1.0.15"   # @jupyter-widgets/html-manager for ipywidgets 8 (widget state version 2)
-REQUIREJS_VERSION = "2.3.8"
-WIDGETS_JS_ENV = "MULTIDEEPNET_WIDGETS_JS"
-CDN_HOST = "cdn.jsdelivr.net"
-CDN_URLS = {"embed-amd.js": f"https://{CDN_HOST}/npm/@jupyter-widgets/html-manager@{HTML_MANAGER_VERSION}/dist/embed-amd.js",
-            "require.js": f"https://{CDN_HOST}/npm/requirejs@{REQUIREJS_VERSION}/require.js"}   # the same files, when npm is missing
-_NPM_FILES = {  # npm package -> folder inside its tarball holding the files we keep
-    f"@jupyter-widgets/html-manager@{HTML_MANAGER_VERSION}": "package/dist/",
-    f"requirejs@{REQUIREJS_VERSION}": "package/",
-}
-
-def _kept(name: str) -> bool:
-    """The renderer bundle, require.js and the bundle's web fonts (icons); nothing else is needed."""
-    return name in ("embed-amd.js", "require.js") or name.endswith((".woff2", ".woff"))
-
-def widgets_js_cache() -> Path:
-    """Folder caching the widget JavaScript: $MULTIDEEPNET_WIDGETS_JS or ~/.cache/multideepnet/widgets-js."""
-    return Path(os.environ.get(WIDGETS_JS_ENV) or Path.home() / ".cache" / "multideepnet" / "widgets-js")
-
-def _npm_pack(spec: str, dest: Path, npm: str) -> Path:
-    """Download one npm package tarball into `dest` with `npm pack`."""
-    exe = shutil.which(npm)
-    if exe is None: raise MultiDeepNetError(f"{npm}: not found; npm is needed once to fetch {spec} (or set ${WIDGETS_JS_ENV} to a filled cache)")
-    dest.mkdir(parents=True)
-    res = subprocess.run([exe, "pack", spec, "--silent"], cwd=dest, capture_output=True, text=True, timeout=600)
-    tgz = sorted(dest.glob("*.tgz"))
-    if res.returncode != 0 or not tgz: raise MultiDeepNetError(f"npm pack {spec}: failed ({(res.stderr or res.stdout).strip()[-300:]})")
-    return tgz[0]
-
-def fetch_widgets_js(cache_dir: str | os.PathLike | None = None, npm: str = "npm") -> Path:
-    """Folder holding embed-amd.js, its fonts and require.js, fetched once from the npm registry."""
-    root = Path(cache_dir or widgets_js_cache()) / f"html-manager-{HTML_MANAGER_VERSION}_requirejs-{REQUIREJS_VERSION}"
-    if (root / "embed-amd.js").exists() and (root / "require.js").exists(): return root
-    root.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=root.parent, prefix=".fetch-") as tmp:
-        stage = Path(tmp) / "stage"; stage.mkdir()
-        for k, (spec, prefix) in enumerate(_NPM_FILES.items()):
-            with tarfile.open(_npm_pack(spec, Path(tmp) / f"pack{k}", npm)) as tar:
-                for m in tar.getmembers():
-                    name = m.name[len(prefix):] if m.name.startswith(prefix) else ""
-                    if m.isfile() and name and "/" not in name and _kept(name):
-                        (stage / name).write_bytes(tar.extractfile(m).read())
-        if not (stage / "embed-amd.js").exists(): raise MultiDeepNetError(f"{spec}: embed-amd.js missing from the package")
-        try: os.replace(stage, root)                     # atomic
-        except OSError:                                  # a concurrent fetch won the race: use its folder
-            if not (root / "embed-amd.js").exists(): raise
-    return root
-
-def install_widgets_js(assets_dir: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> Path:
-    """Copy the widget JavaScript (fetching it first if needed) into `assets_dir`."""
-    src, dest = fetch_widgets_js(cache_dir), Path(assets_dir)
-    dest.mkdir(parents=True, exist_ok=True)
-    for f in (f for f in src.iterdir() if _kept(f.name)):
-        if not (dest / f.name).exists() or (dest / f.name).stat().st_size != f.stat().st_size: shutil.copy2(f, dest / f.name)
-    return dest
-
-# %% ../nbs/11_viewer.ipynb #721bd0f6
-_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
-{%- block html_head_js_mathjax -%}{%- if resources.mathjax_url -%}{{ super() }}{%- endif -%}{%- endblock html_head_js_mathjax -%}
-{% block extra_css %}
-{{ super() }}
-<style type="text/css">
-/* multideepnet: the static figure stands in for a widget until the widget JavaScript has drawn it */
-.jupyter-widgets .widget-subarea ~ img.mdn-fallback { display: none; }
-img.mdn-fallback { max-width: 100%; }
-</style>
-{% endblock extra_css %}
-{%- block data_widget_view scoped %}
-{% set div_id = uuid4() %}
-{% set datatype_list = output.data | filter_data_type %}
-{% set datatype = datatype_list[0]%}
-<div id="{{ div_id }}" class="jupyter-widgets jp-OutputArea-output {{ extra_class }}">
-<script type="text/javascript">
-var element = document.getElementById('{{ div_id }}');
-</script>
-<script type="{{ datatype }}">
-{{ output.data[datatype] | json_dumps | escape_html_script }}
-</script>
-{%- if 'image/png' in output.data %}
-<img class="mdn-fallback" alt="static three-plane figure" src="data:image/png;base64,{{ output.data['image/png'] }}">
-{%- endif %}
-</div>
-{%- endblock data_widget_view -%}
-"""
-
-def execute_notebook(ipynb: str | os.PathLike, out_ipynb: str | os.PathLike, timeout: int = 600,
-                     cwd: str | os.PathLike | None = None, kernel_name: str = "python3") -> Path:
-    """Run a notebook with nbclient, saving outputs and widget state, to `out_ipynb` (atomically)."""
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-    src = Path(ipynb)
-    nb = _read_notebook(src)
-    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, store_widget_state=True,
-                            resources={"metadata": {"path": str(cwd or src.parent)}})
-    try: client.execute()
-    except CellExecutionError as e: raise MultiDeepNetError(f"{src}: a cell failed ({e.ename}: {e.evalue})") from None
-    with atomic_path(out_ipynb) as tmp: nbformat.write(nb, tmp)
-    return Path(out_ipynb)
-
-def _read_notebook(path: Path):
-    import nbformat
-    if not path.exists(): raise MultiDeepNetError(f"{path}: file not found")
-    try: return nbformat.read(path, as_version=4)
-    except Exception as e: raise MultiDeepNetError(f"{path}: not a readable notebook ({e})") from None
-
-def _has_widget_views(nb) -> bool:
-    return any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
-               for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
-
-def export_html(executed_ipynb: str | os.PathLike, out_html: str | os.PathLike, assets_dir: str | os.PathLike | None = None,
-                *, mathjax_url: str = "", title: Optional[str] = None) -> Path:
-    """Export an executed notebook to HTML whose widgets render offline from JavaScript in `assets_dir`."""
-    import jinja2
-    from nbconvert import HTMLExporter
-    src, out = Path(executed_ipynb), Path(out_html)
-    nb = _read_notebook(src)
-    if _has_widget_views(nb) and "application/vnd.jupyter.widget-state+json" not in nb.metadata.get("widgets", {}):
-        warnings.warn(f"{src}: widget outputs but no saved widget state (execute with store_widget_state=True); "
-                      "the HTML will show only static fallbacks")
-    try:
-        assets = install_widgets_js(assets_dir if assets_dir is not None else out.parent / "widgets-js")
-        rel = Path(os.path.relpath(assets.resolve(), out.parent.resolve())).as_posix()
-        require_url, renderer_url = f"{rel}/require.js", f"{rel}/embed-amd.js"
-    except MultiDeepNetError as e:   # no npm and no cached copy: the page loads the same files from the public CDN
-        warnings.warn(f"{out}: widget JavaScript not available locally ({e}); the page loads it from {CDN_HOST} "
-                      "(needs internet to show the interactive viewers; the static figures show regardless)")
-        require_url, renderer_url = CDN_URLS["require.js"], CDN_URLS["embed-amd.js"]
-    exporter = HTMLExporter(template_name="lab", template_file="mdn_offline.html.j2",
-                            extra_loaders=[jinja2.DictLoader({"mdn_offline.html.j2": _TEMPLATE})])
-    exporter.require_js_url, exporter.widget_renderer_url = require_url, renderer_url
-    exporter.mathjax_url = mathjax_url
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or src.stem}})
-    return atomic_write_text(out, body)

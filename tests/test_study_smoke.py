@@ -71,7 +71,7 @@ def test_predict_real_scan(smoke_study, sample_dir, tmp_path):
 
 
 def test_explore_notebook_on_a_real_scan(smoke_study, sample_dir, tmp_path):
-    from multideepnet.study import run_notebook
+    from multideepnet.notebooks import run_notebook
     scan = sample_dir / "Cap subjects" / "cap001"
     model = smoke_study["out"] / "arms" / "full" / "model.pt"
     out = run_notebook("explore", tmp_path / "explore.ipynb",

@@ -174,7 +174,7 @@ def chromium() -> str:
 def report(tmp_path_factory) -> Path:
     """Executed tiny notebook exported to site/viewer.html with its JavaScript in site/widgets-js/."""
     import nbformat
-    from multideepnet.viewer import execute_notebook, export_html
+    from multideepnet.notebooks import execute_notebook, export_html
     d = tmp_path_factory.mktemp("viewer_browser")
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(NOTEBOOK_CODE)]), d / "viewer.ipynb")
     executed = execute_notebook(d / "viewer.ipynb", d / "viewer.executed.ipynb", timeout=300)
@@ -292,7 +292,7 @@ PIXELS = """(() => {
 def fig7_page(tmp_path_factory) -> Path:
     """A report-style Fig. 7 viewer (report.fig7_viewers) executed, exported with its widget JavaScript."""
     import nbformat
-    from multideepnet.viewer import execute_notebook, export_html
+    from multideepnet.notebooks import execute_notebook, export_html
     d = tmp_path_factory.mktemp("fig7")
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(FIG7_CODE)]), d / "fig7.ipynb")
     executed = execute_notebook(d / "fig7.ipynb", d / "fig7.executed.ipynb", timeout=300)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from multideepnet.viewer import LiveViewer, export_html, static_viewer, viewer_image_bytes
+from multideepnet.notebooks import export_html
+from multideepnet.viewer import LiveViewer, static_viewer, viewer_image_bytes
 
 SHAPE = (128, 256, 256)
 
