@@ -14,67 +14,16 @@ import pandas as pd
 import torch
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from .core import CLASSES, MultiDeepNetError, class_index, atomic_path, atomic_write_json
+from .core import CACHE_INDEX, CLASSES, MultiDeepNetError, class_index
 
 # %% auto #0
-__all__ = ['CACHE_INDEX', 'INDEX_COLUMNS', 'CacheError', 'synthetic_volume', 'write_synthetic_cache', 'open_array',
-           'read_cache_index', 'Augment', 'augment_from', 'CacheDataset', 'to_float', 'SplitConfig', 'patient_labels',
-           'require_all_classes', 'split_patients', 'check_disjoint', 'fold_parts', 'OversamplingSampler',
-           'make_loader', 'device_cache_fits', 'DeviceCache', 'DeviceLoader']
+__all__ = ['INDEX_COLUMNS', 'CacheError', 'open_array', 'read_cache_index', 'Augment', 'augment_from', 'CacheDataset', 'to_float',
+           'SplitConfig', 'patient_labels', 'require_all_classes', 'split_patients', 'check_disjoint', 'fold_parts',
+           'OversamplingSampler', 'make_loader', 'device_cache_fits', 'DeviceCache', 'DeviceLoader']
 
 # %% ../nbs/06_data.ipynb #b3c060a0
-CACHE_INDEX = "index.csv"
-
 class CacheError(MultiDeepNetError):
     """The preprocessing cache is missing, inconsistent or holds an unreadable file."""
-
-def _ellipsoid(shape: Sequence[int], centre: Sequence[float], radii: Sequence[float]) -> np.ndarray:
-    """Boolean mask of an axis-aligned ellipsoid (voxel units) on a (z, y, x) grid."""
-    zz, yy, xx = np.ogrid[tuple(slice(0, s) for s in shape)]
-    return ((zz - centre[0]) / radii[0]) ** 2 + ((yy - centre[1]) / radii[1]) ** 2 + ((xx - centre[2]) / radii[2]) ** 2 <= 1
-
-def synthetic_volume(label: str, shape: Sequence[int] = (16, 32, 32), rng: np.random.Generator | None = None) -> np.ndarray:
-    """One uint8 volume with class-dependent blobs (see the prose above)."""
-    rng = rng or np.random.default_rng(0)
-    D, H, W = shape
-    vol = np.full(shape, 150.0)
-    lungs = [(D / 2, H / 2, W * (0.5 + s * 0.22)) for s in (-1, 1)]
-    for c in lungs: vol[_ellipsoid(shape, c, (D * 0.4, H * 0.32, W * 0.17))] = 40
-    if label == "cap":
-        c = lungs[rng.integers(2)]
-        vol[_ellipsoid(shape, np.add(c, rng.uniform(-1, 1, 3) * [D * .08, H * .08, W * .03]), (D * .22, H * .18, W * .1))] = 220
-    elif label == "covid":
-        for c in lungs:
-            for _ in range(2):
-                off = rng.uniform(-1, 1, 3) * [D * .2, H * .18, W * .08]
-                vol[_ellipsoid(shape, np.add(c, off), (D * .1, H * .08, W * .06))] = 120
-    vol += rng.normal(0, 12, shape)
-    return np.clip(vol, 0, 255).astype(np.uint8)
-
-def write_synthetic_cache(out_dir: str | Path, n_per_class: int | Sequence[int] = 4, shape: Sequence[int] = (16, 32, 32),
-                          seed: int = 0, split: Sequence[str] | None = None) -> Path:
-    """Write a tiny cache (index.csv + .npy + .json per case) following the cache contract; return its folder.
-
-    `n_per_class` is one count or one per class (healthy, cap, covid); `split`, if given, becomes the index's
-    `split` column (one value per case, in order)."""
-    out = Path(out_dir); (out / "cases").mkdir(parents=True, exist_ok=True)
-    counts = [n_per_class] * len(CLASSES) if np.isscalar(n_per_class) else list(n_per_class)
-    rng = np.random.default_rng(seed)
-    rows = []
-    for label, n in zip(CLASSES, counts):
-        for i in range(n):
-            pid = f"{label}{i:03d}"
-            stem = f"cases/{pid}__s{seed}"
-            np.save(out / f"{stem}.npy", synthetic_volume(label, shape, rng))
-            record = {"config": {"out_shape": list(shape), "dtype": "uint8", "synthetic": True}, "qc": {},
-                      "geometry": {"crop_zyx": [0, shape[0], 0, shape[1], 0, shape[2]]}}
-            atomic_write_json(out / f"{stem}.json", record)
-            rows.append({"patient_id": pid, "label": label, "status": "ok", "array": f"{stem}.npy",
-                         "record": f"{stem}.json", "error": ""})
-    index = pd.DataFrame(rows)
-    if split is not None: index.insert(2, "split", list(split))
-    with atomic_path(out / CACHE_INDEX) as tmp: index.to_csv(tmp, index=False)
-    return out
 
 # %% ../nbs/06_data.ipynb #ff251a06
 INDEX_COLUMNS = ("patient_id", "label", "status", "array")

@@ -18,10 +18,10 @@ from scipy.spatial import ConvexHull, QhullError
 from .core import MultiDeepNetError, n_threads
 
 # %% auto #0
-__all__ = ['LungSegError', 'LungSegConfig', 'toy_chest', 'shrink_factors', 'padded_slices', 'fov_disk', 'working_grid',
-           'component_shape', 'in_slabs', 'binarize_per_slice', 'lung_candidates', 'fill_holes_3d', 'dilate_cross',
-           'grow_seeds', 'fill_holes_2d', 'extract_main', 'split_lungs', 'complete_edges', 'convex_hull_2d',
-           'convex_hull_slices', 'dilate_mm', 'LungMasks', 'segment_lungs']
+__all__ = ['LungSegError', 'LungSegConfig', 'shrink_factors', 'padded_slices', 'fov_disk', 'working_grid', 'component_shape',
+           'in_slabs', 'binarize_per_slice', 'lung_candidates', 'fill_holes_3d', 'dilate_cross', 'grow_seeds',
+           'fill_holes_2d', 'extract_main', 'split_lungs', 'complete_edges', 'convex_hull_2d', 'convex_hull_slices',
+           'dilate_mm', 'LungMasks', 'segment_lungs']
 
 # %% ../nbs/04_lungseg.ipynb #596c08fb
 class LungSegError(MultiDeepNetError):
@@ -46,26 +46,6 @@ class LungSegConfig:
     edge_hu: float | None = -400.0     # edge completion: add one voxel ring below this HU (None: pure grt123)
     hull_ratio: float = 2.0            # a slice's convex hull is kept only if its area < ratio x the mask's area
     dilation_mm: float = 10.0          # final dilation radius
-
-# %% ../nbs/04_lungseg.ipynb #0e68ce0b
-def toy_chest(shape=(60, 110, 120), spacing=(3.0, 3.0, 3.0), lungs=(True, True), noise=20.0, seed=0):
-    """Small synthetic chest (HU, z y x) and its true right/left lung masks."""
-    rng = np.random.default_rng(seed)
-    z, y, x = np.indices(shape).astype(np.float32)
-    z, y, x = [(a - (n - 1) / 2) * s for a, n, s in zip((z, y, x), shape, spacing)]  # mm from the centre
-    hu = np.full(shape, -1000.0, np.float32)
-    hu[(y / 120) ** 2 + (x / 160) ** 2 < 1] = 40.0                       # body: an elliptic cylinder
-    hu[(y > 135) & (y < 145) & (np.abs(x) < 170)] = 200.0              # table
-    masks = []
-    for side, present in zip((-1, 1), lungs):                         # right lung at -x, left at +x (LPS)
-        m = ((z - 5) / 75) ** 2 + (y / 75) ** 2 + ((x - side * 62) / 48) ** 2 < 1
-        if present: hu[m] = -850.0
-        masks.append(m & present)
-    hu[((y + 10) ** 2 + x ** 2 < 8 ** 2) & (z > 20)] = -950.0          # trachea
-    hu[(np.abs(y - 20) < 3) & (np.abs(x - 62) < 3)] = 40.0             # a vessel in the left lung
-    hu += rng.normal(0, noise, shape).astype(np.float32)
-    img = sitk.GetImageFromArray(hu.astype(np.int16)); img.SetSpacing(spacing[::-1])
-    return img, masks[0], masks[1]
 
 # %% ../nbs/04_lungseg.ipynb #61b874fc
 def shrink_factors(spacing_xyz, target_mm: float) -> list[int]:

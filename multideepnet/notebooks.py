@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_notebooks.ipynb #fd976e3b
 from __future__ import annotations
-import hashlib, html, json, os, shutil, subprocess, sys, tarfile, tempfile, time, warnings
+import hashlib, html, json, os, re, shutil, subprocess, sys, tarfile, tempfile, time, warnings
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -225,10 +225,10 @@ def _figures(nb) -> int:
                for k in o.get("data", {}) if k in ("image/png", "image/jpeg", "image/svg+xml"))
 
 def book_notebooks(nbs_dir: str | os.PathLike | None = None) -> list[Path]:
-    """The library notebooks in pipeline order (their number)."""
+    """The library notebooks in pipeline order: their number, then a letter for parts (`03a_`, `03b_`, ...)."""
     d = Path(nbs_dir) if nbs_dir else _PACKAGE.parent / "nbs"
     if not d.is_dir(): raise NotebookError(f"{d}: no notebooks folder (the book needs a checkout of the repository)")
-    return sorted(p for p in d.glob("[0-9][0-9]_*.ipynb"))
+    return sorted(p for p in d.glob("[0-9][0-9]*_*.ipynb") if re.fullmatch(r"\d\d[a-z]?_.+", p.stem))
 
 def build_book(out: str | os.PathLike = "reports/book", nbs_dir: str | os.PathLike | None = None,
                force: bool = False, timeout: int = 900, only: Sequence[str] | None = None) -> dict:
@@ -238,7 +238,11 @@ def build_book(out: str | os.PathLike = "reports/book", nbs_dir: str | os.PathLi
     rec_path = out / "book.json"
     record = json.loads(rec_path.read_text()) if rec_path.exists() else {"pages": {}}
     t_all = time.perf_counter()
-    for nb_path in book_notebooks(nbs_dir):
+    notebooks = book_notebooks(nbs_dir)
+    if not only:                                  # pages of notebooks that no longer exist go
+        for stem in set(record["pages"]) - {p.stem for p in notebooks}:
+            record["pages"].pop(stem); (out / f"{stem}.html").unlink(missing_ok=True)
+    for nb_path in notebooks:
         if only and not any(nb_path.stem.startswith(o) for o in only): continue
         key = hashlib.sha256(nb_path.read_bytes()).hexdigest()[:16]
         page = out / f"{nb_path.stem}.html"

@@ -14,7 +14,7 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage as ndi
 
-from .core import (MultiDeepNetError, atomic_path, atomic_write_json, atomic_write_text,
+from .core import (CACHE_INDEX, MultiDeepNetError, atomic_path, atomic_write_json, atomic_write_text,
                                n_threads, path_fingerprint, peak_rss_mb, set_threads, stable_hash)
 from .io import CTVolume, read_ct
 if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` needs no pandas (0.2 s)
@@ -507,7 +507,7 @@ def _write_index(out_dir: Path, rows: list[dict]) -> Path:
     import pandas as pd
     df = pd.DataFrame(rows)
     cols = INDEX_COLUMNS + [c for c in df.columns if c not in INDEX_COLUMNS]
-    return atomic_write_text(out_dir / "index.csv", df.reindex(columns=cols).to_csv(index=False))
+    return atomic_write_text(out_dir / CACHE_INDEX, df.reindex(columns=cols).to_csv(index=False))
 
 def prepare(inputs: pd.DataFrame | Iterable[str | os.PathLike], out_dir: str | os.PathLike,
             cfg: PrepConfig = PrepConfig(), workers: int = 1, qc_files: bool = True,
@@ -560,7 +560,7 @@ def _prepare_cli(args: argparse.Namespace) -> int:
     cols = ["patient_id", "status", "lung_l_right", "lung_l_left", "seconds", "cached", "error"]
     print(df[[c for c in cols if c in df.columns]].to_string(index=False))
     failed = int((df.status == "failed").sum())
-    print(f"{len(df) - failed}/{len(df)} prepared into {args.out} (index: {Path(args.out) / 'index.csv'})")
+    print(f"{len(df) - failed}/{len(df)} prepared into {args.out} (index: {Path(args.out) / CACHE_INDEX})")
     return 1 if failed else 0
 
 def register_cli(sub) -> None:

@@ -39,7 +39,7 @@ def test_commands_on_tiny_inputs_fresh(tmp_path):
     run([EXE, "prepare", "--manifest", str(tmp_path / "ph" / "manifest.csv"), "--out", str(tmp_path / "cache"),
          "--out-shape", "8", "16", "16", "--quiet"])
     cache = tmp_path / "syn"
-    run([sys.executable, "-c", f"from multideepnet.data import write_synthetic_cache; write_synthetic_cache({str(cache)!r})"])
+    run([sys.executable, "-c", f"from multideepnet.testing import write_synthetic_cache; write_synthetic_cache({str(cache)!r})"])
     train = [EXE, "train", "--arm", "full", "--preset", "smoke", "--cache", str(cache), "--out", str(tmp_path / "arm"),
              "--no-progress"]
     assert "interrupted" in run(train + ["--stop-after-epochs", "1"]).stdout

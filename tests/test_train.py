@@ -11,7 +11,7 @@ ARMS = ("baseline", "multiview", "multitask", "full")
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from multideepnet.data import write_synthetic_cache
+    from multideepnet.testing import write_synthetic_cache
     from multideepnet.core import load_preset
     work = tmp_path_factory.mktemp("train")
     cache = write_synthetic_cache(work / "cache", n_per_class=6, shape=(16, 32, 32))

@@ -70,7 +70,7 @@ def _run(cmd, cwd, timeout=300):
 
 @pytest.fixture(scope="module")
 def tiny_cache(tmp_path_factory):
-    from multideepnet.data import write_synthetic_cache
+    from multideepnet.testing import write_synthetic_cache
     return write_synthetic_cache(tmp_path_factory.mktemp("ddp") / "cache", n_per_class=(8, 4, 6), shape=(16, 32, 32))
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from multideepnet.data import write_synthetic_cache
+from multideepnet.testing import write_synthetic_cache
 from multideepnet.train import resolve_preset, train_arm
 
 ap = argparse.ArgumentParser()

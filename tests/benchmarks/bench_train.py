@@ -19,7 +19,8 @@ from pathlib import Path
 import torch
 
 from multideepnet.core import peak_rss_mb
-from multideepnet.data import CacheDataset, make_loader, read_cache_index, write_synthetic_cache
+from multideepnet.data import CacheDataset, make_loader, read_cache_index
+from multideepnet.testing import write_synthetic_cache
 from multideepnet.model import build_model
 from multideepnet.core import load_preset
 from multideepnet.train import StepContext, resolve_device, seed_everything, train_arm, train_epoch
