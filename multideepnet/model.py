@@ -16,9 +16,9 @@ from .core import CLASSES, MultiDeepNetError, config_path, load_yaml
 
 # %% auto #0
 __all__ = ['CHANNELS_LAST_DEVICES', 'VIEWS', 'TASKS', 'conv3x3x3', 'BasicBlock3d', 'stage_widths', 'ResNet3D', 'n_params',
-           'GlobalHead', 'MultiViewHead', 'MultiTaskHead', 'task_targets', 'MultiDeepNet', 'load_arms', 'arm_flags',
-           'build_model', 'build_pretrain_model', 'classification_loss', 'multitask_losses', 'multitask_loss',
-           'load_backbone', 'fuse_for_inference']
+           'GlobalHead', 'MultiViewHead', 'MultiTaskHead', 'task_targets', 'MultiDeepNet', 'load_arms', 'check_arms',
+           'arm_flags', 'build_model', 'build_pretrain_model', 'classification_loss', 'multitask_losses',
+           'multitask_loss', 'load_backbone', 'fuse_for_inference']
 
 # %% ../nbs/07_model.ipynb #0348b7d6
 def conv3x3x3(cin: int, cout: int, stride: int = 1) -> nn.Conv3d:
@@ -176,11 +176,17 @@ def load_arms() -> dict:
     """The ablation arms of `configs/arms.yaml` (flags and titles), in table order."""
     return load_yaml(config_path("arms.yaml"))
 
+def check_arms(arms: Sequence[str] | None = None) -> list[str]:
+    """The requested arms (all, in table order, by default); unknown names fail at once, all of them named."""
+    known = list(load_arms())
+    arms = known if not arms else list(arms)
+    bad = [a for a in arms if a not in known]
+    if bad: raise MultiDeepNetError(f"{config_path('arms.yaml')}: unknown arm(s) {', '.join(bad)} (known: {', '.join(known)})")
+    return arms
+
 def arm_flags(arm: str) -> dict:
     """Flags and titles of one ablation arm from configs/arms.yaml."""
-    arms = load_arms()
-    if arm not in arms: raise MultiDeepNetError(f"{config_path('arms.yaml')}: unknown arm {arm!r} (known: {', '.join(arms)})")
-    return arms[arm]
+    return load_arms()[check_arms([arm])[0]]
 
 def build_model(arm: str, n_classes: int = len(CLASSES), width: float = 1.0, view_bins: int = 4,
                 init: bool = True) -> MultiDeepNet:

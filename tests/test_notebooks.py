@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, SHARED_SAMPLE, run_slow
 
-NOTEBOOKS = sorted((ROOT / "nbs").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "nbs").glob("[0-9][0-9]*_*.ipynb"))   # 03a_, 03b_: parts of one step
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

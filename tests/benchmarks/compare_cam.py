@@ -19,7 +19,8 @@ from multideepnet import preprocess as prep
 from multideepnet.core import cpu_model
 from multideepnet.data import read_cache_index
 from multideepnet.gradcam import crop_spacing, localization_scores, localization_summary
-from multideepnet.study import ensemble_cam, lesion_paths, load_arm_model
+from multideepnet.arm import lesion_paths
+from multideepnet.predict import ensemble_cam, load_arm_model
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
