@@ -76,8 +76,7 @@ class ResNet3D(nn.Module):
         x = self.stem(x)
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
-# 3-D convolutions run faster channels-last on both CUDA (cuDNN) and the CPU (oneDNN; 166 -> 200 training
-# volumes/s at 32x64x64, width 0.125, one thread; tests/benchmarks/bench_channels_last.py)
+# 3-D convolutions run faster channels-last on both CUDA (cuDNN) and the CPU (oneDNN; see Performance)
 CHANNELS_LAST_DEVICES = ("cuda", "cpu")
 
 def n_params(module: nn.Module) -> int:
