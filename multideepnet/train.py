@@ -27,9 +27,10 @@ from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, arm_flags, build_model,
 __all__ = ['CHECKPOINT_FORMAT', 'PROB_COLUMNS', 'VIEW_COLUMNS', 'TrainConfig', 'use_amp', 'cuda_amp_dtype', 'use_deterministic',
            'dist_env', 'init_distributed', 'barrier', 'resolve_device', 'deterministic_mode', 'use_threads',
            'seed_everything', 'rng_state', 'set_rng_state', 'StepContext', 'train_epoch', 'predict', 'val_metrics',
-           'selection_key', 'save_checkpoint', 'load_checkpoint', 'RunContext', 'Interrupted', 'stage_seed',
-           'run_stage', 'prediction_table', 'mean_predictions', 'cache_identity', 'run_config', 'pretrain_config',
-           'train_arm', 'shared_pretraining', 'register_cli', 'main']
+           'selection_key', 'save_checkpoint', 'load_checkpoint', 'RunContext', 'Interrupted', 'stage_seed', 'Stage',
+           'make_stage', 'resume_stage', 'parallel_model', 'finish_epoch', 'run_stage', 'prediction_table',
+           'mean_predictions', 'cache_identity', 'run_config', 'pretrain_config', 'train_arm', 'shared_pretraining',
+           'register_cli', 'main']
 
 # %% ../nbs/09_train.ipynb #17e0e3fb
 @dataclass
@@ -306,9 +307,29 @@ def _loader(rc: RunContext, ds: CacheDataset, rows, batch_size: int, train: bool
     return make_loader(ds, batch_size, train, seed=seed, oversample=cfg.oversample, num_workers=cfg.num_workers,
                        pin_memory=dev.type == "cuda", **kw)
 
-def run_stage(rc: RunContext, fold: int, stage: str, train_ds: CacheDataset, val_ds: CacheDataset,
-              resume: bool = True, backbone: dict | None = None, rows: dict | None = None) -> tuple[torch.nn.Module, dict]:
-    """Train one stage of one fold (resuming if possible); return the model holding the selected weights and the chosen row."""
+@dataclass
+class Stage:
+    """The moving parts of one stage of one fold: model, optimiser, schedule, loaders, checkpoints and history."""
+    fold: int
+    name: str                      # "pretrain" or "train"
+    epochs: int
+    seed: int
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler | None
+    ctx: StepContext
+    loader: Any
+    val_loader: Any
+    last: Path                     # {stage}_last.pt: everything needed to resume
+    best_path: Path                # {stage}_best.pt: the selected epoch's weights
+    start: int = 0                 # epochs already done
+    rows: list = field(default_factory=list)   # one log row per epoch done
+    best: dict | None = None       # the selected epoch's row so far
+
+def make_stage(rc: RunContext, fold: int, stage: str, train_ds: CacheDataset, val_ds: CacheDataset,
+               backbone: dict | None = None, rows: dict | None = None) -> Stage:
+    """A fresh stage: seeded, its model built (and given `backbone`), optimiser, schedule and loaders ready."""
     cfg, dev = rc.cfg, rc.device
     epochs = cfg.pretrain_epochs if stage == "pretrain" else cfg.epochs
     seed = stage_seed(cfg.seed, fold, stage)
@@ -329,57 +350,75 @@ def run_stage(rc: RunContext, fold: int, stage: str, train_ds: CacheDataset, val
     loader = _loader(rc, train_ds, rows["train"], cfg.batch_size // rc.world, train=True, seed=seed)
     val_loader = _loader(rc, val_ds, rows["val"], cfg.batch_size, train=False)
     fold_dir = rc.out_dir / f"fold{fold}"
-    last, best_path = fold_dir / f"{stage}_last.pt", fold_dir / f"{stage}_best.pt"
-    start, rows, best = 0, [], None
-    if resume and last.exists():
-        ck = load_checkpoint(last, rc.arm, rc.config_hash, stage)
-        model.load_state_dict(ck["model"]); optimizer.load_state_dict(ck["optimizer"]); scheduler.load_state_dict(ck["scheduler"])
-        if scaler is not None and ck.get("scaler"): scaler.load_state_dict(ck["scaler"])
-        loader.sampler.load_state_dict(ck["sampler"]); set_rng_state(ck["rng"])
-        start, rows, best = ck["epoch"], ck["history"], ck["best"]
-    rc.log_rows[(fold, stage)] = rows
-    net = model
-    if rc.world > 1:
-        if cfg.sync_bn and dev.type == "cuda": model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
-        elif cfg.sync_bn and rc.main and fold == 0:
-            warnings.warn("SyncBatchNorm needs CUDA: batch norm statistics stay per process on CPU", stacklevel=2)
-        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
-    for epoch in range(start, epochs):
+    return Stage(fold, stage, epochs, seed, model, optimizer, scheduler, scaler, ctx, loader, val_loader,
+                 fold_dir / f"{stage}_last.pt", fold_dir / f"{stage}_best.pt")
+
+def resume_stage(rc: RunContext, st: Stage) -> None:
+    """Continue `st` from its last checkpoint: weights, optimiser, schedule, scaler, sampler, RNGs and history."""
+    ck = load_checkpoint(st.last, rc.arm, rc.config_hash, st.name)
+    st.model.load_state_dict(ck["model"]); st.optimizer.load_state_dict(ck["optimizer"]); st.scheduler.load_state_dict(ck["scheduler"])
+    if st.scaler is not None and ck.get("scaler"): st.scaler.load_state_dict(ck["scaler"])
+    st.loader.sampler.load_state_dict(ck["sampler"]); set_rng_state(ck["rng"])
+    st.start, st.rows, st.best = ck["epoch"], ck["history"], ck["best"]
+
+def parallel_model(rc: RunContext, st: Stage) -> torch.nn.Module:
+    """The module to train: `st.model` itself, or wrapped in DistributedDataParallel (SyncBatchNorm on CUDA)."""
+    if rc.world == 1: return st.model
+    cfg, dev = rc.cfg, rc.device
+    if cfg.sync_bn and dev.type == "cuda": st.model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(st.model)
+    elif cfg.sync_bn and rc.main and st.fold == 0:
+        warnings.warn("SyncBatchNorm needs CUDA: batch norm statistics stay per process on CPU", stacklevel=3)
+    return torch.nn.parallel.DistributedDataParallel(st.model, device_ids=[dev.index] if dev.type == "cuda" else None)
+
+# %% ../nbs/09_train.ipynb #864be188
+def finish_epoch(rc: RunContext, st: Stage, epoch: int, row: dict) -> None:
+    """Main process, after an epoch: log it, keep the weights if the epoch is selected, save the resume checkpoint."""
+    st.rows.append(row)
+    if st.best is None or selection_key(row) > selection_key(st.best) or rc.cfg.select == "last":
+        st.best = row
+        save_checkpoint(st.best_path, {"format": CHECKPOINT_FORMAT, "arm": rc.arm, "stage": st.name,
+                                       "config_hash": rc.config_hash, "epoch": epoch + 1, "row": row,
+                                       "model": st.model.state_dict()})
+    st.loader.sampler.set_epoch(epoch + 1)
+    save_checkpoint(st.last, {"format": CHECKPOINT_FORMAT, "arm": rc.arm, "stage": st.name, "fold": st.fold,
+                              "config_hash": rc.config_hash, "epoch": epoch + 1, "model": st.model.state_dict(),
+                              "optimizer": st.optimizer.state_dict(), "scheduler": st.scheduler.state_dict(),
+                              "scaler": st.scaler.state_dict() if st.scaler is not None else None,
+                              "sampler": st.loader.sampler.state_dict(), "rng": rng_state(),
+                              "history": st.rows, "best": st.best})
+    rc.write_log()
+    if rc.log_epochs:
+        print(f"[train] {rc.arm}: fold {st.fold + 1}/{rc.n_folds} {st.name} epoch {epoch + 1}/{st.epochs}: train loss "
+              f"{row['train_loss']:.3f}, validation AUC {row['val_auc']:.3f} ({row['seconds']:.1f} s)", flush=True)
+
+def run_stage(rc: RunContext, fold: int, stage: str, train_ds: CacheDataset, val_ds: CacheDataset,
+              resume: bool = True, backbone: dict | None = None, rows: dict | None = None) -> tuple[torch.nn.Module, dict]:
+    """Train one stage of one fold (resuming if possible); return the model holding the selected weights and the chosen row."""
+    st = make_stage(rc, fold, stage, train_ds, val_ds, backbone, rows)
+    if resume and st.last.exists(): resume_stage(rc, st)
+    rc.log_rows[(fold, stage)] = st.rows
+    net = parallel_model(rc, st)
+    for epoch in range(st.start, st.epochs):
         if rc.stop_after_epochs is not None and rc.epochs_done_here >= rc.stop_after_epochs: raise Interrupted()
         t0 = time.perf_counter()
-        loader.sampler.set_epoch(epoch); train_ds.set_epoch(epoch)
-        lr = optimizer.param_groups[0]["lr"]
-        bar = tqdm(total=len(loader), desc=f"{rc.arm} fold {fold} {stage} {epoch + 1}/{epochs}", leave=False,
+        st.loader.sampler.set_epoch(epoch); train_ds.set_epoch(epoch)
+        lr = st.optimizer.param_groups[0]["lr"]
+        bar = tqdm(total=len(st.loader), desc=f"{rc.arm} fold {fold} {stage} {epoch + 1}/{st.epochs}", leave=False,
                    disable=not (rc.progress and rc.main))
-        with bar: tr = train_epoch(net, loader, optimizer, scaler, ctx, bar)
+        with bar: tr = train_epoch(net, st.loader, st.optimizer, st.scaler, st.ctx, bar)
         with warnings.catch_warnings():  # AMP's GradScaler may skip the first steps: then step() precedes it
             warnings.filterwarnings("ignore", message="Detected call of")
-            scheduler.step()
+            st.scheduler.step()
         if rc.main:
-            row = {"fold": fold, "stage": stage, "epoch": epoch + 1, "lr": lr, **tr,
-                   **val_metrics(predict(model, val_loader, ctx)), "seconds": round(time.perf_counter() - t0, 3)}
-            rows.append(row)
-            if best is None or selection_key(row) > selection_key(best) or cfg.select == "last":
-                best = row; save_checkpoint(best_path, {"format": CHECKPOINT_FORMAT, "arm": rc.arm, "stage": stage,
-                                                        "config_hash": rc.config_hash, "epoch": epoch + 1, "row": row,
-                                                        "model": model.state_dict()})
-            loader.sampler.set_epoch(epoch + 1)
-            save_checkpoint(last, {"format": CHECKPOINT_FORMAT, "arm": rc.arm, "stage": stage, "fold": fold,
-                                   "config_hash": rc.config_hash, "epoch": epoch + 1, "model": model.state_dict(),
-                                   "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                                   "scaler": scaler.state_dict() if scaler is not None else None,
-                                   "sampler": loader.sampler.state_dict(), "rng": rng_state(),
-                                   "history": rows, "best": best})
-            rc.write_log()
-            if rc.log_epochs:
-                print(f"[train] {rc.arm}: fold {fold + 1}/{rc.n_folds} {stage} epoch {epoch + 1}/{epochs}: train loss "
-                      f"{row['train_loss']:.3f}, validation AUC {row['val_auc']:.3f} ({row['seconds']:.1f} s)", flush=True)
+            finish_epoch(rc, st, epoch, {"fold": fold, "stage": stage, "epoch": epoch + 1, "lr": lr, **tr,
+                                         **val_metrics(predict(st.model, st.val_loader, st.ctx)),
+                                         "seconds": round(time.perf_counter() - t0, 3)})
         barrier()
         rc.epochs_done_here += 1
     barrier()
-    ck = torch.load(best_path, map_location="cpu", weights_only=False)
-    model.load_state_dict(ck["model"])
-    return model, ck["row"]
+    ck = torch.load(st.best_path, map_location="cpu", weights_only=False)
+    st.model.load_state_dict(ck["model"])
+    return st.model, ck["row"]
 
 # %% ../nbs/09_train.ipynb #779cf319
 PROB_COLUMNS = [f"p_{c}" for c in CLASSES]
