@@ -96,6 +96,7 @@ class LesionCanvas:
         view_f[upd] = frac[upd]; view_h[upd] = les_hu[upd]; view_k[upd] = kind
         return ml
 
+# %% ../nbs/03b_lesions.ipynb #7085a066
 def lung_candidates(grid: Grid, lung_side: np.ndarray, L: dict, H: float, step_mm: float = 4.0) -> dict:
     """Coarse sample of lung voxels with depth below the pleura (mm), side, lobe and a unit normal to the pleura."""
     st = tuple(max(1, int(round(step_mm / s))) for s in grid.spacing)
@@ -117,6 +118,7 @@ def _pick(rng, cand, sel, weights=None) -> int | None:
     w = None if weights is None else weights[ids] / weights[ids].sum()
     return int(rng.choice(ids, p=w))
 
+# %% ../nbs/03b_lesions.ipynb #e9a623ce
 def add_ggo(rng, canvas: LesionCanvas, cand: dict, side: int, d: dict, scale: float = 1.0, hu=None,
             kind: int = 1, crazy_p=None, max_ml: float | None = None) -> float:
     """One subpleural ground-glass opacity (posterior and lower-lobe predominance) in lung `side` (1 right, 2 left)."""
