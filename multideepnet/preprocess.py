@@ -178,6 +178,7 @@ def sanitize_hu(ct: CTVolume, cfg: PrepConfig) -> tuple[sitk.Image, list[str]]:
     ct2 = CTVolume(array=arr.astype(np.int16, copy=False), spacing=ct.spacing, origin=ct.origin, direction=ct.direction)
     return ct2.to_sitk(), warns
 
+# %% ../nbs/05_preprocess.ipynb #a6ea14d3
 def _grid_factor(img: sitk.Image, grid: sitk.Image) -> list[int]:
     """Integer bin-shrink factors (x y z) between the scan and its working grid."""
     return [int(round(g / s)) for g, s in zip(grid.GetSpacing(), img.GetSpacing())]
@@ -202,6 +203,7 @@ def gather(arr: np.ndarray, idx: list[np.ndarray]) -> np.ndarray:
     """`arr` sampled at the outer product of per-axis indices (nearest-neighbour resampling, axis-aligned)."""
     return arr.take(idx[0], axis=0).take(idx[1], axis=1).take(idx[2], axis=2)  # one axis at a time: fast copies
 
+# %% ../nbs/05_preprocess.ipynb #9481419b
 def body_box_mask(img: sitk.Image, cfg: PrepConfig) -> tuple[np.ndarray, sitk.Image]:
     """Fallback: the largest 3-D component above `cfg.body_hu` on the working grid."""
     hu, grid = working_grid(img, cfg.seg)
@@ -226,6 +228,7 @@ def window_lut(hu: np.ndarray, cfg: PrepConfig) -> np.ndarray:
     lut = window(np.arange(lo, hi + 1), cfg)
     return lut[np.clip(hu, lo, hi).astype(np.intp) - lo] if hu.min() < lo or hu.max() > hi else lut[hu.astype(np.intp) - lo]
 
+# %% ../nbs/05_preprocess.ipynb #7c08fb6e
 def qc_warnings(masks: LungMasks, img: sitk.Image, crop: list[int], res: dict, cfg: PrepConfig) -> list[str]:
     """Plausibility checks on a segmentation: volumes, balance, lungs cut by the scan, thick slices."""
     w = []
@@ -432,6 +435,7 @@ def load_case(path: str | os.PathLike, as_float: bool = False) -> tuple[np.ndarr
     if as_float: arr = to_unit(arr)
     return arr, record
 
+# %% ../nbs/05_preprocess.ipynb #2d7d264f
 def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_files: bool = True,
                  retry_failed: bool = False) -> dict:
     """Preprocess one manifest row into the cache (or find it there); return its index row. Never raises."""
@@ -483,6 +487,7 @@ def _index_row(base: dict, rec: dict, out_dir: Path, rec_path: Path, npy_path: P
             "n_warnings": len(qc.get("warnings", [])), "warnings": " | ".join(qc.get("warnings", [])),
             "seconds": (qc.get("seconds") or {}).get("to_cache"), "cached": cached}
 
+# %% ../nbs/05_preprocess.ipynb #b59bf413
 def _as_rows(inputs: pd.DataFrame | Iterable[str | os.PathLike]) -> list[dict]:
     """Manifest DataFrame or scan paths -> list of row dicts (patient_id, label, path[, split])."""
     import pandas as pd
