@@ -225,6 +225,7 @@ def _draw_counts(out: pd.DataFrame, cfg: SplitConfig, where: str) -> None:
         out.loc[order[:n_test], "split"] = "test"
         out.loc[order[n_test + n_train:], "split"] = "unused"
 
+# %% ../nbs/06_data.ipynb #c490f5ad
 def split_patients(index: pd.DataFrame, cfg: SplitConfig | dict | None = None, where: str = "cache") -> pd.DataFrame:
     """Per patient: label, split ('train'|'test'|'unused') and validation fold (-1 outside training)."""
     cfg = cfg if isinstance(cfg, SplitConfig) else SplitConfig.from_dict(cfg)
