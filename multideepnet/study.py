@@ -6,7 +6,7 @@
 from __future__ import annotations
 import contextlib, datetime, json, os, platform, sys, time
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import pandas as pd
 import torch
@@ -24,7 +24,8 @@ from .report import write_index
 
 # %% auto #0
 __all__ = ['StudyError', 'phantom_dir', 'ensure_phantoms', 'cache_dir_for', 'ensure_cache', 'calibrate_training', 'plan_study',
-           'format_plan', 'default_jobs', 'arm_schedule', 'reproduce', 'register_cli']
+           'format_plan', 'default_jobs', 'arm_schedule', 'run_scheduled', 'study_data', 'run_report', 'reproduce',
+           'register_cli']
 
 # %% ../nbs/16_study.ipynb #46b76eb5
 class StudyError(MultiDeepNetError):
@@ -171,6 +172,22 @@ def arm_schedule(arms: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     order = ([pre[0]] if pre else []) + [a for a in arms if a not in pre[:1]]
     return order, {a: pre[0] for a in pre[1:]}
 
+def run_scheduled(order: Sequence[str], waits_for: dict[str, str], jobs: int, run: Callable[[str], None]) -> list[str]:
+    """`run(arm)` for each arm of `order`, `jobs` at a time in threads, each arm only once the arm it waits for has
+    finished; returns the arms in the order they finished (an exception raised by `run` propagates)."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+    pending, running, finished = list(order), {}, []
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        while pending or running:
+            for arm in [a for a in pending if waits_for.get(a) in (None, *finished)][: jobs - len(running)]:
+                pending.remove(arm); running[pool.submit(run, arm)] = arm
+            if not running: raise StudyError(f"cannot schedule arm(s) {', '.join(pending)}: they wait for arms not run")
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for f in done:
+                f.result(); finished.append(running.pop(f))
+    return finished
+
+# %% ../nbs/16_study.ipynb #03e157ee
 def _say(msg: str, err: bool = False) -> None:
     """One progress line, written whole (arms running in parallel threads must not interleave their lines)."""
     stream = sys.stderr if err else sys.stdout
@@ -186,13 +203,37 @@ def _export(ipynb: Path, html_path: Path, assets: Path) -> str:
     except MultiDeepNetError as e:
         _say(f"[study] {ipynb.name}: HTML export failed - {e}", err=True); return f"failed: {e}"
 
+def study_data(p: dict, manifest: Path | None, data_root: Path, workers: int) -> dict:
+    """The study's data: the manifest (or the preset's phantom cohort, made if needed), its preprocessing cache, and
+    the split checked once, before any arm starts; with the seconds each step took."""
+    t1 = time.perf_counter()
+    mpath = Path(manifest) if manifest else ensure_phantoms(p, data_root, workers)
+    t_data = time.perf_counter() - t1
+    _say(f"[study] data: {mpath} ({'manifest' if manifest else 'phantoms'}); preprocessing ...")
+    cache = ensure_cache(mpath, p, data_root, workers).resolve()
+    from multideepnet.data import SplitConfig, split_patients
+    try: split_patients(read_cache_index(cache, check_arrays=False), SplitConfig.from_dict(p["split"]), where=str(mpath))
+    except MultiDeepNetError as e: raise StudyError(f"the split cannot be made, no arm started: {e}") from None   # once, not per arm
+    return {"manifest": Path(mpath).resolve(), "cache": cache,
+            "seconds": {"data": round(t_data, 1), "preprocess": round(time.perf_counter() - t1 - t_data, 1)}}
+
+def run_report(out: Path, study: dict, cell_timeout: int, write_html: bool) -> None:
+    """The report notebook over the finished arms (and its HTML page); a failure is recorded in `study`, not raised."""
+    if not any((out / "arms" / a / "done.json").exists() for a in load_arms()): return
+    _say("[study] report ...")
+    try:
+        run_notebook("report", out / "report.ipynb", dict(study_dir=str(out.resolve())), cell_timeout)
+        study["report"] = "done"
+        if write_html: study["report_html"] = _export(out / "report.ipynb", out / "report.html", out / "widgets-js")
+    except MultiDeepNetError as e:
+        _say(f"[study] report: FAILED - {e}", err=True); study["report"] = f"failed: {e}"
+
 def reproduce(preset: str | os.PathLike = "quick", manifest: str | os.PathLike | None = None,
               out: str | os.PathLike | None = None, arms: Sequence[str] | None = None, force: bool = False,
               device: str = "auto", workers: int = 2, data_root: str | os.PathLike = "data",
               cell_timeout: int = 6 * 3600, n_boot: int = 1000, write_html: bool = True, jobs: int | None = None) -> dict:
     """Run the ablation study end to end and write `OUT/index.html`; returns the study record."""
     import threading
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
     t0 = time.perf_counter()
     p = load_preset(preset)
     arms = check_arms(arms)
@@ -204,19 +245,12 @@ def reproduce(preset: str | os.PathLike = "quick", manifest: str | os.PathLike |
     jobs = max(1, int(jobs or default_jobs(device)))
     threads = max(1, (os.cpu_count() or 1) // jobs)
     _say(f"[study] preset {p['name']}: arms {', '.join(arms)} -> {out} ({jobs} at a time, {threads} thread(s) each)")
-    t1 = time.perf_counter()
-    mpath = Path(manifest) if manifest else ensure_phantoms(p, data_root, workers)
-    t_data = time.perf_counter() - t1
-    _say(f"[study] data: {mpath} ({'manifest' if manifest else 'phantoms'}); preprocessing ...")
-    cache = ensure_cache(mpath, p, data_root, workers).resolve()
-    from multideepnet.data import SplitConfig, split_patients
-    try: split_patients(read_cache_index(cache, check_arrays=False), SplitConfig.from_dict(p["split"]), where=str(mpath))
-    except MultiDeepNetError as e: raise StudyError(f"the split cannot be made, no arm started: {e}") from None   # once, not per arm
+    data = study_data(p, manifest, data_root, workers)
+    mpath, cache = data["manifest"], data["cache"]
     study = {"preset_name": p["name"], "preset": p, "source": "manifest" if manifest else "phantoms",
-             "manifest": str(Path(mpath).resolve()), "cache": str(cache), "device": device, "jobs": jobs,
+             "manifest": str(mpath), "cache": str(cache), "device": device, "jobs": jobs,
              "threads_per_arm": threads, "started": datetime.datetime.now().isoformat(timespec="seconds"),
-             "host": platform.node(), "machine": machine_info(),
-             "seconds": {"data": round(t_data, 1), "preprocess": round(time.perf_counter() - t1 - t_data, 1)},
+             "host": platform.node(), "machine": machine_info(), "seconds": data["seconds"],
              "arms": {a: {"status": "pending"} for a in arms}}
     lock = threading.Lock()
     def save():
@@ -236,8 +270,8 @@ def reproduce(preset: str | os.PathLike = "quick", manifest: str | os.PathLike |
         try:
             run_notebook("arm", a_dir / "arm.ipynb", dict(arm=arm, preset=p, cache_dir=str(cache), arm_dir=str(a_dir),
                                                            device=device, resume=not force, n_boot=n_boot, threads=threads,
-                                                           manifest=str(Path(mpath).resolve()),
-                                                           pretrain_dir=str((out / "pretrain").resolve())), cell_timeout)
+                                                           manifest=str(mpath), pretrain_dir=str((out / "pretrain").resolve())),
+                         cell_timeout)
             st = dict(status="done", seconds=round(time.perf_counter() - ta, 1), error="")
             _say(f"[study] {arm}: done in {st['seconds']} s")
         except MultiDeepNetError as e:
@@ -247,23 +281,8 @@ def reproduce(preset: str | os.PathLike = "quick", manifest: str | os.PathLike |
         with lock: _arm_status(study, arm, **st)
         save()
 
-    order, waits_for = arm_schedule(todo)
-    pending, running, finished = list(order), {}, set()
-    with ThreadPoolExecutor(jobs) as pool:
-        while pending or running:
-            for arm in [a for a in pending if waits_for.get(a) in (None, *finished)][: jobs - len(running)]:
-                pending.remove(arm); running[pool.submit(run_one, arm)] = arm
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for f in done:
-                f.result(); finished.add(running.pop(f))
-    if any((out / "arms" / a / "done.json").exists() for a in load_arms()):
-        _say("[study] report ...")
-        try:
-            run_notebook("report", out / "report.ipynb", dict(study_dir=str(out.resolve())), cell_timeout)
-            study["report"] = "done"
-            if write_html: study["report_html"] = _export(out / "report.ipynb", out / "report.html", out / "widgets-js")
-        except MultiDeepNetError as e:
-            _say(f"[study] report: FAILED - {e}", err=True); study["report"] = f"failed: {e}"
+    run_scheduled(*arm_schedule(todo), jobs, run_one)
+    run_report(out, study, cell_timeout, write_html)
     study["wall_seconds"] = round(time.perf_counter() - t0, 1)
     save()
     write_index(out)
