@@ -478,6 +478,7 @@ def pretrain_config(config: dict) -> dict:
     train = {k: v for k, v in config["train"].items() if k not in ("epochs", "view_loss")}
     return {"model": config["model"], "split": config["split"], "train": train, "cache": config["cache"]}
 
+# %% ../nbs/09_train.ipynb #871a16e5
 def train_arm(arm: str, preset: str | dict, cache_dir: str | Path, out_dir: str | Path, device: str = "auto",
               resume: bool = True, folds: Sequence[int] | None = None, progress: bool = True,
               stop_after_epochs: int | None = None, pretrain_dir: str | Path | None = None, log_epochs: bool = False) -> dict:
