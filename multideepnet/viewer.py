@@ -16,6 +16,7 @@ from scipy import ndimage
 
 from .core import MultiDeepNetError, atomic_path
 from .gradcam import map_peak
+from .preprocess import to_unit
 from .model import VIEWS
 
 # %% auto #0
@@ -35,7 +36,7 @@ def unit_converter(ct: np.ndarray, level: float = -600, width: float = 1500):
     anything else windowed as HU. Decided once for the whole volume, applied to any slice of it."""
     ct = np.asarray(ct)
     if ct.ndim != 3: raise MultiDeepNetError(f"CT volume: expected a 3-D (D,H,W) array, got shape {ct.shape}")
-    if ct.dtype == np.uint8: return lambda a: np.asarray(a, np.float32) / 255
+    if ct.dtype == np.uint8: return lambda a: to_unit(np.asarray(a))           # the cache's storage (05_preprocess)
     if np.issubdtype(ct.dtype, np.floating) and ct.min() >= 0 and ct.max() <= 1: return lambda a: np.asarray(a, np.float32)
     return lambda a: np.clip((np.asarray(a, np.float32) - (level - width / 2)) / width, 0, 1)
 
