@@ -112,7 +112,8 @@ def lung_candidates(grid: Grid, lung_side: np.ndarray, L: dict, H: float, step_m
     return dict(pos=np.stack([z, y, x], 1), depth=depth[k], side=side, lobe=lobe_of(z, y, side, L, H),
                 normal=-np.stack([gr[k] for gr in grads], 1), Yn=(y - L["yc"]) / L["Bc"])
 
-def _pick(rng, cand, sel, weights=None) -> int | None:
+def _pick(rng, sel, weights=None) -> int | None:
+    """A random index where `sel` holds (with probabilities proportional to `weights`), or None if there is none."""
     ids = np.flatnonzero(sel)
     if len(ids) == 0: return None
     w = None if weights is None else weights[ids] / weights[ids].sum()
@@ -126,8 +127,8 @@ def add_ggo(rng, canvas: LesionCanvas, cand: dict, side: int, d: dict, scale: fl
     want_lower = rng.random() < 0.7
     costal = cand["normal"][:, 2] * (-1 if side == 1 else 1) > -0.5    # under the costal or diaphragmatic pleura
     sel = (cand["side"] == side) & (cand["depth"] >= 2) & (cand["depth"] <= 10) & (lower == want_lower) & costal
-    i = _pick(rng, cand, sel, np.exp(1.5 * cand["Yn"]))
-    if i is None: i = _pick(rng, cand, (cand["side"] == side) & (cand["depth"] <= 12))
+    i = _pick(rng, sel, np.exp(1.5 * cand["Yn"]))
+    if i is None: i = _pick(rng, (cand["side"] == side) & (cand["depth"] <= 12))
     if i is None: return 0.0
     tang = rng.uniform(*d["ggo_tang"], size=2) * scale
     radii = (rng.uniform(*d["ggo_norm"]) * scale, *tang)
@@ -165,7 +166,7 @@ def add_cap(rng, canvas: LesionCanvas, cand: dict, d: dict, L: dict, H: float) -
         in_lobe = (cand["side"] == side) & (cand["lobe"] == lobe)
         if not in_lobe.any(): continue
         deep = in_lobe & (cand["depth"] >= 0.5 * cand["depth"][in_lobe].max())
-        i = _pick(rng, cand, deep)
+        i = _pick(rng, deep)
         R = rng.uniform(*d["cap_r"]) * (0.6 if k else 1.0)
         limit = lambda z, y, x, s, lobe=lobe: (s == side) & (lobe_of(z, y, s, L, H) == lobe)
         ml += canvas.blob(rng, cand["pos"][i], R * rng.uniform(0.75, 1.25, size=3), _random_rotation(rng), 1.5,

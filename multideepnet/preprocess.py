@@ -102,7 +102,7 @@ def crop_grid(record: dict, shape_zyx: Sequence[int]) -> sitk.Image:
     img.SetSpacing(spacing.tolist()); img.SetDirection(res["direction"]); img.SetOrigin(_physical(res, origin_axis))
     return img
 
-def crop_box(masks_grid: sitk.Image, mask: np.ndarray, res: dict, margin_mm: float) -> list[int]:
+def crop_box(mask: np.ndarray, res: dict, margin_mm: float) -> list[int]:
     """crop_zyx (end-exclusive, in the resampled grid) of a working-grid mask's bounding box plus a margin."""
     factor = np.array(res["_factor_xyz"], float); native = np.array(res["_native_spacing_xyz"], float)
     rs = np.array(res["spacing_xyz"], float); size = np.array(res["size_xyz"])
@@ -229,7 +229,7 @@ def window_lut(hu: np.ndarray, cfg: PrepConfig) -> np.ndarray:
     return lut[np.clip(hu, lo, hi).astype(np.intp) - lo] if hu.min() < lo or hu.max() > hi else lut[hu.astype(np.intp) - lo]
 
 # %% ../nbs/05_preprocess.ipynb #7c08fb6e
-def qc_warnings(masks: LungMasks, img: sitk.Image, crop: list[int], res: dict, cfg: PrepConfig) -> list[str]:
+def qc_warnings(masks: LungMasks, img: sitk.Image, cfg: PrepConfig) -> list[str]:
     """Plausibility checks on a segmentation: volumes, balance, lungs cut by the scan, thick slices."""
     w = []
     v = masks.volumes_l()
@@ -262,7 +262,7 @@ def preprocess_volume(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> tuple[np.
     t["segment"] = time.perf_counter() - t0
     res = resampled_geometry(img, cfg.spacing)
     res_priv = dict(res, _factor_xyz=_grid_factor(img, grid), _native_spacing_xyz=list(img.GetSpacing()))
-    crop = crop_box(grid, lungs, res_priv, cfg.margin_mm)
+    crop = crop_box(lungs, res_priv, cfg.margin_mm)
     record = {"geometry": {"original": geometry_of(img), "file": ct.meta.get("file_geometry") or geometry_of(img),
                            "resampled": res, "crop_zyx": crop}}
     out_grid = crop_grid(record, cfg.out_shape)
@@ -288,7 +288,7 @@ def preprocess_volume(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> tuple[np.
           "lung_fraction": None if np.isnan(lung_fraction) else round(lung_fraction, 4),
           "scan": {"size_zyx": list(ct.shape), "spacing_zyx": list(ct.spacing),
                    "working_spacing_zyx": list(grid.GetSpacing()[::-1]), "decoder": ct.meta.get("decoder")},
-          "warnings": warns + (qc_warnings(masks, img, crop, res, cfg) if masks else []),
+          "warnings": warns + (qc_warnings(masks, img, cfg) if masks else []),
           "seconds": {k: round(v, 3) for k, v in t.items()},
           "segment_seconds": masks.seconds if masks else {}}
     record.update({"config": cfg.as_dict(), "qc": qc})
@@ -351,7 +351,7 @@ def montage(arr: np.ndarray, lung: np.ndarray | None, region: np.ndarray | None,
     k = -(-min_height // out.shape[0]) if min_height > out.shape[0] else 1
     return out.repeat(k, axis=0).repeat(k, axis=1) if k > 1 else out
 
-def write_qc_files(stem: Path, arr: np.ndarray, record: dict, masks: LungMasks | None, cfg: PrepConfig) -> dict:
+def write_qc_files(stem: Path, arr: np.ndarray, record: dict, masks: LungMasks | None) -> dict:
     """Write <stem>_lungs.nii.gz (when masks exist) and <stem>_montage.png; return their names."""
     from PIL import Image
     files = {}
@@ -465,7 +465,7 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
         rec["qc"]["seconds"]["to_cache"] = round(time.perf_counter() - t0, 3)
         if qc_files:
             t2 = time.perf_counter()
-            rec["files"] = write_qc_files(out_dir / "qc" / stem, arr, rec, masks, cfg)
+            rec["files"] = write_qc_files(out_dir / "qc" / stem, arr, rec, masks)
             rec["qc"]["seconds"]["qc_files"] = round(time.perf_counter() - t2, 3)
     except Exception as e:  # one bad scan must never stop the batch: record why and go on
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

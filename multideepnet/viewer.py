@@ -259,7 +259,7 @@ class LiveViewer:
                             lut=self.lut, spacing=self.spacing, size=self.size,
                             cross=self.point if self.crosshair.value else None, contour=self.contour)
 
-    def refresh(self, change: Any = None) -> None:
+    def refresh(self, _change: Any = None) -> None:
         """Re-render the three planes (called on every widget change)."""
         for p in PLANES: self.images[p].value = encode_image(self.render(p))
         missing = self.heat and self.current_heat() is None
