@@ -348,10 +348,10 @@ class DeviceCache:
     """The arrays of a cache index (rows of `read_cache_index`), stacked in one tensor on `device` in their stored dtype."""
     def __init__(self, table: pd.DataFrame, device: torch.device | str = "cpu"):
         self.table = table.reset_index(drop=True)
-        self.labels = torch.as_tensor(self.table.y.to_numpy(dtype=np.int64))
+        self.labels = torch.tensor(self.table.y.to_numpy(dtype=np.int64))   # a copy: pandas may hand out a read-only view
         first = open_array(self.table.array.iloc[0])
-        data = torch.empty((len(self.table), *first.shape), dtype=torch.from_numpy(np.asarray(first[:1, :1, :1])).dtype)
-        for i, a in enumerate(self.table.array): data[i] = torch.from_numpy(np.asarray(open_array(a)))
+        data = torch.empty((len(self.table), *first.shape), dtype=torch.from_numpy(np.zeros(0, first.dtype)).dtype)
+        for i, a in enumerate(self.table.array): data[i].numpy()[...] = open_array(a)   # straight from the (read-only) memmap
         self.device = torch.device(device)
         self.data, self.labels = data.to(self.device), self.labels.to(self.device)
 
