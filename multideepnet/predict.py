@@ -5,7 +5,7 @@
 # %% ../nbs/13_predict.ipynb #1d0cacb9
 from __future__ import annotations
 import json, os, sys, time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -107,12 +107,12 @@ def ensemble_cam(models: Sequence[torch.nn.Module], x: torch.Tensor, target: int
             "target": target, "maps": {n: up[i].cpu().numpy() for i, n in enumerate(names)}}
 
 # %% ../nbs/13_predict.ipynb #c13e7477
-def _prepare_scan(scan: Path, cfg: PrepConfig | Future) -> dict:
-    """Read and preprocess one scan (run ahead in a thread by `predict_scans`; `cfg` may still be on its way)."""
+def _prepare_scan(scan: Path, cfg: PrepConfig) -> dict:
+    """Read and preprocess one scan (run ahead, in a worker process or thread, by `predict_scans`)."""
     t0 = time.perf_counter(); vol = read_ct(scan); t_read = time.perf_counter() - t0
-    if isinstance(cfg, Future): cfg = cfg.result()
     t0 = time.perf_counter(); arr, record, _ = preprocess_volume(vol, cfg)
-    return {"vol": vol, "arr": arr, "record": record, "read_s": t_read, "preprocess_s": time.perf_counter() - t0}
+    return {"vol": vol, "arr": arr, "record": record, "read_s": t_read, "preprocess_s": time.perf_counter() - t0,
+            "pid": os.getpid()}
 
 def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], info: dict, out_dir: str | os.PathLike,
                  device: str = "cpu", figure: bool = True, prepared: dict | None = None) -> dict:
@@ -148,6 +148,7 @@ def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], inf
             "probabilities": dict(zip(CLASSES, map(float, ens["prob"]))),
             "view_probabilities": {v: dict(zip(CLASSES, map(float, q))) for v, q in ens["view_prob"].items()},
             "gradcam_nifti": str(nifti), "figure": png, "qc": record.get("qc", {}),
+            "prepared_in": "worker process" if p.get("pid", os.getpid()) != os.getpid() else "this process",
             "timings_s": {k: round(v, 3) for k, v in t.items()} | {"total_s": round(sum(t.values()), 3)},
             "note": "research prototype; no clinical claim"}
 
@@ -159,33 +160,51 @@ def _return_big_frees_to_os(threshold_mb: int = 4) -> None:
     try: ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(-3, threshold_mb << 20)   # M_MMAP_THRESHOLD
     except (OSError, AttributeError): pass                                 # not glibc: nothing to tune
 
+def _ahead_executor() -> Executor:
+    """Where the next scan is read and preprocessed while the models work. A worker process forked now, while this
+    process has one thread and has not imported PyTorch: reading (much of it Python: DICOM headers) and PyTorch's
+    import and model loading then do not take turns on one GIL. A thread where forking would not be safe: PyTorch
+    already imported, other threads running, no fork."""
+    import multiprocessing as mp, threading
+    if "torch" not in sys.modules and threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
+        return ProcessPoolExecutor(1, mp_context=mp.get_context("fork"))
+    return ThreadPoolExecutor(1)
+
+def _submit(ahead: Executor, scan: Path, cfg: PrepConfig) -> Future:
+    try: return ahead.submit(_prepare_scan, scan, cfg)
+    except (BrokenExecutor, RuntimeError) as e:        # a dead worker process: `_prepared` reads the scan here
+        f: Future = Future(); f.set_exception(BrokenExecutor(str(e))); return f
+
+def _prepared(fut: Future, scan: Path, cfg: PrepConfig) -> dict:
+    try: return fut.result()
+    except BrokenExecutor: return _prepare_scan(scan, cfg)   # the worker died (killed, out of memory): read it here
+
 def predict_scans(scans: Sequence[str | os.PathLike], checkpoint: str | os.PathLike, out_dir: str | os.PathLike,
                   device: str = "cpu", figure: bool = True) -> list[dict]:
-    """`predict_scan` for each scan, the next one read and preprocessed while the current one runs; writes
-    OUT/<scan>.json; failures are recorded, not raised."""
+    """`predict_scan` for each scan, the next one read and preprocessed (in a worker process where it can be forked
+    safely) while the current one runs; writes OUT/<scan>.json; failures are recorded, not raised."""
     _return_big_frees_to_os()
     out_dir, results, scans = Path(out_dir), [], [Path(s) for s in scans]
-    cfg: Future = Future()
-    side = bundle_info(checkpoint)
-    if side and side.get("prep"): cfg.set_result(PrepConfig.from_dict(side["prep"]))
-    with ThreadPoolExecutor(1) as ahead:
-        nxt = ahead.submit(_prepare_scan, scans[0], cfg) if scans else None      # reads while PyTorch loads
-        try:
-            models, info = load_arm_model(checkpoint, device)
-            bundle_cfg = PrepConfig.from_dict(info["prep"])
-            if not cfg.done(): cfg.set_result(bundle_cfg)
-        finally:
-            if not cfg.done(): cfg.set_exception(PredictError(f"{checkpoint}: no model"))  # never leave the reader waiting
-        if cfg.result() != bundle_cfg:                                        # a stale model.json: prepare again
-            nxt = ahead.submit(_prepare_scan, scans[0], bundle_cfg) if scans else None
+    side = bundle_info(checkpoint)          # model.json: the preprocessing is known before PyTorch is imported
+    cfg = PrepConfig.from_dict(side["prep"]) if side and side.get("prep") else None
+    ahead = _ahead_executor()
+    try:
+        nxt = _submit(ahead, scans[0], cfg) if scans and cfg else None       # reads while PyTorch loads
+        models, info = load_arm_model(checkpoint, device)
+        bundle_cfg = PrepConfig.from_dict(info["prep"])
+        if scans and (nxt is None or cfg != bundle_cfg):      # no model.json, or a stale one: the bundle's config
+            nxt = _submit(ahead, scans[0], bundle_cfg)
         cfg = bundle_cfg
         for i, s in enumerate(scans):
-            cur, nxt = nxt, (ahead.submit(_prepare_scan, scans[i + 1], cfg) if i + 1 < len(scans) else None)
-            try: r = predict_scan(s, models, info, out_dir, device, figure, prepared=cur.result())
+            cur, nxt = nxt, (_submit(ahead, scans[i + 1], cfg) if i + 1 < len(scans) else None)
+            if nxt is None: ahead.shutdown(wait=False)   # the last scan is on its way: then the worker exits
+            try: r = predict_scan(s, models, info, out_dir, device, figure, prepared=_prepared(cur, s, cfg))
             except (MultiDeepNetError, OSError) as e:
                 r = {"scan": str(s), "status": "failed", "error": str(e)}
             atomic_write_json(out_dir / f"{scan_name(s)}.json", {**r, "checkpoint": str(checkpoint)})
             results.append(r)
+    finally:
+        ahead.shutdown(wait=False, cancel_futures=True)
     return results
 
 # %% ../nbs/13_predict.ipynb #29605b94

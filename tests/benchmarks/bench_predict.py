@@ -1,5 +1,6 @@
 """Benchmark: `multideepnet predict` of one real DICOM series with a paper-size bundle (3 fold models of the full
-arm, width 1, 128x256x256), as a user runs it: a fresh process, wall time of the whole command and peak memory,
+arm, width 1, 128x256x256), as a user runs it: a fresh process, wall time of the whole command and peak memory
+(of its largest process, and of the command and its reading process together, sampled),
 the command's own breakdown (read, preprocess, model + Grad-CAM, NIfTI, figure), and the reference the issue asks
 for: one channels-last forward of the full arm at paper size, measured in the same run.
 
@@ -15,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil                     # comes with ipykernel
 import torch
 
 from multideepnet.core import CLASSES, cpu_model
@@ -62,16 +64,32 @@ if __name__ == "__main__":
     fwd = forward_seconds()
     print(f"one channels-last forward of the full arm at 128x256x256: {fwd:.2f} s -> target 3 x {fwd:.2f} + 3 = {3 * fwd + 3:.1f} s")
     exe = str(Path(sys.executable).with_name("multideepnet"))
+    def run(out: Path, sample: bool) -> tuple[float, float, float]:
+        """(wall s, peak RSS of the largest process MB, peak of the command and its reading process together MB:
+        sampled every 20 ms, and only when `sample`, since the sampling takes CPU from the command)."""
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(["/usr/bin/time", "-v", exe, "predict", a.scan, "--checkpoint", str(bundle), "--out", str(out)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        tree_peak = 0
+        while sample and proc.poll() is None:
+            try:
+                procs = psutil.Process(proc.pid).children(recursive=True)
+                tree_peak = max(tree_peak, sum(q.memory_info().rss for q in procs if q.name() != "time"))
+            except psutil.Error: pass
+            time.sleep(0.02)
+        _, stderr = proc.communicate()
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0: sys.exit(stderr[-2000:])
+        rss = next(int(l.split()[-1]) for l in stderr.splitlines() if "Maximum resident set size" in l) / 1024
+        return wall, rss, tree_peak / 2**20
+
+    name = Path(a.scan).name
     for r in range(a.runs):
         out = work / f"out{r}"
-        t0 = time.perf_counter()
-        res = subprocess.run(["/usr/bin/time", "-v", exe, "predict", a.scan, "--checkpoint", str(bundle), "--out", str(out)],
-                             capture_output=True, text=True)
-        wall = time.perf_counter() - t0
-        if res.returncode != 0: sys.exit(res.stderr[-2000:])
-        rss = next(int(l.split()[-1]) for l in res.stderr.splitlines() if "Maximum resident set size" in l) / 1024
-        name = Path(a.scan).name
+        wall, rss, _ = run(out, sample=False)
         t = json.loads((out / f"{name}.json").read_text())["timings_s"]
         inside = t["total_s"]
         print(f"run {r}: wall {wall:.2f} s, peak RSS {rss:.0f} MB; inside the command {inside:.2f} s "
               f"({', '.join(f'{k} {v:.2f}' for k, v in t.items() if k != 'total_s')}); start-up and loading {wall - inside:.2f} s")
+    _, rss, tree = run(work / "out_mem", sample=True)
+    print(f"memory run: peak RSS {rss:.0f} MB (largest process), {tree:.0f} MB (the command and its reading process together, sampled)")
