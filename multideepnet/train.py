@@ -307,6 +307,7 @@ def _loader(rc: RunContext, ds: CacheDataset, rows, batch_size: int, train: bool
     return make_loader(ds, batch_size, train, seed=seed, oversample=cfg.oversample, num_workers=cfg.num_workers,
                        pin_memory=dev.type == "cuda", **kw)
 
+# %% ../nbs/09_train.ipynb #6415ebdf
 @dataclass
 class Stage:
     """The moving parts of one stage of one fold: model, optimiser, schedule, loaders, checkpoints and history."""
