@@ -164,9 +164,9 @@ def _ahead_executor() -> Executor:
     """Where the next scan is read and preprocessed while the models work. A worker process forked now, while this
     process has one thread and has not imported PyTorch: reading (much of it Python: DICOM headers) and PyTorch's
     import and model loading then do not take turns on one GIL. A thread where forking would not be safe: PyTorch
-    already imported, other threads running, no fork."""
+    already imported, other threads running, or not Linux (macOS's system libraries are not safe to fork)."""
     import multiprocessing as mp, threading
-    if "torch" not in sys.modules and threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
+    if sys.platform == "linux" and "torch" not in sys.modules and threading.active_count() == 1:
         return ProcessPoolExecutor(1, mp_context=mp.get_context("fork"))
     return ThreadPoolExecutor(1)
 
