@@ -133,8 +133,9 @@ def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None =
     picks = typical_correct_cases(pred)
     sick = pred[(pred.y_true == pred.y_pred) & pred.label.isin(["cap", "covid"]) & pred.patient_id.isin(lesions)]
     out, cases, rows, excluded = arm_dir / "gradcam", [], [], []
+    by_id, sick_ids, pick_ids = pred.set_index("patient_id"), set(sick.patient_id), set(picks.values())
     for pid in dict.fromkeys([*picks.values(), *sick.patient_id]):
-        r = pred.set_index("patient_id").loc[pid]
+        r = by_id.loc[pid]
         vol, record = prep.load_case(index.loc[pid, "array"], as_float=True)
         res = ensemble_cam(models, torch.from_numpy(vol)[None, None].to(device), target=int(r.y_pred),
                            layer=cfg["layer"], method=cfg["method"])
@@ -142,14 +143,14 @@ def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None =
         lesion = None
         if pid in lesions:
             lesion = prep.original_to_crop(sitk.ReadImage(lesions[pid]), record, vol.shape) >= 0.5
-        if pid in set(sick.patient_id):
+        if pid in sick_ids:
             if lesion is None or not lesion.any(): excluded.append(pid)
             else:
                 for name, m in res["maps"].items():
                     sc = localization_scores(m, lesion, spacing, cfg["tolerance_mm"])
                     rows.append({"patient_id": pid, "label": r.label, "map": name, **{k: v for k, v in sc.items() if k != "peak_zyx"},
                                  "peak_z": sc["peak_zyx"][0], "peak_y": sc["peak_zyx"][1], "peak_x": sc["peak_zyx"][2]})
-        if pid in picks.values():
+        if pid in pick_ids:
             title = f"{pid}: true {CLASS_TITLES[r.label]}, predicted {CLASS_TITLES[CLASSES[res['target']]]}"
             cases.append({"patient_id": pid, "label": r.label, "predicted": CLASSES[res["target"]],
                           **{f"p_{c}": float(p) for c, p in zip(CLASSES, res["prob"])},

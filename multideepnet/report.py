@@ -156,8 +156,8 @@ def case_viewer(collected: dict, arm: str, patient_id: str | None = None, size: 
     """Kernel-free three-plane Grad-CAM viewer of one explained test case of an arm (lesion outlined where known)."""
     cases = explained_cases(collected, arm)
     if cases.empty: raise MultiDeepNetError(f"{collected[arm]['dir']}: no explained cases (gradcam/cases.csv)")
-    row = cases.iloc[0] if patient_id is None else cases.set_index("patient_id").loc[patient_id]
-    pid = row["patient_id"] if patient_id is None else patient_id
+    pid = patient_id if patient_id is not None else cases.patient_id.iloc[0]
+    row = cases.set_index("patient_id").loc[pid]
     z = np.load(collected[arm]["dir"] / "gradcam" / f"{pid}.npz")
     maps = {("Grad-CAM", k.removeprefix("map_")): z[k].astype(np.float32) for k in z.files if k.startswith("map_")}
     title = (f"{arm_title(arm)}: {pid}, true {CLASS_TITLES[row['label']]}, predicted {CLASS_TITLES[row['predicted']]} "
