@@ -13,7 +13,7 @@ import yaml
 
 # %% auto #0
 __all__ = ['CLASSES', 'CLASS_TITLES', 'CONFIG_DIR', 'PRESET_SECTIONS', 'CACHE_INDEX', 'MultiDeepNetError', 'class_index',
-           'config_path', 'load_yaml', 'load_preset', 'stable_hash', 'path_fingerprint', 'atomic_path',
+           'config_path', 'load_yaml', 'load_preset', 'check_keys', 'stable_hash', 'path_fingerprint', 'atomic_path',
            'atomic_write_text', 'atomic_write_json', 'peak_rss_mb', 'set_threads', 'n_threads', 'cpu_model',
            'machine_info']
 
@@ -59,6 +59,19 @@ def load_preset(preset: str | os.PathLike | dict) -> dict:
     missing = [s for s in PRESET_SECTIONS if s not in (p or {})]
     if missing: raise MultiDeepNetError(f"preset {(p or {}).get('name', preset)!r} lacks section(s) {', '.join(missing)}")
     return p
+
+# %% ../nbs/00_core.ipynb #080ffab1
+def check_keys(section: str, d: dict | None, known: list[str] | tuple[str, ...]) -> dict:
+    """A preset section as a dict, refusing any key not in `known` with one line naming the section, the key and
+    the closest known key (a misspelt key would otherwise fall back to a default without a word)."""
+    import difflib
+    d = dict(d or {})
+    for key in d:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), list(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise MultiDeepNetError(f"{section} section: unknown key {key!r}{hint}; known: {', '.join(known)}")
+    return d
 
 # %% ../nbs/00_core.ipynb #e6ea318c
 def _jsonable(obj: Any) -> Any:

@@ -5,6 +5,7 @@
 # %% ../nbs/07_model.ipynb #16c772d0
 from __future__ import annotations
 import os
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -12,25 +13,28 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import CLASSES, MultiDeepNetError, config_path, load_yaml
+from .core import CLASSES, MultiDeepNetError, check_keys, config_path, load_yaml
 
 # %% auto #0
-__all__ = ['CHANNELS_LAST_DEVICES', 'VIEWS', 'TASKS', 'conv3x3x3', 'BasicBlock3d', 'stage_widths', 'ResNet3D', 'n_params',
-           'GlobalHead', 'MultiViewHead', 'MultiTaskHead', 'task_targets', 'MultiDeepNet', 'load_arms', 'check_arms',
-           'arm_flags', 'build_model', 'build_pretrain_model', 'classification_loss', 'multitask_losses',
-           'multitask_loss', 'load_backbone', 'fuse_for_inference']
+__all__ = ['OUTPUT_STRIDES', 'CHANNELS_LAST_DEVICES', 'VIEWS', 'TASKS', 'conv3x3x3', 'BasicBlock3d', 'stage_widths',
+           'stage_strides', 'ResNet3D', 'n_params', 'GlobalHead', 'MultiViewHead', 'MultiTaskHead', 'task_targets',
+           'MultiDeepNet', 'load_arms', 'check_arms', 'arm_flags', 'ModelConfig', 'build_model', 'build_pretrain_model',
+           'model_from_config', 'classification_loss', 'multitask_losses', 'multitask_loss', 'load_backbone',
+           'fuse_for_inference']
 
 # %% ../nbs/07_model.ipynb #0348b7d6
-def conv3x3x3(cin: int, cout: int, stride: int = 1) -> nn.Conv3d:
-    """3x3x3 convolution with padding 1 and no bias (batch norm follows)."""
-    return nn.Conv3d(cin, cout, kernel_size=3, stride=stride, padding=1, bias=False)
+def conv3x3x3(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Conv3d:
+    """3x3x3 convolution keeping the size at stride 1 (padding = dilation) and no bias (batch norm follows)."""
+    return nn.Conv3d(cin, cout, kernel_size=3, stride=stride, padding=dilation, dilation=dilation, bias=False)
 
 class BasicBlock3d(nn.Module):
-    """ResNet basic block in 3-D: two 3x3x3 convolutions and a shortcut (1x1x1 conv when the shape changes)."""
-    def __init__(self, cin: int, cout: int, stride: int = 1):
+    """ResNet basic block in 3-D: two 3x3x3 convolutions and a shortcut (1x1x1 conv when the shape changes).
+    `dilation` dilates both convolutions; `first_dilation` (default: `dilation`) the first one alone, so a block
+    that replaces a stride by dilation starts with its predecessor's dilation (as torchvision and DRN do)."""
+    def __init__(self, cin: int, cout: int, stride: int = 1, dilation: int = 1, first_dilation: int | None = None):
         super().__init__()
-        self.conv1, self.bn1 = conv3x3x3(cin, cout, stride), nn.BatchNorm3d(cout)
-        self.conv2, self.bn2 = conv3x3x3(cout, cout), nn.BatchNorm3d(cout)
+        self.conv1, self.bn1 = conv3x3x3(cin, cout, stride, first_dilation or dilation), nn.BatchNorm3d(cout)
+        self.conv2, self.bn2 = conv3x3x3(cout, cout, dilation=dilation), nn.BatchNorm3d(cout)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = None
         if stride != 1 or cin != cout:
@@ -48,21 +52,36 @@ def stage_widths(width: float = 1.0, base: Sequence[int] = (64, 128, 256, 512)) 
     if width <= 0: raise MultiDeepNetError(f"width multiplier must be > 0, got {width}")
     return [max(1, int(round(c * width))) for c in base]
 
+OUTPUT_STRIDES: tuple[int, ...] = (32, 16, 8)
+
+def stage_strides(output_stride: int = 32) -> list[tuple[int, int]]:
+    """(stride, dilation) of stages 1-4 for an output stride: 16 dilates layer4 instead of striding it, 8 also layer3."""
+    if output_stride not in OUTPUT_STRIDES:
+        raise MultiDeepNetError(f"output_stride must be one of {', '.join(map(str, OUTPUT_STRIDES))}, got {output_stride!r}")
+    n_dilated = {32: 0, 16: 1, 8: 2}[output_stride]
+    out, dilation = [(1, 1)], 1
+    for i in range(1, 4):
+        if i >= 4 - n_dilated: dilation *= 2; out.append((1, dilation))
+        else: out.append((2, 1))
+    return out
+
 class ResNet3D(nn.Module):
-    """3-D ResNet with basic blocks: returns the last convolutional feature map (B, C, D/32, H/32, W/32)."""
-    def __init__(self, layers: Sequence[int] = (2, 2, 2, 2), width: float = 1.0, in_channels: int = 1, init: bool = True):
+    """3-D ResNet with basic blocks: returns the last convolutional feature map, (B, C, D/s, H/s, W/s) for the output
+    stride s (32 as in the paper; 16 or 8 dilate the last stages, same parameters, larger map)."""
+    def __init__(self, layers: Sequence[int] = (2, 2, 2, 2), width: float = 1.0, in_channels: int = 1, init: bool = True,
+                 output_stride: int = 32):
         super().__init__()
         widths = stage_widths(width)
-        self.width, self.layers, self.out_channels = width, tuple(layers), widths[-1]
+        self.width, self.layers, self.out_channels, self.output_stride = width, tuple(layers), widths[-1], output_stride
         self.stem = nn.Sequential(
             nn.Conv3d(in_channels, widths[0], kernel_size=7, stride=2, padding=3, bias=False),
             nn.BatchNorm3d(widths[0]), nn.ReLU(inplace=True),
             nn.MaxPool3d(kernel_size=3, stride=2, padding=1))
-        cin, stages = widths[0], []
-        for i, (n, cout) in enumerate(zip(layers, widths)):
-            blocks = [BasicBlock3d(cin, cout, stride=1 if i == 0 else 2)]
-            blocks += [BasicBlock3d(cout, cout) for _ in range(n - 1)]
-            stages.append(nn.Sequential(*blocks)); cin = cout
+        cin, stages, prev = widths[0], [], 1
+        for n, cout, (stride, dilation) in zip(layers, widths, stage_strides(output_stride)):
+            blocks = [BasicBlock3d(cin, cout, stride=stride, dilation=dilation, first_dilation=prev)]
+            blocks += [BasicBlock3d(cout, cout, dilation=dilation) for _ in range(n - 1)]
+            stages.append(nn.Sequential(*blocks)); cin, prev = cout, dilation
         self.layer1, self.layer2, self.layer3, self.layer4 = stages
         if init: self._init_weights()   # init=False: weights about to be loaded (no work spent drawing them)
 
@@ -139,16 +158,17 @@ def task_targets(y: torch.Tensor, task: str) -> tuple[torch.Tensor, torch.Tensor
 class MultiDeepNet(nn.Module):
     """Backbone + head ('global', 'multiview' or 'multitask'); forward returns the output dict of the contract."""
     def __init__(self, head: str = "global", n_classes: int = len(CLASSES), width: float = 1.0,
-                 view_bins: int = 4, arm: str | None = None, init: bool = True):
+                 view_bins: int = 4, arm: str | None = None, init: bool = True, output_stride: int = 32):
         super().__init__()
-        self.backbone = ResNet3D(width=width, init=init)
+        self.backbone = ResNet3D(width=width, init=init, output_stride=output_stride)
         c = self.backbone.out_channels
         if head == "global": self.head = GlobalHead(c, n_classes)
         elif head == "multiview": self.head = MultiViewHead(c, n_classes, bins=view_bins)
         elif head == "multitask": self.head = MultiTaskHead(c)
         else: raise MultiDeepNetError(f"unknown head {head!r}: expected global, multiview or multitask")
         self.head_kind, self.arm = head, arm
-        self.config = {"arm": arm, "head": head, "n_classes": n_classes, "width": width, "view_bins": view_bins}
+        self.config = {"arm": arm, "head": head, "n_classes": n_classes, "width": width, "view_bins": view_bins,
+                       "output_stride": output_stride}
 
     @property
     def multiview(self) -> bool:
@@ -187,18 +207,44 @@ def arm_flags(arm: str) -> dict:
     """Flags and titles of one ablation arm from configs/arms.yaml."""
     return load_arms()[check_arms([arm])[0]]
 
+@dataclass(frozen=True)
+class ModelConfig:
+    """A preset's `model` section, the one home of its defaults: width multiplier, backbone output stride
+    (32 as in the paper; 16, 8 dilate the last stages) and the multi-view head's bins. Unknown keys are refused."""
+    width: float = 1.0
+    output_stride: int = 32
+    view_bins: int = 4
+
+    @classmethod
+    def from_dict(cls, d: Mapping | None) -> "ModelConfig":
+        d = check_keys("model", d, [f.name for f in fields(cls)])
+        try: cfg = cls(**{f.name: type(f.default)(d[f.name]) for f in fields(cls) if f.name in d})
+        except (TypeError, ValueError) as e: raise MultiDeepNetError(f"model section: {e}") from None
+        stage_widths(cfg.width); stage_strides(cfg.output_stride)         # refuse bad values here, not mid-run
+        if cfg.view_bins < 1: raise MultiDeepNetError(f"model.view_bins must be >= 1, got {cfg.view_bins}")
+        return cfg
+
+    def as_dict(self) -> dict: return asdict(self)
+
 def build_model(arm: str, n_classes: int = len(CLASSES), width: float = 1.0, view_bins: int = 4,
-                init: bool = True) -> MultiDeepNet:
+                init: bool = True, output_stride: int = 32) -> MultiDeepNet:
     """The 3-class network of an ablation arm: baseline, multiview, multitask or full."""
     flags = arm_flags(arm)
-    model = MultiDeepNet("multiview" if flags["multiview"] else "global", n_classes, width, view_bins, arm=arm, init=init)
+    model = MultiDeepNet("multiview" if flags["multiview"] else "global", n_classes, width, view_bins, arm=arm,
+                         init=init, output_stride=output_stride)
     model.multitask_pretrain = bool(flags["multitask_pretrain"])
     model.config["multitask_pretrain"] = model.multitask_pretrain
     return model
 
-def build_pretrain_model(width: float = 1.0) -> MultiDeepNet:
+def build_pretrain_model(width: float = 1.0, output_stride: int = 32) -> MultiDeepNet:
     """The multi-task pre-training network: shared backbone + the three binary heads of `TASKS`."""
-    return MultiDeepNet("multitask", width=width, arm="pretrain")
+    return MultiDeepNet("multitask", width=width, arm="pretrain", output_stride=output_stride)
+
+def model_from_config(arm: str, cfg: ModelConfig | Mapping | None = None, init: bool = True) -> MultiDeepNet:
+    """The network of an arm (or "pretrain") built from a preset's model section or a `ModelConfig`."""
+    cfg = cfg if isinstance(cfg, ModelConfig) else ModelConfig.from_dict(cfg)
+    if arm == "pretrain": return build_pretrain_model(cfg.width, cfg.output_stride)
+    return build_model(arm, width=cfg.width, view_bins=cfg.view_bins, init=init, output_stride=cfg.output_stride)
 
 # %% ../nbs/07_model.ipynb #53d1fe0f
 def classification_loss(out: Mapping, y: torch.Tensor, weight: torch.Tensor | None = None,

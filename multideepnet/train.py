@@ -20,7 +20,7 @@ from .core import (CLASSES, MultiDeepNetError, atomic_path, atomic_write_json, l
 from .data import (CacheDataset, DeviceCache, DeviceLoader, SplitConfig, augment_from, device_cache_fits, fold_parts, make_loader,
                                read_cache_index, split_patients, to_float)
 from .metrics import auc_ovr, binary_auc
-from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, arm_flags, build_model, build_pretrain_model,
+from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, ModelConfig, arm_flags, model_from_config,
                                 classification_loss, load_backbone, multitask_loss, task_targets)
 
 # %% auto #0
@@ -259,7 +259,7 @@ class RunContext:
     """Fixed facts of one `train_arm` call shared by its stages."""
     arm: str
     cfg: TrainConfig
-    width: float
+    model_cfg: ModelConfig
     config_hash: str
     out_dir: Path
     device: torch.device
@@ -292,8 +292,8 @@ def stage_seed(seed: int, fold: int, stage: str) -> int:
     return seed * 1000 + fold * 10 + (0 if stage == "pretrain" else 1)
 
 def _new_model(rc: RunContext, stage: str, backbone: dict | None):
-    if stage == "pretrain": return build_pretrain_model(width=rc.width)
-    model = build_model(rc.arm, width=rc.width)
+    model = model_from_config("pretrain" if stage == "pretrain" else rc.arm, rc.model_cfg)
+    if stage == "pretrain": return model
     if backbone is not None: load_backbone(model, backbone)
     return model
 
@@ -457,6 +457,7 @@ def cache_identity(index: pd.DataFrame) -> str:
 def run_config(arm: str, preset: dict, index: pd.DataFrame) -> dict:
     """Everything that determines the results of one arm's run."""
     cfg = TrainConfig.from_dict(preset.get("train"))
+    ModelConfig.from_dict(preset.get("model"))   # unknown keys, bad values: refused before anything runs
     return {"arm": arm, "arm_flags": arm_flags(arm), "model": dict(preset.get("model") or {}),
             "split": asdict(SplitConfig.from_dict(preset.get("split"))), "train": cfg.result_dict(),
             "cache": cache_identity(index)}
@@ -506,7 +507,7 @@ def train_arm(arm: str, preset: str | dict, cache_dir: str | Path, out_dir: str 
     if rank == 0:
         atomic_write_json(out / "run.json", run)
         with atomic_path(out / "splits.csv") as tmp: assignment.to_csv(tmp, index=False)
-    rc = RunContext(arm, cfg, float((preset.get("model") or {}).get("width", 1.0)), chash, out, dev, rank, world,
+    rc = RunContext(arm, cfg, ModelConfig.from_dict(preset.get("model")), chash, out, dev, rank, world,
                     progress, stop_after_epochs, pretrain_dir=Path(pretrain_dir) if pretrain_dir else None,
                     pretrain_hash=stable_hash(pretrain_config(config)), log_epochs=log_epochs, n_folds=split_cfg.folds)
     augment = augment_from(cfg.augment)
