@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_arm.ipynb #19fbb67d
 from __future__ import annotations
-import datetime, json, os
+import datetime, json, os, time
 from pathlib import Path
 from typing import Sequence
 
@@ -20,13 +20,17 @@ from .data import read_cache_index
 from .model import VIEWS, check_arms, load_arms
 from .train import run_config, train_arm
 from . import metrics as mx
-from .gradcam import crop_spacing, localization_scores, localization_summary, map_peak, save_heatmap_nifti
+from .io import read_ct
+from .gradcam import crop_spacing, heatmap_to_original, is_channels_last, localization_scores, localization_summary, map_peak, save_heatmap_nifti
+from .explain import (ExplainCase, ExplainConfig, choose_method, ensemble_maps, randomisation_check,
+                                  randomisation_summary, score_case)
 from .predict import GRADCAM_DEFAULTS, ensemble_cam, export_arm_model, gradcam_config, load_arm_model
 from . import viewer
 
 # %% auto #0
 __all__ = ['ArmError', 'arm_config_hash', 'arm_is_done', 'mark_arm_done', 'plot_training_curves', 'evaluate_arm', 'lesion_paths',
-           'typical_correct_cases', 'explain_arm', 'run_arm']
+           'typical_correct_cases', 'explain_arm', 'validation_cases', 'scan_paths', 'explain_figure_cases',
+           'check_explanations', 'run_arm']
 
 # %% ../nbs/14_arm.ipynb #745a801a
 class ArmError(MultiDeepNetError):
@@ -168,6 +172,145 @@ def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None =
     atomic_write_json(arm_dir / "metrics.json", {**m, "localization": summary, "gradcam": cfg})
     return {"cases": cases_df, "localization": loc_df, "summary": summary}
 
+# %% ../nbs/14_arm.ipynb #22c46dc8
+def _stable_order(ids) -> list[str]:
+    """The ids in an order fixed by their names alone (a hash), so a capped sample favours no class or position."""
+    import hashlib
+    return sorted(map(str, ids), key=lambda p: hashlib.sha1(p.encode()).hexdigest())
+
+def _explain_case(pid: str, label: str, target: int, index: pd.DataFrame, lesions: dict[str, str]) -> ExplainCase | None:
+    """An `ExplainCase` from the cache, its lesion mask carried into crop space (None where the mask is empty there)."""
+    vol, record = prep.load_case(index.loc[pid, "array"], as_float=True)
+    lesion = prep.original_to_crop(sitk.ReadImage(lesions[pid]), record, vol.shape) >= 0.5
+    if not lesion.any(): return None
+    return ExplainCase(pid, label, np.ascontiguousarray(vol, np.float32), int(target), lesion, crop_spacing(record, vol.shape))
+
+def _predicted(model: torch.nn.Module, vol: np.ndarray) -> int:
+    """The class one model predicts for one volume."""
+    with torch.no_grad():
+        x = torch.from_numpy(vol)[None, None]
+        if is_channels_last(model): x = x.contiguous(memory_format=torch.channels_last_3d)
+        return int(model(x)["prob"].argmax(1)[0])
+
+def validation_cases(models, splits: pd.DataFrame, index: pd.DataFrame, lesions: dict, cfg: ExplainConfig) -> list[tuple[int, ExplainCase]]:
+    """Per fold, up to `cfg.validation_cases` sick validation cases with lesions that the fold's own model classifies
+    correctly, as (fold, case): what the method to show is chosen on."""
+    out = []
+    for k, model in enumerate(models):
+        ids = splits[(splits.split == "train") & (splits.fold == k)].patient_id
+        taken = 0
+        for pid in (p for p in _stable_order(ids) if p in lesions and index.loc[p, "label"] in ("cap", "covid")):
+            if taken >= cfg.validation_cases: break
+            y = CLASSES.index(index.loc[pid, "label"])
+            case = _explain_case(pid, index.loc[pid, "label"], y, index, lesions)
+            if case is None or _predicted(model, case.volume) != y: continue   # nothing right to explain
+            out.append((k, case)); taken += 1
+    return out
+
+# %% ../nbs/14_arm.ipynb #ab75a41d
+def scan_paths(manifest: str | os.PathLike | None) -> dict[str, str]:
+    """patient_id -> scan path of the manifest's rows (none without a manifest)."""
+    return {str(r.patient_id): r.path for r in read_manifest(manifest).itertuples()} if manifest else {}
+
+def _scan_arrays(scan: str, record: dict, maps: dict[str, np.ndarray], lesion: str | None) -> dict:
+    """A figure case at the scan's own resolution: its HU volume as read (LPS), each crop-space map mapped back onto
+    that grid (as `predict` does), and the lesion mask on it."""
+    vol = read_ct(scan)
+    out = {"scan": np.clip(vol.array, -1024, 3071).astype(np.int16), "scan_spacing": np.asarray(vol.spacing, np.float32)}
+    for name, m in maps.items():
+        out[f"scan_map_{name}"] = sitk.GetArrayFromImage(heatmap_to_original(m, record, grid="original")).astype(np.float16)
+    if lesion:
+        mask = sitk.GetArrayFromImage(sitk.DICOMOrient(sitk.ReadImage(lesion), "LPS")) > 0
+        if mask.shape == out["scan"].shape: out["scan_lesion"] = mask.astype(np.uint8)
+    return out
+
+def explain_figure_cases(arm_dir: Path, models, index: pd.DataFrame, method: str, cfg: ExplainConfig,
+                         layer: str = "layer4", manifest: str | os.PathLike | None = None) -> list[dict]:
+    """The chosen method's maps of the Fig. 7 cases (gradcam/cases.csv), per view for multi-view arms, added to each
+    case's npz as `xmap_<head>` and written as NIfTI on the scan's grid named by the method; with a manifest, the scan
+    at its own resolution with both maps mapped back (`scan`, `scan_map_gradcam`, `scan_map_<method>`)."""
+    cases = pd.read_csv(arm_dir / "gradcam" / "cases.csv", dtype={"patient_id": str}, keep_default_na=False)
+    scans, lesions, out = scan_paths(manifest), lesion_paths(manifest), []
+    for c in cases.itertuples():
+        vol, record = prep.load_case(index.loc[c.patient_id, "array"], as_float=True)
+        npz = arm_dir / c.npz
+        with np.load(npz) as z: data = {k: z[k] for k in z.files if not k.startswith(("xmap_", "scan"))}
+        maps = {"combined": data["map_combined"].astype(np.float32)}
+        row = {"patient_id": c.patient_id, "method": method}
+        if method != "gradcam":
+            heads = ("combined", *VIEWS) if models[0].multiview else ("combined",)
+            case = ExplainCase(c.patient_id, c.label, np.ascontiguousarray(vol, np.float32), CLASSES.index(c.predicted),
+                               np.zeros(vol.shape, bool), crop_spacing(record, vol.shape))
+            maps, _ = ensemble_maps(models, case, method, cfg, heads, layer)
+            data.update({f"xmap_{h}": v.astype(np.float16) for h, v in maps.items()})
+            nii = save_heatmap_nifti(maps["combined"], record, arm_dir / "gradcam" / f"{c.patient_id}_{method}.nii.gz")
+            row["nifti"] = f"gradcam/{nii.name}"
+        if c.patient_id in scans:
+            shown = {"gradcam": data["map_combined"].astype(np.float32), method: maps["combined"]}
+            data.update(_scan_arrays(scans[c.patient_id], record, shown, lesions.get(c.patient_id)))
+        with atomic_path(npz) as tmp:
+            with open(tmp, "wb") as f: np.savez_compressed(f, **data)
+        out.append(row)
+    return out
+
+# %% ../nbs/14_arm.ipynb #57eb4059
+def _summarise_method(rows: pd.DataFrame, rand: dict, val: pd.DataFrame, n_boot: int, seed: int) -> dict:
+    """One method's line of `explanations` in metrics.json."""
+    s = localization_summary(rows, n_boot=n_boot, seed=seed)
+    v = val[val.method == rows.method.iloc[0]] if len(val) else val
+    return {"pointing_game": s["pointing_game"], "pointing_game_ci": s["pointing_game_ci"],
+            "chance_pointing_game": float(rows.chance_pointing_game.mean()), "energy_lift": s["energy_lift"],
+            "energy_lift_ci": s["energy_lift_ci"], "deletion_score": float(rows.deletion_score.mean()),
+            "random_deletion_score": float(rows.random_deletion_score.mean()),
+            "lesion_deletion_score": float(rows.lesion_deletion_score.mean()),
+            "randomisation_rank_corr": rand.get("rank_corr", float("nan")), "randomisation_passed": rand.get("passed"),
+            "randomisation_curve": rand.get("curve", {}), "repeatability": float(rows.repeatability.mean()),
+            "validation_pointing_game": float(v.pointing_game.mean()) if len(v) else float("nan"),
+            "deletion_curve": {c.removeprefix("p_deleted_"): float((rows.p_explained - rows[c]).mean())
+                               for c in rows.columns if c.startswith("p_deleted_")},
+            "n_cases": int(len(rows))}
+
+def check_explanations(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None, explanations: dict | None = None,
+                       gradcam: dict | None = None, device: str = "cpu", n_boot: int = 1000, seed: int = 0) -> dict | None:
+    """Every explanation method's four checks on the arm's test cases, the method to show chosen on validation cases,
+    and that method's maps of the figure cases (beside their Grad-CAM); `explanations` and `explanation_chosen` in
+    metrics.json, per-case tables in explanations/. None where the data has no lesion masks."""
+    t0, arm_dir = time.perf_counter(), Path(arm_dir)
+    cfg, gcfg = ExplainConfig.from_dict(explanations), {**GRADCAM_DEFAULTS, **(gradcam or {})}
+    lesions = lesion_paths(manifest)
+    if not lesions: return None
+    models, _ = load_arm_model(arm_dir / "model.pt", device)
+    run = json.loads((arm_dir / "run.json").read_text())
+    index = read_cache_index(run["cache_dir"]).set_index("patient_id")
+    pred = pd.read_csv(arm_dir / "predictions.csv", dtype={"patient_id": str}, keep_default_na=False)
+    splits = pd.read_csv(arm_dir / "splits.csv", dtype={"patient_id": str}, keep_default_na=False)
+    out_dir, tol, layer = arm_dir / "explanations", float(gcfg["tolerance_mm"]), gcfg["layer"]
+    # choose on validation cases: each explained by its own fold's model; randomisation on fold 0's first few
+    val = validation_cases(models, splits, index, lesions, cfg)
+    val_rows = [dict(r, fold=k) for k, c in val for r in score_case([models[k]], c, cfg, tol, layer)[0]]
+    rand_rows = randomisation_check(models[0], [c for k, c in val if k == 0][:cfg.randomisation_cases], cfg, layer)
+    rand = randomisation_summary(rand_rows)
+    chosen, reason = choose_method(val_rows, rand)
+    # report on the test cases: correctly classified sick cases with lesions, a capped sample in a fixed order
+    sick = pred[(pred.y_true == pred.y_pred) & pred.label.isin(["cap", "covid"]) & pred.patient_id.isin(lesions)]
+    rows, n = [], 0
+    for pid in _stable_order(sick.patient_id):
+        if n >= cfg.max_cases: break
+        case = _explain_case(pid, index.loc[pid, "label"], CLASSES.index(index.loc[pid, "label"]), index, lesions)
+        if case is None: continue
+        rows += score_case(models, case, cfg, tol, layer)[0]; n += 1
+    test_df, val_df = pd.DataFrame(rows), pd.DataFrame(val_rows)
+    for name, df in (("test", test_df), ("validation", val_df), ("randomisation", pd.DataFrame(rand_rows))):
+        with atomic_path(out_dir / f"{name}.csv") as tmp: df.to_csv(tmp, index=False)
+    summary = {m: _summarise_method(g, rand.get(m, {}), val_df, n_boot, seed) for m, g in test_df.groupby("method", sort=False)} if len(test_df) else {}
+    figures = explain_figure_cases(arm_dir, models, index, chosen, cfg, layer, manifest)
+    m = json.loads((arm_dir / "metrics.json").read_text())
+    atomic_write_json(arm_dir / "metrics.json", {**m, "explanations": summary, "explanation_chosen": chosen,
+                                                 "explanation_rule": reason, "explanation_config": cfg.as_dict(),
+                                                 "explanation_figures": figures,
+                                                 "explanation_seconds": round(time.perf_counter() - t0, 1)})
+    return {"summary": summary, "chosen": chosen, "reason": reason, "test": test_df, "validation": val_df}
+
 # %% ../nbs/14_arm.ipynb #fd9b1e45
 def run_arm(arm: str, preset: str | dict, cache_dir: str | os.PathLike, arm_dir: str | os.PathLike,
             device: str = "auto", resume: bool = True, n_boot: int = 1000, pretrain_dir: str | os.PathLike | None = None,
@@ -179,6 +322,8 @@ def run_arm(arm: str, preset: str | dict, cache_dir: str | os.PathLike, arm_dir:
     if summary["status"] != "done": raise ArmError(f"{arm_dir}: training of arm {arm} did not finish ({summary['status']})")
     res = evaluate_arm(arm_dir, n_boot=n_boot, seed=int(preset["train"].get("seed", 0)))
     export_arm_model(arm_dir)
-    explain_arm(arm_dir, manifest, gradcam_config(preset), n_boot=n_boot, seed=int(preset["train"].get("seed", 0)))
+    seed = int(preset["train"].get("seed", 0))
+    explain_arm(arm_dir, manifest, gradcam_config(preset), n_boot=n_boot, seed=seed)
+    check_explanations(arm_dir, manifest, preset.get("explanations"), gradcam_config(preset), n_boot=n_boot, seed=seed)
     mark_arm_done(arm_dir)
     return res

@@ -17,8 +17,9 @@ from . import metrics as mx
 from . import viewer
 
 # %% auto #0
-__all__ = ['collect_study', 'arm_title', 'results_table', 'mcnemar_table', 'config_table', 'dataset_banner', 'localization_table',
-           'headline_table', 'headline_reading', 'explained_cases', 'case_viewer', 'fig7_viewers',
+__all__ = ['METHOD_TITLES', 'collect_study', 'arm_title', 'results_table', 'mcnemar_table', 'config_table', 'dataset_banner',
+           'localization_table', 'explanation_table', 'fig7_claim', 'plot_deletion_curves', 'headline_table',
+           'headline_reading', 'explained_cases', 'case_viewer', 'case_pair', 'fig7_viewers',
            'plot_preprocessing_stages', 'write_index']
 
 # %% ../nbs/12_report.ipynb #322d402d
@@ -107,17 +108,95 @@ def localization_table(collected: dict) -> pd.DataFrame:
                          "energy lift": _with_ci(s["energy_lift"], s.get("energy_lift_ci"))})
     return pd.DataFrame(rows).set_index(["arm", "map"]) if rows else pd.DataFrame()
 
+# %% ../nbs/12_report.ipynb #818e6e3e
+METHOD_TITLES = {"gradcam": "Grad-CAM (paper)", "gradxinput": "gradient x input", "smoothgrad": "SmoothGrad",
+                 "integrated_gradients": "Integrated Gradients", "occlusion": "occlusion"}
+
+def explanation_table(collected: dict) -> pd.DataFrame:
+    """Per arm and method, the four checks on the test cases: pointing game [CI] beside its chance level, energy lift,
+    deletion score beside random deletion (and deleting the lesions), randomisation (|rank corr.|, pass/fail),
+    repeatability across fold models; the chosen method marked."""
+    rows = []
+    for a, c in collected.items():
+        ex, chosen = c["metrics"].get("explanations") or {}, c["metrics"].get("explanation_chosen")
+        for m, s in ex.items():
+            rho = s.get("randomisation_rank_corr")
+            rows.append({"arm": arm_title(a), "method": METHOD_TITLES.get(m, m) + (" (shown)" if m == chosen else ""),
+                         "cases": s["n_cases"], "pointing game": _with_ci(s["pointing_game"], s.get("pointing_game_ci")),
+                         "chance": f"{s['chance_pointing_game']:.2f}", "energy lift": f"{s['energy_lift']:.1f}",
+                         "deletion (random)": f"{s['deletion_score']:.3f} ({s['random_deletion_score']:.3f})",
+                         "lesions deleted": f"{s['lesion_deletion_score']:.3f}",
+                         "randomisation": "-" if rho is None or not np.isfinite(rho) else
+                                          f"{rho:.2f} {'pass' if s.get('randomisation_passed') else 'FAIL'}",
+                         "repeatability": f"{s['repeatability']:.2f}"})
+    return pd.DataFrame(rows).set_index(["arm", "method"]) if rows else pd.DataFrame()
+
+def fig7_claim(collected: dict, arm: str | None = None) -> str:
+    """One plain sentence on what the four checks say about the paper's Fig. 7 claim, for `arm` (default: the last
+    arm with explanations, the full model where it ran)."""
+    arms = [a for a, c in collected.items() if c["metrics"].get("explanations")]
+    if not arms: return "No explanation was checked (the data has no lesion masks)."
+    a = arm or ("full" if "full" in arms else arms[-1])
+    ex, chosen = collected[a]["metrics"]["explanations"], collected[a]["metrics"].get("explanation_chosen")
+    g = ex.get("gradcam")
+    def faithful(s): return (s["pointing_game"] > s["chance_pointing_game"] and s["deletion_score"] > s["random_deletion_score"]
+                             and bool(s.get("randomisation_passed")))
+    parts = []
+    if g:
+        verdict = "passes" if faithful(g) and g["pointing_game"] >= 0.5 else "fails"
+        parts.append(f"For {arm_title(a)}, the paper's Grad-CAM {verdict} as an explanation of the lesions: it points at one in "
+                     f"{100 * g['pointing_game']:.0f}% of cases (chance {100 * g['chance_pointing_game']:.0f}%), deleting its top "
+                     f"voxels costs {g['deletion_score']:.3f} of the probability against {g['random_deletion_score']:.3f} for "
+                     f"random voxels, and its maps {'do' if g.get('randomisation_passed') else 'do not'} change when the weights are randomised")
+    if chosen and chosen != "gradcam" and chosen in ex:
+        s = ex[chosen]
+        parts.append(f"{METHOD_TITLES.get(chosen, chosen)} (chosen on validation cases) points at a lesion in "
+                     f"{100 * s['pointing_game']:.0f}% (deletion {s['deletion_score']:.3f} vs {s['random_deletion_score']:.3f} random, "
+                     f"randomisation {'passed' if s.get('randomisation_passed') else 'failed'}), so the lesions the network uses "
+                     f"{'are' if faithful(s) else 'are not reliably'} what this map shows")
+    parts.append("the networks depend on the lesions either way: deleting the true lesions costs "
+                 f"{ex[next(iter(ex))]['lesion_deletion_score']:.2f} of the explained class's probability on average")
+    return "; ".join(parts) + "."
+
+# %% ../nbs/12_report.ipynb #b88c762b
+def plot_deletion_curves(collected: dict):
+    """Per arm: the explained class's mean probability drop against the fraction of top-attributed voxels deleted,
+    one line per method, random deletion dashed."""
+    import matplotlib.pyplot as plt
+    arms = [a for a, c in collected.items() if c["metrics"].get("explanations")]
+    fig, axes = plt.subplots(1, max(1, len(arms)), figsize=(4.2 * max(1, len(arms)), 3.4), squeeze=False)
+    for ax, a in zip(axes[0], arms):
+        ex = collected[a]["metrics"]["explanations"]
+        for m, s in ex.items():
+            xs = sorted(s["deletion_curve"], key=float)
+            ax.plot([100 * float(x) for x in xs], [s["deletion_curve"][x] for x in xs], "o-", label=METHOD_TITLES.get(m, m))
+        rd = np.mean([s["random_deletion_score"] for s in ex.values()])
+        ax.axhline(rd, ls="--", c="grey", label="random voxels (mean)")
+        ax.set(xscale="log", xlabel="top voxels deleted (%)", ylabel="probability drop", title=arm_title(a))
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
 # %% ../nbs/12_report.ipynb #dfd3d229
 def headline_table(collected: dict) -> pd.DataFrame:
-    """Per arm: test cases, accuracy, macro AUC [95% CI], pointing game [95% CI]."""
+    """Per arm: test cases, accuracy, macro AUC [95% CI], the paper's Grad-CAM pointing game [95% CI], and the shown
+    (chosen) method's pointing game beside its chance level."""
     rows = {}
     for a, c in collected.items():
         m, ci, loc = c["metrics"]["metrics"], c["ci"], c["metrics"].get("localization") or {}
         rows[arm_title(a)] = {"test cases": int(m["n"]),
                               "accuracy": _with_ci(m["accuracy"], ci.loc["accuracy", ["lower", "upper"]].to_list()),
                               "macro AUC": _with_ci(m["macro_auc"], ci.loc["macro_auc", ["lower", "upper"]].to_list(), digits=3),
-                              "pointing game": _with_ci(loc.get("pointing_game"), loc.get("pointing_game_ci")) if loc else "-"}
+                              "pointing game": _with_ci(loc.get("pointing_game"), loc.get("pointing_game_ci")) if loc else "-",
+                              "shown map: pointing game (chance)": _chosen_pointing(c["metrics"])}
     return pd.DataFrame.from_dict(rows, orient="index")
+
+def _chosen_pointing(m: dict) -> str:
+    """`gradient x input: 0.90 [0.80, 0.97] (chance 0.05)` for the method an arm shows, "-" without explanations."""
+    s = (m.get("explanations") or {}).get(m.get("explanation_chosen"))
+    if not s: return "-"
+    return (f"{METHOD_TITLES.get(m['explanation_chosen'], m['explanation_chosen'])}: "
+            f"{_with_ci(s['pointing_game'], s.get('pointing_game_ci'))} (chance {s['chance_pointing_game']:.2f})")
 
 def headline_reading(collected: dict, alpha: float = 0.05) -> str:
     """One sentence reading the headline table: ranges, the McNemar tests, the localisation."""
@@ -152,23 +231,42 @@ def explained_cases(collected: dict, arm: str) -> pd.DataFrame:
     if not path.exists() or path.stat().st_size < 2: return pd.DataFrame()
     return pd.read_csv(path, dtype={"patient_id": str}, keep_default_na=False)
 
-def case_viewer(collected: dict, arm: str, patient_id: str | None = None, size: int = 200, **kw):
-    """Kernel-free three-plane Grad-CAM viewer of one explained test case of an arm (lesion outlined where known)."""
+def case_viewer(collected: dict, arm: str, patient_id: str | None = None, size: int = 200, method: str = "gradcam", **kw):
+    """Kernel-free three-plane viewer of one explained test case of an arm, by the paper's Grad-CAM or another
+    `method` (the arm's chosen one where its maps were saved): the scan at its own resolution with the map mapped back
+    where the case holds it, else the network's input with the combined and per-view maps; lesions outlined."""
     cases = explained_cases(collected, arm)
     if cases.empty: raise MultiDeepNetError(f"{collected[arm]['dir']}: no explained cases (gradcam/cases.csv)")
     pid = patient_id if patient_id is not None else cases.patient_id.iloc[0]
     row = cases.set_index("patient_id").loc[pid]
     z = np.load(collected[arm]["dir"] / "gradcam" / f"{pid}.npz")
-    maps = {("Grad-CAM", k.removeprefix("map_")): z[k].astype(np.float32) for k in z.files if k.startswith("map_")}
-    title = (f"{arm_title(arm)}: {pid}, true {CLASS_TITLES[row['label']]}, predicted {CLASS_TITLES[row['predicted']]} "
+    name = METHOD_TITLES.get(method, method).removesuffix(" (paper)")
+    if f"scan_map_{method}" in z.files:   # the scan as read, the map mapped back onto it
+        ct, maps = z["scan"], {(name, "combined"): z[f"scan_map_{method}"].astype(np.float32)}
+        spacing, contour = tuple(z["scan_spacing"]), (z["scan_lesion"] if "scan_lesion" in z.files else None)
+    else:
+        prefix = "map_" if method == "gradcam" else "xmap_"
+        maps = {(name, k.removeprefix(prefix)): z[k].astype(np.float32) for k in z.files if k.startswith(prefix)}
+        if not maps: raise MultiDeepNetError(f"{collected[arm]['dir']}: case {pid} holds no {method} map")
+        ct, contour = z["volume"].astype(np.float32), (z["lesion"] if "lesion" in z.files else None)
+        spacing = tuple(z["spacing"]) if "spacing" in z.files else (1, 1, 1)
+    title = (f"{name}: {pid}, true {CLASS_TITLES[row['label']]}, predicted {CLASS_TITLES[row['predicted']]} "
              f"(p = {float(row['p_' + row['predicted']]):.2f})")
-    return viewer.static_viewer(z["volume"].astype(np.float32), maps, title=title, size=size,
-                                spacing=tuple(z["spacing"]) if "spacing" in z.files else (1, 1, 1),
-                                contour=z["lesion"] if "lesion" in z.files else None, **kw)
+    return viewer.static_viewer(ct, maps, title=title, size=size, spacing=spacing, contour=contour, **kw)
+
+def case_pair(collected: dict, arm: str, patient_id: str | None = None, size: int = 150, **kw):
+    """The paper's Grad-CAM beside the arm's chosen explanation for one case (Grad-CAM alone where none was chosen)."""
+    chosen = collected[arm]["metrics"].get("explanation_chosen") or "gradcam"
+    left = case_viewer(collected, arm, patient_id, size, "gradcam", **kw)
+    if chosen == "gradcam": return left
+    right = case_viewer(collected, arm, patient_id, size, chosen, **kw)
+    pair = viewer.StaticViewer([viewer.widgets.HBox([left, right])], left.fallback_png)
+    pair.add_class("mdn-pair"); pair.viewers = (left, right)
+    return pair
 
 def fig7_viewers(collected: dict, arm: str, **kw) -> list:
-    """One `case_viewer` per explained case (class) of an arm."""
-    return [case_viewer(collected, arm, pid, **kw) for pid in explained_cases(collected, arm).patient_id]
+    """One `case_pair` per explained case (class) of an arm."""
+    return [case_pair(collected, arm, pid, **kw) for pid in explained_cases(collected, arm).patient_id]
 
 # %% ../nbs/12_report.ipynb #5756409f
 def plot_preprocessing_stages(stages: Sequence[dict], title: str | None = None):
@@ -207,7 +305,8 @@ def write_index(study_dir: str | os.PathLike) -> Path:
                     f"<td>{links}</td><td>{err}</td></tr>")
     collected = collect_study(d)
     headline = (f"<h2>Headline</h2>{headline_table(collected).to_html(classes='headline', border=0)}"
-                f"<p class='reading'>{html.escape(headline_reading(collected))}</p>") if collected else "<p>No arm has finished.</p>"
+                f"<p class='reading'>{html.escape(headline_reading(collected))}</p>"
+                f"<p class='reading'>{html.escape(fig7_claim(collected))}</p>") if collected else "<p>No arm has finished.</p>"
     src = "synthetic phantoms (exercise the pipeline, prove nothing clinically)" if study["source"] == "phantoms" else f"manifest {study['manifest']}"
     m = {k: v for k, v in (study.get("machine") or {}).items() if k != "torch_threads"}
     machine = ", ".join(f"{k} {v}" for k, v in m.items()) if m else study.get("host", "")
