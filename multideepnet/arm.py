@@ -24,7 +24,8 @@ from .io import read_ct
 from .gradcam import crop_spacing, heatmap_to_original, is_channels_last, localization_scores, localization_summary, map_peak, save_heatmap_nifti
 from .explain import (ExplainCase, ExplainConfig, choose_method, ensemble_maps, randomisation_check,
                                   randomisation_summary, score_case)
-from .predict import GRADCAM_DEFAULTS, ensemble_cam, export_arm_model, gradcam_config, load_arm_model
+from .predict import (GRADCAM_DEFAULTS, ensemble_cam, export_arm_model, gradcam_config, load_arm_model,
+                                  set_bundle_explanation)
 from . import viewer
 
 # %% auto #0
@@ -239,9 +240,7 @@ def explain_figure_cases(arm_dir: Path, models, index: pd.DataFrame, method: str
         row = {"patient_id": c.patient_id, "method": method}
         if method != "gradcam":
             heads = ("combined", *VIEWS) if models[0].multiview else ("combined",)
-            case = ExplainCase(c.patient_id, c.label, np.ascontiguousarray(vol, np.float32), CLASSES.index(c.predicted),
-                               np.zeros(vol.shape, bool), crop_spacing(record, vol.shape))
-            maps, _ = ensemble_maps(models, case, method, cfg, heads, layer)
+            maps, _ = ensemble_maps(models, vol, CLASSES.index(c.predicted), method, cfg, heads, layer)
             data.update({f"xmap_{h}": v.astype(np.float16) for h, v in maps.items()})
             nii = save_heatmap_nifti(maps["combined"], record, arm_dir / "gradcam" / f"{c.patient_id}_{method}.nii.gz")
             row["nifti"] = f"gradcam/{nii.name}"
@@ -304,6 +303,7 @@ def check_explanations(arm_dir: str | os.PathLike, manifest: str | os.PathLike |
         with atomic_path(out_dir / f"{name}.csv") as tmp: df.to_csv(tmp, index=False)
     summary = {m: _summarise_method(g, rand.get(m, {}), val_df, n_boot, seed) for m, g in test_df.groupby("method", sort=False)} if len(test_df) else {}
     figures = explain_figure_cases(arm_dir, models, index, chosen, cfg, layer, manifest)
+    set_bundle_explanation(arm_dir / "model.pt", chosen, cfg.as_dict(), reason)   # predict shows the same map
     m = json.loads((arm_dir / "metrics.json").read_text())
     atomic_write_json(arm_dir / "metrics.json", {**m, "explanations": summary, "explanation_chosen": chosen,
                                                  "explanation_rule": reason, "explanation_config": cfg.as_dict(),

@@ -232,11 +232,12 @@ class ExplainCase:
     lesion: np.ndarray
     spacing: tuple
 
-def ensemble_maps(models: Sequence[nn.Module], case: ExplainCase, method: str, cfg: ExplainConfig,
+def ensemble_maps(models: Sequence[nn.Module], volume: np.ndarray, target: int, method: str, cfg: ExplainConfig | None = None,
                   heads: Sequence[str] = ("combined",), layer: str = "layer4") -> tuple[dict, list[dict]]:
-    """The ensemble's maps ({head: map}, the mean of the models' maps renormalised) and each model's maps."""
-    x = torch.from_numpy(np.ascontiguousarray(case.volume, np.float32))[None, None]
-    per_model = [explain(m, x, method, case.target, cfg, heads, layer) for m in models]
+    """The ensemble's maps of one (D, H, W) volume for class `target` ({head: map}, the mean of the models' maps,
+    each scaled to its maximum, renormalised) and each model's maps."""
+    x = torch.from_numpy(np.ascontiguousarray(volume, np.float32))[None, None]
+    per_model = [explain(m, x, method, target, cfg, heads, layer) for m in models]
     mean = {}
     for h in heads:
         m = np.mean([p[h] for p in per_model], axis=0)
@@ -250,7 +251,7 @@ def score_case(models: Sequence[nn.Module], case: ExplainCase, cfg: ExplainConfi
     rng = np.random.default_rng([cfg.seed, int(np.frombuffer(case.patient_id.encode()[:8].ljust(8, b"\0"), np.uint64)[0] % 2**31)])
     maps, reps = {}, {}
     for method in cfg.methods:
-        mean, per_model = ensemble_maps(models, case, method, cfg, layer=layer)
+        mean, per_model = ensemble_maps(models, case.volume, case.target, method, cfg, layer=layer)
         maps[method], reps[method] = mean["combined"], repeatability([p["combined"] for p in per_model])
     fr = cfg.deletion_fractions
     masks = [case.lesion] + [rng.random(case.volume.shape) < f for f in fr]

@@ -249,14 +249,17 @@ def model_from_config(arm: str, cfg: ModelConfig | Mapping | None = None, init: 
 # %% ../nbs/07_model.ipynb #53d1fe0f
 def classification_loss(out: Mapping, y: torch.Tensor, weight: torch.Tensor | None = None,
                         view_loss: str = "sum") -> torch.Tensor:
-    """3-class loss: CE on logits, or for multi-view outputs the sum of per-view CEs ('sum') or the CE of the mean ('mixture')."""
+    """3-class loss: CE on logits, or for multi-view outputs the sum of per-view CEs ('sum'), their mean ('mean': the
+    backbone's gradient on the scale of a single head's) or the CE of the mean prediction ('mixture')."""
     if "view_logits" not in out: return F.cross_entropy(out["logits"], y, weight=weight)
     logits = out["view_logits"]
-    if view_loss == "sum": return sum(F.cross_entropy(logits[v], y, weight=weight) for v in VIEWS)
+    if view_loss in ("sum", "mean"):
+        total = sum(F.cross_entropy(logits[v], y, weight=weight) for v in VIEWS)
+        return total if view_loss == "sum" else total / len(VIEWS)
     if view_loss == "mixture":
         logp = torch.logsumexp(torch.stack([F.log_softmax(logits[v], 1) for v in VIEWS]), 0) - torch.log(torch.tensor(3.0))
         return F.nll_loss(logp, y, weight=weight)
-    raise MultiDeepNetError(f"unknown view_loss {view_loss!r}: expected sum or mixture")
+    raise MultiDeepNetError(f"unknown view_loss {view_loss!r}: expected sum, mean or mixture")
 
 def multitask_losses(out: Mapping, y: torch.Tensor) -> dict[str, torch.Tensor]:
     """Per-task cross-entropy over the samples of that task's pair (0 with gradient path if none)."""

@@ -14,7 +14,7 @@ from .core import MultiDeepNetError, atomic_path, atomic_write_json, atomic_writ
 __all__ = ['HTML_MANAGER_VERSION', 'REQUIREJS_VERSION', 'WIDGETS_JS_ENV', 'CDN_HOST', 'CDN_URLS', 'BOOK_SKIP_FLAGS',
            'MATHJAX_URL', 'NotebookError', 'widgets_js_cache', 'fetch_widgets_js', 'install_widgets_js',
            'execute_notebook', 'export_html', 'study_notebook', 'ProgressLines', 'run_notebook', 'book_notebooks',
-           'build_book', 'register_cli']
+           'build_book', 'explore_scan', 'register_cli']
 
 # %% ../nbs/15_notebooks.ipynb #43f19729
 class NotebookError(MultiDeepNetError):
@@ -284,6 +284,25 @@ read them front to back, from reading a CT to the report. Each page's code is th
 </body></html>"""
     return atomic_write_text(out / "index.html", page)
 
+# %% ../nbs/15_notebooks.ipynb #8ea90239
+def explore_scan(scan: str | os.PathLike, checkpoint: str | os.PathLike, out_dir: str | os.PathLike = "reports/explore",
+                 device: str = "cpu", html: bool = True, timeout: int = 1800) -> Path:
+    """Run the packaged `explore` notebook on one scan with a trained arm (papermill) and write its kernel-free HTML:
+    OUT/NAME_explore.ipynb and .html, with the NIfTI maps (Grad-CAM and the arm's chosen explanation) beside them."""
+    from multideepnet.io import scan_name
+    scan, checkpoint, out = Path(scan).resolve(), Path(checkpoint).resolve(), Path(out_dir).resolve()
+    if not scan.exists(): raise NotebookError(f"{scan}: scan not found")
+    if not checkpoint.is_file(): raise NotebookError(f"{checkpoint}: model file not found")
+    name = scan_name(scan)
+    ipynb = run_notebook("explore", out / f"{name}_explore.ipynb", {"scan": str(scan), "checkpoint": str(checkpoint),
+                                                                   "out_dir": str(out), "device": device}, timeout=timeout)
+    return export_html(ipynb, out / f"{name}_explore.html", title=f"explore {name}") if html else ipynb
+
+def _explore_cmd(args) -> int:
+    page = explore_scan(args.scan, args.checkpoint, args.out, args.device, html=not args.no_html)
+    print(f"[explore] {page}")
+    return 0
+
 # %% ../nbs/15_notebooks.ipynb #a8f0771c
 def _book_cmd(args) -> int:
     rec = build_book(args.out, args.nbs, force=args.force, only=args.only)
@@ -293,7 +312,7 @@ def _book_cmd(args) -> int:
     return 0 if all(p["status"] == "ok" for p in pages.values()) else 1
 
 def register_cli(sub) -> None:
-    """Add the `book` subcommand."""
+    """Add the `book` and `explore` subcommands."""
     p = sub.add_parser("book", help="execute the library notebooks and write them as HTML pages (the book)",
                        description="Runs nbs/NN_*.ipynb front to back (without their slow and real-data cells), writes "
                                    "OUT/NN_name.html per notebook with its figures and OUT/index.html; unchanged "
@@ -303,3 +322,13 @@ def register_cli(sub) -> None:
     p.add_argument("--only", nargs="+", help="only the notebooks whose name starts with these (e.g. 05 10)")
     p.add_argument("--force", action="store_true", help="run every notebook again")
     p.set_defaults(func=_book_cmd)
+    q = sub.add_parser("explore", help="explore one scan with a trained arm: preprocessing, prediction per view, Grad-CAM "
+                                       "beside the arm's chosen explanation, as a kernel-free HTML page",
+                       description="Runs the packaged study/explore notebook with papermill: OUT/NAME_explore.html (and "
+                                   ".ipynb), OUT/NAME_gradcam.nii.gz and OUT/NAME_<method>.nii.gz on the scan's grid.")
+    q.add_argument("scan", help="a DICOM series folder, NIfTI, MHA/MHD or NRRD file")
+    q.add_argument("--checkpoint", required=True, help="an arm's model.pt (reports/NAME/arms/ARM/model.pt)")
+    q.add_argument("--out", default="reports/explore", help="output folder (default reports/explore)")
+    q.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
+    q.add_argument("--no-html", action="store_true", help="keep the executed notebook, skip its HTML export")
+    q.set_defaults(func=_explore_cmd)

@@ -14,11 +14,12 @@ import SimpleITK as sitk
 from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json
 from .io import read_ct, scan_name, write_unit_nifti
 from .preprocess import PrepConfig, preprocess_volume, to_unit
-if TYPE_CHECKING: import torch   # PyTorch (and the model and Grad-CAM modules) are imported where used: see below
+if TYPE_CHECKING: import numpy as np, torch   # PyTorch (and the model and Grad-CAM modules) are imported where used: see below
 
 # %% auto #0
 __all__ = ['GRADCAM_DEFAULTS', 'MODEL_FORMAT', 'PredictError', 'gradcam_config', 'export_arm_model', 'bundle_info',
-           'load_arm_model', 'ensemble_cam', 'predict_scan', 'predict_scans', 'register_cli']
+           'load_arm_model', 'ensemble_cam', 'set_bundle_explanation', 'chosen_explanation', 'explanation_map',
+           'predict_scan', 'predict_scans', 'register_cli']
 
 # %% ../nbs/13_predict.ipynb #46f3b87c
 class PredictError(MultiDeepNetError):
@@ -63,7 +64,7 @@ def bundle_info(path: str | os.PathLike) -> dict | None:
 def load_arm_model(path: str | os.PathLike, device: str = "cpu") -> tuple[list[torch.nn.Module], dict]:
     """The fold models of a `model.pt` bundle (eval mode, channels-last where faster) and the bundle's metadata."""
     import torch
-    from multideepnet.model import CHANNELS_LAST_DEVICES, build_model, fuse_for_inference
+    from multideepnet.model import CHANNELS_LAST_DEVICES, fuse_for_inference, model_from_config
     path = Path(path)
     if not path.exists(): raise PredictError(f"{path}: model file not found")
     try: b = torch.load(path, map_location="cpu", weights_only=True)   # plain data only: no code runs
@@ -76,7 +77,7 @@ def load_arm_model(path: str | os.PathLike, device: str = "cpu") -> tuple[list[t
     for i in range(len(states)):
         state = {k: v.to(dev).contiguous(memory_format=layout) if v.ndim == 5 else v.to(dev) for k, v in states[i].items()}
         states[i] = None                                  # each fold's tensors are freed once its model holds them
-        with torch.device("meta"): m = build_model(b["arm"], width=float(b["model"].get("width", 1.0)), init=False)  # no init work
+        with torch.device("meta"): m = model_from_config(b["arm"], b["model"], init=False)  # no init work
         try: m.load_state_dict(state, assign=True)
         except RuntimeError as e: raise PredictError(f"{path}: fold {i} does not fit arm {b['arm']!r} ({str(e).splitlines()[0]})") from None
         del state                                         # the model holds the tensors now; fusing replaces them
@@ -106,6 +107,31 @@ def ensemble_cam(models: Sequence[torch.nn.Module], x: torch.Tensor, target: int
     return {"prob": prob[0].cpu().numpy(), "view_prob": {v: p[0].cpu().numpy() for v, p in view_prob.items()},
             "target": target, "maps": {n: up[i].cpu().numpy() for i, n in enumerate(names)}}
 
+# %% ../nbs/13_predict.ipynb #7dcf8553
+def set_bundle_explanation(path: str | os.PathLike, method: str, config: dict, rule: str = "") -> Path:
+    """Record in a bundle (model.pt and model.json) which explanation method its arm chose on validation cases, and
+    that method's settings, so `predict` writes that map beside the paper's Grad-CAM."""
+    import torch
+    path = Path(path)
+    b = torch.load(path, map_location="cpu", weights_only=True)
+    b["explanation"] = {"method": method, "config": config, "rule": rule}
+    with atomic_path(path) as tmp: torch.save(b, tmp)
+    atomic_write_json(path.with_suffix(".json"), {k: v for k, v in b.items() if k != "states"})
+    return path
+
+def chosen_explanation(info: dict) -> str | None:
+    """The explanation method shown beside Grad-CAM by a bundle's arm (None: Grad-CAM alone, or an older bundle)."""
+    m = (info.get("explanation") or {}).get("method")
+    return m if m and m != "gradcam" else None
+
+def explanation_map(models: Sequence[torch.nn.Module], unit: np.ndarray, target: int, info: dict) -> np.ndarray:
+    """The bundle's chosen explanation of one network input (D, H, W) in [0, 1] for class `target`, in crop space."""
+    from multideepnet.explain import ExplainConfig, ensemble_maps
+    ex = info["explanation"]
+    cam = {**GRADCAM_DEFAULTS, **(info.get("gradcam") or {})}
+    maps, _ = ensemble_maps(models, unit, target, ex["method"], ExplainConfig.from_dict(ex.get("config")), layer=cam["layer"])
+    return maps["combined"]
+
 # %% ../nbs/13_predict.ipynb #c13e7477
 def _prepare_scan(scan: Path, cfg: PrepConfig) -> dict:
     """Read and preprocess one scan (run ahead, in a worker process or thread, by `predict_scans`)."""
@@ -115,7 +141,7 @@ def _prepare_scan(scan: Path, cfg: PrepConfig) -> dict:
             "pid": os.getpid()}
 
 def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], info: dict, out_dir: str | os.PathLike,
-                 device: str = "cpu", figure: bool = True, prepared: dict | None = None) -> dict:
+                 device: str = "cpu", figure: bool = True, prepared: dict | None = None, explanation: bool = True) -> dict:
     """Prediction, Grad-CAM NIfTI in the scan's geometry, three-plane PNG and timings for one scan."""
     import torch
     from multideepnet.gradcam import heatmap_to_original
@@ -144,10 +170,16 @@ def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], inf
                                        title=f"{name}: {CLASS_TITLES[CLASSES[ens['target']]]} (p={ens['prob'][ens['target']]:.2f})"))
         nifti = nifti.result()
     t["write_s"] = time.perf_counter() - t0
+    method, expl = chosen_explanation(info) if explanation else None, None
+    if method:   # the arm's chosen explanation, beside the paper's Grad-CAM, on the same grid
+        t0 = time.perf_counter()
+        xmap = explanation_map(models, to_unit(p["arr"]), ens["target"], info)
+        expl = {"method": method, "nifti": str(write_unit_nifti(heatmap_to_original(xmap, record), out_dir / f"{name}_{method}.nii.gz"))}
+        t["explanation_s"] = time.perf_counter() - t0
     return {"scan": str(scan), "status": "ok", "arm": info["arm"], "predicted": CLASSES[ens["target"]],
             "probabilities": dict(zip(CLASSES, map(float, ens["prob"]))),
             "view_probabilities": {v: dict(zip(CLASSES, map(float, q))) for v, q in ens["view_prob"].items()},
-            "gradcam_nifti": str(nifti), "figure": png, "qc": record.get("qc", {}),
+            "gradcam_nifti": str(nifti), "explanation": expl, "figure": png, "qc": record.get("qc", {}),
             "prepared_in": "worker process" if p.get("pid", os.getpid()) != os.getpid() else "this process",
             "timings_s": {k: round(v, 3) for k, v in t.items()} | {"total_s": round(sum(t.values()), 3)},
             "note": "research prototype; no clinical claim"}
@@ -180,7 +212,7 @@ def _prepared(fut: Future, scan: Path, cfg: PrepConfig) -> dict:
     except BrokenExecutor: return _prepare_scan(scan, cfg)   # the worker died (killed, out of memory): read it here
 
 def predict_scans(scans: Sequence[str | os.PathLike], checkpoint: str | os.PathLike, out_dir: str | os.PathLike,
-                  device: str = "cpu", figure: bool = True) -> list[dict]:
+                  device: str = "cpu", figure: bool = True, explanation: bool = True) -> list[dict]:
     """`predict_scan` for each scan, the next one read and preprocessed (in a worker process where it can be forked
     safely) while the current one runs; writes OUT/<scan>.json; failures are recorded, not raised."""
     _return_big_frees_to_os()
@@ -198,7 +230,7 @@ def predict_scans(scans: Sequence[str | os.PathLike], checkpoint: str | os.PathL
         for i, s in enumerate(scans):
             cur, nxt = nxt, (_submit(ahead, scans[i + 1], cfg) if i + 1 < len(scans) else None)
             if nxt is None: ahead.shutdown(wait=False)   # the last scan is on its way: then the worker exits
-            try: r = predict_scan(s, models, info, out_dir, device, figure, prepared=_prepared(cur, s, cfg))
+            try: r = predict_scan(s, models, info, out_dir, device, figure, prepared=_prepared(cur, s, cfg), explanation=explanation)
             except (MultiDeepNetError, OSError) as e:
                 r = {"scan": str(s), "status": "failed", "error": str(e)}
             atomic_write_json(out_dir / f"{scan_name(s)}.json", {**r, "checkpoint": str(checkpoint)})
@@ -209,7 +241,8 @@ def predict_scans(scans: Sequence[str | os.PathLike], checkpoint: str | os.PathL
 
 # %% ../nbs/13_predict.ipynb #29605b94
 def _predict_cmd(args) -> int:
-    res = predict_scans(args.scans, args.checkpoint, args.out, args.device, figure=not args.no_figure)
+    res = predict_scans(args.scans, args.checkpoint, args.out, args.device, figure=not args.no_figure,
+                        explanation=not args.gradcam_only)
     for r in res:
         if r["status"] == "ok":
             probs = ", ".join(f"{CLASS_TITLES[c]} {p:.3f}" for c, p in r["probabilities"].items())
@@ -227,4 +260,6 @@ def register_cli(sub) -> None:
     q.add_argument("--out", required=True, help="output folder")
     q.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
     q.add_argument("--no-figure", action="store_true", help="skip the three-plane PNG")
+    q.add_argument("--gradcam-only", action="store_true",
+                   help="skip the arm's chosen explanation map (OUT/NAME_<method>.nii.gz): one backward pass per fold model")
     q.set_defaults(func=_predict_cmd)
