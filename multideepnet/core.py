@@ -13,9 +13,9 @@ import yaml
 
 # %% auto #0
 __all__ = ['CLASSES', 'CLASS_TITLES', 'CONFIG_DIR', 'PRESET_SECTIONS', 'CACHE_INDEX', 'MultiDeepNetError', 'class_index',
-           'config_path', 'load_yaml', 'load_preset', 'check_keys', 'stable_hash', 'path_fingerprint', 'atomic_path',
-           'atomic_write_text', 'atomic_write_json', 'peak_rss_mb', 'set_threads', 'n_threads', 'cpu_model',
-           'machine_info']
+           'config_path', 'load_yaml', 'load_preset', 'check_keys', 'auto_bool', 'stable_hash', 'path_fingerprint',
+           'atomic_path', 'atomic_write_text', 'atomic_write_json', 'peak_rss_mb', 'set_threads', 'n_threads',
+           'cpu_model', 'machine_info']
 
 # %% ../nbs/00_core.ipynb #aa730d3f
 CLASSES: tuple[str, ...] = ("healthy", "cap", "covid")
@@ -72,6 +72,15 @@ def check_keys(section: str, d: dict | None, known: list[str] | tuple[str, ...])
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise MultiDeepNetError(f"{section} section: unknown key {key!r}{hint}; known: {', '.join(known)}")
     return d
+
+# %% ../nbs/00_core.ipynb #65bd9da2
+def auto_bool(value: Any, name: str) -> str | bool:
+    """An auto/true/false setting parsed once: YAML booleans and the strings "auto", "true", "false" (any case);
+    anything else is refused (bool("false") would be True)."""
+    if isinstance(value, bool): return value
+    s = str(value).strip().lower()
+    if s in ("auto", "true", "false"): return {"auto": "auto", "true": True, "false": False}[s]
+    raise MultiDeepNetError(f"{name}: expected auto, true or false, got {value!r}")
 
 # %% ../nbs/00_core.ipynb #e6ea318c
 def _jsonable(obj: Any) -> Any:

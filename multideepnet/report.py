@@ -256,7 +256,7 @@ def case_viewer(collected: dict, arm: str, patient_id: str | None = None, size: 
 
 def case_pair(collected: dict, arm: str, patient_id: str | None = None, size: int = 150, **kw):
     """The paper's Grad-CAM beside the arm's chosen explanation for one case (Grad-CAM alone where none was chosen)."""
-    chosen = collected[arm]["metrics"].get("explanation_chosen") or "gradcam"
+    chosen = collected[arm].get("metrics", {}).get("explanation_chosen") or "gradcam"
     left = case_viewer(collected, arm, patient_id, size, "gradcam", **kw)
     if chosen == "gradcam": return left
     right = case_viewer(collected, arm, patient_id, size, chosen, **kw)

@@ -321,3 +321,54 @@ def test_fig7_viewer_opens_at_the_peak(chromium, fig7_page, tmp_path):
     assert pixels["green"] > 20, pixels                     # the lesion outline
     assert pixels["warm"] > 50, pixels                      # the heat at its peak
     assert pixels["grey"] > 0.5 * pixels["total"], pixels   # the CT stays grey where the map is low: no wash
+
+
+FIG7_PAIR_CODE = """\
+import numpy as np, pandas as pd
+from pathlib import Path
+from multideepnet import report
+d = Path("arm"); (d / "gradcam").mkdir(parents=True, exist_ok=True)
+D, H, W = 16, 32, 32                                       # the network input; the scan is twice as fine
+vol = np.full((D, H, W), 0.1, np.float32)
+cam = np.zeros((D, H, W), np.float32); cam[4:12, 8:24, 8:24] = 1.0        # a coarse Grad-CAM cell
+xmap = np.zeros((D, H, W), np.float32); xmap[10, 20:23, 5:8] = 1.0       # the chosen map: on the lesion
+up = lambda a: np.kron(a, np.ones((2, 2, 2))).astype(a.dtype)
+lesion = (xmap > 0).astype(np.uint8)
+np.savez(d / "gradcam" / "p1.npz", volume=vol.astype(np.float16), map_combined=cam.astype(np.float16), lesion=lesion,
+         spacing=np.array([4.0, 2.0, 2.0], np.float32), xmap_combined=xmap.astype(np.float16),
+         scan=(up(vol) * 1000 - 1000).astype(np.int16), scan_spacing=np.array([2.0, 1.0, 1.0], np.float32),
+         scan_map_gradcam=up(cam).astype(np.float16), scan_map_gradxinput=up(xmap).astype(np.float16), scan_lesion=up(lesion))
+pd.DataFrame([{"patient_id": "p1", "label": "covid", "predicted": "covid", "p_healthy": 0.05, "p_cap": 0.05,
+               "p_covid": 0.9, "npz": "gradcam/p1.npz"}]).to_csv(d / "gradcam" / "cases.csv", index=False)
+report.fig7_viewers({"full": {"dir": d, "metrics": {"explanation_chosen": "gradxinput"}}}, "full", max_slices=40)[0]
+"""
+
+BOXES = """(() => [...document.querySelectorAll('.mdn-static-viewer')].map(v => {
+  const r = v.getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width,
+    axial: [...v.querySelectorAll('.mdn-slider-axial .widget-readout')].map(e => e.textContent.trim())}; }))()"""
+
+
+def test_fig7_pair_side_by_side_at_scan_resolution(chromium, tmp_path):
+    """Fig. 7 puts the paper's Grad-CAM and the chosen explanation side by side, each opening at its own peak on the
+    scan's own (here twice finer) grid: the chosen map's peak is axial slice 20-21 of 32, beyond the network's 16."""
+    import nbformat
+    from multideepnet.notebooks import execute_notebook, export_html
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(FIG7_PAIR_CODE)]), tmp_path / "pair.ipynb")
+    page = export_html(execute_notebook(tmp_path / "pair.ipynb", tmp_path / "pair.executed.ipynb", timeout=300),
+                       tmp_path / "site" / "pair.html", tmp_path / "site" / "widgets-js")
+    server = serve(page.parent)
+    browser = Chromium(chromium, tmp_path / "profile")
+    try:
+        browser.open_page(1400, 1000)
+        browser.send("Page.navigate", {"url": f"http://127.0.0.1:{server.server_address[1]}/{page.name}"})
+        browser.wait_for(f"({BOXES}).length === 2 && ({BOXES}).every(b => b.axial.length === 1)", timeout=60)
+        shot = browser.screenshot(screenshot_dir(tmp_path) / "fig7_pair.png")
+        boxes = browser.js(BOXES)
+    finally:
+        browser.close()
+        server.shutdown()
+    assert shot.stat().st_size > 10_000
+    left, right = boxes
+    assert right["x"] >= left["x"] + left["w"] - 5 and abs(right["y"] - left["y"]) < 5, boxes   # side by side
+    assert 14 <= int(left["axial"][0]) <= 17, boxes          # Grad-CAM's plateau centre (scan slices 8-23)
+    assert 20 <= int(right["axial"][0]) <= 21, boxes         # the chosen map's peak: slice 10 of 16 -> 20-21 of 32
