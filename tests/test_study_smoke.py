@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from multideepnet.cli import main
@@ -34,8 +35,20 @@ def test_reproduce_smoke_leaves_the_report(smoke_study):
             assert (d / f).exists(), f"{arm}/{f}"
         m = json.loads((d / "metrics.json").read_text())
         assert m["config"]["train"]["epochs"] == 2 and m["preset"]["name"] == "smoke"   # configuration kept with results
+        # every method's four checks, the chosen one among them, and the paper's Grad-CAM score kept for old readers
+        pred = pd.read_csv(d / "predictions.csv")
+        n_sick_right = int(((pred.y_true == pred.y_pred) & pred.label.isin(["cap", "covid"])).sum())
+        methods = {"gradcam", "gradxinput", "smoothgrad", "integrated_gradients", "occlusion"}
+        assert m["explanation_chosen"] in methods and m["explanation_rule"] and "localization" in m, arm
+        assert set(m["explanations"]) == (methods if n_sick_right else set()), (arm, n_sick_right, m["explanations"])
+        for name, s in m["explanations"].items():
+            keys = {"pointing_game", "pointing_game_ci", "chance_pointing_game", "energy_lift", "deletion_score",
+                    "random_deletion_score", "randomisation_rank_corr", "repeatability", "n_cases"}
+            assert keys <= set(s) and 0 < s["chance_pointing_game"] < 1, (arm, name, s)
+            assert s["n_cases"] == min(4, n_sick_right), (arm, name, s["n_cases"])   # smoke: max_cases 4
     html = (out / "report.html").read_text()
     assert "Table 2" in html and "McNemar" in html and "widgets-js/embed-amd.js" in html
+    assert "Which explanation is faithful?" in html and "chance" in html
     assert "application/vnd.jupyter.widget-state+json" in html                          # viewers work without a kernel
     index = (out / "index.html").read_text()
     assert 'href="report.html"' in index and 'href="arms/full/arm.html"' in index
@@ -79,3 +92,18 @@ def test_explore_notebook_on_a_real_scan(smoke_study, sample_dir, tmp_path):
     text = out.read_text()
     assert "application/vnd.jupyter.widget-state+json" in text and "Grad-CAM" in text
     assert (tmp_path / "cap001_gradcam.nii.gz").exists()
+
+
+def test_explore_command(smoke_study, sample_dir, tmp_path):
+    """`multideepnet explore` runs the packaged notebook from any folder and writes a kernel-free page with both maps."""
+    scan = sample_dir / "COVID-19 subjects" / "P001"
+    model = smoke_study["out"] / "arms" / "full" / "model.pt"
+    res = subprocess.run([EXE, "explore", str(scan), "--checkpoint", str(model), "--out", str(tmp_path / "ex")],
+                         capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    page = (tmp_path / "ex" / "P001_explore.html").read_text()
+    assert "application/vnd.jupyter.widget-state+json" in page and "Grad-CAM" in page
+    chosen = json.loads(model.with_suffix(".json").read_text())["explanation"]["method"]
+    assert (tmp_path / "ex" / "P001_gradcam.nii.gz").exists()
+    if chosen != "gradcam": assert (tmp_path / "ex" / f"P001_{chosen}.nii.gz").exists()
+    assert main(["explore", str(tmp_path / "none.nii.gz"), "--checkpoint", str(model)]) == 2   # a clear error
