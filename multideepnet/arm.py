@@ -29,9 +29,9 @@ from .predict import (GRADCAM_DEFAULTS, ensemble_cam, export_arm_model, gradcam_
 from . import viewer
 
 # %% auto #0
-__all__ = ['ArmError', 'arm_config_hash', 'arm_is_done', 'mark_arm_done', 'plot_training_curves', 'evaluate_arm', 'lesion_paths',
-           'typical_correct_cases', 'explain_arm', 'validation_cases', 'scan_paths', 'explain_figure_cases',
-           'check_explanations', 'run_arm']
+__all__ = ['ArmError', 'arm_config_hash', 'explanation_hash', 'arm_is_done', 'mark_arm_done', 'plot_training_curves',
+           'evaluate_arm', 'lesion_paths', 'typical_correct_cases', 'explain_arm', 'validation_cases', 'scan_paths',
+           'explain_figure_cases', 'check_explanations', 'run_arm']
 
 # %% ../nbs/14_arm.ipynb #745a801a
 class ArmError(MultiDeepNetError):
@@ -41,16 +41,25 @@ def arm_config_hash(arm: str, preset: dict, cache_dir: str | os.PathLike) -> str
     """The configuration hash that a finished run of `arm` on this preset and cache records."""
     return stable_hash(run_config(arm, preset, read_cache_index(cache_dir, check_arrays=False)))
 
+def explanation_hash(gradcam: dict, explanations: dict | None) -> str:
+    """The identity of an arm's explanations (the Grad-CAM settings and the `explanations` section as used)."""
+    return stable_hash({"gradcam": {**GRADCAM_DEFAULTS, **gradcam}, "explanations": ExplainConfig.from_dict(explanations).as_dict()})
+
 def arm_is_done(arm_dir: str | os.PathLike, arm: str, preset: dict, cache_dir: str | os.PathLike) -> bool:
-    """True when `arm_dir` holds finished results (done.json) of exactly this arm, preset and cache."""
+    """True when `arm_dir` holds finished results (done.json) of exactly this arm, preset and cache, explained with
+    this preset's settings (an arm explained otherwise is run again: its training resumes as finished, its maps are new)."""
     done = Path(arm_dir) / "done.json"
     if not done.exists(): return False
-    return json.loads(done.read_text()).get("config_hash") == arm_config_hash(arm, preset, cache_dir)
+    d = json.loads(done.read_text())
+    if d.get("config_hash") != arm_config_hash(arm, preset, cache_dir): return False
+    return d.get("explanation_hash", "none") in (None, explanation_hash(gradcam_config(preset), preset.get("explanations")))
 
 def mark_arm_done(arm_dir: str | os.PathLike) -> Path:
-    """Record that every output of the arm is written (the last step of an arm's run)."""
+    """Record that every output of the arm is written (the last step of an arm's run), with what explained it
+    (`explanation_hash` None where the data had no lesion masks to check explanations against)."""
     m = json.loads((Path(arm_dir) / "metrics.json").read_text())
-    return atomic_write_json(Path(arm_dir) / "done.json", {"arm": m["arm"], "config_hash": m["config_hash"],
+    ex = explanation_hash(m.get("gradcam") or {}, m["explanation_config"]) if "explanation_config" in m else None
+    return atomic_write_json(Path(arm_dir) / "done.json", {"arm": m["arm"], "config_hash": m["config_hash"], "explanation_hash": ex,
                                                            "finished": datetime.datetime.now().isoformat(timespec="seconds")})
 
 # %% ../nbs/14_arm.ipynb #1402c556
