@@ -191,6 +191,8 @@ TAGS = {"modality": "0008|0060", "series_uid": "0020|000e", "study_uid": "0020|0
         "accession": "0008|0050", "institution": "0008|0080", "referring": "0008|0090", "performing": "0008|1050",
         "operators": "0008|1070", "study_id": "0020|0010", "study_description": "0008|1030",
         "protocol": "0018|1030", "comments": "0020|4000", "station": "0008|1010", "device_serial": "0018|1000"}
+
+# %% ../nbs/01_io.ipynb #2be11fec
 DICOM_SUFFIXES = {".dcm", ".dicom", ".ima", ""}
 THICK_SLICE_MM = 5.0  # the paper's data and most chest protocols use thinner slices
 
@@ -679,6 +681,7 @@ def _nifti_checks(path: Path) -> Iterator[tuple[Path, np.ndarray | None, list[st
         plain.write_bytes(raw); del raw
         yield plain, bad, warns
 
+# %% ../nbs/01_io.ipynb #156a95c7
 def read_volume_file(path: str | os.PathLike) -> CTVolume:
     """Read a NIfTI/MetaImage/NRRD file as a CTVolume (values assumed HU; checked by `validate_ct` in `read_ct`)."""
     path = Path(path)
