@@ -666,14 +666,18 @@ def _nifti_checks(path: Path) -> Iterator[tuple[Path, np.ndarray | None, list[st
     if hdr["sform_code"] > 0: zooms += [float(v) for v in np.linalg.norm(hdr.get_sform()[:3, :nd], axis=0)]
     if not all(np.isfinite(v) and v != 0 for v in zooms):
         raise CTReadError(f"{path}: voxel size (pixdim/sform) {[round(v, 4) for v in zooms]} has a zero or non-finite value")
-    warns = [f"negative voxel size (pixdim {zooms[:nd]}) read as its magnitude"] if min(zooms) < 0 else []
+    warns, patched = [], min(zooms) < 0
+    if patched:   # SimpleITK would flip the axis (and contradict the sform): the magnitude, axes as they are
+        warns.append(f"negative voxel size (pixdim {zooms[:nd]}) read as its magnitude")
+        hdr["pixdim"][1:1 + nd] = np.abs(hdr["pixdim"][1:1 + nd])
+        raw = hdr.binaryblock + raw[len(hdr.binaryblock):]
     bad = None
     if hdr.get_data_dtype().kind == "f" and nd == 3:
         data = np.asanyarray(img.dataobj)
         if data.ndim == 3:
             b = ~np.isfinite(data)
             bad = b.T if b.any() else None             # nibabel's (x, y, z) -> SimpleITK's (z, y, x)
-    if not path.name.lower().endswith(".gz"):
+    if not path.name.lower().endswith(".gz") and not patched:
         yield path, bad, warns
         return
     with tempfile.TemporaryDirectory() as d:           # the checked bytes, uncompressed, for SimpleITK
