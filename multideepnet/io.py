@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_io.ipynb #bdec8df8
 from __future__ import annotations
-import argparse, contextlib, dataclasses, gzip, hashlib, io, json, os, re, sys, tempfile, time, uuid, warnings, zlib
+import argparse, dataclasses, gzip, hashlib, io, json, os, re, sys, tempfile, time, uuid, warnings, zlib
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -644,58 +644,70 @@ def read_slice_folder(folder: str | os.PathLike, spacing: Sequence[float] | None
     return vol
 
 # %% ../nbs/01_io.ipynb #fd27e474
-@contextmanager
-def _nifti_checks(path: Path) -> Iterator[tuple[Path, np.ndarray | None, list[str]]]:
-    """Check a NIfTI file (gzip CRC, nibabel's header) and yield (file for SimpleITK, NaN/inf mask (z, y, x) or None, warnings)."""
+def _nifti_header(path: Path, raw: bytes):
+    """nibabel's NIfTI-1/2 header of `raw` as stored (check=False: nibabel's own reader would quietly turn a zero
+    voxel size into 1), checked: a single-file NIfTI whose voxel bytes are all there, with finite non-zero voxel sizes."""
     import nibabel as nib
-    raw = path.read_bytes()
-    if path.name.lower().endswith(".gz"):
-        try: raw = gzip.decompress(raw)
-        except (EOFError, OSError, zlib.error) as e:
-            raise CTReadError(f"{path}: corrupt or truncated compressed stream (gzip: {e})") from None
-    img = hdr = None
-    for cls in (nib.Nifti1Image, nib.Nifti2Image):
-        try:   # the header as stored (check=False: nibabel's own reader quietly turns a zero voxel size into 1)
-            hdr = cls.header_class.from_fileobj(io.BytesIO(raw), check=False); img = cls.from_bytes(raw); break
-        except Exception: continue                      # nibabel's own header checks failed: try NIfTI-2, then refuse
-    if img is None: raise CTReadError(f"{path}: not a valid NIfTI-1/2 file (nibabel cannot parse its header)")
-    need = int(img.dataobj.offset) + int(np.prod(hdr.get_data_shape())) * hdr.get_data_dtype().itemsize
+    for cls in (nib.Nifti1Header, nib.Nifti2Header):
+        try: hdr = cls.from_fileobj(io.BytesIO(raw[:1024]), check=False)
+        except Exception: continue                      # nibabel's own checks failed: try NIfTI-2, then refuse
+        if hdr["magic"].item() in (b"n+1", b"n+2") and int(hdr["sizeof_hdr"]) == cls.sizeof_hdr: break
+    else: raise CTReadError(f"{path}: not a valid NIfTI-1/2 file (nibabel cannot parse its header)")
+    need = int(hdr.get_data_offset()) + int(np.prod(hdr.get_data_shape())) * hdr.get_data_dtype().itemsize
     if len(raw) < need: raise CTReadError(f"{path}: truncated: the header promises {need} bytes, the file holds {len(raw)}")
     nd = min(3, int(hdr["dim"][0]))
     zooms = [float(v) for v in hdr["pixdim"][1:1 + nd]]
     if hdr["sform_code"] > 0: zooms += [float(v) for v in np.linalg.norm(hdr.get_sform()[:3, :nd], axis=0)]
     if not all(np.isfinite(v) and v != 0 for v in zooms):
         raise CTReadError(f"{path}: voxel size (pixdim/sform) {[round(v, 4) for v in zooms]} has a zero or non-finite value")
+    return hdr, nd, zooms
+
+def _read_nifti(path: Path) -> tuple[sitk.Image, np.ndarray | None, list[str]]:
+    """(image, NaN/inf mask (z, y, x) or None, warnings) of a NIfTI file read with gzip's and nibabel's checks."""
+    raw = path.read_bytes()
+    if path.name.lower().endswith(".gz"):
+        try: raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as e:
+            raise CTReadError(f"{path}: corrupt or truncated compressed stream (gzip: {e})") from None
+    hdr, nd, zooms = _nifti_header(path, raw)
     warns, patched = [], min(zooms) < 0
     if patched:   # SimpleITK would flip the axis (and contradict the sform): the magnitude, axes as they are
         warns.append(f"negative voxel size (pixdim {zooms[:nd]}) read as its magnitude")
         hdr["pixdim"][1:1 + nd] = np.abs(hdr["pixdim"][1:1 + nd])
         raw = hdr.binaryblock + raw[len(hdr.binaryblock):]
+    shape, dtype = tuple(int(v) for v in hdr.get_data_shape()), hdr.get_data_dtype()
+    data = np.frombuffer(raw, dtype, int(np.prod(shape)), int(hdr.get_data_offset())).reshape(shape[::-1])  # (z, y, x)
     bad = None
-    if hdr.get_data_dtype().kind == "f" and nd == 3:
-        data = np.asanyarray(img.dataobj)
-        if data.ndim == 3:
-            b = ~np.isfinite(data)
-            bad = b.T if b.any() else None             # nibabel's (x, y, z) -> SimpleITK's (z, y, x)
-    if not path.name.lower().endswith(".gz") and not patched:
-        yield path, bad, warns
-        return
-    with tempfile.TemporaryDirectory() as d:           # the checked bytes, uncompressed, for SimpleITK
-        plain = Path(d) / "checked.nii"
-        plain.write_bytes(raw); del raw
-        yield plain, bad, warns
+    if dtype.kind == "f" and len(shape) == 3:
+        b = ~np.isfinite(data)
+        bad = b if b.any() else None
+    info = sitk.ImageFileReader(); info.SetFileName(str(path))
+    with _quiet_itk(): info.ReadImageInformation()     # the geometry as SimpleITK reads it (header bytes only)
+    slope, inter = hdr.get_slope_inter()
+    plain = not patched and len(shape) == 3 and slope in (None, 1.0) and inter in (None, 0.0) and dtype.isnative
+    if plain:      # the checked bytes are the voxels: no second decompression, no temporary file
+        img = sitk.GetImageFromArray(data)
+        if img.GetPixelID() == info.GetPixelID() and img.GetSize() == info.GetSize():
+            img.SetSpacing(info.GetSpacing()); img.SetOrigin(info.GetOrigin()); img.SetDirection(info.GetDirection())
+            return img, bad, warns
+    with tempfile.TemporaryDirectory() as d:           # scaled or unusual data: SimpleITK reads the checked bytes
+        (Path(d) / "checked.nii").write_bytes(raw)
+        try:
+            with _quiet_itk(): img = sitk.ReadImage(str(Path(d) / "checked.nii"))
+        except RuntimeError: raise CTReadError(f"{path}: cannot be read as an image (corrupt)") from None
+    return img, bad, warns
 
 # %% ../nbs/01_io.ipynb #156a95c7
 def read_volume_file(path: str | os.PathLike) -> CTVolume:
     """Read a NIfTI/MetaImage/NRRD file as a CTVolume (values assumed HU; checked by `validate_ct` in `read_ct`)."""
     path = Path(path)
-    with contextlib.ExitStack() as stack:
-        target, bad, warns = path, None, []
-        if path.name.lower().endswith(NIFTI_SUFFIXES): target, bad, warns = stack.enter_context(_nifti_checks(path))
-        try:
-            with _quiet_itk(): img = sitk.ReadImage(str(target))
-        except RuntimeError:
-            raise CTReadError(f"{path}: cannot be read as an image (truncated or corrupt)") from None
+    bad, warns = None, []
+    try:
+        if path.name.lower().endswith(NIFTI_SUFFIXES): img, bad, warns = _read_nifti(path)
+        else:
+            with _quiet_itk(): img = sitk.ReadImage(str(path))
+    except RuntimeError:
+        raise CTReadError(f"{path}: cannot be read as an image (truncated or corrupt)") from None
     a = sitk.GetArrayViewFromImage(img)
     if bad is None and np.issubdtype(a.dtype, np.floating): bad = ~np.isfinite(a)
     n_bad = int(np.count_nonzero(bad)) if bad is not None and bad.shape == a.shape else 0
