@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_io.ipynb #bdec8df8
 from __future__ import annotations
-import argparse, dataclasses, gzip, hashlib, io, json, os, re, sys, tempfile, time, uuid, warnings, zlib
+import argparse, dataclasses, gzip, hashlib, io, json, os, re, struct, sys, tempfile, time, uuid, warnings, zlib
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -644,9 +644,10 @@ def read_slice_folder(folder: str | os.PathLike, spacing: Sequence[float] | None
     return vol
 
 # %% ../nbs/01_io.ipynb #fd27e474
-def _nifti_header(path: Path, raw: bytes):
+def _nifti_header(path: Path, raw: bytes, size: int | None = -1):
     """nibabel's NIfTI-1/2 header of `raw` as stored (check=False: nibabel's own reader would quietly turn a zero
-    voxel size into 1), checked: a single-file NIfTI whose voxel bytes are all there, with finite non-zero voxel sizes."""
+    voxel size into 1), checked: a single-file NIfTI whose voxel bytes are all there (`size` bytes, default
+    `len(raw)`; None: not checked here), with finite non-zero voxel sizes."""
     import nibabel as nib
     for cls in (nib.Nifti1Header, nib.Nifti2Header):
         try: hdr = cls.from_fileobj(io.BytesIO(raw[:1024]), check=False)
@@ -654,7 +655,8 @@ def _nifti_header(path: Path, raw: bytes):
         if hdr["magic"].item() in (b"n+1", b"n+2") and int(hdr["sizeof_hdr"]) == cls.sizeof_hdr: break
     else: raise CTReadError(f"{path}: not a valid NIfTI-1/2 file (nibabel cannot parse its header)")
     need = int(hdr.get_data_offset()) + int(np.prod(hdr.get_data_shape())) * hdr.get_data_dtype().itemsize
-    if len(raw) < need: raise CTReadError(f"{path}: truncated: the header promises {need} bytes, the file holds {len(raw)}")
+    have = len(raw) if size == -1 else size
+    if have is not None and have < need: raise CTReadError(f"{path}: truncated: the header promises {need} bytes, the file holds {have}")
     nd = min(3, int(hdr["dim"][0]))
     zooms = [float(v) for v in hdr["pixdim"][1:1 + nd]]
     if hdr["sform_code"] > 0: zooms += [float(v) for v in np.linalg.norm(hdr.get_sform()[:3, :nd], axis=0)]
@@ -662,10 +664,10 @@ def _nifti_header(path: Path, raw: bytes):
         raise CTReadError(f"{path}: voxel size (pixdim/sform) {[round(v, 4) for v in zooms]} has a zero or non-finite value")
     return hdr, nd, zooms
 
-def _read_nifti(path: Path) -> tuple[sitk.Image, np.ndarray | None, list[str]]:
-    """(image, NaN/inf mask (z, y, x) or None, warnings) of a NIfTI file read with gzip's and nibabel's checks."""
-    raw = path.read_bytes()
-    if path.name.lower().endswith(".gz"):
+def _read_nifti_checked(path: Path, raw: bytes, gz: bool) -> tuple[sitk.Image, np.ndarray | None, list[str]]:
+    """`_read_nifti` the thorough way: Python's gzip decompresses (CRC and length checked), nibabel's header, the
+    voxels taken from the checked bytes."""
+    if gz:
         try: raw = gzip.decompress(raw)
         except (EOFError, OSError, zlib.error) as e:
             raise CTReadError(f"{path}: corrupt or truncated compressed stream (gzip: {e})") from None
@@ -696,6 +698,33 @@ def _read_nifti(path: Path) -> tuple[sitk.Image, np.ndarray | None, list[str]]:
             with _quiet_itk(): img = sitk.ReadImage(str(Path(d) / "checked.nii"))
         except RuntimeError: raise CTReadError(f"{path}: cannot be read as an image (corrupt)") from None
     return img, bad, warns
+
+# %% ../nbs/01_io.ipynb #cfaf95bd
+def _read_nifti(path: Path) -> tuple[sitk.Image, np.ndarray | None, list[str]]:
+    """(image, NaN/inf mask (z, y, x) or None, warnings) of a NIfTI file read with gzip's and nibabel's checks.
+    The usual CT file (integer voxels, no scaling) is read by SimpleITK and accepted when the gzip stream's own CRC-32
+    and length match the header and voxels it gave; anything else takes the thorough path (`_read_nifti_checked`)."""
+    gz = path.name.lower().endswith(".gz")
+    comp = path.read_bytes() if gz else b""
+    if gz:
+        try: head = zlib.decompressobj(31).decompress(comp[:1 << 20], 1 << 16)
+        except zlib.error as e: raise CTReadError(f"{path}: corrupt or truncated compressed stream (gzip: {e})") from None
+    else:
+        with open(path, "rb") as f: head = f.read(1 << 16)
+    hdr, nd, zooms = _nifti_header(path, head, None if gz else path.stat().st_size)
+    shape, dtype, offset = tuple(int(v) for v in hdr.get_data_shape()), hdr.get_data_dtype(), int(hdr.get_data_offset())
+    slope, inter = hdr.get_slope_inter()
+    if (min(zooms) > 0 and len(shape) == 3 and slope in (None, 1.0) and inter in (None, 0.0) and dtype.isnative
+            and dtype.kind in "iu" and offset <= len(head)):
+        try:
+            with _quiet_itk(): img = sitk.ReadImage(str(path))
+        except RuntimeError: img = None
+        a = sitk.GetArrayViewFromImage(img) if img is not None else None
+        if a is not None and a.dtype == dtype and a.shape == shape[::-1]:
+            if not gz: return img, None, []
+            crc = zlib.crc32(memoryview(np.ascontiguousarray(a)).cast("B"), zlib.crc32(head[:offset]))
+            if comp[-8:] == struct.pack("<II", crc, (offset + a.nbytes) % (1 << 32)): return img, None, []
+    return _read_nifti_checked(path, comp if gz else path.read_bytes(), gz)
 
 # %% ../nbs/01_io.ipynb #156a95c7
 def read_volume_file(path: str | os.PathLike) -> CTVolume:
