@@ -705,9 +705,10 @@ def _read_nifti(path: Path) -> tuple[sitk.Image, np.ndarray | None, list[str]]:
     The usual CT file (integer voxels, no scaling) is read by SimpleITK and accepted when the gzip stream's own CRC-32
     and length match the header and voxels it gave; anything else takes the thorough path (`_read_nifti_checked`)."""
     gz = path.name.lower().endswith(".gz")
-    comp = path.read_bytes() if gz else b""
     if gz:
-        try: head = zlib.decompressobj(31).decompress(comp[:1 << 20], 1 << 16)
+        with open(path, "rb") as f:   # the stream's first MiB and its 8-byte trailer (CRC-32, length)
+            first = f.read(1 << 20); f.seek(max(0, f.seek(0, 2) - 8)); trailer = f.read(8)
+        try: head = zlib.decompressobj(31).decompress(first, 1 << 16)
         except zlib.error as e: raise CTReadError(f"{path}: corrupt or truncated compressed stream (gzip: {e})") from None
     else:
         with open(path, "rb") as f: head = f.read(1 << 16)
@@ -723,8 +724,8 @@ def _read_nifti(path: Path) -> tuple[sitk.Image, np.ndarray | None, list[str]]:
         if a is not None and a.dtype == dtype and a.shape == shape[::-1]:
             if not gz: return img, None, []
             crc = zlib.crc32(memoryview(np.ascontiguousarray(a)).cast("B"), zlib.crc32(head[:offset]))
-            if comp[-8:] == struct.pack("<II", crc, (offset + a.nbytes) % (1 << 32)): return img, None, []
-    return _read_nifti_checked(path, comp if gz else path.read_bytes(), gz)
+            if trailer == struct.pack("<II", crc, (offset + a.nbytes) % (1 << 32)): return img, None, []
+    return _read_nifti_checked(path, path.read_bytes(), gz)
 
 # %% ../nbs/01_io.ipynb #156a95c7
 def read_volume_file(path: str | os.PathLike) -> CTVolume:
@@ -794,11 +795,16 @@ def validate_ct(vol: CTVolume, min_slices: int = 2, min_extent_mm: float = 0.0) 
         warns.append(f"short volume: {n} slices covering {extent:.0f} mm along z (a chest CT covers 250-350 mm): the lungs may be cut")
     if vol.is_hu and vol.array.size:
         sub = vol.array[::2, ::4, ::4]
-        p1, med = (float(v) for v in np.percentile(sub, [1, 50]))
+        if sub.dtype == np.int16:   # exact percentiles from a histogram: a fifth of np.percentile's time
+            cdf = np.cumsum(np.bincount(sub.ravel().astype(np.int32) + 32768, minlength=65536))
+            p1, med = (float(np.searchsorted(cdf, q * cdf[-1]) - 32768) for q in (0.01, 0.5))
+            lung = float(cdf[32768 - 601] - cdf[32768 - 950]) / cdf[-1]      # -949 .. -601 HU
+        else:
+            p1, med = (float(v) for v in np.percentile(sub, [1, 50]))
+            lung = float(np.count_nonzero((sub > -950) & (sub < -600))) / sub.size
         if p1 > -500: warns.append(f"no air: 1st percentile {p1:.0f} (air is about -1000 HU): values may not be HU")
         elif not -1100 <= med <= 400:
             warns.append(f"median {med:.0f} is far from both air (-1000 HU) and soft tissue (0-100 HU): not HU, or not a chest CT")
-        lung = float(np.count_nonzero((sub > -950) & (sub < -600))) / sub.size
         if lung < 0.005: warns.append(f"only {lung:.1%} of voxels at lung density (-950..-600 HU): this may not be a chest CT")
     vol.warnings = list(vol.warnings) + [w for w in warns if w not in vol.warnings]
     return vol
