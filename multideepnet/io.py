@@ -563,7 +563,7 @@ def _read_series(folder: Path, series: dict[str, list[dict]], series_uid: str | 
     headers, scout_warns = _check_series(headers, uid)
     warns = warns + scout_warns
     if any(h["frames"] > 1 for h in headers): return _read_multiframe(headers, uid, warns)
-    if len(headers) < 2: raise CTReadError(f"{headers[0]['path']}: series {uid} has a single slice; a volume needs at least 2")
+    if len(headers) < 2: raise CTReadError(f"{headers[0]['path']}: series {series_key(uid)} has a single slice; a volume needs at least 2")
     headers, pos, dmat = _slice_geometry(headers)
     files = [h["path"] for h in headers]
     step, step_warns, gaps = _check_steps(pos, files, allow_gaps)
