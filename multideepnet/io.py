@@ -621,6 +621,12 @@ def _check_spacing(spacing, path: Path) -> tuple[float, float, float]:
     except (TypeError, ValueError): pass
     raise CTReadError(f"{path}: spacing must be three positive numbers (z, y, x) in mm, got {spacing!r}")
 
+def _check_jpeg(path: Path) -> None:
+    """Decode a JPEG with Pillow, which raises on a truncated or damaged stream (libjpeg in SimpleITK only prints
+    "Premature end of JPEG file" and fills the rest of the image)."""
+    from PIL import Image
+    with Image.open(path) as im: im.load()
+
 def read_slice_folder(folder: str | os.PathLike, spacing: Sequence[float] | None) -> CTVolume:
     """Read a folder of PNG/JPG slices (natural name order) as a raw-intensity volume; spacing (z, y, x) required."""
     folder = Path(folder)
@@ -632,8 +638,10 @@ def read_slice_folder(folder: str | os.PathLike, spacing: Sequence[float] | None
     spacing = _check_spacing(spacing, folder)
     slices = []
     for f in files:
-        try: a = sitk.GetArrayFromImage(sitk.ReadImage(str(f)))
-        except RuntimeError: raise CTReadError(f"{f}: cannot be read as an image (truncated or corrupt)") from None
+        try:
+            if f.suffix.lower() != ".png": _check_jpeg(f)
+            a = sitk.GetArrayFromImage(sitk.ReadImage(str(f)))
+        except (RuntimeError, OSError, SyntaxError): raise CTReadError(f"{f}: cannot be read as an image (truncated or corrupt)") from None
         if a.ndim == 3: a = a[..., :3].mean(axis=-1)     # colour -> grey
         if slices and a.shape != slices[0].shape:
             raise CTReadError(f"{f}: slice size {a.shape} differs from {files[0].name}'s {slices[0].shape}")

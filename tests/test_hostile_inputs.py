@@ -234,6 +234,10 @@ CASES: list[Case] = [
     Case("not_a_scan_suffix", lambda t, c: (_write(t / "notes.txt", b"hello"), {}), "refuse", "unsupported file type"),
     # --- PNG stacks
     Case("png_stack_no_spacing", _png_stack, "refuse", "PNG/JPG slices carry no geometry"),
+    Case("png_stack_truncated_slice", lambda t, c: (_trunc_slice(_png_stack(t, c, (8.0, 1.0, 1.0))[0], "png"), {"spacing": (8.0, 1.0, 1.0)}),
+         "refuse", "truncated or corrupt", names="2.png", cli=["--spacing", "8", "1", "1"]),
+    Case("jpeg_stack_truncated_slice", lambda t, c: (_trunc_slice(_png_stack(t, c, (8.0, 1.0, 1.0))[0], "jpg"), {"spacing": (8.0, 1.0, 1.0)}),
+         "refuse", "truncated or corrupt", names="2.jpg", cli=["--spacing", "8", "1", "1"]),
     Case("png_stack_with_spacing", lambda t, c: _png_stack(t, c, (8.0, 1.0, 1.0)), "read+warn", "not HU",
          same=lambda got, ref: np.array_equal(got, np.clip((ref[::4] + 1000) / 6, 0, 255).astype(np.uint8)),
          cli=["--spacing", "8", "1", "1"]),
@@ -244,6 +248,13 @@ def _err(f) -> str:
     try: f()
     except MultiDeepNetError as e: return str(e)
     raise AssertionError("no error")
+
+
+def _trunc_slice(folder: Path, ext: str) -> Path:
+    """The stack as .png or .jpg (quality 100), slice 2 cut to half its bytes."""
+    for f in sorted(folder.glob("*.png")):
+        if ext != "png": sitk.WriteImage(sitk.ReadImage(str(f)), str(f.with_suffix(f".{ext}")), True, 100); f.unlink()
+    _truncate(folder / f"2.{ext}"); return folder
 
 
 def _rm(folder: Path, k: int) -> Path:
