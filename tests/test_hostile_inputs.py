@@ -385,6 +385,23 @@ def test_batch_with_bad_cases_prepares_the_good_ones(tmp_path: Path):
     assert why["short"].startswith(str(short)) and "at least 5 slices" in why["short"]
 
 
+def test_manifest_names_the_series_of_a_mixed_folder(tmp_path: Path):
+    """Two patients' series in one folder: refused by prepare, unless the manifest's series_uid column names one."""
+    import pandas as pd
+    from multideepnet.io import series_key
+    from multideepnet.preprocess import PrepConfig, prepare
+    for uid, seed in (("1.2.826.1", 0), ("1.2.826.2", 1)):
+        img, _, _ = toy_chest(seed=seed)
+        write_dicom_series(CTVolume(sitk.GetArrayFromImage(img), spacing=img.GetSpacing()[::-1]), tmp_path / "mixed",
+                           series_uid=uid, prefix=f"S{seed}")
+    rows = pd.DataFrame({"patient_id": ["any", "named"], "path": [str(tmp_path / "mixed")] * 2,
+                         "series_uid": ["", series_key("1.2.826.2")]})
+    df = prepare(rows, tmp_path / "cache", PrepConfig(out_shape=(16, 32, 32)), progress=False)
+    st, why = dict(zip(df.patient_id, df.status)), dict(zip(df.patient_id, df.error))
+    assert st == {"any": "failed", "named": "ok"}, why
+    assert "series from different patients or studies" in why["any"] and "1.2.826" not in why["any"]
+
+
 PHI = {"0010|0010": "Doe^Jane", "0010|0020": "MRN0012345", "0010|0030": "19700101", "0008|0020": "20200315",
        "0008|0050": "ACC998877", "0008|0080": "Saint Elsewhere Hospital", "0008|0090": "House^Gregory",
        "0008|103e": "Jane Doe MRN0012345 chest", "0018|1030": "Doe protocol 2020-03-15", "0020|4000": "patient Jane Doe",
