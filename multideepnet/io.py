@@ -81,6 +81,14 @@ def _to_int16(a: np.ndarray) -> np.ndarray:
     info = np.iinfo(np.int16)
     return np.clip(a, info.min, info.max).astype(np.int16)
 
+def _clip_warnings(a: np.ndarray) -> list[str]:
+    """A warning for the values of `a` that `_to_int16` would clip (none for int16 and narrower types)."""
+    if a.dtype == np.int16 or (a.dtype.itemsize == 1) or a.size == 0: return []
+    lo, hi = np.iinfo(np.int16).min, np.iinfo(np.int16).max
+    if np.nanmin(a) >= lo - 0.5 and np.nanmax(a) < hi + 0.5: return []   # one pass each; the common case ends here
+    n = int(np.count_nonzero((a < lo - 0.5) | (a >= hi + 0.5)))
+    return [f"{n} voxel(s) beyond the int16 range clipped to {lo}..{hi}"]
+
 # %% ../nbs/01_io.ipynb #d12c6732
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 
@@ -574,7 +582,7 @@ def _read_series(folder: Path, series: dict[str, list[dict]], series_uid: str | 
             decoder = "gdcm"; warns = warns + [f"fast decoder failed ({e}); read with GDCM instead: check that slice"]
     if pixels is None: pixels, (sx, sy) = _read_pixels(files, _needs_float(headers))
     array = _to_int16(pixels)
-    warns = warns + _check_rescale(headers, array)
+    warns = warns + _clip_warnings(pixels) + _check_rescale(headers, array)
     if gaps: array = _fill_gaps(array, gaps)
     meta, meta_warns = _dicom_meta(headers, uid, pos, step)
     meta["decoder"] = decoder
@@ -753,10 +761,7 @@ def read_volume_file(path: str | os.PathLike) -> CTVolume:
         fixed = sitk.GetImageFromArray(np.where(bad, np.float32(-1024), a)); fixed.CopyInformation(img); img = fixed
         warns.append(f"{n_bad} NaN/inf voxel(s) set to -1024 HU (air)")
         a = sitk.GetArrayViewFromImage(img)
-    if a.dtype.itemsize > 2 or a.dtype == np.uint16:
-        lo, hi = np.iinfo(np.int16).min, np.iinfo(np.int16).max
-        n_out = int(np.count_nonzero((a < lo) | (a > hi)))
-        if n_out: warns.append(f"{n_out} voxel(s) beyond the int16 range clipped to {lo}..{hi}")
+    warns += _clip_warnings(a)
     vol = CTVolume.from_sitk(img, source=str(path))
     vol.meta = {"format": path.name.split(".", 1)[-1].lower(), "modality": None, "n_slices": vol.shape[0]}
     vol.warnings = warns
