@@ -25,7 +25,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; project errors become one line on stderr and exit status 2."""
+    """Run the command line; project errors become one line on stderr and exit status 2, in the command line's
+    words where the error has them (`e.cli`: `--spacing Z Y X` rather than the Python API's `spacing=`)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except MultiDeepNetError as e:
-        print(f"multideepnet {args.command}: error: {e}", file=sys.stderr)
+        print(f"multideepnet {args.command}: error: {getattr(e, 'cli', None) or e}", file=sys.stderr)
         return 2
 
 FAST_EXIT = {"predict"}   # commands that have written and closed every output when they return

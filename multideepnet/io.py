@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_io.ipynb #bdec8df8
 from __future__ import annotations
-import argparse, dataclasses, json, os, re, tempfile, time, uuid, warnings
+import argparse, dataclasses, gzip, hashlib, io, json, os, re, struct, sys, tempfile, time, uuid, warnings, zlib
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,15 +21,20 @@ from .core import MultiDeepNetError, atomic_path, n_threads
 
 # %% auto #0
 __all__ = ['NIFTI_SUFFIXES', 'CT_IMAGE_STORAGE', 'TAGS', 'DICOM_SUFFIXES', 'THICK_SLICE_MM', 'GAP_FACTOR', 'IRREGULAR_TOL',
-           'RAW_SYNTAXES', 'LJPEG_SYNTAXES', 'VOLUME_SUFFIXES', 'SLICE_SUFFIXES', 'CANONICAL_ORIENTATION',
-           'CTReadError', 'CTVolume', 'write_image', 'write_nifti', 'write_volume', 'write_unit_nifti', 'new_uid',
-           'write_dicom_series', 'scan_dicom_folder', 'read_dicom_series', 'natural_key', 'scan_name',
-           'read_volume_file', 'read_slice_folder', 'orientation_of', 'grid_geometry', 'to_canonical', 'read_ct',
-           'volume_summary', 'format_summary', 'register_cli']
+           'RAW_SYNTAXES', 'LJPEG_SYNTAXES', 'IDENTIFYING', 'META_KEYS', 'VOLUME_SUFFIXES', 'SLICE_SUFFIXES',
+           'CANONICAL_ORIENTATION', 'CHEST_EXTENT_MM', 'CTReadError', 'CTVolume', 'write_image', 'write_nifti',
+           'write_volume', 'write_unit_nifti', 'new_uid', 'write_dicom_series', 'scan_dicom_folder', 'series_key',
+           'read_dicom_series', 'natural_key', 'scan_name', 'read_slice_folder', 'read_volume_file', 'orientation_of',
+           'grid_geometry', 'to_canonical', 'validate_ct', 'read_ct', 'volume_summary', 'format_summary',
+           'register_cli']
 
 # %% ../nbs/01_io.ipynb #c73a040d
 class CTReadError(MultiDeepNetError):
-    """A CT path that cannot be read as a volume; the message names the file and the reason."""
+    """A CT path that cannot be read as a volume; the message names the file and the reason. `cli`, where set, is
+    the same message in command-line terms (`--series KEY` instead of `series_uid=KEY`)."""
+    def __init__(self, msg: str, cli: str | None = None):
+        super().__init__(msg)
+        if cli: self.cli = cli
 
 @dataclass
 class CTVolume:
@@ -75,6 +80,14 @@ def _to_int16(a: np.ndarray) -> np.ndarray:
     if np.issubdtype(a.dtype, np.floating): a = np.rint(a)
     info = np.iinfo(np.int16)
     return np.clip(a, info.min, info.max).astype(np.int16)
+
+def _clip_warnings(a: np.ndarray) -> list[str]:
+    """A warning for the values of `a` that `_to_int16` would clip (none for int16 and narrower types)."""
+    if a.dtype == np.int16 or (a.dtype.itemsize == 1) or a.size == 0: return []
+    lo, hi = np.iinfo(np.int16).min, np.iinfo(np.int16).max
+    if np.nanmin(a) >= lo - 0.5 and np.nanmax(a) < hi + 0.5: return []   # one pass each; the common case ends here
+    n = int(np.count_nonzero((a < lo - 0.5) | (a >= hi + 0.5)))
+    return [f"{n} voxel(s) beyond the int16 range clipped to {lo}..{hi}"]
 
 # %% ../nbs/01_io.ipynb #d12c6732
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
@@ -173,13 +186,21 @@ def write_dicom_series(vol: CTVolume, folder: str | os.PathLike, series_uid: str
     return folder
 
 # %% ../nbs/01_io.ipynb #99e14bd7
-TAGS = {"modality": "0008|0060", "series_uid": "0020|000e", "study_uid": "0020|000d",
+TAGS = {"modality": "0008|0060", "series_uid": "0020|000e", "study_uid": "0020|000d", "image_type": "0008|0008",
         "position": "0020|0032", "orientation": "0020|0037", "slice_location": "0020|1041",
         "instance_number": "0020|0013", "rows": "0028|0010", "columns": "0028|0011",
         "pixel_spacing": "0028|0030", "slice_thickness": "0018|0050", "kvp": "0018|0060",
         "rescale_slope": "0028|1053", "rescale_intercept": "0028|1052", "manufacturer": "0008|0070",
         "model": "0008|1090", "kernel": "0018|1210", "series_description": "0008|103e",
-        "body_part": "0018|0015", "study_date": "0008|0020", "sop_class_uid": "0008|0016"}
+        "body_part": "0018|0015", "study_date": "0008|0020", "sop_class_uid": "0008|0016",
+        # identifying attributes (DICOM PS3.15 Annex E, basic profile): read to compare slices and to keep their
+        # values out of every output, never to show them
+        "patient_name": "0010|0010", "patient_id": "0010|0020", "birth_date": "0010|0030", "other_ids": "0010|1000",
+        "accession": "0008|0050", "institution": "0008|0080", "referring": "0008|0090", "performing": "0008|1050",
+        "operators": "0008|1070", "study_id": "0020|0010", "study_description": "0008|1030",
+        "protocol": "0018|1030", "comments": "0020|4000", "station": "0008|1010", "device_serial": "0018|1000"}
+
+# %% ../nbs/01_io.ipynb #2be11fec
 DICOM_SUFFIXES = {".dcm", ".dicom", ".ima", ""}
 THICK_SLICE_MM = 5.0  # the paper's data and most chest protocols use thinner slices
 
@@ -216,7 +237,7 @@ def _read_header(reader: sitk.ImageFileReader, path: Path) -> dict:
 def _floats(text: str | None, n: int, path: Path, what: str) -> np.ndarray:
     try:
         v = np.array([float(t) for t in (text or "").split("\\")])
-        if v.size == n: return v
+        if v.size == n and np.isfinite(v).all(): return v
     except ValueError: pass
     raise CTReadError(f"{path}: missing or malformed {what} ({text!r})")
 
@@ -239,15 +260,52 @@ def scan_dicom_folder(folder: str | os.PathLike) -> dict[str, list[dict]]:
     return series
 
 # %% ../nbs/01_io.ipynb #5e986953
+def series_key(uid: str | None) -> str:
+    """A series' name in outputs: 's' + 10 hex digits of the SHA-256 of its Series Instance UID (not the UID)."""
+    return "s" + hashlib.sha256((uid or "").encode()).hexdigest()[:10]
+
+def _origin(h: dict) -> tuple[str, str]:
+    return h.get("patient_id", ""), h.get("study_uid", "")
+
 def _choose_series(series: dict[str, list[dict]], folder: Path, series_uid: str | None) -> tuple[str, list[str]]:
     """(chosen series UID, warnings) for a folder's series."""
-    found = ", ".join(f"{uid or '<no UID>'} ({len(h)} files)" for uid, h in sorted(series.items()))
+    found = ", ".join(f"{series_key(uid)} ({len(h)} files)" for uid, h in sorted(series.items()))
     if series_uid is not None:
-        if series_uid not in series: raise CTReadError(f"{folder}: no series {series_uid}; found {found}")
-        return series_uid, []
+        uid = next((u for u in series if series_uid in (u, series_key(u))), None)
+        if uid is None:
+            raise CTReadError(f"{folder}: no series {series_uid}; found {found}",
+                              cli=f"{folder}: no series {series_uid} (--series); found {found}")
+        return uid, []
+    if len(series) > 1 and len({_origin(h) for hs in series.values() for h in hs}) > 1:
+        why = f"{folder}: {len(series)} series from different patients or studies (Patient ID / Study Instance UID): {found}"
+        raise CTReadError(f"{why}; name the one to read (series_uid=KEY)", cli=f"{why}; name the one to read (--series KEY)")
     uid = sorted(series, key=lambda u: (-len(series[u]), u))[0]
-    warns = [f"{len(series)} series in folder: {found}; read {uid} (most slices)"] if len(series) > 1 else []
+    warns = [f"{len(series)} series in folder: {found}; read {series_key(uid)} (most slices)"] if len(series) > 1 else []
     return uid, warns
+
+# %% ../nbs/01_io.ipynb #d00816c8
+def _check_series(headers: list[dict], uid: str) -> tuple[list[dict], list[str]]:
+    """The series' headers without scout images, and warnings; raises on mixed origins or pixel spacings."""
+    scouts = [h for h in headers if "LOCALIZER" in h.get("image_type", "").upper()]
+    warns = []
+    if scouts:
+        if len(scouts) == len(headers): raise CTReadError(f"{headers[0]['path']}: series {series_key(uid)} holds only scout (LOCALIZER) images")
+        headers = [h for h in headers if h not in scouts]
+        warns.append(f"dropped {len(scouts)} scout (LOCALIZER) image(s) from the series: "
+                     + ", ".join(h["path"].name for h in scouts[:3]) + (" ..." if len(scouts) > 3 else ""))
+    first = headers[0]
+    for h in headers[1:]:
+        if _origin(h) != _origin(first):
+            raise CTReadError(f"{h['path']}: Patient ID or Study Instance UID differs from {first['path'].name}'s within "
+                              f"series {series_key(uid)}: slices of different patients or studies")
+    if first["frames"] > 1: return headers, warns           # a multi-frame file: its spacing is in its functional groups
+    ps = _floats(first.get("pixel_spacing"), 2, first["path"], "Pixel Spacing (0028,0030)")
+    if not (ps > 0).all(): raise CTReadError(f"{first['path']}: Pixel Spacing {first.get('pixel_spacing')!r} is not positive")
+    for h in headers[1:]:
+        if not np.allclose(_floats(h.get("pixel_spacing"), 2, h["path"], "Pixel Spacing (0028,0030)"), ps, rtol=1e-4, atol=1e-6):
+            raise CTReadError(f"{h['path']}: Pixel Spacing {h.get('pixel_spacing')} differs from {first['path'].name}'s "
+                              f"{first.get('pixel_spacing')}; not one series")
+    return headers, warns
 
 # %% ../nbs/01_io.ipynb #75295ba9
 GAP_FACTOR, IRREGULAR_TOL = 1.5, 0.05
@@ -282,7 +340,8 @@ def _check_steps(pos: np.ndarray, files: list[Path], allow_gaps: bool) -> tuple[
         missing = int(round(steps[i] / step)) - 1
         msg = (f"{files[i + 1].parent}: missing slice(s): gap of {steps[i]:.2f} mm between {files[i].name} "
                f"({pos[i]:.2f} mm) and {files[i + 1].name} ({pos[i + 1]:.2f} mm), usual step {step:.2f} mm")
-        if not allow_gaps: raise CTReadError(msg + " (pass allow_gaps=True to fill by interpolation)")
+        if not allow_gaps: raise CTReadError(msg + " (pass allow_gaps=True to fill by interpolation)",
+                                             cli=msg + " (--allow-gaps fills it by interpolation)")
         warns.append(msg + f"; filled {missing} slice(s) by linear interpolation")
         gaps.append((int(i), missing))
     regular = steps[steps <= GAP_FACTOR * step]
@@ -431,18 +490,42 @@ def _number(text: str | None) -> float | None:
     try: return float(text.split("\\")[0]) if text else None
     except ValueError: return None
 
+IDENTIFYING = {"patient_name": "Patient's Name", "patient_id": "Patient ID", "birth_date": "Patient's Birth Date",
+               "other_ids": "Other Patient IDs", "accession": "Accession Number", "institution": "Institution Name",
+               "referring": "Referring Physician's Name", "performing": "Performing Physician's Name",
+               "operators": "Operators' Name", "study_id": "Study ID", "study_date": "Study Date",
+               "study_description": "Study Description", "series_description": "Series Description",
+               "protocol": "Protocol Name", "comments": "Image Comments", "station": "Station Name",
+               "device_serial": "Device Serial Number", "study_uid": "Study Instance UID",
+               "series_uid": "Series Instance UID (shown as its key)"}
+META_KEYS = ("format", "modality", "series_key", "n_slices", "n_files", "manufacturer", "model", "kernel", "body_part",
+             "slice_thickness_mm", "kvp", "rescale_slope", "rescale_intercept", "slice_step_mm", "slice_positions_mm",
+             "decoder", "multiframe", "file_orientation", "file_geometry", "withheld")
+_FREE_TEXT = ("manufacturer", "model", "kernel", "body_part")
+_IDENTIFIERS = ("patient_name", "patient_id", "birth_date", "other_ids", "accession", "institution", "referring",
+                "performing", "operators", "study_id", "station", "device_serial")   # their words mark free text
+
+def _withhold(meta: dict, h: dict) -> dict:
+    """`meta` without free text that holds identifying words, dates or record numbers; `withheld` names what is left out."""
+    words = {w.lower() for k in _IDENTIFIERS for w in re.split(r"[\^\s,.\-_/\\]+", h.get(k, "")) if len(w) >= 3}
+    withheld = [name for k, name in IDENTIFYING.items() if h.get(k)]
+    for k in _FREE_TEXT:
+        v = str(meta.get(k, ""))
+        if v and (any(w in v.lower() for w in words) or re.search(r"\d{5,}|\d{4}[-./]\d\d[-./]\d\d", v)):
+            meta.pop(k); withheld.append(f"{k} (held identifying text)")
+    if withheld: meta["withheld"] = withheld
+    return meta
+
 def _dicom_meta(headers: list[dict], uid: str, pos: np.ndarray, step: float) -> tuple[dict, list[str]]:
-    """Metadata dict and warnings for an ordered series."""
+    """Metadata dict (allow-listed technical attributes only) and warnings for an ordered series."""
     h = headers[0]
-    meta = {"format": "dicom", "modality": h.get("modality"), "series_uid": uid or None,
-            "study_uid": h.get("study_uid"), "n_slices": len(headers), "n_files": len(headers),
-            "manufacturer": h.get("manufacturer"), "model": h.get("model"),
-            "series_description": h.get("series_description"), "kernel": h.get("kernel"),
-            "body_part": h.get("body_part"), "study_date": h.get("study_date"),
+    meta = {"format": "dicom", "modality": h.get("modality"), "series_key": series_key(uid) if uid else None,
+            "n_slices": len(headers), "n_files": len(headers),
+            "manufacturer": h.get("manufacturer"), "model": h.get("model"), "kernel": h.get("kernel"), "body_part": h.get("body_part"),
             "slice_thickness_mm": _number(h.get("slice_thickness")), "kvp": _number(h.get("kvp")),
             "rescale_slope": _number(h.get("rescale_slope")), "rescale_intercept": _number(h.get("rescale_intercept")),
             "slice_step_mm": step, "slice_positions_mm": [round(float(p), 4) for p in pos]}
-    meta = {k: v for k, v in meta.items() if v not in (None, "")}
+    meta = _withhold({k: v for k, v in meta.items() if v not in (None, "")}, {**h, "series_uid": uid})
     warns = []
     thick = max(meta.get("slice_thickness_mm") or 0, step)
     if thick > THICK_SLICE_MM: warns.append(f"very thick slices ({thick:.1f} mm): small lesions may be missed")
@@ -450,6 +533,21 @@ def _dicom_meta(headers: list[dict], uid: str, pos: np.ndarray, step: float) -> 
     return meta, warns
 
 # %% ../nbs/01_io.ipynb #c7980ab2
+def _check_rescale(headers: list[dict], array: np.ndarray) -> list[str]:
+    """Warnings about the series' Rescale Slope/Intercept; raises when the stored values cannot be HU."""
+    has = ["rescale_intercept" in h or "rescale_slope" in h for h in headers]
+    if all(has): return []
+    if any(has):
+        k = has.index(False)
+        raise CTReadError(f"{headers[k]['path']}: no Rescale Slope/Intercept (0028,1053/1052) while "
+                          f"{headers[has.index(True)]['path'].name} has them")
+    lo = int(array.min())
+    if lo > -500:
+        raise CTReadError(f"{headers[0]['path'].parent}: no Rescale Slope/Intercept (0028,1053/1052) and the stored values "
+                          f"have no air (minimum {lo}): they are not Hounsfield units")
+    return [f"no Rescale Slope/Intercept (0028,1053/1052): stored values (minimum {lo}) taken as Hounsfield units"]
+
+# %% ../nbs/01_io.ipynb #c934e511
 def read_dicom_series(folder: str | os.PathLike, series_uid: str | None = None, allow_gaps: bool = False,
                       fast: bool = True) -> CTVolume:
     """Read one CT series from a DICOM folder: chosen, ordered along the slice normal, checked, in HU."""
@@ -470,8 +568,10 @@ def _read_series(folder: Path, series: dict[str, list[dict]], series_uid: str | 
     modality = headers[0].get("modality", "")
     if modality and modality.upper() != "CT":
         raise CTReadError(f"{headers[0]['path']}: modality is {modality}, not CT")
+    headers, scout_warns = _check_series(headers, uid)
+    warns = warns + scout_warns
     if any(h["frames"] > 1 for h in headers): return _read_multiframe(headers, uid, warns)
-    if len(headers) < 2: raise CTReadError(f"{headers[0]['path']}: series {uid} has a single slice; a volume needs at least 2")
+    if len(headers) < 2: raise CTReadError(f"{headers[0]['path']}: series {series_key(uid)} has a single slice; a volume needs at least 2")
     headers, pos, dmat = _slice_geometry(headers)
     files = [h["path"] for h in headers]
     step, step_warns, gaps = _check_steps(pos, files, allow_gaps)
@@ -482,6 +582,7 @@ def _read_series(folder: Path, series: dict[str, list[dict]], series_uid: str | 
             decoder = "gdcm"; warns = warns + [f"fast decoder failed ({e}); read with GDCM instead: check that slice"]
     if pixels is None: pixels, (sx, sy) = _read_pixels(files, _needs_float(headers))
     array = _to_int16(pixels)
+    warns = warns + _clip_warnings(pixels) + _check_rescale(headers, array)
     if gaps: array = _fill_gaps(array, gaps)
     meta, meta_warns = _dicom_meta(headers, uid, pos, step)
     meta["decoder"] = decoder
@@ -521,26 +622,6 @@ def scan_name(path: str | Path) -> str:
     suffix = max((s for s in VOLUME_SUFFIXES if name.lower().endswith(s)), key=len, default="")
     return name[:len(name) - len(suffix)] if suffix and len(suffix) < len(name) else name
 
-def _hu_warnings(array: np.ndarray) -> list[str]:
-    lo = int(array.min()) if array.size else 0
-    return [] if lo < -500 else [f"minimum value {lo} has no air (about -1000 HU): values may not be HU"]
-
-def read_volume_file(path: str | os.PathLike) -> CTVolume:
-    """Read a NIfTI/MetaImage/NRRD file as a CTVolume (values assumed HU, checked loosely)."""
-    path = Path(path)
-    try:
-        with _quiet_itk(): img = sitk.ReadImage(str(path))
-    except RuntimeError:
-        raise CTReadError(f"{path}: cannot be read as an image (truncated or corrupt)") from None
-    a = sitk.GetArrayViewFromImage(img)
-    bad = int(np.count_nonzero(~np.isfinite(a))) if np.issubdtype(a.dtype, np.floating) else 0
-    if bad:   # NaN/inf have no int16 value: air, and say so
-        fixed = sitk.GetImageFromArray(np.where(np.isfinite(a), a, np.float32(-1024))); fixed.CopyInformation(img); img = fixed
-    vol = CTVolume.from_sitk(img, source=str(path))
-    vol.meta = {"format": path.name.split(".", 1)[-1].lower(), "modality": None, "n_slices": vol.shape[0]}
-    vol.warnings = ([f"{bad} NaN/inf voxel(s) set to -1024 HU (air)"] if bad else []) + _hu_warnings(vol.array)
-    return vol
-
 def _check_spacing(spacing, path: Path) -> tuple[float, float, float]:
     try:
         s = tuple(float(v) for v in spacing)
@@ -548,18 +629,27 @@ def _check_spacing(spacing, path: Path) -> tuple[float, float, float]:
     except (TypeError, ValueError): pass
     raise CTReadError(f"{path}: spacing must be three positive numbers (z, y, x) in mm, got {spacing!r}")
 
+def _check_jpeg(path: Path) -> None:
+    """Decode a JPEG with Pillow, which raises on a truncated or damaged stream (libjpeg in SimpleITK only prints
+    "Premature end of JPEG file" and fills the rest of the image)."""
+    from PIL import Image
+    with Image.open(path) as im: im.load()
+
 def read_slice_folder(folder: str | os.PathLike, spacing: Sequence[float] | None) -> CTVolume:
     """Read a folder of PNG/JPG slices (natural name order) as a raw-intensity volume; spacing (z, y, x) required."""
     folder = Path(folder)
     files = sorted((p for p in folder.iterdir() if p.suffix.lower() in SLICE_SUFFIXES), key=natural_key)
     if not files: raise CTReadError(f"{folder}: no PNG/JPG slices found")
     if spacing is None:
-        raise CTReadError(f"{folder}: PNG/JPG slices carry no geometry; pass spacing=(z, y, x) in mm")
+        raise CTReadError(f"{folder}: PNG/JPG slices carry no geometry; pass spacing=(z, y, x) in mm",
+                          cli=f"{folder}: PNG/JPG slices carry no geometry; give their spacing with --spacing Z Y X (mm)")
     spacing = _check_spacing(spacing, folder)
     slices = []
     for f in files:
-        try: a = sitk.GetArrayFromImage(sitk.ReadImage(str(f)))
-        except RuntimeError: raise CTReadError(f"{f}: cannot be read as an image (truncated or corrupt)") from None
+        try:
+            if f.suffix.lower() != ".png": _check_jpeg(f)
+            a = sitk.GetArrayFromImage(sitk.ReadImage(str(f)))
+        except (RuntimeError, OSError, SyntaxError): raise CTReadError(f"{f}: cannot be read as an image (truncated or corrupt)") from None
         if a.ndim == 3: a = a[..., :3].mean(axis=-1)     # colour -> grey
         if slices and a.shape != slices[0].shape:
             raise CTReadError(f"{f}: slice size {a.shape} differs from {files[0].name}'s {slices[0].shape}")
@@ -567,6 +657,114 @@ def read_slice_folder(folder: str | os.PathLike, spacing: Sequence[float] | None
     vol = CTVolume(array=_to_int16(np.stack(slices)), spacing=spacing, source=str(folder), is_hu=False,
                    meta={"format": "slices", "modality": None, "n_slices": len(files)})
     vol.warnings = [f"{folder}: PNG/JPG slices hold display intensities, not HU (is_hu=False); spacing given by caller"]
+    return vol
+
+# %% ../nbs/01_io.ipynb #fd27e474
+def _nifti_header(path: Path, raw: bytes, size: int | None = -1):
+    """nibabel's NIfTI-1/2 header of `raw` as stored (check=False: nibabel's own reader would quietly turn a zero
+    voxel size into 1), checked: a single-file NIfTI whose voxel bytes are all there (`size` bytes, default
+    `len(raw)`; None: not checked here), with finite non-zero voxel sizes."""
+    import nibabel as nib
+    for cls in (nib.Nifti1Header, nib.Nifti2Header):
+        try: hdr = cls.from_fileobj(io.BytesIO(raw[:1024]), check=False)
+        except Exception: continue                      # nibabel's own checks failed: try NIfTI-2, then refuse
+        if hdr["magic"].item() in (b"n+1", b"n+2") and int(hdr["sizeof_hdr"]) == cls.sizeof_hdr: break
+    else: raise CTReadError(f"{path}: not a valid NIfTI-1/2 file (nibabel cannot parse its header)")
+    need = int(hdr.get_data_offset()) + int(np.prod(hdr.get_data_shape())) * hdr.get_data_dtype().itemsize
+    have = len(raw) if size == -1 else size
+    if have is not None and have < need: raise CTReadError(f"{path}: truncated: the header promises {need} bytes, the file holds {have}")
+    nd = min(3, int(hdr["dim"][0]))
+    zooms = [float(v) for v in hdr["pixdim"][1:1 + nd]]
+    if hdr["sform_code"] > 0: zooms += [float(v) for v in np.linalg.norm(hdr.get_sform()[:3, :nd], axis=0)]
+    if not all(np.isfinite(v) and v != 0 for v in zooms):
+        raise CTReadError(f"{path}: voxel size (pixdim/sform) {[round(v, 4) for v in zooms]} has a zero or non-finite value")
+    return hdr, nd, zooms
+
+def _read_nifti_checked(path: Path, raw: bytes, gz: bool) -> tuple[sitk.Image, np.ndarray | None, list[str]]:
+    """`_read_nifti` the thorough way: Python's gzip decompresses (CRC and length checked), nibabel's header, the
+    voxels taken from the checked bytes."""
+    if gz:
+        try: raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as e:
+            raise CTReadError(f"{path}: corrupt or truncated compressed stream (gzip: {e})") from None
+    hdr, nd, zooms = _nifti_header(path, raw)
+    warns, patched = [], min(zooms) < 0
+    if patched:   # SimpleITK would flip the axis (and contradict the sform): the magnitude, axes as they are
+        warns.append(f"negative voxel size (pixdim {zooms[:nd]}) read as its magnitude")
+        hdr["pixdim"][1:1 + nd] = np.abs(hdr["pixdim"][1:1 + nd])
+        raw = hdr.binaryblock + raw[len(hdr.binaryblock):]
+    shape, dtype = tuple(int(v) for v in hdr.get_data_shape()), hdr.get_data_dtype()
+    data = np.frombuffer(raw, dtype, int(np.prod(shape)), int(hdr.get_data_offset())).reshape(shape[::-1])  # (z, y, x)
+    bad = None
+    if dtype.kind == "f" and len(shape) == 3:
+        b = ~np.isfinite(data)
+        bad = b if b.any() else None
+    info = sitk.ImageFileReader(); info.SetFileName(str(path))
+    with _quiet_itk(): info.ReadImageInformation()     # the geometry as SimpleITK reads it (header bytes only)
+    slope, inter = hdr.get_slope_inter()
+    plain = not patched and len(shape) == 3 and slope in (None, 1.0) and inter in (None, 0.0) and dtype.isnative
+    if plain:      # the checked bytes are the voxels: no second decompression, no temporary file
+        img = sitk.GetImageFromArray(data)
+        if img.GetPixelID() == info.GetPixelID() and img.GetSize() == info.GetSize():
+            img.SetSpacing(info.GetSpacing()); img.SetOrigin(info.GetOrigin()); img.SetDirection(info.GetDirection())
+            return img, bad, warns
+    with tempfile.TemporaryDirectory() as d:           # scaled or unusual data: SimpleITK reads the checked bytes
+        (Path(d) / "checked.nii").write_bytes(raw)
+        try:
+            with _quiet_itk(): img = sitk.ReadImage(str(Path(d) / "checked.nii"))
+        except RuntimeError: raise CTReadError(f"{path}: cannot be read as an image (corrupt)") from None
+    return img, bad, warns
+
+# %% ../nbs/01_io.ipynb #cfaf95bd
+def _read_nifti(path: Path) -> tuple[sitk.Image, np.ndarray | None, list[str]]:
+    """(image, NaN/inf mask (z, y, x) or None, warnings) of a NIfTI file read with gzip's and nibabel's checks.
+    The usual CT file (integer voxels, no scaling) is read by SimpleITK and accepted when the gzip stream's own CRC-32
+    and length match the header and voxels it gave; anything else takes the thorough path (`_read_nifti_checked`)."""
+    gz = path.name.lower().endswith(".gz")
+    if gz:
+        with open(path, "rb") as f:   # the stream's first MiB and its 8-byte trailer (CRC-32, length)
+            first = f.read(1 << 20); f.seek(max(0, f.seek(0, 2) - 8)); trailer = f.read(8)
+        try: head = zlib.decompressobj(31).decompress(first, 1 << 16)
+        except zlib.error as e: raise CTReadError(f"{path}: corrupt or truncated compressed stream (gzip: {e})") from None
+    else:
+        with open(path, "rb") as f: head = f.read(1 << 16)
+    hdr, nd, zooms = _nifti_header(path, head, None if gz else path.stat().st_size)
+    shape, dtype, offset = tuple(int(v) for v in hdr.get_data_shape()), hdr.get_data_dtype(), int(hdr.get_data_offset())
+    slope, inter = hdr.get_slope_inter()
+    if (min(zooms) > 0 and len(shape) == 3 and slope in (None, 1.0) and inter in (None, 0.0) and dtype.isnative
+            and dtype.kind in "iu" and offset <= len(head)):
+        try:
+            with _quiet_itk(): img = sitk.ReadImage(str(path))
+        except RuntimeError: img = None
+        a = sitk.GetArrayViewFromImage(img) if img is not None else None
+        if a is not None and a.dtype == dtype and a.shape == shape[::-1]:
+            if not gz: return img, None, []
+            crc = zlib.crc32(memoryview(np.ascontiguousarray(a)).cast("B"), zlib.crc32(head[:offset]))
+            if trailer == struct.pack("<II", crc, (offset + a.nbytes) % (1 << 32)): return img, None, []
+    return _read_nifti_checked(path, path.read_bytes(), gz)
+
+# %% ../nbs/01_io.ipynb #156a95c7
+def read_volume_file(path: str | os.PathLike) -> CTVolume:
+    """Read a NIfTI/MetaImage/NRRD file as a CTVolume (values assumed HU; checked by `validate_ct` in `read_ct`)."""
+    path = Path(path)
+    bad, warns = None, []
+    try:
+        if path.name.lower().endswith(NIFTI_SUFFIXES): img, bad, warns = _read_nifti(path)
+        else:
+            with _quiet_itk(): img = sitk.ReadImage(str(path))
+    except RuntimeError:
+        raise CTReadError(f"{path}: cannot be read as an image (truncated or corrupt)") from None
+    a = sitk.GetArrayViewFromImage(img)
+    if bad is None and np.issubdtype(a.dtype, np.floating): bad = ~np.isfinite(a)
+    n_bad = int(np.count_nonzero(bad)) if bad is not None and bad.shape == a.shape else 0
+    if n_bad:   # NaN/inf have no int16 value: air, and say so
+        fixed = sitk.GetImageFromArray(np.where(bad, np.float32(-1024), a)); fixed.CopyInformation(img); img = fixed
+        warns.append(f"{n_bad} NaN/inf voxel(s) set to -1024 HU (air)")
+        a = sitk.GetArrayViewFromImage(img)
+    warns += _clip_warnings(a)
+    vol = CTVolume.from_sitk(img, source=str(path))
+    vol.meta = {"format": path.name.split(".", 1)[-1].lower(), "modality": None, "n_slices": vol.shape[0]}
+    vol.warnings = warns
     return vol
 
 # %% ../nbs/01_io.ipynb #65ceab9c
@@ -593,10 +791,43 @@ def to_canonical(vol: CTVolume) -> CTVolume:
     return CTVolume.from_sitk(img, meta=meta, is_hu=vol.is_hu, warnings=list(vol.warnings), source=vol.source)
 
 # %% ../nbs/01_io.ipynb #9a8d8e82
+CHEST_EXTENT_MM = 150.0   # shorter than this along z, a scan cannot hold both lungs of an adult
+
+def validate_ct(vol: CTVolume, min_slices: int = 2, min_extent_mm: float = 0.0) -> CTVolume:
+    """The volume (warnings added) if it can be used; raises `CTReadError` naming the source otherwise."""
+    src = vol.source or "volume"
+    sp = np.asarray(vol.spacing, float)
+    if not (np.isfinite(sp).all() and (sp > 0).all()):
+        raise CTReadError(f"{src}: voxel spacing {tuple(vol.spacing)} mm (z, y, x) has a zero, negative or non-finite value")
+    n = vol.shape[0]; extent = n * float(sp[0])
+    if n < min_slices or extent < min_extent_mm:
+        raise CTReadError(f"{src}: {n} slice(s) covering {extent:.1f} mm along z; at least {min_slices} slices and "
+                          f"{min_extent_mm:g} mm are needed")
+    warns = []
+    if extent < CHEST_EXTENT_MM:
+        warns.append(f"short volume: {n} slices covering {extent:.0f} mm along z (a chest CT covers 250-350 mm): the lungs may be cut")
+    if vol.is_hu and vol.array.size:
+        sub = vol.array[::2, ::4, ::4]
+        if sub.dtype == np.int16:   # exact percentiles from a histogram: a fifth of np.percentile's time
+            cdf = np.cumsum(np.bincount(sub.ravel().astype(np.int32) + 32768, minlength=65536))
+            p1, med = (float(np.searchsorted(cdf, q * cdf[-1]) - 32768) for q in (0.01, 0.5))
+            lung = float(cdf[32768 - 601] - cdf[32768 - 950]) / cdf[-1]      # -949 .. -601 HU
+        else:
+            p1, med = (float(v) for v in np.percentile(sub, [1, 50]))
+            lung = float(np.count_nonzero((sub > -950) & (sub < -600))) / sub.size
+        if p1 > -500: warns.append(f"no air: 1st percentile {p1:.0f} (air is about -1000 HU): values may not be HU")
+        elif not -1100 <= med <= 400:
+            warns.append(f"median {med:.0f} is far from both air (-1000 HU) and soft tissue (0-100 HU): not HU, or not a chest CT")
+        if lung < 0.005: warns.append(f"only {lung:.1%} of voxels at lung density (-950..-600 HU): this may not be a chest CT")
+    vol.warnings = list(vol.warnings) + [w for w in warns if w not in vol.warnings]
+    return vol
+
+# %% ../nbs/01_io.ipynb #99725c35
 def read_ct(path: str | os.PathLike, series_uid: str | None = None, spacing: Sequence[float] | None = None,
-            allow_gaps: bool = False, canonical: bool = True) -> CTVolume:
+            allow_gaps: bool = False, canonical: bool = True, min_slices: int = 2, min_extent_mm: float = 0.0) -> CTVolume:
     """Read a CT volume (HU, int16, z-y-x) from a DICOM folder/file, NIfTI/MHA/NRRD file or PNG/JPG slice folder,
-    brought to the canonical LPS orientation (`to_canonical`) unless `canonical=False`."""
+    brought to the canonical LPS orientation (`to_canonical`) unless `canonical=False`, and checked by `validate_ct`
+    (refused below `min_slices` slices or `min_extent_mm` along z)."""
     path = Path(path)
     if not path.exists(): raise CTReadError(f"{path}: no such file or folder")
     if path.is_file():
@@ -616,7 +847,7 @@ def read_ct(path: str | os.PathLike, series_uid: str | None = None, spacing: Seq
     if spacing is not None and vol.meta.get("format") != "slices":
         vol.warnings.append(f"spacing {tuple(spacing)} given by caller replaces the file's {vol.spacing}")
         vol.spacing = _check_spacing(spacing, path)
-    return to_canonical(vol) if canonical else vol
+    return validate_ct(to_canonical(vol) if canonical else vol, min_slices, min_extent_mm)
 
 def _read_dicom_uid(path: Path) -> str | None:
     reader = sitk.ImageFileReader(); reader.SetImageIO("GDCMImageIO"); reader.LoadPrivateTagsOff()
@@ -630,9 +861,10 @@ def volume_summary(vol: CTVolume) -> dict:
             "origin_xyz_mm": [round(o, 4) for o in vol.origin], "direction": [round(d, 6) for d in vol.direction],
             "is_hu": vol.is_hu, "value_range": [int(a.min()), int(a.max())],
             "value_p1_p99": [float(v) for v in np.percentile(a[::2, ::4, ::4], [1, 99])],
-            "modality": vol.meta.get("modality"), "series_uid": vol.meta.get("series_uid"),
+            "modality": vol.meta.get("modality"), "series_key": vol.meta.get("series_key"),
             "n_slices": vol.meta.get("n_slices", vol.shape[0]),
-            "meta": {k: v for k, v in vol.meta.items() if not isinstance(v, list)}, "warnings": list(vol.warnings)}
+            "meta": {k: v for k, v in vol.meta.items() if k in META_KEYS and k != "withheld" and not isinstance(v, (list, dict))},
+            "withheld": list(vol.meta.get("withheld", [])), "warnings": list(vol.warnings)}
 
 def format_summary(s: dict) -> str:
     """Human-readable lines for `volume_summary`'s dict."""
@@ -643,9 +875,10 @@ def format_summary(s: dict) -> str:
              f"origin:    {', '.join(f'{v:g}' for v in s['origin_xyz_mm'])} mm (x, y, z)",
              f"values:    {s['value_range'][0]} .. {s['value_range'][1]} {unit} (1st-99th percentile "
              f"{s['value_p1_p99'][0]:g} .. {s['value_p1_p99'][1]:g})",
-             f"modality:  {s['modality'] or 'unknown'}", f"series:    {s['series_uid'] or '-'}"]
-    extra = {k: v for k, v in s["meta"].items() if k not in ("modality", "series_uid", "n_slices")}
+             f"modality:  {s['modality'] or 'unknown'}", f"series:    {s['series_key'] or '-'} (key of its UID)"]
+    extra = {k: v for k, v in s["meta"].items() if k not in ("modality", "series_key", "n_slices")}
     lines += [f"  {k}: {v}" for k, v in extra.items()]
+    if s["withheld"]: lines.append(f"withheld:  {', '.join(s['withheld'])} (identifying; never shown)")
     lines += [f"warning:   {w}" for w in s["warnings"]] or ["warnings:  none"]
     return "\n".join(lines)
 
@@ -654,6 +887,8 @@ def _info(args: argparse.Namespace) -> int:
     vol = read_ct(args.path, series_uid=args.series, spacing=args.spacing, allow_gaps=args.allow_gaps)
     s = volume_summary(vol); s["read_seconds"] = round(time.perf_counter() - t0, 3)
     print(json.dumps(s, indent=2) if args.json else format_summary(s) + f"\nread in:   {s['read_seconds']:.2f} s")
+    if args.json:   # the JSON on stdout stays parseable; the warnings reach the console on stderr
+        for w in s["warnings"]: print(f"multideepnet info: warning: {w}", file=sys.stderr)
     return 0
 
 def register_cli(sub) -> None:
@@ -665,7 +900,8 @@ def register_cli(sub) -> None:
                     "printed as one line naming the file, with exit status 2.")
     p.add_argument("path", help="DICOM folder or file, .nii/.nii.gz/.mha/.mhd/.nrrd file, or PNG/JPG slice folder")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    p.add_argument("--series", metavar="UID", help="SeriesInstanceUID to read when a folder holds several (default: most slices)")
+    p.add_argument("--series", metavar="UID", help="the series to read when a folder holds several: its SeriesInstanceUID or "
+                   "the key info shows (default: most slices; required when the series come from different patients or studies)")
     p.add_argument("--spacing", metavar=("Z", "Y", "X"), type=float, nargs=3,
                    help="voxel spacing in mm; required for PNG/JPG slice folders, overrides the file's otherwise")
     p.add_argument("--allow-gaps", action="store_true", help="fill missing DICOM slices by interpolation instead of refusing")

@@ -21,11 +21,12 @@ if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` needs n
 from .lungseg import LungMasks, LungSegConfig, LungSegError, fov_disk, segment_lungs, working_grid
 
 # %% auto #0
-__all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'INDEX_COLUMNS', 'PREP_VERSION', 'PreprocessError', 'PrepConfig', 'geometry_of',
-           'resampled_geometry', 'crop_grid', 'crop_box', 'grid_image', 'scan_grid', 'crop_to_original',
-           'original_to_crop', 'sanitize_hu', 'block_index', 'gather', 'body_box_mask', 'window', 'to_unit',
-           'window_lut', 'qc_warnings', 'preprocess_volume', 'output_masks', 'lung_labels_original', 'montage',
-           'write_qc_files', 'preprocessing_stages', 'case_key', 'load_case', 'process_case', 'prepare', 'register_cli']
+__all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'INDEX_COLUMNS', 'PREP_VERSION', 'MIN_SLICES', 'MIN_EXTENT_MM', 'PreprocessError',
+           'PrepConfig', 'geometry_of', 'resampled_geometry', 'crop_grid', 'crop_box', 'grid_image', 'scan_grid',
+           'crop_to_original', 'original_to_crop', 'sanitize_hu', 'block_index', 'gather', 'body_box_mask', 'window',
+           'to_unit', 'window_lut', 'qc_warnings', 'preprocess_volume', 'output_masks', 'lung_labels_original',
+           'montage', 'write_qc_files', 'preprocessing_stages', 'read_options', 'case_key', 'load_case', 'process_case',
+           'prepare', 'register_cli']
 
 # %% ../nbs/05_preprocess.ipynb #3f3248e1
 class PreprocessError(MultiDeepNetError):
@@ -416,11 +417,24 @@ def preprocessing_stages(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> list[d
 INDEX_COLUMNS = ["patient_id", "label", "split", "status", "array", "record", "error"]
 PREP_VERSION = "2026-12-01.1"   # bump when a code change alters the arrays: old cache entries then no longer match
 
-def case_key(path: str | os.PathLike, cfg: PrepConfig) -> str:
-    """Cache key of one input under one config (and this version of the code)."""
+MIN_SLICES, MIN_EXTENT_MM = 5, 40.0   # less cannot hold one lung of the segmentation's smallest volume (0.68 L)
+
+def read_options(row: dict) -> dict:
+    """How to read a manifest row's scan (`read_ct`'s spacing, series_uid, allow_gaps), from its optional columns
+    `spacing` ("z y x" mm, or a sequence), `series_uid` (a UID or its key) and `allow_gaps`: only those given."""
+    opts, sp = {}, row.get("spacing")
+    if sp is not None and not (isinstance(sp, str) and not sp.strip()) and not (isinstance(sp, float) and np.isnan(sp)):
+        try: opts["spacing"] = tuple(float(v) for v in (re.split(r"[\s,;x]+", sp.strip()) if isinstance(sp, str) else sp))
+        except (TypeError, ValueError): raise PreprocessError(f"{row.get('path')}: spacing must be three numbers (z y x mm), got {sp!r}") from None
+    if str(row.get("series_uid") or "").strip(): opts["series_uid"] = str(row["series_uid"]).strip()
+    if str(row.get("allow_gaps") or "").strip().lower() in ("1", "true", "yes"): opts["allow_gaps"] = True
+    return opts
+
+def case_key(path: str | os.PathLike, cfg: PrepConfig, read: dict | None = None) -> str:
+    """Cache key of one input under one config (and this version of the code); `read` options, if any, count too."""
     fp = path_fingerprint(path)
     fp.pop("path", None)   # the same files moved elsewhere are the same input
-    return stable_hash({"input": fp, "config": cfg.as_dict(), "version": PREP_VERSION})
+    return stable_hash({"input": fp, "config": cfg.as_dict(), "version": PREP_VERSION, **({"read": read} if read else {})})
 
 def _safe(pid: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(pid)) or "case"
@@ -437,14 +451,16 @@ def load_case(path: str | os.PathLike, as_float: bool = False) -> tuple[np.ndarr
 
 # %% ../nbs/05_preprocess.ipynb #2d7d264f
 def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_files: bool = True,
-                 retry_failed: bool = False) -> dict:
-    """Preprocess one manifest row into the cache (or find it there); return its index row. Never raises."""
+                 retry_failed: bool = False, cli: bool = False) -> dict:
+    """Preprocess one manifest row into the cache (or find it there); return its index row. Never raises.
+    Errors name the scan, in the command line's words with `cli`."""
     out_dir = Path(out_dir); t0 = time.perf_counter()
     pid, src = str(row["patient_id"]), str(row["path"])
     base = {"patient_id": pid, "label": row.get("label", ""), "split": row.get("split", "")}
-    try: key = case_key(src, cfg)
-    except OSError as e:
-        return {**base, "status": "failed", "array": "", "record": "", "error": f"{src}: cannot be read ({e.strerror})"}
+    try: opts = read_options(row); key = case_key(src, cfg, opts)
+    except (OSError, PreprocessError) as e:
+        why = f"{src}: cannot be read ({e.strerror})" if isinstance(e, OSError) else str(e)
+        return {**base, "status": "failed", "array": "", "record": "", "error": why}
     stem = f"{_safe(pid)}__{key}"
     rec_path, npy_path = out_dir / "cases" / f"{stem}.json", out_dir / "cases" / f"{stem}.npy"
     if rec_path.is_file():
@@ -453,9 +469,10 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
         if done or (rec.get("status") == "failed" and not retry_failed):
             return _index_row(base, rec, out_dir, rec_path, npy_path, cached=True)
     rec = {"patient_id": pid, "label": base["label"], "source": src, "key": key, "version": PREP_VERSION}
+    ct = None
     try:
         t1 = time.perf_counter()
-        ct = read_ct(src)
+        ct = read_ct(src, **opts, min_slices=MIN_SLICES, min_extent_mm=MIN_EXTENT_MM)
         t_read = time.perf_counter() - t1
         arr, r, masks = preprocess_volume(ct, cfg)
         r["qc"]["seconds"] = {"read": round(t_read, 3), **r["qc"]["seconds"]}
@@ -468,10 +485,12 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
             rec["files"] = write_qc_files(out_dir / "qc" / stem, arr, rec, masks)
             rec["qc"]["seconds"]["qc_files"] = round(time.perf_counter() - t2, 3)
     except Exception as e:  # one bad scan must never stop the batch: record why and go on
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        text = str(getattr(e, "cli", None) if cli and getattr(e, "cli", None) else e).strip()
+        msg = text.splitlines()[0] if text else type(e).__name__
         if not isinstance(e, MultiDeepNetError): msg = f"{type(e).__name__}: {msg}"
+        if src not in msg: msg = f"{src}: {msg}"    # e.g. a segmentation failure: say which scan
         rec.update({"status": "failed", "config": cfg.as_dict(),
-                    "qc": {"status": "failed", "error": msg, "warnings": [],
+                    "qc": {"status": "failed", "error": msg, "warnings": [f"read: {w}" for w in (ct.warnings if ct else [])],
                            "traceback": traceback.format_exc(limit=4)}})
     rec.setdefault("qc", {})["peak_rss_mb"] = round(peak_rss_mb(), 1)
     atomic_write_json(rec_path, rec)
@@ -488,20 +507,22 @@ def _index_row(base: dict, rec: dict, out_dir: Path, rec_path: Path, npy_path: P
             "seconds": (qc.get("seconds") or {}).get("to_cache"), "cached": cached}
 
 # %% ../nbs/05_preprocess.ipynb #b59bf413
-def _as_rows(inputs: pd.DataFrame | Iterable[str | os.PathLike]) -> list[dict]:
-    """Manifest DataFrame or scan paths -> list of row dicts (patient_id, label, path[, split])."""
+def _as_rows(inputs: pd.DataFrame | Iterable[str | os.PathLike], read: dict | None = None) -> list[dict]:
+    """Manifest DataFrame or scan paths -> list of row dicts (patient_id, label, path[, split]); `read` options
+    (spacing, series_uid, allow_gaps: see `read_options`) fill the rows that do not give their own."""
     import pandas as pd
     if isinstance(inputs, pd.DataFrame):
         missing = {"patient_id", "path"} - set(inputs.columns)
         if missing: raise PreprocessError(f"inputs lack column(s) {sorted(missing)}")
-        return inputs.fillna("").to_dict("records")
-    rows = []
-    for p in inputs:
-        p = Path(p)
-        rows.append({"patient_id": p.name.split(".")[0] if p.is_file() else p.name, "label": "", "path": str(p)})
-    ids = [r["patient_id"] for r in rows]
-    if len(set(ids)) != len(ids): raise PreprocessError(f"scan names are not unique as patient ids: {ids}")
-    return rows
+        rows = inputs.fillna("").to_dict("records")
+    else:
+        rows = []
+        for p in inputs:
+            p = Path(p)
+            rows.append({"patient_id": p.name.split(".")[0] if p.is_file() else p.name, "label": "", "path": str(p)})
+        ids = [r["patient_id"] for r in rows]
+        if len(set(ids)) != len(ids): raise PreprocessError(f"scan names are not unique as patient ids: {ids}")
+    return [{**r, **{k: v for k, v in (read or {}).items() if not str(r.get(k, "")).strip()}} for r in rows]
 
 def _init_worker(threads: int = 1) -> None:
     """Worker processes: `threads` ITK and CPU threads each, so N workers share the cores without oversubscription."""
@@ -514,13 +535,15 @@ def _write_index(out_dir: Path, rows: list[dict]) -> Path:
     cols = INDEX_COLUMNS + [c for c in df.columns if c not in INDEX_COLUMNS]
     return atomic_write_text(out_dir / CACHE_INDEX, df.reindex(columns=cols).to_csv(index=False))
 
+# %% ../nbs/05_preprocess.ipynb #1084aa30
 def prepare(inputs: pd.DataFrame | Iterable[str | os.PathLike], out_dir: str | os.PathLike,
             cfg: PrepConfig = PrepConfig(), workers: int = 1, qc_files: bool = True,
-            retry_failed: bool = False, progress: bool = True) -> pd.DataFrame:
-    """Preprocess a batch into `out_dir` (cache + index.csv); failed cases are recorded, never raised."""
+            retry_failed: bool = False, progress: bool = True, read: dict | None = None, cli: bool = False) -> pd.DataFrame:
+    """Preprocess a batch into `out_dir` (cache + index.csv); failed cases are recorded, never raised. `read`:
+    options for `read_ct` (spacing, series_uid, allow_gaps) where a row has none; `cli`: errors in command-line words."""
     import pandas as pd
     from tqdm.auto import tqdm
-    rows, out_dir = _as_rows(inputs), Path(out_dir)
+    rows, out_dir = _as_rows(inputs, read), Path(out_dir)
     (out_dir / "cases").mkdir(parents=True, exist_ok=True)
     results: list[dict | None] = [None] * len(rows)
     bar = tqdm(total=len(rows), desc="prepare", unit="scan", disable=not progress)
@@ -528,14 +551,14 @@ def prepare(inputs: pd.DataFrame | Iterable[str | os.PathLike], out_dir: str | o
         results[i] = r; bar.update(1); bar.set_postfix_str(f"{r['patient_id']}: {r['status']}")
         _write_index(out_dir, [x for x in results if x is not None])
     if workers <= 1:
-        for i, row in enumerate(rows): done(i, process_case(row, out_dir, cfg, qc_files, retry_failed))
+        for i, row in enumerate(rows): done(i, process_case(row, out_dir, cfg, qc_files, retry_failed, cli))
     else:
         import multiprocessing as mp
         from multideepnet import preprocess as lib   # workers import the library, not this namespace
         per_worker = max(1, n_threads() // workers)   # cores left to each worker's own threads
         with ProcessPoolExecutor(workers, mp.get_context("spawn"), initializer=lib._init_worker,
                                  initargs=(per_worker,)) as pool:
-            futs = {pool.submit(lib.process_case, row, out_dir, cfg, qc_files, retry_failed): i for i, row in enumerate(rows)}
+            futs = {pool.submit(lib.process_case, row, out_dir, cfg, qc_files, retry_failed, cli): i for i, row in enumerate(rows)}
             for f in as_completed(futs):
                 i = futs[f]
                 try: r = f.result()
@@ -560,10 +583,14 @@ def _prepare_cli(args: argparse.Namespace) -> int:
         inputs = args.scans
     cfg = PrepConfig(out_shape=tuple(args.out_shape), dtype=args.dtype, window_level=args.window[0],
                      window_width=args.window[1], margin_mm=args.margin, fallback=args.fallback)
+    read = {k: v for k, v in (("spacing", tuple(args.spacing) if args.spacing else None), ("series_uid", args.series),
+                              ("allow_gaps", args.allow_gaps or None)) if v}
     df = prepare(inputs, args.out, cfg, workers=args.workers, qc_files=not args.no_qc_files,
-                 retry_failed=args.retry_failed, progress=not args.quiet)
+                 retry_failed=args.retry_failed, progress=not args.quiet, read=read, cli=True)
     cols = ["patient_id", "status", "lung_l_right", "lung_l_left", "seconds", "cached", "error"]
     print(df[[c for c in cols if c in df.columns]].to_string(index=False))
+    for pid, text in zip(df.patient_id, df.get("warnings", [""] * len(df))):   # what deserves a look, case by case
+        for w in filter(None, str(text or "").split(" | ")): print(f"warning: {pid}: {w}")
     failed = int((df.status == "failed").sum())
     print(f"{len(df) - failed}/{len(df)} prepared into {args.out} (index: {Path(args.out) / CACHE_INDEX})")
     return 1 if failed else 0
@@ -575,7 +602,7 @@ def register_cli(sub) -> None:
                                    "as one array + JSON record with QC, a lung-mask NIfTI and a montage PNG. "
                                    "Finished cases are skipped on a re-run; a failed case is recorded and the batch goes on.",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("scans", nargs="*", metavar="SCAN", help="scan paths (DICOM folder, NIfTI/MHA/NRRD file)")
+    p.add_argument("scans", nargs="*", metavar="SCAN", help="scan paths (DICOM folder, NIfTI/MHA/NRRD file, PNG/JPG slice folder)")
     p.add_argument("--manifest", help="manifest CSV (patient_id,label,path[,split]) instead of SCAN paths")
     p.add_argument("--out", required=True, help="cache folder (index.csv, cases/, qc/)")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes")
@@ -586,6 +613,12 @@ def register_cli(sub) -> None:
     p.add_argument("--window", type=float, nargs=2, default=[PrepConfig.window_level, PrepConfig.window_width],
                    metavar=("LEVEL", "WIDTH"), help="HU window mapped to [0, 1]")
     p.add_argument("--margin", type=float, default=PrepConfig.margin_mm, help="crop margin around the lungs (mm)")
+    p.add_argument("--spacing", metavar=("Z", "Y", "X"), type=float, nargs=3,
+                   help="voxel spacing in mm; required for PNG/JPG slice folders, overrides the file's otherwise "
+                        "(a manifest's `spacing` column, 'z y x', sets it per scan)")
+    p.add_argument("--series", metavar="UID", help="the series to read from a DICOM folder holding several: its UID or the "
+                   "key `multideepnet info` shows (a manifest's `series_uid` column sets it per scan)")
+    p.add_argument("--allow-gaps", action="store_true", help="fill missing DICOM slices by interpolation instead of refusing")
     p.add_argument("--retry-failed", action="store_true", help="process again the cases that failed before")
     p.add_argument("--no-qc-files", action="store_true", help="skip the lung-mask NIfTI and montage PNG")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

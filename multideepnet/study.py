@@ -4,9 +4,9 @@
 
 # %% ../nbs/16_study.ipynb #5e6474c0
 from __future__ import annotations
-import datetime, json, os, platform, sys, time
+import contextlib, datetime, fcntl, json, os, platform, sys, time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import pandas as pd
 import torch
@@ -24,9 +24,9 @@ from .notebooks import export_html, run_notebook
 from .report import write_index
 
 # %% auto #0
-__all__ = ['StudyError', 'phantom_dir', 'ensure_phantoms', 'cache_dir_for', 'ensure_cache', 'calibrate_training', 'plan_study',
-           'format_plan', 'default_jobs', 'arm_schedule', 'run_scheduled', 'study_data', 'run_report', 'reproduce',
-           'register_cli']
+__all__ = ['STUDY_LOCK', 'StudyError', 'phantom_dir', 'ensure_phantoms', 'cache_dir_for', 'ensure_cache', 'calibrate_training',
+           'plan_study', 'format_plan', 'default_jobs', 'arm_schedule', 'run_scheduled', 'study_lock', 'study_data',
+           'run_report', 'reproduce', 'register_cli']
 
 # %% ../nbs/16_study.ipynb #46b76eb5
 class StudyError(MultiDeepNetError):
@@ -185,6 +185,42 @@ def run_scheduled(order: Sequence[str], waits_for: dict[str, str], jobs: int, ru
                 f.result(); finished.append(running.pop(f))
     return finished
 
+# %% ../nbs/16_study.ipynb #9260daed
+STUDY_LOCK = ".study.lock"
+
+def _lock_record(f) -> dict:
+    f.seek(0)
+    try: return json.loads(f.read() or "{}")
+    except json.JSONDecodeError: return {}
+
+@contextlib.contextmanager
+def study_lock(out: str | os.PathLike, wait: float = 0.0, poll: float = 0.5) -> Iterator[dict]:
+    """Hold `out`'s study lock for the block (yields this holder's record); waits up to `wait` s, then raises
+    `StudyError` naming the holder's PID and start time. A lock left by a killed run is taken over."""
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    f = open(out / STUDY_LOCK, "a+", encoding="utf-8")
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    h = _lock_record(f)
+                    raise StudyError(f"{out}: another study is writing this folder (PID {h.get('pid', '?')} on "
+                                     f"{h.get('host', '?')}, started {h.get('started', '?')}); wait for it to finish "
+                                     f"(--wait-lock SECONDS) or choose another --out") from None
+                time.sleep(poll)
+        left = _lock_record(f)
+        if left: print(f"[study] {out}: took over the lock left by PID {left.get('pid')} (started {left.get('started')}), "
+                      "which no longer runs", flush=True)
+        me = {"pid": os.getpid(), "host": platform.node(), "started": datetime.datetime.now().isoformat(timespec="seconds"),
+              **({"took_over": left} if left else {})}
+        f.seek(0); f.truncate(); f.write(json.dumps(me)); f.flush()
+        yield me
+        f.seek(0); f.truncate(); f.flush()                  # a clean exit: nothing left behind to take over
+    finally:
+        f.close()                                           # closing drops the flock
+
 # %% ../nbs/16_study.ipynb #03e157ee
 def _say(msg: str, err: bool = False) -> None:
     """One progress line, written whole (arms running in parallel threads must not interleave their lines)."""
@@ -228,16 +264,22 @@ def run_report(out: Path, study: dict, cell_timeout: int, write_html: bool) -> N
 def reproduce(preset: str | os.PathLike = "quick", manifest: str | os.PathLike | None = None,
               out: str | os.PathLike | None = None, arms: Sequence[str] | None = None, force: bool = False,
               device: str = "auto", workers: int = 2, data_root: str | os.PathLike = "data",
-              cell_timeout: int = 6 * 3600, n_boot: int = 1000, write_html: bool = True, jobs: int | None = None) -> dict:
-    """Run the ablation study end to end and write `OUT/index.html`; returns the study record."""
-    import threading
-    t0 = time.perf_counter()
+              cell_timeout: int = 6 * 3600, n_boot: int = 1000, write_html: bool = True, jobs: int | None = None,
+              wait_lock: float = 0.0) -> dict:
+    """Run the ablation study end to end and write `OUT/index.html`; returns the study record. Holds OUT's
+    `study_lock` throughout (another study on the same OUT: waits `wait_lock` s, then refuses)."""
     p = load_preset(preset)
-    arms = check_arms(arms)
-    if manifest is not None and not Path(manifest).exists(): raise StudyError(f"{manifest}: manifest not found")
     # absolute paths from here on: papermill changes the process's working folder while it starts a notebook,
     # and arms run in threads, so a relative path could resolve against another arm's folder
-    out = Path(out or Path("reports") / p["name"]).resolve(); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out or Path("reports") / p["name"]).resolve()
+    with study_lock(out, wait=wait_lock):
+        return _reproduce(p, manifest, out, arms, force, device, workers, data_root, cell_timeout, n_boot, write_html, jobs)
+
+def _reproduce(p: dict, manifest, out: Path, arms, force, device, workers, data_root, cell_timeout, n_boot, write_html, jobs) -> dict:
+    import threading
+    t0 = time.perf_counter()
+    arms = check_arms(arms)
+    if manifest is not None and not Path(manifest).exists(): raise StudyError(f"{manifest}: manifest not found")
     data_root, manifest = Path(data_root).resolve(), (Path(manifest).resolve() if manifest is not None else None)
     jobs = max(1, int(jobs or default_jobs(device)))
     threads = max(1, (os.cpu_count() or 1) // jobs)
@@ -293,7 +335,8 @@ def _reproduce_cmd(args) -> int:
         print(json.dumps(plan, indent=2) if args.json else format_plan(plan))
         return 0
     study = reproduce(args.preset, args.manifest, args.out, args.arms, args.force, args.device, args.workers,
-                      args.data_root, args.cell_timeout, args.n_boot, write_html=not args.no_html, jobs=args.jobs)
+                      args.data_root, args.cell_timeout, args.n_boot, write_html=not args.no_html, jobs=args.jobs,
+                      wait_lock=args.wait_lock)
     failed = [a for a, s in study["arms"].items() if s["status"] == "failed"]
     return 1 if failed or str(study.get("report", "")).startswith("failed") else 0
 
@@ -314,6 +357,8 @@ def register_cli(sub) -> None:
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the 95%% CIs (default 1000)")
     p.add_argument("--jobs", type=int, help="arm notebooks run at once (default: 2 on a CPU with 2+ cores, 1 on a GPU)")
     p.add_argument("--no-html", action="store_true", help="keep the executed notebooks, skip their HTML export")
+    p.add_argument("--wait-lock", type=float, default=0.0, metavar="SECONDS",
+                   help="when another study holds OUT's lock, wait this long for it before refusing (default: refuse at once)")
     p.add_argument("--dry-run", action="store_true", help="print the plan (split, folds, steps, time estimate) and stop")
     p.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
     p.add_argument("--calibrate", type=float, default=60.0, help="with --dry-run: seconds of training-step calibration (0: none)")
