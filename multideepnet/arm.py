@@ -330,7 +330,7 @@ def run_arm(arm: str, preset: str | dict, cache_dir: str | os.PathLike, arm_dir:
                         pretrain_dir=pretrain_dir)
     if summary["status"] != "done": raise ArmError(f"{arm_dir}: training of arm {arm} did not finish ({summary['status']})")
     res = evaluate_arm(arm_dir, n_boot=n_boot, seed=int(preset["train"].get("seed", 0)))
-    export_arm_model(arm_dir)
+    export_arm_model(arm_dir, manifest)
     seed = int(preset["train"].get("seed", 0))
     explain_arm(arm_dir, manifest, gradcam_config(preset), n_boot=n_boot, seed=seed)
     check_explanations(arm_dir, manifest, preset.get("explanations"), gradcam_config(preset), n_boot=n_boot, seed=seed)

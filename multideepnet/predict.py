@@ -17,9 +17,9 @@ from .preprocess import PrepConfig, preprocess_volume, to_unit
 if TYPE_CHECKING: import numpy as np, torch   # PyTorch (and the model and Grad-CAM modules) are imported where used: see below
 
 # %% auto #0
-__all__ = ['GRADCAM_DEFAULTS', 'MODEL_FORMAT', 'PredictError', 'gradcam_config', 'export_arm_model', 'bundle_info',
-           'load_arm_model', 'ensemble_cam', 'set_bundle_explanation', 'chosen_explanation', 'explanation_map',
-           'predict_scan', 'predict_scans', 'register_cli']
+__all__ = ['GRADCAM_DEFAULTS', 'MODEL_FORMAT', 'PredictError', 'gradcam_config', 'training_provenance', 'provenance_line',
+           'export_arm_model', 'bundle_info', 'load_arm_model', 'ensemble_cam', 'set_bundle_explanation',
+           'chosen_explanation', 'explanation_map', 'predict_scan', 'predict_scans', 'register_cli']
 
 # %% ../nbs/13_predict.ipynb #46f3b87c
 class PredictError(MultiDeepNetError):
@@ -37,8 +37,29 @@ def gradcam_config(preset: dict) -> dict:
 # %% ../nbs/13_predict.ipynb #c0fa71fe
 MODEL_FORMAT = "multideepnet-model-1"
 
-def export_arm_model(arm_dir: str | os.PathLike) -> Path:
-    """Bundle the fold models of a trained arm with its preprocessing and Grad-CAM config into `model.pt`."""
+def training_provenance(run: dict, manifest: str | os.PathLike | None = None) -> dict:
+    """What an arm was trained on: synthetic phantoms (a manifest beside the generator's phantoms.json: its size and
+    difficulty) or a manifest of scans, with the preset's name and the cache's case count."""
+    out = {"source": "unknown", "synthetic": None, "preset": (run.get("preset") or {}).get("name")}
+    ph = Path(manifest).parent / "phantoms.json" if manifest else None
+    if ph is not None and ph.is_file():
+        cfg = json.loads(ph.read_text()).get("config", {})
+        out.update(source="phantoms", synthetic=True, n=cfg.get("n"), difficulty=cfg.get("difficulty"), seed=cfg.get("seed"))
+    elif manifest: out.update(source="manifest", synthetic=False, manifest=Path(manifest).name)
+    return out
+
+def provenance_line(info: dict) -> str | None:
+    """One sentence for the console, the JSON and the figure: what the model has seen, where that is not real scans."""
+    p = info.get("training_data") or {}
+    if p.get("synthetic"):
+        return (f"trained only on synthetic phantoms ({p.get('n')} {p.get('difficulty')} phantoms, preset {p.get('preset')}): "
+                f"its predictions on real scans mean nothing")
+    if not p or p.get("source") == "unknown": return "training data not recorded in this model bundle"
+    return None
+
+def export_arm_model(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None = None) -> Path:
+    """Bundle the fold models of a trained arm with its preprocessing and Grad-CAM config, and what it was trained on
+    (`training_provenance` of the study's manifest), into `model.pt`."""
     import torch
     arm_dir = Path(arm_dir)
     run = json.loads((arm_dir / "run.json").read_text())
@@ -50,6 +71,7 @@ def export_arm_model(arm_dir: str | os.PathLike) -> Path:
                for k, v in torch.load(p, map_location="cpu", weights_only=False)["model"].items()} for p in ckpts]
     bundle = {"format": MODEL_FORMAT, "arm": run["arm"], "model": run["config"]["model"], "classes": list(CLASSES),
               "prep": run["preset"]["prep"], "gradcam": gradcam_config(run["preset"]), "config_hash": run["config_hash"],
+              "training_data": training_provenance(run, manifest),
               "states": states}
     with atomic_path(arm_dir / "model.pt") as tmp: torch.save(bundle, tmp)
     atomic_write_json(arm_dir / "model.json", {k: v for k, v in bundle.items() if k != "states"})   # readable without torch
@@ -167,7 +189,8 @@ def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], inf
             shown = heat if geo.get("file", geo["original"]) == geo["original"] else \
                 heatmap_to_original(ens["maps"]["combined"], record, grid="original")
             png = str(save_three_plane(out_dir / f"{name}.png", vol.array, sitk.GetArrayViewFromImage(shown), spacing=vol.spacing,
-                                       title=f"{name}: {CLASS_TITLES[CLASSES[ens['target']]]} (p={ens['prob'][ens['target']]:.2f})"))
+                                       title=f"{name}: {CLASS_TITLES[CLASSES[ens['target']]]} (p={ens['prob'][ens['target']]:.2f})"
+                                             + (" - model trained on synthetic phantoms only" if (info.get("training_data") or {}).get("synthetic") else "")))
         nifti = nifti.result()
     t["write_s"] = time.perf_counter() - t0
     method, expl = chosen_explanation(info) if explanation else None, None
@@ -182,7 +205,8 @@ def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], inf
             "gradcam_nifti": str(nifti), "explanation": expl, "figure": png, "qc": record.get("qc", {}),
             "prepared_in": "worker process" if p.get("pid", os.getpid()) != os.getpid() else "this process",
             "timings_s": {k: round(v, 3) for k, v in t.items()} | {"total_s": round(sum(t.values()), 3)},
-            "note": "research prototype; no clinical claim"}
+            "warnings": list((record.get("qc") or {}).get("warnings") or []), "training_data": info.get("training_data"),
+            "provenance": provenance_line(info), "note": "research prototype; no clinical claim"}
 
 def _return_big_frees_to_os(threshold_mb: int = 4) -> None:
     """glibc only: serve allocations above `threshold_mb` by mmap, so that big buffers freed by the reading thread go
@@ -247,6 +271,8 @@ def _predict_cmd(args) -> int:
         if r["status"] == "ok":
             probs = ", ".join(f"{CLASS_TITLES[c]} {p:.3f}" for c, p in r["probabilities"].items())
             print(f"{r['scan']}: {CLASS_TITLES[r['predicted']]} ({probs}) in {r['timings_s']['total_s']} s")
+            for w in r.get("warnings") or []: print(f"  warning: {w}")
+            if r.get("provenance"): print(f"  note: this model was {r['provenance']}" if r["provenance"].startswith("trained") else f"  note: {r['provenance']}")
         else: print(f"{r['scan']}: FAILED - {r['error']}", file=sys.stderr)
     return 0 if all(r["status"] == "ok" for r in res) else 1
 

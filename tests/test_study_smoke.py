@@ -81,6 +81,11 @@ def test_predict_real_scan(smoke_study, sample_dir, tmp_path):
     heat = sitk.ReadImage(str(tmp_path / "P001_gradcam.nii.gz"))
     assert heat.GetSize() == (512, 512, 148)                                            # the original scan's grid
     assert (tmp_path / "P001.png").exists() and r["timings_s"]["total_s"] > 0
+    # the model says what it has seen: only synthetic phantoms (console, JSON)
+    assert r["training_data"]["synthetic"] is True and r["training_data"]["preset"] == "smoke"
+    assert "trained only on synthetic phantoms" in res.stdout and "synthetic phantoms" in r["provenance"]
+    chosen = r["explanation"]["method"] if r["explanation"] else None                  # the arm's chosen map, beside Grad-CAM
+    if chosen: assert (tmp_path / f"P001_{chosen}.nii.gz").exists()
 
 
 def test_explore_notebook_on_a_real_scan(smoke_study, sample_dir, tmp_path):
