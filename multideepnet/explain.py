@@ -125,9 +125,11 @@ def explain(model: nn.Module, x: torch.Tensor, method: str, target: int, cfg: Ex
     for h in heads:
         f, xin = _forward_fn(model, target, h, cl), x.detach().clone().requires_grad_(True)
         if method == "gradxinput": attr = InputXGradient(f).attribute(xin)
-        elif method == "smoothgrad":
-            attr = NoiseTunnel(Saliency(f)).attribute(xin, nt_type="smoothgrad", nt_samples=cfg.smoothgrad_samples,
-                                                      nt_samples_batch_size=cfg.smoothgrad_samples, stdevs=cfg.smoothgrad_noise, abs=True)
+        elif method == "smoothgrad":   # its own seeded noise: the map depends on the case, not on what ran before
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(cfg.seed)
+                attr = NoiseTunnel(Saliency(f)).attribute(xin, nt_type="smoothgrad", nt_samples=cfg.smoothgrad_samples,
+                                                          nt_samples_batch_size=cfg.smoothgrad_samples, stdevs=cfg.smoothgrad_noise, abs=True)
         elif method == "integrated_gradients":
             attr = IntegratedGradients(f).attribute(xin, baselines=0.0, n_steps=cfg.ig_steps, internal_batch_size=cfg.ig_steps)
         else:
