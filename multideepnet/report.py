@@ -123,7 +123,7 @@ def explanation_table(collected: dict) -> pd.DataFrame:
             rho = s.get("randomisation_rank_corr")
             rows.append({"arm": arm_title(a), "method": METHOD_TITLES.get(m, m) + (" (shown)" if m == chosen else ""),
                          "cases": s["n_cases"], "pointing game": _with_ci(s["pointing_game"], s.get("pointing_game_ci")),
-                         "chance": f"{s['chance_pointing_game']:.2f}", "energy lift": f"{s['energy_lift']:.1f}",
+                         "chance": f"{s['chance_pointing_game']:.3f}", "energy lift": f"{s['energy_lift']:.1f}",
                          "deletion (random)": f"{s['deletion_score']:.3f} ({s['random_deletion_score']:.3f})",
                          "lesions deleted": f"{s['lesion_deletion_score']:.3f}",
                          "randomisation": "-" if rho is None or not np.isfinite(rho) else
@@ -187,7 +187,7 @@ def headline_table(collected: dict) -> pd.DataFrame:
         rows[arm_title(a)] = {"test cases": int(m["n"]),
                               "accuracy": _with_ci(m["accuracy"], ci.loc["accuracy", ["lower", "upper"]].to_list()),
                               "macro AUC": _with_ci(m["macro_auc"], ci.loc["macro_auc", ["lower", "upper"]].to_list(), digits=3),
-                              "pointing game": _with_ci(loc.get("pointing_game"), loc.get("pointing_game_ci")) if loc else "-",
+                              "Grad-CAM pointing game": _with_ci(loc.get("pointing_game"), loc.get("pointing_game_ci")) if loc else "-",
                               "shown map: pointing game (chance)": _chosen_pointing(c["metrics"])}
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -196,7 +196,7 @@ def _chosen_pointing(m: dict) -> str:
     s = (m.get("explanations") or {}).get(m.get("explanation_chosen"))
     if not s: return "-"
     return (f"{METHOD_TITLES.get(m['explanation_chosen'], m['explanation_chosen'])}: "
-            f"{_with_ci(s['pointing_game'], s.get('pointing_game_ci'))} (chance {s['chance_pointing_game']:.2f})")
+            f"{_with_ci(s['pointing_game'], s.get('pointing_game_ci'))} (chance {s['chance_pointing_game']:.3f})")
 
 def headline_reading(collected: dict, alpha: float = 0.05) -> str:
     """One sentence reading the headline table: ranges, the McNemar tests, the localisation."""
