@@ -252,6 +252,20 @@ def test_fallback_figure_without_widget_javascript(chromium, report, tmp_path):
         server.shutdown()
 
 
+def capture(chromium: str, page: Path, tmp_path: Path, ready_js: str, shot_name: str, *readers: str):
+    """Serve `page`, open it in Chromium, wait until `ready_js` holds, screenshot it; the screenshot and each reader's value."""
+    server = serve(page.parent)
+    browser = Chromium(chromium, tmp_path / "profile")
+    try:
+        browser.open_page(1400, 1000)
+        browser.send("Page.navigate", {"url": f"http://127.0.0.1:{server.server_address[1]}/{page.name}"})
+        browser.wait_for(ready_js, timeout=60)
+        return (browser.screenshot(screenshot_dir(tmp_path) / shot_name), *(browser.js(r) for r in readers))
+    finally:
+        browser.close()
+        server.shutdown()
+
+
 FIG7_CODE = """\
 import numpy as np, pandas as pd
 from pathlib import Path
@@ -302,18 +316,7 @@ def fig7_page(tmp_path_factory) -> Path:
 def test_fig7_viewer_opens_at_the_peak(chromium, fig7_page, tmp_path):
     """The Fig. 7 viewer opens on the map's peak (the centre of the flat maximum: z 19-20, y 39-40, x 15-16), not on
     slice 0; the heat is drawn there in warm colours over a grey CT, and the lesion outline in green."""
-    server = serve(fig7_page.parent)
-    browser = Chromium(chromium, tmp_path / "profile")
-    try:
-        browser.open_page(1400, 1000)
-        browser.send("Page.navigate", {"url": f"http://127.0.0.1:{server.server_address[1]}/{fig7_page.name}"})
-        browser.wait_for(f"({PIXELS}) !== null", timeout=60)
-        shot = browser.screenshot(screenshot_dir(tmp_path) / "fig7_viewer.png")
-        readouts = browser.js(READOUTS)
-        pixels = browser.js(PIXELS)
-    finally:
-        browser.close()
-        server.shutdown()
+    shot, readouts, pixels = capture(chromium, fig7_page, tmp_path, f"({PIXELS}) !== null", "fig7_viewer.png", READOUTS, PIXELS)
     assert shot.stat().st_size > 10_000
     peak = {"axial": (19, 20), "coronal": (39, 40), "sagittal": (15, 16)}    # the plateau's centre-most voxel
     for plane, (lo, hi) in peak.items():
@@ -356,17 +359,8 @@ def test_fig7_pair_side_by_side_at_scan_resolution(chromium, tmp_path):
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(FIG7_PAIR_CODE)]), tmp_path / "pair.ipynb")
     page = export_html(execute_notebook(tmp_path / "pair.ipynb", tmp_path / "pair.executed.ipynb", timeout=300),
                        tmp_path / "site" / "pair.html", tmp_path / "site" / "widgets-js")
-    server = serve(page.parent)
-    browser = Chromium(chromium, tmp_path / "profile")
-    try:
-        browser.open_page(1400, 1000)
-        browser.send("Page.navigate", {"url": f"http://127.0.0.1:{server.server_address[1]}/{page.name}"})
-        browser.wait_for(f"({BOXES}).length === 2 && ({BOXES}).every(b => b.axial.length === 1)", timeout=60)
-        shot = browser.screenshot(screenshot_dir(tmp_path) / "fig7_pair.png")
-        boxes = browser.js(BOXES)
-    finally:
-        browser.close()
-        server.shutdown()
+    shot, boxes = capture(chromium, page, tmp_path, f"({BOXES}).length === 2 && ({BOXES}).every(b => b.axial.length === 1)",
+                          "fig7_pair.png", BOXES)
     assert shot.stat().st_size > 10_000
     left, right = boxes
     assert right["x"] >= left["x"] + left["w"] - 5 and abs(right["y"] - left["y"]) < 5, boxes   # side by side
