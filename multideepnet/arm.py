@@ -21,8 +21,8 @@ from .model import VIEWS, check_arms, load_arms
 from .train import run_config, train_arm
 from . import metrics as mx
 from .io import read_ct
-from .gradcam import crop_spacing, heatmap_to_original, is_channels_last, localization_scores, localization_summary, map_peak, save_heatmap_nifti
-from .explain import (ExplainCase, ExplainConfig, choose_method, ensemble_maps, randomisation_check,
+from .gradcam import crop_spacing, heatmap_to_original, localization_scores, localization_summary, map_peak, save_heatmap_nifti
+from .explain import (ExplainCase, ExplainConfig, choose_method, ensemble_maps, ensemble_probs, randomisation_check,
                                   randomisation_summary, score_case)
 from .predict import (GRADCAM_DEFAULTS, ensemble_cam, export_arm_model, gradcam_config, load_arm_model,
                                   set_bundle_explanation)
@@ -197,10 +197,7 @@ def _explain_case(pid: str, label: str, target: int, index: pd.DataFrame, lesion
 
 def _predicted(model: torch.nn.Module, vol: np.ndarray) -> int:
     """The class one model predicts for one volume."""
-    with torch.no_grad():
-        x = torch.from_numpy(vol)[None, None]
-        if is_channels_last(model): x = x.contiguous(memory_format=torch.channels_last_3d)
-        return int(model(x)["prob"].argmax(1)[0])
+    return int(ensemble_probs([model], torch.from_numpy(vol)[None, None])[0].argmax())
 
 def validation_cases(models, splits: pd.DataFrame, index: pd.DataFrame, lesions: dict, cfg: ExplainConfig) -> list[tuple[int, ExplainCase]]:
     """Per fold, up to `cfg.validation_cases` sick validation cases with lesions that the fold's own model classifies

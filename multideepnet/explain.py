@@ -18,7 +18,7 @@ from .gradcam import grad_cam, is_channels_last, localization_scores
 # %% auto #0
 __all__ = ['METHODS', 'CASCADE', 'RANDOMISATION_PASS', 'ExplainConfig', 'head_logits', 'contrast_scores', 'positive_map',
            'occlusion_window', 'lung_fill_value', 'explain', 'corner_model', 'chance_pointing', 'top_fraction_mask',
-           'ensemble_prob', 'deletion_curve', 'deletion_score', 'randomise_module', 'cascade_models',
+           'ensemble_probs', 'ensemble_prob', 'deletion_curve', 'deletion_score', 'randomise_module', 'cascade_models',
            'rank_correlation', 'repeatability', 'ExplainCase', 'ensemble_maps', 'score_case', 'randomisation_check',
            'randomisation_summary', 'choose_method']
 
@@ -74,16 +74,11 @@ def contrast_scores(out: dict, target: torch.Tensor) -> dict[str, torch.Tensor]:
 
 # %% ../nbs/10b_explain.ipynb #819bae68
 def _gaussian(t: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian smoothing of a (D, H, W) tensor (reflect padding)."""
+    """Gaussian smoothing of a (D, H, W) tensor (SciPy's, edge values repeated, kernel cut at 3 sigma)."""
+    from scipy.ndimage import gaussian_filter
     if sigma <= 0: return t
-    r = max(1, int(round(3 * sigma)))
-    k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=torch.float32) / sigma) ** 2); k = k / k.sum()
-    v = t[None, None].float()
-    for axis in range(3):
-        shape = [1, 1, 1, 1, 1]; shape[2 + axis] = len(k)
-        pad = [0, 0, 0, 0, 0, 0]; pad[2 * (2 - axis)] = pad[2 * (2 - axis) + 1] = r
-        v = torch.nn.functional.conv3d(torch.nn.functional.pad(v, pad, mode="replicate"), k.view(shape))
-    return v[0, 0]
+    a = t.detach().float().numpy()
+    return torch.from_numpy(gaussian_filter(a, sigma, mode="nearest", radius=max(1, int(round(3 * sigma)))))
 
 def positive_map(attr: torch.Tensor, sigma: float = 0.0) -> np.ndarray:
     """Smoothed positive part of an attribution, divided by its maximum: (D, H, W) float32 in [0, 1] (zeros if none)."""
@@ -169,11 +164,15 @@ def top_fraction_mask(heat: np.ndarray, fraction: float) -> np.ndarray:
     mask = np.zeros(flat.size, bool); mask[np.argsort(-flat, kind="stable")[:k]] = True
     return mask.reshape(np.shape(heat))
 
-def ensemble_prob(models: Sequence[nn.Module], x: torch.Tensor, target: int) -> np.ndarray:
-    """Mean probability of class `target` over the models, per volume of the batch `x`."""
+def ensemble_probs(models: Sequence[nn.Module], x: torch.Tensor) -> np.ndarray:
+    """Mean class probabilities (B, n) over the models for the batch `x` (channels-last where the models are)."""
     with torch.no_grad():
         xin = x.contiguous(memory_format=torch.channels_last_3d) if is_channels_last(models[0]) else x
-        return torch.stack([m(xin)["prob"][:, target] for m in models]).mean(0).numpy()
+        return torch.stack([m(xin)["prob"] for m in models]).mean(0).numpy()
+
+def ensemble_prob(models: Sequence[nn.Module], x: torch.Tensor, target: int) -> np.ndarray:
+    """Mean probability of class `target` over the models, per volume of the batch `x`."""
+    return ensemble_probs(models, x)[:, target]
 
 def deletion_curve(models: Sequence[nn.Module], vol: np.ndarray, masks: Sequence[np.ndarray], target: int,
                    fill: float | None = None) -> np.ndarray:
@@ -272,6 +271,7 @@ def score_case(models: Sequence[nn.Module], case: ExplainCase, cfg: ExplainConfi
                      **{f"p_deleted_{f:g}": float(p) for f, p in zip(fr, mine)}})
     return rows, maps
 
+# %% ../nbs/10b_explain.ipynb #d9f26288
 def randomisation_check(model: nn.Module, cases: Sequence[ExplainCase], cfg: ExplainConfig,
                         layer: str = "layer4") -> list[dict]:
     """Rank correlation between the trained model's maps and those after each cascading randomisation step,

@@ -57,6 +57,7 @@ def provenance_line(info: dict) -> str | None:
     if not p or p.get("source") == "unknown": return "training data not recorded in this model bundle"
     return None
 
+# %% ../nbs/13_predict.ipynb #bf8f76c8
 def export_arm_model(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None = None) -> Path:
     """Bundle the fold models of a trained arm with its preprocessing and Grad-CAM config, and what it was trained on
     (`training_provenance` of the study's manifest), into `model.pt`."""
@@ -208,6 +209,7 @@ def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], inf
             "warnings": list((record.get("qc") or {}).get("warnings") or []), "training_data": info.get("training_data"),
             "provenance": provenance_line(info), "note": "research prototype; no clinical claim"}
 
+# %% ../nbs/13_predict.ipynb #1f635b9c
 def _return_big_frees_to_os(threshold_mb: int = 4) -> None:
     """glibc only: serve allocations above `threshold_mb` by mmap, so that big buffers freed by the reading thread go
     back to the system instead of staying in that thread's heap while the models allocate theirs (peak memory of a

@@ -104,6 +104,7 @@ def use_deterministic(cfg: TrainConfig, device: torch.device) -> bool:
     d = auto_bool(cfg.deterministic, "train.deterministic")
     return device.type == "cpu" if d == "auto" else d
 
+# %% ../nbs/09_train.ipynb #a6cf0344
 def dist_env() -> tuple[int, int, int]:
     """(rank, world_size, local_rank) from torchrun's environment, (0, 1, 0) otherwise."""
     return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0))
