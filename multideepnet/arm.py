@@ -20,7 +20,7 @@ from .data import read_cache_index
 from .model import VIEWS, check_arms, load_arms
 from .train import run_config, train_arm
 from . import metrics as mx
-from .io import read_ct
+from .io import itk_path, read_ct
 from .gradcam import crop_spacing, heatmap_to_original, localization_scores, localization_summary, map_peak, save_heatmap_nifti
 from .explain import (ExplainCase, ExplainConfig, choose_method, ensemble_maps, ensemble_probs, randomisation_check,
                                   randomisation_summary, score_case)
@@ -156,7 +156,7 @@ def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None =
         spacing = crop_spacing(record, vol.shape)
         lesion = None
         if pid in lesions:
-            lesion = prep.original_to_crop(sitk.ReadImage(lesions[pid]), record, vol.shape) >= 0.5
+            lesion = prep.original_to_crop(sitk.ReadImage(itk_path(lesions[pid])), record, vol.shape) >= 0.5
         if pid in sick_ids:
             if lesion is None or not lesion.any(): excluded.append(pid)
             else:
@@ -191,7 +191,7 @@ def _stable_order(ids) -> list[str]:
 def _explain_case(pid: str, label: str, target: int, index: pd.DataFrame, lesions: dict[str, str]) -> ExplainCase | None:
     """An `ExplainCase` from the cache, its lesion mask carried into crop space (None where the mask is empty there)."""
     vol, record = prep.load_case(index.loc[pid, "array"], as_float=True)
-    lesion = prep.original_to_crop(sitk.ReadImage(lesions[pid]), record, vol.shape) >= 0.5
+    lesion = prep.original_to_crop(sitk.ReadImage(itk_path(lesions[pid])), record, vol.shape) >= 0.5
     if not lesion.any(): return None
     return ExplainCase(pid, label, np.ascontiguousarray(vol, np.float32), int(target), lesion, crop_spacing(record, vol.shape))
 
@@ -227,7 +227,7 @@ def _scan_arrays(scan: str, record: dict, maps: dict[str, np.ndarray], lesion: s
     for name, m in maps.items():
         out[f"scan_map_{name}"] = sitk.GetArrayFromImage(heatmap_to_original(m, record, grid="original")).astype(np.float16)
     if lesion:
-        mask = sitk.GetArrayFromImage(sitk.DICOMOrient(sitk.ReadImage(lesion), "LPS")) > 0
+        mask = sitk.GetArrayFromImage(sitk.DICOMOrient(sitk.ReadImage(itk_path(lesion)), "LPS")) > 0
         if mask.shape == out["scan"].shape: out["scan_lesion"] = mask.astype(np.uint8)
     return out
 

@@ -43,6 +43,8 @@ FAST_EXIT = {"predict"}   # commands that have written and closed every output w
 def console_main() -> None:
     """The `multideepnet` executable: `main`, then exit. After `predict`, the process ends at once (`os._exit`):
     PyTorch's interpreter shutdown alone takes 0.5-0.7 s, a tenth of a prediction, and everything is written by then."""
+    for stream in (sys.stdout, sys.stderr):   # a path or a tag with non-ASCII text never crashes an ASCII console
+        if hasattr(stream, "reconfigure"): stream.reconfigure(errors="backslashreplace")
     code = main()
     if sys.argv[1:2] and sys.argv[1] in FAST_EXIT:
         sys.stdout.flush(); sys.stderr.flush()

@@ -22,11 +22,11 @@ from .core import MultiDeepNetError, atomic_path, n_threads
 # %% auto #0
 __all__ = ['NIFTI_SUFFIXES', 'CT_IMAGE_STORAGE', 'TAGS', 'DICOM_SUFFIXES', 'THICK_SLICE_MM', 'GAP_FACTOR', 'IRREGULAR_TOL',
            'RAW_SYNTAXES', 'LJPEG_SYNTAXES', 'IDENTIFYING', 'META_KEYS', 'VOLUME_SUFFIXES', 'SLICE_SUFFIXES',
-           'CANONICAL_ORIENTATION', 'CHEST_EXTENT_MM', 'CTReadError', 'CTVolume', 'write_image', 'write_nifti',
-           'write_volume', 'write_unit_nifti', 'new_uid', 'write_dicom_series', 'scan_dicom_folder', 'series_key',
-           'read_dicom_series', 'natural_key', 'scan_name', 'read_slice_folder', 'read_volume_file', 'orientation_of',
-           'grid_geometry', 'to_canonical', 'validate_ct', 'read_ct', 'volume_summary', 'format_summary',
-           'register_cli']
+           'CANONICAL_ORIENTATION', 'CHEST_EXTENT_MM', 'CTReadError', 'itk_path', 'CTVolume', 'write_image',
+           'write_nifti', 'write_volume', 'write_unit_nifti', 'new_uid', 'write_dicom_series', 'scan_dicom_folder',
+           'series_key', 'read_dicom_series', 'natural_key', 'scan_name', 'read_slice_folder', 'read_volume_file',
+           'orientation_of', 'grid_geometry', 'to_canonical', 'validate_ct', 'read_ct', 'volume_summary',
+           'format_summary', 'register_cli']
 
 # %% ../nbs/01_io.ipynb #c73a040d
 class CTReadError(MultiDeepNetError):
@@ -35,6 +35,15 @@ class CTReadError(MultiDeepNetError):
     def __init__(self, msg: str, cli: str | None = None):
         super().__init__(msg)
         if cli: self.cli = cli
+
+def itk_path(path: str | os.PathLike) -> str:
+    """A path as ITK can take it: the file name's bytes as UTF-8 text. Under an ASCII locale Python holds a name
+    like `scan_é.nii` with surrogate escapes, which SimpleITK turns into a null string and aborts the process
+    (SIGABRT, no Python error); a name that is not UTF-8 at all is refused here with the file named."""
+    raw = os.fsencode(path)
+    try: return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CTReadError(f"{os.fsdecode(raw)!r}: the file name is not UTF-8 text, which ITK cannot open; rename it") from None
 
 @dataclass
 class CTVolume:
@@ -102,7 +111,7 @@ def _grid_of(like: "CTVolume | sitk.Image") -> tuple[tuple, tuple, tuple, tuple]
 def write_image(img: sitk.Image, path: str | os.PathLike, compress: bool = True) -> Path:
     """Write a `sitk.Image` atomically (format from the suffix: .nii.gz, .nii, .mha, .nrrd ...)."""
     path = Path(path)
-    with atomic_path(path) as tmp: sitk.WriteImage(img, str(tmp), useCompression=compress)
+    with atomic_path(path) as tmp: sitk.WriteImage(img, itk_path(tmp), useCompression=compress)
     return path
 
 def write_nifti(array_zyx: np.ndarray, path: str | os.PathLike, like: "CTVolume | sitk.Image") -> Path:
@@ -135,7 +144,7 @@ def write_unit_nifti(img: sitk.Image, path: str | os.PathLike) -> Path:
     u8.CopyInformation(img)
     with tempfile.TemporaryDirectory() as d:
         raw = Path(d) / "h.nii"
-        sitk.WriteImage(u8, str(raw), False)
+        sitk.WriteImage(u8, itk_path(raw), False)
         buf = bytearray(raw.read_bytes())
     if struct.unpack_from("<i", buf, 0)[0] != 348: raise MultiDeepNetError(f"{path}: expected a little-endian NIfTI-1 header")
     struct.pack_into("<ff", buf, 112, 1 / 255, 0.0)          # scl_slope, scl_inter (NIfTI-1 header offsets)
@@ -182,7 +191,7 @@ def write_dicom_series(vol: CTVolume, folder: str | os.PathLike, series_uid: str
         tags = {**common, "0008|0018": new_uid(f"{series_uid}/{k}"), "0020|0013": str(k + 1),
                 "0020|0032": _fmt(pos), "0020|1041": f"{float(np.dot(pos, d[:, 2])):.4f}"}
         for key, val in tags.items(): sl.SetMetaData(key, val)
-        writer.SetFileName(str(folder / f"{prefix}{k + 1:04d}.dcm")); writer.Execute(sl)
+        writer.SetFileName(itk_path(folder / f"{prefix}{k + 1:04d}.dcm")); writer.Execute(sl)
     return folder
 
 # %% ../nbs/01_io.ipynb #99e14bd7
@@ -225,7 +234,7 @@ def _looks_like_dicom(path: Path) -> bool:
 
 def _read_header(reader: sitk.ImageFileReader, path: Path) -> dict:
     """The tags in `TAGS` (as stripped strings, absent ones omitted) of one DICOM file, no pixels."""
-    reader.SetFileName(str(path))
+    reader.SetFileName(itk_path(path))
     try: reader.ReadImageInformation()
     except RuntimeError:
         raise CTReadError(f"{path}: not a readable DICOM file (truncated or corrupt)") from None
@@ -372,13 +381,13 @@ def _needs_float(headers: list[dict]) -> bool:
 def _read_chunk(files: list[Path], as_float: bool) -> sitk.Image:
     """Decode consecutive files into one image; on failure name the file that breaks."""
     reader = sitk.ImageSeriesReader(); reader.SetImageIO("GDCMImageIO")
-    reader.SetFileNames([str(f) for f in files])
+    reader.SetFileNames([itk_path(f) for f in files])
     if as_float: reader.SetOutputPixelType(sitk.sitkFloat32)
     try: return reader.Execute()
     except RuntimeError as e:
         one = sitk.ImageFileReader(); one.SetImageIO("GDCMImageIO")
         for f in files:
-            one.SetFileName(str(f))
+            one.SetFileName(itk_path(f))
             try: one.Execute()
             except RuntimeError:
                 raise CTReadError(f"{f}: pixel data cannot be decoded (truncated or corrupt)") from None
@@ -599,7 +608,7 @@ def _read_multiframe(headers: list[dict], uid: str, warns: list[str]) -> CTVolum
         raise CTReadError(f"{headers[0]['path']}: multi-frame file in a series of {len(headers)} files; not supported")
     path = headers[0]["path"]
     with _quiet_itk():
-        try: img = sitk.ReadImage(str(path), imageIO="GDCMImageIO")
+        try: img = sitk.ReadImage(itk_path(path), imageIO="GDCMImageIO")
         except RuntimeError: raise CTReadError(f"{path}: pixel data cannot be decoded (truncated or corrupt)") from None
     vol = CTVolume.from_sitk(img, source=str(path))
     meta, meta_warns = _dicom_meta(headers, uid, np.array([]), vol.spacing[0])
@@ -648,7 +657,7 @@ def read_slice_folder(folder: str | os.PathLike, spacing: Sequence[float] | None
     for f in files:
         try:
             if f.suffix.lower() != ".png": _check_jpeg(f)
-            a = sitk.GetArrayFromImage(sitk.ReadImage(str(f)))
+            a = sitk.GetArrayFromImage(sitk.ReadImage(itk_path(f)))
         except (RuntimeError, OSError, SyntaxError): raise CTReadError(f"{f}: cannot be read as an image (truncated or corrupt)") from None
         if a.ndim == 3: a = a[..., :3].mean(axis=-1)     # colour -> grey
         if slices and a.shape != slices[0].shape:
@@ -699,7 +708,7 @@ def _read_nifti_checked(path: Path, raw: bytes, gz: bool) -> tuple[sitk.Image, n
     if dtype.kind == "f" and len(shape) == 3:
         b = ~np.isfinite(data)
         bad = b if b.any() else None
-    info = sitk.ImageFileReader(); info.SetFileName(str(path))
+    info = sitk.ImageFileReader(); info.SetFileName(itk_path(path))
     with _quiet_itk(): info.ReadImageInformation()     # the geometry as SimpleITK reads it (header bytes only)
     slope, inter = hdr.get_slope_inter()
     plain = not patched and len(shape) == 3 and slope in (None, 1.0) and inter in (None, 0.0) and dtype.isnative
@@ -711,7 +720,7 @@ def _read_nifti_checked(path: Path, raw: bytes, gz: bool) -> tuple[sitk.Image, n
     with tempfile.TemporaryDirectory() as d:           # scaled or unusual data: SimpleITK reads the checked bytes
         (Path(d) / "checked.nii").write_bytes(raw)
         try:
-            with _quiet_itk(): img = sitk.ReadImage(str(Path(d) / "checked.nii"))
+            with _quiet_itk(): img = sitk.ReadImage(itk_path(Path(d) / "checked.nii"))
         except RuntimeError: raise CTReadError(f"{path}: cannot be read as an image (corrupt)") from None
     return img, bad, warns
 
@@ -734,7 +743,7 @@ def _read_nifti(path: Path) -> tuple[sitk.Image, np.ndarray | None, list[str]]:
     if (min(zooms) > 0 and len(shape) == 3 and slope in (None, 1.0) and inter in (None, 0.0) and dtype.isnative
             and dtype.kind in "iu" and offset <= len(head)):
         try:
-            with _quiet_itk(): img = sitk.ReadImage(str(path))
+            with _quiet_itk(): img = sitk.ReadImage(itk_path(path))
         except RuntimeError: img = None
         a = sitk.GetArrayViewFromImage(img) if img is not None else None
         if a is not None and a.dtype == dtype and a.shape == shape[::-1]:
@@ -751,7 +760,7 @@ def read_volume_file(path: str | os.PathLike) -> CTVolume:
     try:
         if path.name.lower().endswith(NIFTI_SUFFIXES): img, bad, warns = _read_nifti(path)
         else:
-            with _quiet_itk(): img = sitk.ReadImage(str(path))
+            with _quiet_itk(): img = sitk.ReadImage(itk_path(path))
     except RuntimeError:
         raise CTReadError(f"{path}: cannot be read as an image (truncated or corrupt)") from None
     a = sitk.GetArrayViewFromImage(img)

@@ -45,7 +45,7 @@ def _npm_pack(spec: str, dest: Path, npm: str) -> Path:
     exe = shutil.which(npm)
     if exe is None: raise MultiDeepNetError(f"{npm}: not found; npm is needed once to fetch {spec} (or set ${WIDGETS_JS_ENV} to a filled cache)")
     dest.mkdir(parents=True)
-    res = subprocess.run([exe, "pack", spec, "--silent"], cwd=dest, capture_output=True, text=True, timeout=600)
+    res = subprocess.run([exe, "pack", spec, "--silent"], cwd=dest, capture_output=True, encoding="utf-8", errors="replace", timeout=600)
     tgz = sorted(dest.glob("*.tgz"))
     if res.returncode != 0 or not tgz: raise MultiDeepNetError(f"npm pack {spec}: failed ({(res.stderr or res.stdout).strip()[-300:]})")
     return tgz[0]

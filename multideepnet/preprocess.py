@@ -16,7 +16,7 @@ from scipy import ndimage as ndi
 
 from .core import (CACHE_INDEX, MultiDeepNetError, atomic_path, atomic_write_json, atomic_write_text,
                                n_threads, path_fingerprint, peak_rss_mb, set_threads, stable_hash)
-from .io import CTVolume, read_ct
+from .io import CTVolume, itk_path, read_ct
 if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` needs no pandas (0.2 s)
 from .lungseg import LungMasks, LungSegConfig, LungSegError, fov_disk, segment_lungs, working_grid
 
@@ -362,7 +362,7 @@ def write_qc_files(stem: Path, arr: np.ndarray, record: dict, masks: LungMasks |
         nii = stem.parent / f"{stem.name}_lungs.nii.gz"
         with atomic_path(nii) as tmp:
             sitk.WriteImage(lung_labels_original(masks, record["geometry"]["original"], scan_grid(record, "file")),
-                            str(tmp), True, 1)
+                            itk_path(tmp), True, 1)
         files["lung_mask"] = nii.name
     png = stem.parent / f"{stem.name}_montage.png"
     with atomic_path(png) as tmp:

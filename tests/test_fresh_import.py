@@ -16,7 +16,7 @@ EXE = str(Path(sys.executable).with_name("multideepnet"))
 
 
 def run(args: list[str], cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    res = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    res = subprocess.run(args, capture_output=True, encoding="utf-8", errors="replace", timeout=timeout, cwd=cwd)
     assert res.returncode == 0, f"{' '.join(args)} exited {res.returncode}:\n{res.stdout[-2000:]}\n{res.stderr[-3000:]}"
     return res
 
@@ -44,3 +44,20 @@ def test_commands_on_tiny_inputs_fresh(tmp_path):
              "--no-progress"]
     assert "interrupted" in run(train + ["--stop-after-epochs", "1"]).stdout
     assert "done" in run(train).stdout                                   # the resume path, in a fresh process
+
+
+
+def test_cli_on_an_ascii_console(tmp_path):
+    """CI's console was ASCII (no UTF-8 mode): a non-ASCII file name printed by a command or named in an error
+    line must not become a traceback, and the tests read a child's UTF-8 progress bars whatever the locale."""
+    import numpy as np
+    import SimpleITK as sitk
+    scan = tmp_path / "scan_\u00e9.nii.gz"
+    sitk.WriteImage(sitk.GetImageFromArray(np.full((4, 8, 8), -1000, np.int16)), str(scan))
+    env = {"PATH": str(Path(sys.executable).parent), "PYTHONUTF8": "0", "LC_ALL": "C", "HOME": str(tmp_path)}
+    for path, code in ((scan, 0), (tmp_path / "missing_\u00e9.nii.gz", 2)):
+        res = subprocess.run([EXE, "info", str(path)], capture_output=True, env=env, timeout=120)
+        out, err = res.stdout.decode("ascii"), res.stderr.decode("ascii")     # escaped, so plain ASCII
+        assert res.returncode == code and "Traceback" not in err, err
+        if code == 0: assert "scan_" in out and "4 x 8 x 8" in out, out
+    assert "missing_" in err and "no such file" in err

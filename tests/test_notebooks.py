@@ -20,7 +20,7 @@ def test_notebook(nb: Path, request):
     flags = (["slow"] if run_slow(request.config) else []) + (["shared"] if SHARED_SAMPLE.is_dir() else [])
     if flags:
         cmd += ["--flags", " ".join(flags)]
-    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, encoding="utf-8", errors="replace", timeout=1800)
     assert res.returncode == 0, f"nbdev_test failed for {nb.name}:\n{res.stdout[-6000:]}\n{res.stderr[-6000:]}"
 
 

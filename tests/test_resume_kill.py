@@ -78,7 +78,7 @@ def predictions(root: Path) -> dict[str, pd.DataFrame]:
 def reference(tmp_path_factory):
     root = tmp_path_factory.mktemp("uninterrupted")
     t0 = time.perf_counter()
-    res = subprocess.run(cmd(root), capture_output=True, text=True, timeout=1800)
+    res = subprocess.run(cmd(root), capture_output=True, encoding="utf-8", errors="replace", timeout=1800)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return {"root": root, "seconds": time.perf_counter() - t0, "predictions": predictions(root)}
 

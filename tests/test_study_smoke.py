@@ -19,7 +19,7 @@ def smoke_study(tmp_path_factory):
     root = tmp_path_factory.mktemp("smoke")
     out, data = root / "report", root / "data"
     cmd = [EXE, "reproduce", "--preset", "smoke", "--out", str(out), "--data-root", str(data), "--n-boot", "200"]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    res = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace", timeout=1800)
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
     return {"out": out, "data": data, "cmd": cmd, "stdout": res.stdout}
 
@@ -55,7 +55,7 @@ def test_reproduce_smoke_leaves_the_report(smoke_study):
 
 
 def test_rerun_skips_finished_arms(smoke_study):
-    res = subprocess.run(smoke_study["cmd"], capture_output=True, text=True, timeout=900)
+    res = subprocess.run(smoke_study["cmd"], capture_output=True, encoding="utf-8", errors="replace", timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
     assert res.stdout.count("finished earlier, skipped") == 4
     assert "phantoms:" not in res.stderr                                                 # the cohort is not made again
@@ -72,7 +72,7 @@ def test_predict_real_scan(smoke_study, sample_dir, tmp_path):
     scan = sample_dir / "COVID-19 subjects" / "P001"
     model = smoke_study["out"] / "arms" / "full" / "model.pt"
     res = subprocess.run([EXE, "predict", str(scan), "--checkpoint", str(model), "--out", str(tmp_path)],
-                         capture_output=True, text=True, timeout=600)
+                         capture_output=True, encoding="utf-8", errors="replace", timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
     r = json.loads((tmp_path / "P001.json").read_text())
     assert r["status"] == "ok" and abs(sum(r["probabilities"].values()) - 1) < 1e-4
@@ -104,7 +104,7 @@ def test_explore_command(smoke_study, sample_dir, tmp_path):
     scan = sample_dir / "COVID-19 subjects" / "P001"
     model = smoke_study["out"] / "arms" / "full" / "model.pt"
     res = subprocess.run([EXE, "explore", str(scan), "--checkpoint", str(model), "--out", str(tmp_path / "ex")],
-                         capture_output=True, text=True, timeout=900, cwd=tmp_path)
+                         capture_output=True, encoding="utf-8", errors="replace", timeout=900, cwd=tmp_path)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     page = (tmp_path / "ex" / "P001_explore.html").read_text()
     assert "application/vnd.jupyter.widget-state+json" in page and "Grad-CAM" in page

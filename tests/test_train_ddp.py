@@ -63,7 +63,7 @@ def train_steps(cache: str, out: str, epochs: int = 2, batch_size: int = 6, samp
 
 def _run(cmd, cwd, timeout=300):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    res = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+    res = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, encoding="utf-8", errors="replace", timeout=timeout, env=env)
     assert res.returncode == 0, f"{cmd} failed:\n{res.stdout[-4000:]}\n{res.stderr[-4000:]}"
     return res
 

@@ -69,7 +69,7 @@ if __name__ == "__main__":
         sampled every 20 ms, and only when `sample`, since the sampling takes CPU from the command)."""
         t0 = time.perf_counter()
         proc = subprocess.Popen(["/usr/bin/time", "-v", exe, "predict", a.scan, "--checkpoint", str(bundle), "--out", str(out)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8", errors="replace")
         tree_peak = 0
         while sample and proc.poll() is None:
             try:

@@ -54,7 +54,7 @@ def per_scan(sample: Path) -> None:
     for pid, rel in SCANS.items():
         with tempfile.TemporaryDirectory() as out:
             res = subprocess.run([sys.executable, "-c", ONE_CASE, pid, str(sample / rel), out],
-                                 capture_output=True, text=True, cwd=ROOT)
+                                 capture_output=True, encoding="utf-8", errors="replace", cwd=ROOT)
             if res.returncode:
                 print(pid, "failed:", res.stderr[-500:]); continue
             r = json.loads(res.stdout.strip().splitlines()[-1]); s = r["seconds"] or {}
@@ -78,7 +78,7 @@ def batch(sample: Path, repeat: int = 2) -> None:
                     "t = time.perf_counter(); "
                     f"df = prepare(m, {out!r}, workers={workers}, progress=False); "
                     "print(time.perf_counter() - t, (df.status == 'ok').sum())")
-            res = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, cwd=ROOT)
+            res = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, encoding="utf-8", errors="replace", cwd=ROOT)
             wall, ok = res.stdout.split()[-2:] if res.returncode == 0 else ("nan", "0")
             times[workers] = float(wall)
             print(f"workers={workers}: {float(wall):6.2f} s for {len(paths)} cases ({float(wall) / len(paths):.2f} s/scan), "
