@@ -13,51 +13,52 @@ import pandas as pd
 import SimpleITK as sitk
 import torch
 
-from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json, load_preset, stable_hash
+from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json, stable_hash
+from .config import ExplainConfig, GradcamConfig, Preset, load_preset
 from .cohort import read_manifest
 from . import preprocess as prep
 from .data import read_cache_index
 from .model import VIEWS, check_arms, load_arms
-from .train import run_config, train_arm
+from .train import run_config, train_arm, use_threads
 from . import metrics as mx
 from .io import itk_path, read_ct
 from .gradcam import crop_spacing, heatmap_to_original, localization_scores, localization_summary, map_peak, save_heatmap_nifti
-from .explain import (ExplainCase, ExplainConfig, choose_method, ensemble_maps, ensemble_probs, randomisation_check,
+from .explain import (ExplainCase, choose_method, ensemble_maps, ensemble_probs, randomisation_check,
                                   randomisation_summary, score_case)
-from .predict import (GRADCAM_DEFAULTS, ensemble_cam, export_arm_model, gradcam_config, load_arm_model,
+from .predict import (ensemble_cam, export_arm_model, load_arm_model,
                                   set_bundle_explanation)
 from . import viewer
 
 # %% auto #0
 __all__ = ['ArmError', 'arm_config_hash', 'explanation_hash', 'arm_is_done', 'mark_arm_done', 'plot_training_curves',
            'evaluate_arm', 'lesion_paths', 'typical_correct_cases', 'explain_arm', 'validation_cases', 'scan_paths',
-           'explain_figure_cases', 'check_explanations', 'run_arm']
+           'explain_figure_cases', 'check_explanations', 'train_step', 'evaluate_step', 'explain_step', 'run_arm']
 
 # %% ../nbs/14_arm.ipynb #745a801a
 class ArmError(MultiDeepNetError):
     """An arm's step cannot run: its training is not finished, or its folder lacks what the step needs."""
 
-def arm_config_hash(arm: str, preset: dict, cache_dir: str | os.PathLike) -> str:
+def arm_config_hash(arm: str, preset: Preset | dict | str, cache_dir: str | os.PathLike) -> str:
     """The configuration hash that a finished run of `arm` on this preset and cache records."""
     return stable_hash(run_config(arm, preset, read_cache_index(cache_dir, check_arrays=False)))
 
-def explanation_hash(gradcam: dict, explanations: dict | None) -> str:
+def explanation_hash(gradcam: GradcamConfig | dict | None, explanations: ExplainConfig | dict | None) -> str:
     """The identity of an arm's explanations (the Grad-CAM settings and the `explanations` section as used)."""
-    return stable_hash({"gradcam": {**GRADCAM_DEFAULTS, **gradcam}, "explanations": ExplainConfig.from_dict(explanations).as_dict()})
+    return stable_hash({"gradcam": GradcamConfig.from_dict(gradcam).as_dict(), "explanations": ExplainConfig.from_dict(explanations).as_dict()})
 
-def arm_is_done(arm_dir: str | os.PathLike, arm: str, preset: dict, cache_dir: str | os.PathLike) -> bool:
+def arm_is_done(arm_dir: str | os.PathLike, arm: str, preset: Preset | dict | str, cache_dir: str | os.PathLike) -> bool:
     """True when `arm_dir` holds finished results (done.json) of exactly this arm, preset and cache, explained with
     this preset's settings (an arm explained otherwise is run again: its training resumes as finished, its maps are new)."""
-    done = Path(arm_dir) / "done.json"
+    done, preset = Path(arm_dir) / "done.json", load_preset(preset)
     if not done.exists(): return False
-    d = json.loads(done.read_text())
+    d = json.loads(done.read_text(encoding="utf-8"))
     if d.get("config_hash") != arm_config_hash(arm, preset, cache_dir): return False
-    return d.get("explanation_hash", "none") in (None, explanation_hash(gradcam_config(preset), preset.get("explanations")))
+    return d.get("explanation_hash", "none") in (None, explanation_hash(preset.gradcam, preset.explanations))
 
 def mark_arm_done(arm_dir: str | os.PathLike) -> Path:
     """Record that every output of the arm is written (the last step of an arm's run), with what explained it
     (`explanation_hash` None where the data had no lesion masks to check explanations against)."""
-    m = json.loads((Path(arm_dir) / "metrics.json").read_text())
+    m = json.loads((Path(arm_dir) / "metrics.json").read_text(encoding="utf-8"))
     ex = explanation_hash(m.get("gradcam") or {}, m["explanation_config"]) if "explanation_config" in m else None
     return atomic_write_json(Path(arm_dir) / "done.json", {"arm": m["arm"], "config_hash": m["config_hash"], "explanation_hash": ex,
                                                            "finished": datetime.datetime.now().isoformat(timespec="seconds")})
@@ -86,7 +87,7 @@ def _save_fig(fig, path: Path) -> Path:
 def evaluate_arm(arm_dir: str | os.PathLike, n_boot: int = 1000, seed: int = 0) -> dict:
     """Metrics (with bootstrap CIs) and figures of a trained arm; writes metrics.json and ci.csv."""
     arm_dir = Path(arm_dir)
-    run = json.loads((arm_dir / "run.json").read_text())
+    run = json.loads((arm_dir / "run.json").read_text(encoding="utf-8"))
     if run.get("status") != "done": raise ArmError(f"{arm_dir}: the arm's training is not finished ({run.get('status')})")
     pred = pd.read_csv(arm_dir / "predictions.csv", dtype={"patient_id": str}, keep_default_na=False)
     res = mx.evaluate(pred)
@@ -133,14 +134,14 @@ def _save_case(out: Path, pid: str, vol: np.ndarray, res: dict, record: dict, le
     save_heatmap_nifti(res["maps"]["combined"], record, out / f"{pid}_gradcam.nii.gz")
     return {"npz": f"gradcam/{pid}.npz", "png": f"gradcam/{pid}.png", "nifti": f"gradcam/{pid}_gradcam.nii.gz"}
 
-def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None = None, gradcam: dict | None = None,
+def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None = None, gradcam: GradcamConfig | dict | None = None,
                 device: str = "cpu", n_boot: int = 1000, seed: int = 0) -> dict:
     """Grad-CAM of the arm's fold models on its test cases: the figure cases (one typical correct case per class:
     npz, PNG, NIfTI in gradcam/) and, where the manifest names lesion masks, the localisation scores of every
     correctly classified CAP and COVID-19 case (gradcam/localization.csv, `localization` in metrics.json)."""
-    arm_dir, cfg = Path(arm_dir), {**GRADCAM_DEFAULTS, **(gradcam or {})}
+    arm_dir, cfg = Path(arm_dir), GradcamConfig.from_dict(gradcam)
     models, info = load_arm_model(arm_dir / "model.pt", device)
-    run = json.loads((arm_dir / "run.json").read_text())
+    run = json.loads((arm_dir / "run.json").read_text(encoding="utf-8"))
     index = read_cache_index(run["cache_dir"]).set_index("patient_id")
     pred = pd.read_csv(arm_dir / "predictions.csv", dtype={"patient_id": str}, keep_default_na=False)
     lesions = lesion_paths(manifest)
@@ -152,7 +153,7 @@ def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None =
         r = by_id.loc[pid]
         vol, record = prep.load_case(index.loc[pid, "array"], as_float=True)
         res = ensemble_cam(models, torch.from_numpy(vol)[None, None].to(device), target=int(r.y_pred),
-                           layer=cfg["layer"], method=cfg["method"])
+                           layer=cfg.layer, method=cfg.method)
         spacing = crop_spacing(record, vol.shape)
         lesion = None
         if pid in lesions:
@@ -161,7 +162,7 @@ def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None =
             if lesion is None or not lesion.any(): excluded.append(pid)
             else:
                 for name, m in res["maps"].items():
-                    sc = localization_scores(m, lesion, spacing, cfg["tolerance_mm"])
+                    sc = localization_scores(m, lesion, spacing, cfg.tolerance_mm)
                     rows.append({"patient_id": pid, "label": r.label, "map": name, **{k: v for k, v in sc.items() if k != "peak_zyx"},
                                  "peak_z": sc["peak_zyx"][0], "peak_y": sc["peak_zyx"][1], "peak_x": sc["peak_zyx"][2]})
         if pid in pick_ids:
@@ -178,8 +179,8 @@ def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None =
         per_map = {name: localization_summary(g, n_boot=n_boot, seed=seed) for name, g in loc_df.groupby("map", sort=False)}
         summary = {**per_map["combined"], "views": {v: per_map[v] for v in VIEWS if v in per_map},
                    "excluded": excluded, "config": cfg}
-    m = json.loads((arm_dir / "metrics.json").read_text())
-    atomic_write_json(arm_dir / "metrics.json", {**m, "localization": summary, "gradcam": cfg})
+    m = json.loads((arm_dir / "metrics.json").read_text(encoding="utf-8"))
+    atomic_write_json(arm_dir / "metrics.json", {**m, "localization": summary, "gradcam": cfg.as_dict()})
     return {"cases": cases_df, "localization": loc_df, "summary": summary}
 
 # %% ../nbs/14_arm.ipynb #22c46dc8
@@ -281,15 +282,15 @@ def check_explanations(arm_dir: str | os.PathLike, manifest: str | os.PathLike |
     and that method's maps of the figure cases (beside their Grad-CAM); `explanations` and `explanation_chosen` in
     metrics.json, per-case tables in explanations/. None where the data has no lesion masks."""
     t0, arm_dir = time.perf_counter(), Path(arm_dir)
-    cfg, gcfg = ExplainConfig.from_dict(explanations), {**GRADCAM_DEFAULTS, **(gradcam or {})}
+    cfg, gcfg = ExplainConfig.from_dict(explanations), GradcamConfig.from_dict(gradcam)
     lesions = lesion_paths(manifest)
     if not lesions: return None
     models, _ = load_arm_model(arm_dir / "model.pt", device)
-    run = json.loads((arm_dir / "run.json").read_text())
+    run = json.loads((arm_dir / "run.json").read_text(encoding="utf-8"))
     index = read_cache_index(run["cache_dir"]).set_index("patient_id")
     pred = pd.read_csv(arm_dir / "predictions.csv", dtype={"patient_id": str}, keep_default_na=False)
     splits = pd.read_csv(arm_dir / "splits.csv", dtype={"patient_id": str}, keep_default_na=False)
-    out_dir, tol, layer = arm_dir / "explanations", float(gcfg["tolerance_mm"]), gcfg["layer"]
+    out_dir, tol, layer = arm_dir / "explanations", gcfg.tolerance_mm, gcfg.layer
     # choose on validation cases: each explained by its own fold's model; randomisation on fold 0's first few
     val = validation_cases(models, splits, index, lesions, cfg)
     val_rows = [dict(r, fold=k) for k, c in val for r in score_case([models[k]], c, cfg, tol, layer)[0]]
@@ -310,7 +311,7 @@ def check_explanations(arm_dir: str | os.PathLike, manifest: str | os.PathLike |
     summary = {m: _summarise_method(g, rand.get(m, {}), val_df, n_boot, seed) for m, g in test_df.groupby("method", sort=False)} if len(test_df) else {}
     figures = explain_figure_cases(arm_dir, models, index, chosen, cfg, layer, manifest)
     set_bundle_explanation(arm_dir / "model.pt", chosen, cfg.as_dict(), reason)   # predict shows the same map
-    m = json.loads((arm_dir / "metrics.json").read_text())
+    m = json.loads((arm_dir / "metrics.json").read_text(encoding="utf-8"))
     atomic_write_json(arm_dir / "metrics.json", {**m, "explanations": summary, "explanation_chosen": chosen,
                                                  "explanation_rule": reason, "explanation_config": cfg.as_dict(),
                                                  "explanation_figures": figures,
@@ -318,18 +319,37 @@ def check_explanations(arm_dir: str | os.PathLike, manifest: str | os.PathLike |
     return {"summary": summary, "chosen": chosen, "reason": reason, "test": test_df, "validation": val_df}
 
 # %% ../nbs/14_arm.ipynb #fd9b1e45
-def run_arm(arm: str, preset: str | dict, cache_dir: str | os.PathLike, arm_dir: str | os.PathLike,
-            device: str = "auto", resume: bool = True, n_boot: int = 1000, pretrain_dir: str | os.PathLike | None = None,
-            manifest: str | os.PathLike | None = None) -> dict:
-    """Train, evaluate, bundle and explain one arm (what the arm notebook does, cell by cell)."""
-    preset = load_preset(preset)
-    summary = train_arm(check_arms([arm])[0], preset, cache_dir, arm_dir, device=device, resume=resume,
-                        pretrain_dir=pretrain_dir)
+def train_step(arm: str, preset: Preset | dict | str, cache_dir: str | os.PathLike, arm_dir: str | os.PathLike,
+               device: str = "auto", resume: bool = True, pretrain_dir: str | os.PathLike | None = None,
+               log_epochs: bool = True) -> dict:
+    """Step 1: train the arm (both stages for the multi-task arms, every fold), one line per epoch; an unfinished
+    training is an error."""
+    summary = train_arm(check_arms([arm])[0], load_preset(preset), cache_dir, arm_dir, device=device, resume=resume,
+                        progress=False, pretrain_dir=pretrain_dir, log_epochs=log_epochs)
     if summary["status"] != "done": raise ArmError(f"{arm_dir}: training of arm {arm} did not finish ({summary['status']})")
-    res = evaluate_arm(arm_dir, n_boot=n_boot, seed=int(preset["train"].get("seed", 0)))
+    return summary
+
+def evaluate_step(arm_dir: str | os.PathLike, preset: Preset | dict | str, n_boot: int = 1000) -> dict:
+    """Step 2: test-set metrics with patient-bootstrap intervals (seeded by the preset's training seed)."""
+    return evaluate_arm(arm_dir, n_boot=n_boot, seed=load_preset(preset).train.seed)
+
+def explain_step(arm_dir: str | os.PathLike, preset: Preset | dict | str, manifest: str | os.PathLike | None = None,
+                 n_boot: int = 1000) -> tuple[dict, dict | None]:
+    """Step 3: bundle the model, explain the figure cases with the preset's Grad-CAM and score it against the
+    lesions, then check every explanation method (`check_explanations`)."""
+    p = load_preset(preset)
     export_arm_model(arm_dir, manifest)
-    seed = int(preset["train"].get("seed", 0))
-    explain_arm(arm_dir, manifest, gradcam_config(preset), n_boot=n_boot, seed=seed)
-    check_explanations(arm_dir, manifest, preset.get("explanations"), gradcam_config(preset), n_boot=n_boot, seed=seed)
+    explained = explain_arm(arm_dir, manifest, p.gradcam, n_boot=n_boot, seed=p.train.seed)
+    checked = check_explanations(arm_dir, manifest, p.explanations, p.gradcam, n_boot=n_boot, seed=p.train.seed)
+    return explained, checked
+
+def run_arm(arm: str, preset: Preset | dict | str, cache_dir: str | os.PathLike, arm_dir: str | os.PathLike,
+            device: str = "auto", resume: bool = True, n_boot: int = 1000, pretrain_dir: str | os.PathLike | None = None,
+            manifest: str | os.PathLike | None = None, threads: int | None = None, log_epochs: bool = True) -> dict:
+    """The arm notebook without the notebook: the same steps, with the same arguments, then `mark_arm_done`."""
+    if threads: use_threads(int(threads))
+    train_step(arm, preset, cache_dir, arm_dir, device, resume, pretrain_dir, log_epochs)
+    result = evaluate_step(arm_dir, preset, n_boot)
+    explain_step(arm_dir, preset, manifest, n_boot)
     mark_arm_done(arm_dir)
-    return res
+    return result

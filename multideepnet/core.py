@@ -12,10 +12,9 @@ from typing import Any, Iterator
 import yaml
 
 # %% auto #0
-__all__ = ['CLASSES', 'CLASS_TITLES', 'CONFIG_DIR', 'PRESET_SECTIONS', 'CACHE_INDEX', 'MultiDeepNetError', 'class_index',
-           'config_path', 'load_yaml', 'load_preset', 'check_keys', 'auto_bool', 'stable_hash', 'path_fingerprint',
-           'atomic_path', 'atomic_write_text', 'atomic_write_json', 'peak_rss_mb', 'set_threads', 'n_threads',
-           'cpu_model', 'machine_info']
+__all__ = ['CLASSES', 'CLASS_TITLES', 'CONFIG_DIR', 'CACHE_INDEX', 'MultiDeepNetError', 'class_index', 'config_path', 'load_yaml',
+           'stable_hash', 'path_fingerprint', 'atomic_path', 'atomic_write_text', 'atomic_write_json', 'peak_rss_mb',
+           'set_threads', 'n_threads', 'cpu_model', 'machine_info']
 
 # %% ../nbs/00_core.ipynb #aa730d3f
 CLASSES: tuple[str, ...] = ("healthy", "cap", "covid")
@@ -43,44 +42,6 @@ def load_yaml(path: str | os.PathLike) -> Any:
     try: return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e: raise MultiDeepNetError(f"{path}: not valid YAML ({e})") from None
 
-PRESET_SECTIONS = ("data", "prep", "model", "split", "train")
-
-def load_preset(preset: str | os.PathLike | dict) -> dict:
-    """A preset (the one home of presets): a dict, a YAML file, or a name under configs/presets/ (smoke, quick,
-    paper), checked for the sections a study needs."""
-    if isinstance(preset, dict): p = preset
-    elif Path(preset).suffix in (".yaml", ".yml") or Path(preset).exists(): p = load_yaml(preset)
-    else:
-        path = config_path("presets", f"{preset}.yaml")
-        if not path.exists():
-            names = sorted(f.stem for f in config_path("presets").glob("*.yaml"))
-            raise MultiDeepNetError(f"{path}: no preset named {preset!r} (known presets: {', '.join(names)})")
-        p = load_yaml(path)
-    missing = [s for s in PRESET_SECTIONS if s not in (p or {})]
-    if missing: raise MultiDeepNetError(f"preset {(p or {}).get('name', preset)!r} lacks section(s) {', '.join(missing)}")
-    return p
-
-# %% ../nbs/00_core.ipynb #080ffab1
-def check_keys(section: str, d: dict | None, known: list[str] | tuple[str, ...]) -> dict:
-    """A preset section as a dict, refusing any key not in `known` with one line naming the section, the key and
-    the closest known key (a misspelt key would otherwise fall back to a default without a word)."""
-    import difflib
-    d = dict(d or {})
-    for key in d:
-        if key not in known:
-            close = difflib.get_close_matches(str(key), list(known), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise MultiDeepNetError(f"{section} section: unknown key {key!r}{hint}; known: {', '.join(known)}")
-    return d
-
-# %% ../nbs/00_core.ipynb #65bd9da2
-def auto_bool(value: Any, name: str) -> str | bool:
-    """An auto/true/false setting parsed once: YAML booleans and the strings "auto", "true", "false" (any case);
-    anything else is refused (bool("false") would be True)."""
-    if isinstance(value, bool): return value
-    s = str(value).strip().lower()
-    if s in ("auto", "true", "false"): return {"auto": "auto", "true": True, "false": False}[s]
-    raise MultiDeepNetError(f"{name}: expected auto, true or false, got {value!r}")
 
 # %% ../nbs/00_core.ipynb #e6ea318c
 def _jsonable(obj: Any) -> Any:

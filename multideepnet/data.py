@@ -15,10 +15,11 @@ import torch
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from .core import CACHE_INDEX, CLASSES, MultiDeepNetError, class_index
+from .config import SplitConfig
 
 # %% auto #0
 __all__ = ['INDEX_COLUMNS', 'CacheError', 'open_array', 'read_cache_index', 'Augment', 'augment_from', 'CacheDataset', 'to_float',
-           'SplitConfig', 'patient_labels', 'require_all_classes', 'split_patients', 'check_disjoint', 'fold_parts',
+           'patient_labels', 'require_all_classes', 'split_patients', 'check_disjoint', 'fold_parts',
            'OversamplingSampler', 'make_loader', 'device_cache_fits', 'DeviceCache', 'DeviceLoader']
 
 # %% ../nbs/06_data.ipynb #b3c060a0
@@ -164,29 +165,6 @@ def to_float(x: torch.Tensor) -> torch.Tensor:
     return x.float()
 
 # %% ../nbs/06_data.ipynb #27e14381
-@dataclass
-class SplitConfig:
-    """The `split` section of a preset."""
-    test_fraction: float = 0.2687   # 158 / 588 patients, as in the paper
-    folds: int = 3
-    seed: int = 0
-    test_counts: dict | None = None    # class -> test patients (instead of test_fraction), e.g. Table 1's
-    train_counts: dict | None = None   # class -> training patients (the rest of a class is left out)
-
-    @classmethod
-    def from_dict(cls, d: dict | None) -> "SplitConfig":
-        d = dict(d or {})
-        unknown = set(d) - set(cls.__dataclass_fields__)
-        if unknown: raise MultiDeepNetError(f"split section: unknown key(s) {sorted(unknown)}")
-        for key in ("test_counts", "train_counts"):
-            if d.get(key) is not None:
-                bad = set(d[key]) ^ set(CLASSES)
-                if bad: raise MultiDeepNetError(f"split.{key} must give a count for each of {', '.join(CLASSES)}, got {sorted(d[key])}")
-                d[key] = {c: int(d[key][c]) for c in CLASSES}
-        if d.get("train_counts") and not d.get("test_counts"):
-            raise MultiDeepNetError("split.train_counts needs split.test_counts")
-        return cls(**d)
-
 def patient_labels(index: pd.DataFrame) -> pd.Series:
     """One label per patient; a patient whose scans carry different labels is an error."""
     labels = index.groupby("patient_id", sort=True).label.agg(lambda s: sorted(set(s)))

@@ -4,57 +4,24 @@
 
 # %% ../nbs/10b_explain.ipynb #c25f340f
 from __future__ import annotations
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-from .core import MultiDeepNetError, check_keys
+from .core import MultiDeepNetError
+from .config import METHODS, ExplainConfig
 from .model import VIEWS
 from .gradcam import grad_cam, is_channels_last, localization_scores
 
 # %% auto #0
-__all__ = ['METHODS', 'CASCADE', 'RANDOMISATION_PASS', 'ExplainConfig', 'head_logits', 'contrast_scores', 'positive_map',
-           'occlusion_window', 'lung_fill_value', 'explain', 'corner_model', 'chance_pointing', 'top_fraction_mask',
-           'ensemble_probs', 'ensemble_prob', 'deletion_curve', 'deletion_score', 'randomise_module', 'cascade_models',
+__all__ = ['CASCADE', 'RANDOMISATION_PASS', 'head_logits', 'contrast_scores', 'positive_map', 'occlusion_window',
+           'lung_fill_value', 'explain', 'corner_model', 'chance_pointing', 'top_fraction_mask', 'ensemble_probs',
+           'ensemble_prob', 'deletion_curve', 'deletion_score', 'randomise_module', 'cascade_models',
            'rank_correlation', 'repeatability', 'ExplainCase', 'ensemble_maps', 'score_case', 'randomisation_check',
            'randomisation_summary', 'choose_method']
-
-# %% ../nbs/10b_explain.ipynb #b4ea30e5
-METHODS: tuple[str, ...] = ("gradcam", "gradxinput", "smoothgrad", "integrated_gradients", "occlusion")
-
-@dataclass(frozen=True)
-class ExplainConfig:
-    """Which explanation methods a study runs and how it checks them (a preset's `explanations` section)."""
-    methods: tuple[str, ...] = ("gradcam", "gradxinput", "smoothgrad", "occlusion")
-    smooth_sigma: float = 1.5                  # voxels: Gaussian smoothing of input attributions
-    smoothgrad_samples: int = 8
-    smoothgrad_noise: float = 0.1              # noise std, in units of the [0, 1] input
-    ig_steps: int = 16
-    occlusion_grid: tuple[int, int, int] = (4, 4, 4)   # occlusion blocks per axis (z, y, x)
-    deletion_fractions: tuple[float, ...] = (0.005, 0.01, 0.02, 0.05, 0.1)
-    max_cases: int = 40                        # scored test cases per arm (all where fewer)
-    validation_cases: int = 8                  # per fold, for choosing the method to show
-    randomisation_cases: int = 3               # validation cases of fold 0 for the cascading randomisation
-    seed: int = 0
-
-    @classmethod
-    def from_dict(cls, d: Mapping | None) -> "ExplainConfig":
-        d = check_keys("explanations", d, [f.name for f in fields(cls)])
-        cast = {f.name: f.default for f in fields(cls)}
-        try:
-            kw = {k: (tuple(type(cast[k][0])(x) for x in v) if isinstance(cast[k], tuple) else type(cast[k])(v)) for k, v in d.items()}
-        except (TypeError, ValueError) as e: raise MultiDeepNetError(f"explanations section: {e}") from None
-        cfg = cls(**kw)
-        bad = [m for m in cfg.methods if m not in METHODS]
-        if bad: raise MultiDeepNetError(f"explanations.methods: unknown method(s) {', '.join(bad)} (known: {', '.join(METHODS)})")
-        if "gradcam" not in cfg.methods: raise MultiDeepNetError("explanations.methods must keep the paper's gradcam")
-        if len(cfg.occlusion_grid) != 3 or min(cfg.occlusion_grid) < 1: raise MultiDeepNetError("explanations.occlusion_grid: three block counts >= 1")
-        return cfg
-
-    def as_dict(self) -> dict: return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 # %% ../nbs/10b_explain.ipynb #5d66d93d
 def head_logits(out: dict) -> dict[str, torch.Tensor]:

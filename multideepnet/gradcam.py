@@ -16,16 +16,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import MultiDeepNetError
+from .config import CAM_LAYERS, CAM_METHODS
 from .model import VIEWS, MultiDeepNet
 from .io import write_unit_nifti
 from .preprocess import crop_to_original
 if TYPE_CHECKING: import pandas as pd
 
 # %% auto #0
-__all__ = ['CAM_LAYERS', 'upsample_trilinear', 'upsample_normalised', 'CAMResult', 'is_channels_last', 'CAMForward',
-           'cam_forward', 'cam_maps', 'grad_cam', 'randomise_weights', 'map_correlation', 'heatmap_to_original',
-           'save_heatmap_nifti', 'crop_spacing', 'map_peak', 'mask_distance_mm', 'localization_scores',
-           'localization_summary']
+__all__ = ['upsample_trilinear', 'upsample_normalised', 'CAMResult', 'is_channels_last', 'CAMForward', 'cam_forward', 'cam_maps',
+           'grad_cam', 'randomise_weights', 'map_correlation', 'heatmap_to_original', 'save_heatmap_nifti',
+           'crop_spacing', 'map_peak', 'mask_distance_mm', 'localization_scores', 'localization_summary']
 
 # %% ../nbs/10_gradcam.ipynb #c1ff58cd
 def _linear_matrix(n_in: int, n_out: int, dtype=torch.float32, device=None) -> torch.Tensor:
@@ -117,8 +117,6 @@ def is_channels_last(model: nn.Module) -> bool:
             return p.is_contiguous(memory_format=torch.channels_last_3d) and not p.is_contiguous()
     return False
 
-CAM_LAYERS: tuple[str, ...] = ("layer2", "layer3", "layer4")
-
 def _split_backbone(model: MultiDeepNet, layer: str):
     """(input -> feature map of `layer`, that map -> last feature map) as two callables."""
     if layer not in CAM_LAYERS: raise MultiDeepNetError(f"unknown CAM layer {layer!r}: expected one of {', '.join(CAM_LAYERS)}")
@@ -158,7 +156,7 @@ def cam_forward(model: MultiDeepNet, x: torch.Tensor, layer: str = "layer4", cha
 def cam_maps(fwd: CAMForward, target: int | Sequence[int] | torch.Tensor | None = None, method: str = "gradcam",
              upsample: bool = True) -> CAMResult:
     """The maps of one `CAMForward` for the predicted (or `target`) class; frees the forward's graph."""
-    if method not in ("gradcam", "hirescam"): raise MultiDeepNetError(f"unknown CAM method {method!r}: expected gradcam or hirescam")
+    if method not in CAM_METHODS: raise MultiDeepNetError(f"unknown CAM method {method!r}: expected {' or '.join(CAM_METHODS)}")
     a, out = fwd.a, fwd.out
     tgt = _targets(out["prob"].detach(), target)
     with torch.enable_grad():
@@ -178,7 +176,7 @@ def grad_cam(model: MultiDeepNet, x: torch.Tensor, target: int | Sequence[int] |
              method: str = "gradcam", upsample: bool = True, channels_last: bool | None = None,
              layer: str = "layer4") -> CAMResult:
     """3-D Grad-CAM of the predicted (or `target`) class at `layer` (default: the last conv layer): combined map and one per view."""
-    if method not in ("gradcam", "hirescam"): raise MultiDeepNetError(f"unknown CAM method {method!r}: expected gradcam or hirescam")
+    if method not in CAM_METHODS: raise MultiDeepNetError(f"unknown CAM method {method!r}: expected {' or '.join(CAM_METHODS)}")
     was_training = model.training
     model.eval()
     try: return cam_maps(cam_forward(model, x, layer, channels_last), target, method, upsample)

@@ -16,36 +16,17 @@ from skimage.measure import regionprops
 from scipy.spatial import ConvexHull, QhullError
 
 from .core import MultiDeepNetError, n_threads
+from .config import LungSegConfig
 
 # %% auto #0
-__all__ = ['LungSegError', 'LungSegConfig', 'shrink_factors', 'padded_slices', 'fov_disk', 'working_grid', 'component_shape',
-           'in_slabs', 'binarize_per_slice', 'lung_candidates', 'fill_holes_3d', 'dilate_cross', 'grow_seeds',
-           'fill_holes_2d', 'extract_main', 'split_lungs', 'complete_edges', 'convex_hull_2d', 'convex_hull_slices',
-           'dilate_mm', 'LungMasks', 'segment_lungs']
+__all__ = ['LungSegError', 'shrink_factors', 'padded_slices', 'fov_disk', 'working_grid', 'component_shape', 'in_slabs',
+           'binarize_per_slice', 'lung_candidates', 'fill_holes_3d', 'dilate_cross', 'grow_seeds', 'fill_holes_2d',
+           'extract_main', 'split_lungs', 'complete_edges', 'convex_hull_2d', 'convex_hull_slices', 'dilate_mm',
+           'LungMasks', 'segment_lungs']
 
 # %% ../nbs/04_lungseg.ipynb #596c08fb
 class LungSegError(MultiDeepNetError):
     """The lung segmentation found no usable lungs (the message says why)."""
-
-@dataclass(frozen=True)
-class LungSegConfig:
-    """Parameters of the Liao et al. (grt123) lung segmentation, in physical units."""
-    seg_spacing_mm: float = 2.0        # working grid: the scan bin-shrunk by integer factors to about this spacing
-    sigma_mm: float = 0.7              # per-slice Gaussian smoothing (grt123: 1 px of a ~0.7 mm scan)
-    threshold_hu: float = -600.0       # air-like voxels lie below this
-    min_area_mm2: float = 30.0         # smaller 2-D components are noise
-    max_eccentricity: float = 0.99     # more elongated 2-D components (table edges, skin folds) are dropped
-    volume_l: tuple[float, float] = (0.68, 7.5)  # plausible volume of one 3-D lung component (litres)
-    centre_dist_mm: float = 62.0       # a lung's mean minimum distance to the in-plane centre is below this ...
-    centre_area_mm2: float = 6000.0    # ... averaged over the slices where its area exceeds this
-    cut_step_mm: float = 4.0           # each retry removes this much more from the top of the scan
-    max_retries: int = 10              # give up after this many retries
-    balance_ratio: float = 4.8         # the two largest parts are two lungs when their size ratio is below this
-    max_erosion_mm: float = 15.0       # erode at most this far while trying to split merged lungs
-    main_cover: float = 0.95           # per slice, keep the largest parts that cover this fraction of a lung
-    edge_hu: float | None = -400.0     # edge completion: add one voxel ring below this HU (None: pure grt123)
-    hull_ratio: float = 2.0            # a slice's convex hull is kept only if its area < ratio x the mask's area
-    dilation_mm: float = 10.0          # final dilation radius
 
 # %% ../nbs/04_lungseg.ipynb #61b874fc
 def shrink_factors(spacing_xyz, target_mm: float) -> list[int]:

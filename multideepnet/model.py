@@ -5,7 +5,6 @@
 # %% ../nbs/07_model.ipynb #16c772d0
 from __future__ import annotations
 import os
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -13,14 +12,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import CLASSES, MultiDeepNetError, check_keys, config_path, load_yaml
+from .core import CLASSES, MultiDeepNetError, config_path, load_yaml
+from .config import OUTPUT_STRIDES, ModelConfig
 
 # %% auto #0
-__all__ = ['OUTPUT_STRIDES', 'CHANNELS_LAST_DEVICES', 'VIEWS', 'TASKS', 'conv3x3x3', 'BasicBlock3d', 'stage_widths',
-           'stage_strides', 'ResNet3D', 'n_params', 'GlobalHead', 'MultiViewHead', 'MultiTaskHead', 'task_targets',
-           'MultiDeepNet', 'load_arms', 'check_arms', 'arm_flags', 'ModelConfig', 'build_model', 'build_pretrain_model',
-           'model_from_config', 'classification_loss', 'multitask_losses', 'multitask_loss', 'load_backbone',
-           'fuse_for_inference']
+__all__ = ['CHANNELS_LAST_DEVICES', 'VIEWS', 'TASKS', 'conv3x3x3', 'BasicBlock3d', 'stage_widths', 'stage_strides', 'ResNet3D',
+           'n_params', 'GlobalHead', 'MultiViewHead', 'MultiTaskHead', 'task_targets', 'MultiDeepNet', 'load_arms',
+           'check_arms', 'arm_flags', 'build_model', 'build_pretrain_model', 'model_from_config', 'classification_loss',
+           'multitask_losses', 'multitask_loss', 'load_backbone', 'fuse_for_inference']
 
 # %% ../nbs/07_model.ipynb #0348b7d6
 def conv3x3x3(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Conv3d:
@@ -51,8 +50,6 @@ def stage_widths(width: float = 1.0, base: Sequence[int] = (64, 128, 256, 512)) 
     """Channel counts of the four stages for a width multiplier (at least 1 channel each)."""
     if width <= 0: raise MultiDeepNetError(f"width multiplier must be > 0, got {width}")
     return [max(1, int(round(c * width))) for c in base]
-
-OUTPUT_STRIDES: tuple[int, ...] = (32, 16, 8)
 
 def stage_strides(output_stride: int = 32) -> list[tuple[int, int]]:
     """(stride, dilation) of stages 1-4 for an output stride: 16 dilates layer4 instead of striding it, 8 also layer3."""
@@ -206,25 +203,6 @@ def check_arms(arms: Sequence[str] | None = None) -> list[str]:
 def arm_flags(arm: str) -> dict:
     """Flags and titles of one ablation arm from configs/arms.yaml."""
     return load_arms()[check_arms([arm])[0]]
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """A preset's `model` section, the one home of its defaults: width multiplier, backbone output stride
-    (32 as in the paper; 16, 8 dilate the last stages) and the multi-view head's bins. Unknown keys are refused."""
-    width: float = 1.0
-    output_stride: int = 32
-    view_bins: int = 4
-
-    @classmethod
-    def from_dict(cls, d: Mapping | None) -> "ModelConfig":
-        d = check_keys("model", d, [f.name for f in fields(cls)])
-        try: cfg = cls(**{f.name: type(f.default)(d[f.name]) for f in fields(cls) if f.name in d})
-        except (TypeError, ValueError) as e: raise MultiDeepNetError(f"model section: {e}") from None
-        stage_widths(cfg.width); stage_strides(cfg.output_stride)         # refuse bad values here, not mid-run
-        if cfg.view_bins < 1: raise MultiDeepNetError(f"model.view_bins must be >= 1, got {cfg.view_bins}")
-        return cfg
-
-    def as_dict(self) -> dict: return asdict(self)
 
 def build_model(arm: str, n_classes: int = len(CLASSES), width: float = 1.0, view_bins: int = 4,
                 init: bool = True, output_stride: int = 32) -> MultiDeepNet:

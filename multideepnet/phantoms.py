@@ -245,7 +245,7 @@ def _make_case(job: dict) -> dict:
     key = {k: v for k, v in job.items() if k != "out_dir"} | {"version": PHANTOM_VERSION}
     rec_path = _case_record(job)
     if rec_path.is_file():
-        rec = json.loads(rec_path.read_text())
+        rec = json.loads(rec_path.read_text(encoding="utf-8"))
         if rec.get("job") == key: return dict(rec, resumed=True)
     try:
         ph = make_phantom(job["label"], job["seed"], job["difficulty"], job["matrix"], tuple(job["slice_range"]))
@@ -308,7 +308,7 @@ def _cli_phantoms(args: argparse.Namespace) -> int:
     manifest = make_cohort(args.out, args.n, seed=args.seed, difficulty=args.difficulty, ratio=args.ratio,
                            dicom_fraction=args.dicom_fraction, workers=args.workers, matrix=args.matrix,
                            slice_range=tuple(args.slice_range), progress=not args.quiet)
-    info = json.loads((Path(args.out) / "phantoms.json").read_text())
+    info = json.loads((Path(args.out) / "phantoms.json").read_text(encoding="utf-8"))
     counts = ", ".join(f"{c} {k}" for k, c in info["counts"].items())
     print(f"wrote {len(info['cases'])} phantoms ({counts}) in {time.perf_counter() - t:.1f} s; manifest: {manifest}")
     for err in info["failed"]: print(f"failed: {err}")

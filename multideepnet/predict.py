@@ -13,26 +13,18 @@ import SimpleITK as sitk
 
 from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json
 from .io import read_ct, scan_name, write_unit_nifti
-from .preprocess import PrepConfig, preprocess_volume, to_unit
+from .config import GradcamConfig, PrepConfig
+from .preprocess import preprocess_volume, to_unit
 if TYPE_CHECKING: import numpy as np, torch   # PyTorch (and the model and Grad-CAM modules) are imported where used: see below
 
 # %% auto #0
-__all__ = ['GRADCAM_DEFAULTS', 'MODEL_FORMAT', 'PredictError', 'gradcam_config', 'training_provenance', 'provenance_line',
-           'export_arm_model', 'bundle_info', 'load_arm_model', 'ensemble_cam', 'set_bundle_explanation',
-           'chosen_explanation', 'explanation_map', 'predict_scan', 'predict_scans', 'register_cli']
+__all__ = ['MODEL_FORMAT', 'PredictError', 'training_provenance', 'provenance_line', 'export_arm_model', 'bundle_info',
+           'load_arm_model', 'ensemble_cam', 'set_bundle_explanation', 'chosen_explanation', 'explanation_map',
+           'predict_scan', 'predict_scans', 'register_cli']
 
 # %% ../nbs/13_predict.ipynb #46f3b87c
 class PredictError(MultiDeepNetError):
     """A model bundle or a scan cannot be used for prediction (the message names the file and the reason)."""
-
-GRADCAM_DEFAULTS = {"layer": "layer4", "method": "gradcam", "tolerance_mm": 10.0}
-
-def gradcam_config(preset: dict) -> dict:
-    """The preset's `gradcam` section over the defaults (the paper's: Grad-CAM at the last conv layer)."""
-    g = dict(preset.get("gradcam") or {})
-    unknown = set(g) - set(GRADCAM_DEFAULTS)
-    if unknown: raise PredictError(f"gradcam section: unknown key(s) {sorted(unknown)} (known: {', '.join(GRADCAM_DEFAULTS)})")
-    return {**GRADCAM_DEFAULTS, **g}
 
 # %% ../nbs/13_predict.ipynb #c0fa71fe
 MODEL_FORMAT = "multideepnet-model-1"
@@ -43,7 +35,7 @@ def training_provenance(run: dict, manifest: str | os.PathLike | None = None) ->
     out = {"source": "unknown", "synthetic": None, "preset": (run.get("preset") or {}).get("name")}
     ph = Path(manifest).parent / "phantoms.json" if manifest else None
     if ph is not None and ph.is_file():
-        cfg = json.loads(ph.read_text()).get("config", {})
+        cfg = json.loads(ph.read_text(encoding="utf-8")).get("config", {})
         out.update(source="phantoms", synthetic=True, n=cfg.get("n"), difficulty=cfg.get("difficulty"), seed=cfg.get("seed"))
     elif manifest: out.update(source="manifest", synthetic=False, manifest=Path(manifest).name)
     return out
@@ -63,7 +55,7 @@ def export_arm_model(arm_dir: str | os.PathLike, manifest: str | os.PathLike | N
     (`training_provenance` of the study's manifest), into `model.pt`."""
     import torch
     arm_dir = Path(arm_dir)
-    run = json.loads((arm_dir / "run.json").read_text())
+    run = json.loads((arm_dir / "run.json").read_text(encoding="utf-8"))
     ckpts = sorted(arm_dir.glob("fold*/train_best.pt"))
     if not ckpts: raise PredictError(f"{arm_dir}: no trained fold checkpoints (fold*/train_best.pt)")
     # our own training checkpoints also hold RNG states (numpy objects): not user input, read in full
@@ -71,7 +63,7 @@ def export_arm_model(arm_dir: str | os.PathLike, manifest: str | os.PathLike | N
     states = [{k: v.contiguous(memory_format=torch.channels_last_3d) if v.ndim == 5 else v.contiguous()
                for k, v in torch.load(p, map_location="cpu", weights_only=False)["model"].items()} for p in ckpts]
     bundle = {"format": MODEL_FORMAT, "arm": run["arm"], "model": run["config"]["model"], "classes": list(CLASSES),
-              "prep": run["preset"]["prep"], "gradcam": gradcam_config(run["preset"]), "config_hash": run["config_hash"],
+              "prep": run["preset"]["prep"], "gradcam": GradcamConfig.from_dict(run["preset"].get("gradcam")).as_dict(), "config_hash": run["config_hash"],
               "training_data": training_provenance(run, manifest),
               "states": states}
     with atomic_path(arm_dir / "model.pt") as tmp: torch.save(bundle, tmp)
@@ -81,7 +73,7 @@ def export_arm_model(arm_dir: str | os.PathLike, manifest: str | os.PathLike | N
 def bundle_info(path: str | os.PathLike) -> dict | None:
     """The metadata beside a bundle (`model.json`: arm, model, prep, gradcam, config hash), or None."""
     side = Path(path).with_suffix(".json")
-    try: return json.loads(side.read_text()) if side.is_file() else None
+    try: return json.loads(side.read_text(encoding="utf-8")) if side.is_file() else None
     except (OSError, ValueError): return None
 
 def load_arm_model(path: str | os.PathLike, device: str = "cpu") -> tuple[list[torch.nn.Module], dict]:
@@ -149,10 +141,11 @@ def chosen_explanation(info: dict) -> str | None:
 
 def explanation_map(models: Sequence[torch.nn.Module], unit: np.ndarray, target: int, info: dict) -> np.ndarray:
     """The bundle's chosen explanation of one network input (D, H, W) in [0, 1] for class `target`, in crop space."""
-    from multideepnet.explain import ExplainConfig, ensemble_maps
+    from multideepnet.config import ExplainConfig
+    from multideepnet.explain import ensemble_maps
     ex = info["explanation"]
-    cam = {**GRADCAM_DEFAULTS, **(info.get("gradcam") or {})}
-    maps, _ = ensemble_maps(models, unit, target, ex["method"], ExplainConfig.from_dict(ex.get("config")), layer=cam["layer"])
+    cam = GradcamConfig.from_dict(info.get("gradcam"))
+    maps, _ = ensemble_maps(models, unit, target, ex["method"], ExplainConfig.from_dict(ex.get("config")), layer=cam.layer)
     return maps["combined"]
 
 # %% ../nbs/13_predict.ipynb #c13e7477
@@ -174,9 +167,9 @@ def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], inf
     vol, record = p["vol"], p["record"]
     t["read_s"], t["preprocess_s"] = p["read_s"], p["preprocess_s"]
     x = torch.from_numpy(to_unit(p["arr"]))[None, None].to(device)
-    cam = {**GRADCAM_DEFAULTS, **(info.get("gradcam") or {})}        # bundles made before the gradcam section: the paper's
+    cam = GradcamConfig.from_dict(info.get("gradcam"))        # bundles made before the gradcam section: the paper's
     t0 = time.perf_counter()
-    ens = ensemble_cam(models, x, layer=cam["layer"], method=cam["method"], maps=["combined"])
+    ens = ensemble_cam(models, x, layer=cam.layer, method=cam.method, maps=["combined"])
     t["model_gradcam_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     heat = heatmap_to_original(ens["maps"]["combined"], record)      # on the input file's own grid

@@ -6,7 +6,6 @@
 from __future__ import annotations
 import argparse, json, os, re, time, traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
@@ -18,60 +17,20 @@ from .core import (CACHE_INDEX, MultiDeepNetError, atomic_path, atomic_write_jso
                                n_threads, path_fingerprint, peak_rss_mb, set_threads, stable_hash)
 from .io import CTVolume, itk_path, read_ct
 if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` needs no pandas (0.2 s)
-from .lungseg import LungMasks, LungSegConfig, LungSegError, fov_disk, segment_lungs, working_grid
+from .config import PrepConfig
+from .lungseg import LungMasks, LungSegError, fov_disk, segment_lungs, working_grid
 
 # %% auto #0
 __all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'INDEX_COLUMNS', 'PREP_VERSION', 'MIN_SLICES', 'MIN_EXTENT_MM', 'PreprocessError',
-           'PrepConfig', 'geometry_of', 'resampled_geometry', 'crop_grid', 'crop_box', 'grid_image', 'scan_grid',
-           'crop_to_original', 'original_to_crop', 'sanitize_hu', 'block_index', 'gather', 'body_box_mask', 'window',
-           'to_unit', 'window_lut', 'qc_warnings', 'preprocess_volume', 'output_masks', 'lung_labels_original',
-           'montage', 'write_qc_files', 'preprocessing_stages', 'read_options', 'case_key', 'load_case', 'process_case',
-           'prepare', 'register_cli']
+           'geometry_of', 'resampled_geometry', 'crop_grid', 'crop_box', 'grid_image', 'scan_grid', 'crop_to_original',
+           'original_to_crop', 'sanitize_hu', 'block_index', 'gather', 'body_box_mask', 'window', 'to_unit',
+           'window_lut', 'qc_warnings', 'preprocess_volume', 'output_masks', 'lung_labels_original', 'montage',
+           'write_qc_files', 'preprocessing_stages', 'read_options', 'case_key', 'load_case', 'process_case', 'prepare',
+           'register_cli']
 
 # %% ../nbs/05_preprocess.ipynb #3f3248e1
 class PreprocessError(MultiDeepNetError):
     """A scan could not be preprocessed (the message names the scan and the reason)."""
-
-@dataclass(frozen=True)
-class PrepConfig:
-    """Every parameter of preprocessing steps (a)-(g); recorded with, and hashed into, every output."""
-    spacing: tuple[float, float, float] = (1.0, 1.0, 1.0)   # (a) grid of the crop box (z, y, x) mm
-    out_shape: tuple[int, int, int] = (128, 256, 256)       # (f) network input (z, y, x)
-    window_level: float = -600.0                            # (g) HU window: [level - width/2, level + width/2] -> [0, 1]
-    window_width: float = 600.0
-    dtype: str = "uint8"                                    # storage: uint8 (value/255) or float16
-    margin_mm: float = 5.0                                  # (e) crop margin around the (undilated) lungs
-    neutral_hu: float = 0.0                                 # (e) value outside the dilated mask (grt123: 170/255 ~ 0 HU)
-    bone_hu: float = 282.0                                  # (e) bone in the dilation margin -> neutral (grt123: 210/255)
-    air_hu: float = -1024.0                                 # value outside the scan when resampling
-    hu_range: tuple[float, float] = (-1024.0, 3071.0)       # HU are clipped to this range (12-bit CT)
-    max_slice_mm: float = 5.0                               # QC: warn above this slice spacing
-    fallback: bool = False                                  # crop the body instead when segmentation fails
-    body_hu: float = -500.0                                 # fallback: body = above this
-    seg: LungSegConfig = field(default_factory=LungSegConfig)  # (b)-(d), see `lungseg`
-
-    def __post_init__(self):
-        if self.dtype not in ("uint8", "float16"): raise PreprocessError(f"dtype must be uint8 or float16, got {self.dtype!r}")
-        if len(self.out_shape) != 3 or min(self.out_shape) < 1: raise PreprocessError(f"bad out_shape {self.out_shape}")
-        if self.window_width <= 0: raise PreprocessError(f"window width must be > 0, got {self.window_width}")
-
-    def as_dict(self) -> dict:
-        """Plain, JSON-able dict of the whole config."""
-        return json.loads(json.dumps(asdict(self)))
-
-    @classmethod
-    def from_dict(cls, d: dict | None) -> "PrepConfig":
-        """A config from a preset's `prep` section or a recorded `as_dict` (lists back to tuples); unknown keys fail."""
-        d = dict(d or {})
-        unknown = set(d) - set(cls.__dataclass_fields__)
-        if unknown: raise PreprocessError(f"prep section: unknown key(s) {sorted(unknown)}")
-        for k in ("spacing", "out_shape", "hu_range"):
-            if k in d: d[k] = tuple(d[k])
-        if isinstance(d.get("seg"), dict):
-            seg = dict(d["seg"])
-            if "volume_l" in seg: seg["volume_l"] = tuple(seg["volume_l"])
-            d["seg"] = LungSegConfig(**seg)
-        return cls(**d)
 
 # %% ../nbs/05_preprocess.ipynb #f53f19e8
 def geometry_of(img: sitk.Image) -> dict:
@@ -445,7 +404,7 @@ def load_case(path: str | os.PathLike, as_float: bool = False) -> tuple[np.ndarr
     if not path.is_file(): raise PreprocessError(f"{path}: cached array not found")
     arr = np.load(path, mmap_mode="r")
     rec_path = path.with_suffix(".json")
-    record = json.loads(rec_path.read_text()) if rec_path.is_file() else {}
+    record = json.loads(rec_path.read_text(encoding="utf-8")) if rec_path.is_file() else {}
     if as_float: arr = to_unit(arr)
     return arr, record
 
@@ -464,7 +423,7 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
     stem = f"{_safe(pid)}__{key}"
     rec_path, npy_path = out_dir / "cases" / f"{stem}.json", out_dir / "cases" / f"{stem}.npy"
     if rec_path.is_file():
-        rec = json.loads(rec_path.read_text())
+        rec = json.loads(rec_path.read_text(encoding="utf-8"))
         done = rec.get("status") in ("ok", "fallback") and npy_path.is_file()
         if done or (rec.get("status") == "failed" and not retry_failed):
             return _index_row(base, rec, out_dir, rec_path, npy_path, cached=True)

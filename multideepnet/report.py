@@ -29,7 +29,7 @@ def collect_study(study_dir: str | os.PathLike) -> dict:
     for arm in load_arms():
         d = study_dir / "arms" / arm
         if not (d / "done.json").exists(): continue
-        out[arm] = {"dir": d, "metrics": json.loads((d / "metrics.json").read_text()),
+        out[arm] = {"dir": d, "metrics": json.loads((d / "metrics.json").read_text(encoding="utf-8")),
                     "ci": pd.read_csv(d / "ci.csv", index_col=0),
                     "predictions": pd.read_csv(d / "predictions.csv", dtype={"patient_id": str}, keep_default_na=False)}
     return out
@@ -74,7 +74,7 @@ def config_table(collected: dict) -> pd.DataFrame:
 
 def dataset_banner(study_dir: str | os.PathLike) -> tuple[str, pd.DataFrame]:
     """Markdown line (synthetic phantoms or real data) and the case counts per split and class."""
-    study = json.loads((Path(study_dir) / "study.json").read_text())
+    study = json.loads((Path(study_dir) / "study.json").read_text(encoding="utf-8"))
     if study["source"] == "phantoms":
         head = ("**Data: synthetic chest-CT phantoms** made by this project. They exercise the pipeline and prove "
                 "nothing clinically; the paper's numbers come from private SPHCC scans.")
@@ -292,7 +292,7 @@ def _link(study_dir: Path, path: Path, text: str) -> str:
 def write_index(study_dir: str | os.PathLike) -> Path:
     """`index.html` of a study: data, machine, the headline table and its reading, per-arm status and links."""
     d = Path(study_dir)
-    study = json.loads((d / "study.json").read_text())
+    study = json.loads((d / "study.json").read_text(encoding="utf-8"))
     rows = []
     for arm, st in study["arms"].items():
         a = d / "arms" / arm

@@ -12,13 +12,14 @@ import pandas as pd
 import torch
 
 from .core import (CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_write_json, cpu_model,
-                               load_preset, machine_info, stable_hash)
+                               machine_info, stable_hash)
+from .config import Preset, load_preset
 from .cohort import read_manifest
 from .phantoms import PHANTOM_VERSION, make_cohort
 from . import preprocess as prep
-from .data import SplitConfig, read_cache_index, split_patients
-from .model import build_model, check_arms, load_arms
-from .train import StepContext, TrainConfig, resolve_device, use_amp
+from .data import read_cache_index, split_patients
+from .model import check_arms, load_arms, model_from_config
+from .train import StepContext, resolve_device, use_amp
 from .arm import arm_is_done
 from .notebooks import export_html, run_notebook
 from .report import write_index
@@ -33,54 +34,52 @@ class StudyError(MultiDeepNetError):
     """A study cannot run as asked (missing manifest, missing study notebook, a split the data cannot give, ...)."""
 
 # %% ../nbs/16_study.ipynb #1b4c9314
-def phantom_dir(preset: dict, data_root: str | os.PathLike = "data") -> Path:
-    """Folder of the phantom cohort a preset asks for (keyed by its data section and the generator's version)."""
-    d = preset["data"]
-    key = stable_hash({**d, "generator": PHANTOM_VERSION}, 6)
-    return Path(data_root) / "phantoms" / f"n{d['n']}-seed{d.get('seed', 0)}-{d.get('difficulty', 'medium')}-{key}"
+def phantom_dir(preset: Preset | dict | str, data_root: str | os.PathLike = "data") -> Path:
+    """Folder of the phantom cohort a preset asks for (keyed by its data section as written, as before the typed
+    preset, and by the generator's version)."""
+    p = load_preset(preset); d = p.data
+    key = stable_hash({**p.raw["data"], "generator": PHANTOM_VERSION}, 6)
+    return Path(data_root) / "phantoms" / f"n{d.n}-seed{d.seed}-{d.difficulty}-{key}"
 
-def ensure_phantoms(preset: dict, data_root: str | os.PathLike = "data", workers: int = 2) -> Path:
+def ensure_phantoms(preset: Preset | dict | str, data_root: str | os.PathLike = "data", workers: int = 2) -> Path:
     """Manifest of the preset's phantom cohort, making the cohort if it is not there yet."""
     out = phantom_dir(preset, data_root)
     manifest = out / "manifest.csv"
     if manifest.exists(): return manifest
-    d = preset["data"]
-    extra = {k: d[k] for k in ("matrix", "dicom_fraction", "ratio") if k in d}
-    return Path(make_cohort(out, n=int(d["n"]), seed=int(d.get("seed", 0)), difficulty=d.get("difficulty", "medium"),
-                            workers=workers, progress=True, **extra))
+    return Path(make_cohort(out, workers=workers, progress=True, **load_preset(preset).data.cohort_kwargs()))
 
-def cache_dir_for(manifest: str | os.PathLike, preset: dict, data_root: str | os.PathLike = "data") -> Path:
+def cache_dir_for(manifest: str | os.PathLike, preset: Preset | dict | str, data_root: str | os.PathLike = "data") -> Path:
     """Cache folder keyed by the manifest's location and content and by the preprocessing config."""
     m = Path(manifest).resolve()
-    return Path(data_root) / "cache" / stable_hash({"manifest": str(m), "text": m.read_text(), "prep": prep.PrepConfig.from_dict(preset.get("prep"))})
+    return Path(data_root) / "cache" / stable_hash({"manifest": str(m), "text": m.read_text(encoding="utf-8"), "prep": load_preset(preset).prep})
 
-def ensure_cache(manifest: str | os.PathLike, preset: dict, data_root: str | os.PathLike = "data",
+def ensure_cache(manifest: str | os.PathLike, preset: Preset | dict | str, data_root: str | os.PathLike = "data",
                  workers: int = 2) -> Path:
     """Preprocess every case of `manifest` into the preset's cache (finished cases are skipped)."""
     manifest = Path(manifest)
     if not manifest.exists(): raise StudyError(f"{manifest}: manifest not found")
     out = cache_dir_for(manifest, preset, data_root)
-    prep.prepare(read_manifest(manifest), out, prep.PrepConfig.from_dict(preset.get("prep")), workers=workers)
+    prep.prepare(read_manifest(manifest), out, load_preset(preset).prep, workers=workers)
     return out
 
 # %% ../nbs/16_study.ipynb #ad12f894
-def _plan_index(preset: dict, manifest: str | os.PathLike | None) -> pd.DataFrame:
+def _plan_index(preset: Preset, manifest: str | os.PathLike | None) -> pd.DataFrame:
     """Patients and labels (and a manifest's split column) without touching any scan."""
     if manifest is not None:
         df = read_manifest(manifest, check_paths=False)
         return df[["patient_id", "label", *(["split"] if "split" in df.columns else [])]]
-    d = preset["data"]
     from multideepnet.phantoms import PAPER_RATIO, class_counts
-    counts = class_counts(int(d["n"]), d.get("ratio", PAPER_RATIO))
+    counts = class_counts(preset.data.n, preset.data.ratio or PAPER_RATIO)
     return pd.DataFrame([{"patient_id": f"ph{c}{i}", "label": c} for c, n in counts.items() for i in range(n)])
 
-def calibrate_training(preset: dict, device: str = "auto", seconds: float = 60.0) -> dict:
+def calibrate_training(preset: Preset | dict | str, device: str = "auto", seconds: float = 60.0) -> dict:
     """Training volumes per second of the preset's network at its input size on `device` (random data, at most
     about `seconds`, at least one measured step after a warm-up step)."""
-    dev, cfg = resolve_device(device), TrainConfig.from_dict(preset.get("train"))
+    p = load_preset(preset)
+    dev, cfg = resolve_device(device), p.train
     ctx = StepContext(dev, amp=use_amp(cfg, dev))          # training's own autocast, layout and loss
-    shape, width = tuple(preset["prep"]["out_shape"]), float((preset.get("model") or {}).get("width", 1.0))
-    model = build_model("full", width=width).to(dev)
+    shape = p.prep.out_shape
+    model = model_from_config("full", p.model).to(dev)     # the preset's width and output stride
     if ctx.channels_last: model = model.to(memory_format=torch.channels_last_3d)
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
@@ -101,12 +100,12 @@ def calibrate_training(preset: dict, device: str = "auto", seconds: float = 60.0
             "batch": cfg.batch_size, "steps_measured": n, "seconds_per_step": round(dt, 4),
             "vol_per_s": round(cfg.batch_size / dt, 3), "amp": ctx.amp, "threads": torch.get_num_threads()}
 
-def plan_study(preset: str | os.PathLike | dict = "quick", manifest: str | os.PathLike | None = None,
+def plan_study(preset: Preset | str | os.PathLike | dict = "quick", manifest: str | os.PathLike | None = None,
                arms: Sequence[str] | None = None, device: str = "auto", calibrate_s: float = 60.0) -> dict:
     """What `reproduce` would do, and how long it would take on `device`: nothing trained, written or rendered."""
     p, arms = load_preset(preset), check_arms(arms)
-    split_cfg, cfg = SplitConfig.from_dict(p.get("split")), TrainConfig.from_dict(p.get("train"))
-    try: assignment = split_patients(_plan_index(p, manifest), split_cfg, where=str(manifest or f"phantoms (n={p['data']['n']})"))
+    split_cfg, cfg = p.split, p.train
+    try: assignment = split_patients(_plan_index(p, manifest), split_cfg, where=str(manifest or f"phantoms (n={p.data.n})"))
     except MultiDeepNetError as e: raise StudyError(f"the split cannot be made: {e}") from None
     counts = {s: {c: int(((assignment.split == s) & (assignment.label == c)).sum()) for c in CLASSES}
               for s in ("train", "test", "unused") if (assignment.split == s).any()}
@@ -122,8 +121,8 @@ def plan_study(preset: str | os.PathLike | dict = "quick", manifest: str | os.Pa
     per_arm = {a: {"train_steps": stage_steps * cfg.epochs,
                    "pretrain_steps": stage_steps * cfg.pretrain_epochs if a in pre else 0,
                    "pretrain_shared_with": pre[0] if a in pre[1:] else None} for a in arms}
-    notes = dict(p.get("notes") or {})
-    plan = {"preset": p["name"], "source": "manifest" if manifest else "phantoms", "split_counts": counts,
+    notes = dict(p.raw.get("notes") or {})
+    plan = {"preset": p.name, "source": "manifest" if manifest else "phantoms", "split_counts": counts,
             "folds": folds, "epochs": cfg.epochs, "pretrain_epochs": cfg.pretrain_epochs,
             "pretrain_epochs_source": notes.get("pretrain_epochs", "the preset's train.pretrain_epochs"),
             "notes": notes, "batch_size": cfg.batch_size, "arms": per_arm}
@@ -237,7 +236,7 @@ def _export(ipynb: Path, html_path: Path, assets: Path) -> str:
     except MultiDeepNetError as e:
         _say(f"[study] {ipynb.name}: HTML export failed - {e}", err=True); return f"failed: {e}"
 
-def study_data(p: dict, manifest: Path | None, data_root: Path, workers: int) -> dict:
+def study_data(p: Preset, manifest: Path | None, data_root: Path, workers: int) -> dict:
     """The study's data: the manifest (or the preset's phantom cohort, made if needed), its preprocessing cache, and
     the split checked once, before any arm starts; with the seconds each step took."""
     t1 = time.perf_counter()
@@ -245,7 +244,7 @@ def study_data(p: dict, manifest: Path | None, data_root: Path, workers: int) ->
     t_data = time.perf_counter() - t1
     _say(f"[study] data: {mpath} ({'manifest' if manifest else 'phantoms'}); preprocessing ...")
     cache = ensure_cache(mpath, p, data_root, workers).resolve()
-    try: split_patients(read_cache_index(cache, check_arrays=False), SplitConfig.from_dict(p["split"]), where=str(mpath))
+    try: split_patients(read_cache_index(cache, check_arrays=False), p.split, where=str(mpath))
     except MultiDeepNetError as e: raise StudyError(f"the split cannot be made, no arm started: {e}") from None   # once, not per arm
     return {"manifest": Path(mpath).resolve(), "cache": cache,
             "seconds": {"data": round(t_data, 1), "preprocess": round(time.perf_counter() - t1 - t_data, 1)}}
@@ -261,7 +260,7 @@ def run_report(out: Path, study: dict, cell_timeout: int, write_html: bool) -> N
     except MultiDeepNetError as e:
         _say(f"[study] report: FAILED - {e}", err=True); study["report"] = f"failed: {e}"
 
-def reproduce(preset: str | os.PathLike = "quick", manifest: str | os.PathLike | None = None,
+def reproduce(preset: Preset | str | os.PathLike | dict = "quick", manifest: str | os.PathLike | None = None,
               out: str | os.PathLike | None = None, arms: Sequence[str] | None = None, force: bool = False,
               device: str = "auto", workers: int = 2, data_root: str | os.PathLike = "data",
               cell_timeout: int = 6 * 3600, n_boot: int = 1000, write_html: bool = True, jobs: int | None = None,
@@ -271,11 +270,11 @@ def reproduce(preset: str | os.PathLike = "quick", manifest: str | os.PathLike |
     p = load_preset(preset)
     # absolute paths from here on: papermill changes the process's working folder while it starts a notebook,
     # and arms run in threads, so a relative path could resolve against another arm's folder
-    out = Path(out or Path("reports") / p["name"]).resolve()
+    out = Path(out or Path("reports") / p.name).resolve()
     with study_lock(out, wait=wait_lock):
         return _reproduce(p, manifest, out, arms, force, device, workers, data_root, cell_timeout, n_boot, write_html, jobs)
 
-def _reproduce(p: dict, manifest, out: Path, arms, force, device, workers, data_root, cell_timeout, n_boot, write_html, jobs) -> dict:
+def _reproduce(p: Preset, manifest, out: Path, arms, force, device, workers, data_root, cell_timeout, n_boot, write_html, jobs) -> dict:
     import threading
     t0 = time.perf_counter()
     arms = check_arms(arms)
@@ -283,10 +282,10 @@ def _reproduce(p: dict, manifest, out: Path, arms, force, device, workers, data_
     data_root, manifest = Path(data_root).resolve(), (Path(manifest).resolve() if manifest is not None else None)
     jobs = max(1, int(jobs or default_jobs(device)))
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    _say(f"[study] preset {p['name']}: arms {', '.join(arms)} -> {out} ({jobs} at a time, {threads} thread(s) each)")
+    _say(f"[study] preset {p.name}: arms {', '.join(arms)} -> {out} ({jobs} at a time, {threads} thread(s) each)")
     data = study_data(p, manifest, data_root, workers)
     mpath, cache = data["manifest"], data["cache"]
-    study = {"preset_name": p["name"], "preset": p, "source": "manifest" if manifest else "phantoms",
+    study = {"preset_name": p.name, "preset": p.raw, "source": "manifest" if manifest else "phantoms",
              "manifest": str(mpath), "cache": str(cache), "device": device, "jobs": jobs,
              "threads_per_arm": threads, "started": datetime.datetime.now().isoformat(timespec="seconds"),
              "host": platform.node(), "machine": machine_info(), "seconds": data["seconds"],
@@ -307,7 +306,7 @@ def _reproduce(p: dict, manifest, out: Path, arms, force, device, workers, data_
         _say(f"[study] {arm}: running arm notebook ...")
         ta = time.perf_counter()
         try:
-            run_notebook("arm", a_dir / "arm.ipynb", dict(arm=arm, preset=p, cache_dir=str(cache), arm_dir=str(a_dir),
+            run_notebook("arm", a_dir / "arm.ipynb", dict(arm=arm, preset=p.raw, cache_dir=str(cache), arm_dir=str(a_dir),
                                                            device=device, resume=not force, n_boot=n_boot, threads=threads,
                                                            manifest=str(mpath), pretrain_dir=str((out / "pretrain").resolve())),
                          cell_timeout)

@@ -5,7 +5,7 @@
 # %% ../nbs/09_train.ipynb #9eb8e156
 from __future__ import annotations
 import argparse, contextlib, json, math, os, random, shutil, sys, time, warnings
-from dataclasses import dataclass, asdict, field, fields
+from dataclasses import dataclass, asdict, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -15,68 +15,23 @@ import torch
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-from .core import (CLASSES, MultiDeepNetError, atomic_path, atomic_write_json, auto_bool, load_preset,
+from .core import (CLASSES, MultiDeepNetError, atomic_path, atomic_write_json,
                                machine_info, set_threads, stable_hash)
-from .data import (CacheDataset, DeviceCache, DeviceLoader, SplitConfig, augment_from, device_cache_fits, fold_parts, make_loader,
+from .config import ModelConfig, Preset, TrainConfig, load_preset
+from .data import (CacheDataset, DeviceCache, DeviceLoader, augment_from, device_cache_fits, fold_parts, make_loader,
                                read_cache_index, split_patients, to_float)
 from .metrics import auc_ovr, binary_auc
-from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, ModelConfig, arm_flags, model_from_config,
+from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, arm_flags, model_from_config,
                                 classification_loss, load_backbone, multitask_loss, task_targets)
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'PROB_COLUMNS', 'VIEW_COLUMNS', 'TrainConfig', 'cpu_has_bf16', 'use_amp', 'cuda_amp_dtype',
-           'amp_dtype', 'use_deterministic', 'dist_env', 'init_distributed', 'barrier', 'resolve_device',
-           'deterministic_mode', 'use_threads', 'seed_everything', 'rng_state', 'set_rng_state', 'StepContext',
-           'train_epoch', 'predict', 'val_metrics', 'selection_key', 'save_checkpoint', 'load_checkpoint', 'RunContext',
-           'Interrupted', 'stage_seed', 'Stage', 'make_stage', 'resume_stage', 'parallel_model', 'finish_epoch',
-           'run_stage', 'prediction_table', 'mean_predictions', 'cache_identity', 'run_config', 'pretrain_config',
-           'train_arm', 'shared_pretraining', 'register_cli', 'main']
-
-# %% ../nbs/09_train.ipynb #17e0e3fb
-@dataclass
-class TrainConfig:
-    """The `train` section of a preset (defaults: the paper's values)."""
-    epochs: int = 300
-    pretrain_epochs: int = 300
-    batch_size: int = 6                 # global batch: split across DDP processes
-    lr: float = 1e-3
-    momentum: float = 0.9
-    weight_decay: float = 1e-5
-    milestones: Sequence[float] = (0.3, 0.8)
-    gamma: float = 0.1
-    oversample: bool = True
-    augment: Any = False
-    seed: int = 0
-    num_workers: int = 0
-    amp: Any = "auto"                   # auto | true | false
-    select: str = "best"                # best (validation AUC) | last
-    view_loss: str = "mean"                 # multi-view arms: mean of the views' CEs (sum | mean | mixture)
-    lambdas: Sequence[float] = (1.0, 1.0, 1.0)
-    deterministic: Any = "auto"          # auto (CPU only) | true | false
-    sync_bn: bool = True                # DDP on CUDA: batch statistics over the global batch (SyncBatchNorm)
-    device_cache: Any = "auto"          # auto (when it takes <= 1/4 of free memory) | true | false: see data.DeviceCache
-
-    @classmethod
-    def from_dict(cls, d: dict | None) -> "TrainConfig":
-        d = dict(d or {})
-        unknown = set(d) - {f.name for f in fields(cls)}
-        if unknown: raise MultiDeepNetError(f"train section: unknown key(s) {sorted(unknown)}")
-        for f in fields(cls):  # YAML 1.1 reads "1e-05" as a string: coerce the numeric settings
-            if f.name in d and isinstance(f.default, (int, float)) and not isinstance(f.default, bool):
-                try: d[f.name] = type(f.default)(d[f.name])
-                except (TypeError, ValueError): raise MultiDeepNetError(f"train.{f.name}: expected a number, got {d[f.name]!r}") from None
-        cfg = cls(**d)
-        if cfg.select not in ("best", "last"): raise MultiDeepNetError(f"train.select must be best or last, got {cfg.select!r}")
-        if cfg.epochs < 1 or cfg.batch_size < 1: raise MultiDeepNetError("train.epochs and train.batch_size must be >= 1")
-        return cfg
-
-    def milestone_epochs(self, epochs: int) -> list[int]:
-        """Epochs (0-based, at which the decay applies) from the fractional milestones."""
-        return sorted({max(1, int(round(f * epochs))) for f in self.milestones})
-
-    def result_dict(self) -> dict:
-        """The settings that can change a result (for the configuration hash)."""
-        d = asdict(self); d.pop("num_workers"); d.pop("device_cache"); return d   # how data arrive changes no result
+__all__ = ['CHECKPOINT_FORMAT', 'PROB_COLUMNS', 'VIEW_COLUMNS', 'cpu_has_bf16', 'use_amp', 'cuda_amp_dtype', 'amp_dtype',
+           'use_deterministic', 'dist_env', 'init_distributed', 'barrier', 'resolve_device', 'deterministic_mode',
+           'use_threads', 'seed_everything', 'rng_state', 'set_rng_state', 'StepContext', 'train_epoch', 'predict',
+           'val_metrics', 'selection_key', 'save_checkpoint', 'load_checkpoint', 'RunContext', 'Interrupted',
+           'stage_seed', 'Stage', 'make_stage', 'resume_stage', 'parallel_model', 'finish_epoch', 'run_stage',
+           'prediction_table', 'mean_predictions', 'cache_identity', 'run_config', 'pretrain_config', 'train_arm',
+           'shared_pretraining', 'register_cli', 'main']
 
 # %% ../nbs/09_train.ipynb #5485bcd1
 def cpu_has_bf16() -> bool:
@@ -87,9 +42,8 @@ def cpu_has_bf16() -> bool:
 def use_amp(cfg: TrainConfig, device: torch.device) -> bool:
     """Mixed precision. CUDA: unless the preset says amp: false. CPU: bfloat16 only where asked for (amp: true) and
     native: measured 1.26x at 64x128x128 on an AVX-512 CPU, no gain at 32x64x64, so `auto` keeps float32 on a CPU."""
-    amp = auto_bool(cfg.amp, "train.amp")
-    if device.type == "cuda": return amp in ("auto", True)
-    return device.type == "cpu" and amp is True and cpu_has_bf16()
+    if device.type == "cuda": return cfg.amp in ("auto", True)      # cfg.amp is parsed: "auto", True or False
+    return device.type == "cpu" and cfg.amp is True and cpu_has_bf16()
 
 def cuda_amp_dtype() -> torch.dtype:
     """bfloat16 where the GPU has it (float32's range: no overflow, no loss scaling), float16 otherwise."""
@@ -100,9 +54,8 @@ def amp_dtype(device: torch.device) -> torch.dtype:
     return cuda_amp_dtype() if device.type == "cuda" else torch.bfloat16
 
 def use_deterministic(cfg: TrainConfig, device: torch.device) -> bool:
-    """Deterministic algorithms: 'auto' means on CPU only; "false" means off (parsed by `core.auto_bool`)."""
-    d = auto_bool(cfg.deterministic, "train.deterministic")
-    return device.type == "cpu" if d == "auto" else d
+    """Deterministic algorithms: 'auto' means on CPU only; "false" means off (parsed once by `config.TrainConfig`)."""
+    return device.type == "cpu" if cfg.deterministic == "auto" else cfg.deterministic
 
 # %% ../nbs/09_train.ipynb #a6cf0344
 def dist_env() -> tuple[int, int, int]:
@@ -468,18 +421,17 @@ def cache_identity(index: pd.DataFrame) -> str:
     rows = [[*(str(r[c]) for c in cols), Path(r["array"]).name, Path(r["array"]).stat().st_size] for _, r in index.iterrows()]
     return stable_hash(rows)
 
-def run_config(arm: str, preset: dict, index: pd.DataFrame) -> dict:
-    """Everything that determines the results of one arm's run."""
-    cfg = TrainConfig.from_dict(preset.get("train"))
-    ModelConfig.from_dict(preset.get("model"))   # unknown keys, bad values: refused before anything runs
-    return {"arm": arm, "arm_flags": arm_flags(arm), "model": dict(preset.get("model") or {}),
-            "split": asdict(SplitConfig.from_dict(preset.get("split"))), "train": cfg.result_dict(),
-            "cache": cache_identity(index)}
+def run_config(arm: str, preset: Preset | dict | str, index: pd.DataFrame) -> dict:
+    """Everything that determines the results of one arm's run. The model section enters as written (as it did
+    before the typed preset, so the hashes of earlier runs stay valid); split and train with their defaults."""
+    p = load_preset(preset)
+    return {"arm": arm, "arm_flags": arm_flags(arm), "model": dict(p.raw.get("model") or {}),
+            "split": asdict(p.split), "train": p.train.result_dict(), "cache": cache_identity(index)}
 
 def _prepare_out_dir(out: Path, arm: str, chash: str, resume: bool, main: bool):
     run_json = out / "run.json"
     if run_json.exists() and main:
-        prev = json.loads(run_json.read_text())
+        prev = json.loads(run_json.read_text(encoding="utf-8"))
         if not resume:
             for p in [*out.glob("fold*"), out / "log.csv", out / "predictions.csv"]:
                 shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
@@ -495,7 +447,7 @@ def pretrain_config(config: dict) -> dict:
     return {"model": config["model"], "split": config["split"], "train": train, "cache": config["cache"]}
 
 # %% ../nbs/09_train.ipynb #871a16e5
-def train_arm(arm: str, preset: str | dict, cache_dir: str | Path, out_dir: str | Path, device: str = "auto",
+def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_dir: str | Path, device: str = "auto",
               resume: bool = True, folds: Sequence[int] | None = None, progress: bool = True,
               stop_after_epochs: int | None = None, pretrain_dir: str | Path | None = None, log_epochs: bool = False) -> dict:
     """Train one ablation arm with the paper's protocol; return output paths and a summary."""
@@ -505,7 +457,7 @@ def train_arm(arm: str, preset: str | dict, cache_dir: str | Path, out_dir: str 
     init_distributed(dev)
     rank, world, _ = dist_env()
     if dev.type == "cuda": torch.cuda.set_device(dev)
-    cfg, split_cfg = TrainConfig.from_dict(preset.get("train")), SplitConfig.from_dict(preset.get("split"))
+    cfg, split_cfg = preset.train, preset.split
     index = read_cache_index(cache_dir)
     assignment = split_patients(index, split_cfg, where=str(cache_dir))
     config = run_config(arm, preset, index)
@@ -515,13 +467,13 @@ def train_arm(arm: str, preset: str | dict, cache_dir: str | Path, out_dir: str 
     folds = list(range(split_cfg.folds)) if folds is None else [int(k) for k in folds]
     bad = [k for k in folds if not 0 <= k < split_cfg.folds]
     if bad: raise MultiDeepNetError(f"fold(s) {bad} outside 0..{split_cfg.folds - 1}")
-    run = {"arm": arm, "config_hash": chash, "config": config, "preset": preset, "cache_dir": str(cache_dir),
+    run = {"arm": arm, "config_hash": chash, "config": config, "preset": preset.raw, "cache_dir": str(cache_dir),
            "device": str(dev), "world_size": world, "amp": str(amp_dtype(dev)).removeprefix("torch.") if use_amp(cfg, dev) else False, "channels_last_3d": dev.type in CHANNELS_LAST_DEVICES,
            "deterministic": use_deterministic(cfg, dev), "machine": machine_info(), "status": "running"}
     if rank == 0:
         atomic_write_json(out / "run.json", run)
         with atomic_path(out / "splits.csv") as tmp: assignment.to_csv(tmp, index=False)
-    rc = RunContext(arm, cfg, ModelConfig.from_dict(preset.get("model")), chash, out, dev, rank, world,
+    rc = RunContext(arm, cfg, preset.model, chash, out, dev, rank, world,
                     progress, stop_after_epochs, pretrain_dir=Path(pretrain_dir) if pretrain_dir else None,
                     pretrain_hash=stable_hash(pretrain_config(config)), log_epochs=log_epochs, n_folds=split_cfg.folds)
     augment = augment_from(cfg.augment)

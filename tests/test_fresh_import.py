@@ -34,7 +34,7 @@ def test_command_help_fresh(command):
 def test_commands_on_tiny_inputs_fresh(tmp_path):
     """phantoms -> info -> prepare, and train interrupted then resumed: each command in its own process."""
     run([EXE, "phantoms", "--n", "3", "--matrix", "64", "--out", str(tmp_path / "ph"), "--quiet"])
-    first = (tmp_path / "ph" / "manifest.csv").read_text().splitlines()[1].split(",")[2]   # a NIfTI or DICOM folder
+    first = (tmp_path / "ph" / "manifest.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[2]   # a NIfTI or DICOM folder
     run([EXE, "info", str(tmp_path / "ph" / first)])
     run([EXE, "prepare", "--manifest", str(tmp_path / "ph" / "manifest.csv"), "--out", str(tmp_path / "cache"),
          "--out-shape", "8", "16", "16", "--quiet"])

@@ -370,7 +370,8 @@ def test_hostile_case(case: Case, clean: dict, tmp_path: Path):
 # ---------------------------------------------------------------- a batch, and identifying data
 
 def test_batch_with_bad_cases_prepares_the_good_ones(tmp_path: Path):
-    from multideepnet.preprocess import PrepConfig, prepare
+    from multideepnet.config import PrepConfig
+    from multideepnet.preprocess import prepare
     img, _, _ = toy_chest()
     good = tmp_path / "good.nii.gz"; sitk.WriteImage(img, str(good))
     trunc = tmp_path / "trunc.nii.gz"; trunc.write_bytes(good.read_bytes()[:len(good.read_bytes()) // 2])
@@ -389,7 +390,8 @@ def test_manifest_names_the_series_of_a_mixed_folder(tmp_path: Path):
     """Two patients' series in one folder: refused by prepare, unless the manifest's series_uid column names one."""
     import pandas as pd
     from multideepnet.io import series_key
-    from multideepnet.preprocess import PrepConfig, prepare
+    from multideepnet.config import PrepConfig
+    from multideepnet.preprocess import prepare
     for uid, seed in (("1.2.826.1", 0), ("1.2.826.2", 1)):
         img, _, _ = toy_chest(seed=seed)
         write_dicom_series(CTVolume(sitk.GetArrayFromImage(img), spacing=img.GetSpacing()[::-1]), tmp_path / "mixed",

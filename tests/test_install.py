@@ -39,8 +39,8 @@ def test_plain_install_reproduces_without_npm(tmp_path):
                           "--data-root", "data", "--n-boot", "50"], env=env, cwd=work, capture_output=True, encoding="utf-8", errors="replace",
                          timeout=1200)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    study = json.loads((work / "report" / "study.json").read_text())
+    study = json.loads((work / "report" / "study.json").read_text(encoding="utf-8"))
     assert study["report"] == "done" and all(a["status"] == "done" for a in study["arms"].values())
-    html = (work / "report" / "report.html").read_text()
+    html = (work / "report" / "report.html").read_text(encoding="utf-8")
     assert "cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager" in html      # the CDN fallback, with a warning
     assert "cdn.jsdelivr.net" in res.stderr and "widget JavaScript not available locally" in res.stderr   # the warning

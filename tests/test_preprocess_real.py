@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 import SimpleITK as sitk
 
-from multideepnet.preprocess import PrepConfig, crop_grid, load_case, prepare
+from multideepnet.config import PrepConfig
+from multideepnet.preprocess import crop_grid, load_case, prepare
 
 SCANS = {"P001": "COVID-19 subjects/P001", "cap001": "Cap subjects/cap001", "normal001": "Normal subjects/normal001"}
 pytestmark = pytest.mark.slow
@@ -31,7 +32,7 @@ def cache(sample_dir, tmp_path_factory):
 
 def _record(cache, pid):
     out, df = cache
-    return json.loads((out / df.loc[pid, "record"]).read_text())
+    return json.loads((out / df.loc[pid, "record"]).read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("pid", list(SCANS))

@@ -56,14 +56,14 @@ def finished_files(root: Path) -> dict[Path, int]:
     """mtime (ns) of every file of everything finished so far."""
     files: list[Path] = []
     for rec in root.glob("data/phantoms/*/cases/*.json"):            # a phantom with its record
-        row = json.loads(rec.read_text())["row"]
+        row = json.loads(rec.read_text(encoding="utf-8"))["row"]
         base = rec.parent.parent
         for key in ("path", "lung_mask", "lesion_mask"):
             p = base / row[key]
             files += [f for f in p.rglob("*") if f.is_file()] if p.is_dir() else [p]
         files.append(rec)
     for rec in root.glob("data/cache/*/cases/*.json"):               # a cached array with its record
-        if json.loads(rec.read_text()).get("status") == "ok": files += [rec, rec.with_suffix(".npy")]
+        if json.loads(rec.read_text(encoding="utf-8")).get("status") == "ok": files += [rec, rec.with_suffix(".npy")]
     for done in root.glob("report/arms/*/done.json"):                # a finished arm: all its files
         files += [f for f in done.parent.rglob("*") if f.is_file()]
     files += list(root.glob("report/pretrain/*.pt"))                 # shared pre-trainings
@@ -122,5 +122,5 @@ def test_reproduce_survives_sigkill_at_every_stage(reference, tmp_path):
     changed = [str(f.relative_to(root)) for f, m in kept.items() if not f.exists() or f.stat().st_mtime_ns != m]
     assert not changed, f"{len(changed)} finished file(s) rewritten after a kill: {changed[:10]}"
     assert len(kept) > 50, len(kept)                                  # the check looked at real work
-    study = json.loads((root / "report" / "study.json").read_text())
+    study = json.loads((root / "report" / "study.json").read_text(encoding="utf-8"))
     assert study["report"] == "done" and (root / "report" / "index.html").exists()

@@ -26,14 +26,14 @@ def smoke_study(tmp_path_factory):
 
 def test_reproduce_smoke_leaves_the_report(smoke_study):
     out = smoke_study["out"]
-    study = json.loads((out / "study.json").read_text())
+    study = json.loads((out / "study.json").read_text(encoding="utf-8"))
     assert [s["status"] for s in study["arms"].values()] == ["done"] * 4
     assert study["report"] == "done" and study["source"] == "phantoms"
     for arm in ("baseline", "multiview", "multitask", "full"):
         d = out / "arms" / arm
         for f in ("arm.ipynb", "arm.html", "metrics.json", "predictions.csv", "ci.csv", "confusion.png", "model.pt", "done.json"):
             assert (d / f).exists(), f"{arm}/{f}"
-        m = json.loads((d / "metrics.json").read_text())
+        m = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
         assert m["config"]["train"]["epochs"] == 2 and m["preset"]["name"] == "smoke"   # configuration kept with results
         # every method's four checks, the chosen one among them, and the paper's Grad-CAM score kept for old readers
         pred = pd.read_csv(d / "predictions.csv")
@@ -46,11 +46,11 @@ def test_reproduce_smoke_leaves_the_report(smoke_study):
                     "random_deletion_score", "randomisation_rank_corr", "repeatability", "n_cases"}
             assert keys <= set(s) and 0 < s["chance_pointing_game"] < 1, (arm, name, s)
             assert s["n_cases"] == min(4, n_sick_right), (arm, name, s["n_cases"])   # smoke: max_cases 4
-    html = (out / "report.html").read_text()
+    html = (out / "report.html").read_text(encoding="utf-8")
     assert "Table 2" in html and "McNemar" in html and "widgets-js/embed-amd.js" in html
     assert "Which explanation is faithful?" in html and "chance" in html
     assert "application/vnd.jupyter.widget-state+json" in html                          # viewers work without a kernel
-    index = (out / "index.html").read_text()
+    index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="report.html"' in index and 'href="arms/full/arm.html"' in index
 
 
@@ -74,7 +74,7 @@ def test_predict_real_scan(smoke_study, sample_dir, tmp_path):
     res = subprocess.run([EXE, "predict", str(scan), "--checkpoint", str(model), "--out", str(tmp_path)],
                          capture_output=True, encoding="utf-8", errors="replace", timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
-    r = json.loads((tmp_path / "P001.json").read_text())
+    r = json.loads((tmp_path / "P001.json").read_text(encoding="utf-8"))
     assert r["status"] == "ok" and abs(sum(r["probabilities"].values()) - 1) < 1e-4
     assert set(r["view_probabilities"]) == {"axial", "coronal", "sagittal"}
     import SimpleITK as sitk
@@ -94,7 +94,7 @@ def test_explore_notebook_on_a_real_scan(smoke_study, sample_dir, tmp_path):
     model = smoke_study["out"] / "arms" / "full" / "model.pt"
     out = run_notebook("explore", tmp_path / "explore.ipynb",
                        {"scan": str(scan), "checkpoint": str(model), "out_dir": str(tmp_path)}, timeout=600)
-    text = out.read_text()
+    text = out.read_text(encoding="utf-8")
     assert "application/vnd.jupyter.widget-state+json" in text and "Grad-CAM" in text
     assert (tmp_path / "cap001_gradcam.nii.gz").exists()
 
@@ -106,9 +106,9 @@ def test_explore_command(smoke_study, sample_dir, tmp_path):
     res = subprocess.run([EXE, "explore", str(scan), "--checkpoint", str(model), "--out", str(tmp_path / "ex")],
                          capture_output=True, encoding="utf-8", errors="replace", timeout=900, cwd=tmp_path)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    page = (tmp_path / "ex" / "P001_explore.html").read_text()
+    page = (tmp_path / "ex" / "P001_explore.html").read_text(encoding="utf-8")
     assert "application/vnd.jupyter.widget-state+json" in page and "Grad-CAM" in page
-    chosen = json.loads(model.with_suffix(".json").read_text())["explanation"]["method"]
+    chosen = json.loads(model.with_suffix(".json").read_text(encoding="utf-8"))["explanation"]["method"]
     assert (tmp_path / "ex" / "P001_gradcam.nii.gz").exists()
     if chosen != "gradcam": assert (tmp_path / "ex" / f"P001_{chosen}.nii.gz").exists()
     assert main(["explore", str(tmp_path / "none.nii.gz"), "--checkpoint", str(model)]) == 2   # a clear error

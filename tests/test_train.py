@@ -12,11 +12,10 @@ ARMS = ("baseline", "multiview", "multitask", "full")
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     from multideepnet.testing import write_synthetic_cache
-    from multideepnet.core import load_preset
+    from multideepnet.config import load_preset
     work = tmp_path_factory.mktemp("train")
     cache = write_synthetic_cache(work / "cache", n_per_class=6, shape=(16, 32, 32))
-    preset = load_preset("smoke")   # width 0.125, 2 epochs, batch 6
-    preset["split"] = {"test_fraction": 0.34, "folds": 2, "seed": 0}
+    preset = load_preset("smoke").updated(split={"test_fraction": 0.34, "folds": 2, "seed": 0})   # width 0.125, 2 epochs, batch 6
     return work, cache, preset
 
 
@@ -37,7 +36,7 @@ def test_arm_end_to_end(tiny, arm):
     log = pd.read_csv(s["log"])
     stages = 2 if arm in ("multitask", "full") else 1
     assert len(log) == 2 * stages * 2
-    run = json.loads(Path(s["run"]).read_text())
+    run = json.loads(Path(s["run"]).read_text(encoding="utf-8"))
     assert run["config"]["train"]["epochs"] == 2 and run["config"]["model"]["width"] == 0.125
     assert len(s["checkpoints"]) == 2 * stages * 2 and all(Path(p).stat().st_size > 0 for p in s["checkpoints"])
     for k in range(2):

@@ -102,17 +102,17 @@ def test_ddp_steps_match_single_process(tiny_cache, tmp_path):
 @pytest.mark.slow
 def test_torchrun_end_to_end(tiny_cache, tmp_path, root):
     import pandas as pd
-    from multideepnet.core import load_preset
+    from multideepnet.config import load_preset
     from multideepnet.train import train_arm
-    preset = load_preset("smoke")
-    preset["split"] = {"test_fraction": 0.34, "folds": 2, "seed": 0}
-    preset["train"].update(epochs=2, pretrain_epochs=2)
-    (tmp_path / "tiny.yaml").write_text(json.dumps(preset))
+    smoke = load_preset("smoke")
+    preset = smoke.updated(split={"test_fraction": 0.34, "folds": 2, "seed": 0},
+                           train={**smoke.raw["train"], "epochs": 2, "pretrain_epochs": 2})
+    (tmp_path / "tiny.yaml").write_text(json.dumps(preset.raw), encoding="utf-8")
     res = _run([TORCHRUN, "--standalone", "--nproc_per_node", "2", "-m", "multideepnet.train", "--arm", "multitask",
                 "--preset", tmp_path / "tiny.yaml", "--cache", tiny_cache, "--out", tmp_path / "ddp", "--no-progress"], root)
     assert res.stdout.count("multitask: done") == 1, "only rank 0 reports"
     assert "SyncBatchNorm needs CUDA" in res.stderr
-    run = json.loads((tmp_path / "ddp" / "run.json").read_text())
+    run = json.loads((tmp_path / "ddp" / "run.json").read_text(encoding="utf-8"))
     assert run["world_size"] == 2 and run["status"] == "done"
     single = train_arm("multitask", preset, tiny_cache, tmp_path / "single", progress=False)
     log_d, log_s = pd.read_csv(tmp_path / "ddp" / "log.csv"), pd.read_csv(single["log"])

@@ -28,7 +28,8 @@ SCANS = {"P001": "COVID-19 subjects/P001", "cap001": "Cap subjects/cap001", "nor
 ONE_CASE = r"""
 import json, sys, time, resource
 t0 = time.perf_counter(); c0 = time.process_time()
-from multideepnet.preprocess import PrepConfig, process_case
+from multideepnet.config import PrepConfig
+from multideepnet.preprocess import process_case
 t_import = time.perf_counter() - t0
 row = {"patient_id": sys.argv[1], "label": "", "path": sys.argv[2]}
 t1 = time.perf_counter(); c1 = time.process_time()
@@ -91,7 +92,8 @@ def profile(sample: Path) -> None:
     import SimpleITK as sitk
     sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
     from multideepnet.io import read_ct
-    from multideepnet.preprocess import PrepConfig, preprocess_volume
+    from multideepnet.config import PrepConfig
+    from multideepnet.preprocess import preprocess_volume
     print(f"\n== cProfile (CPU time, 1 ITK thread) of cap001, the slowest scan ({load()})")
     pr = cProfile.Profile(time.process_time); pr.enable()
     ct = read_ct(sample / SCANS["cap001"])
@@ -104,7 +106,8 @@ def warm(sample: Path) -> None:
     """Read -> cached array per scan in one warmed-up process, as cases run inside a batch worker."""
     import numpy as np
     from multideepnet.io import read_ct
-    from multideepnet.preprocess import PrepConfig, preprocess_volume
+    from multideepnet.config import PrepConfig
+    from multideepnet.preprocess import preprocess_volume
     print(f"\n== per scan, one warm process (as inside a batch worker; {load()})")
     cfg, out = PrepConfig(), Path(tempfile.mkdtemp())
     preprocess_volume(read_ct(sample / SCANS["normal001"]), cfg)   # warm-up: first GDCM/ITK calls, imports

@@ -22,7 +22,7 @@ from multideepnet.core import peak_rss_mb
 from multideepnet.data import CacheDataset, make_loader, read_cache_index
 from multideepnet.testing import write_synthetic_cache
 from multideepnet.model import build_model
-from multideepnet.core import load_preset
+from multideepnet.config import load_preset
 from multideepnet.train import StepContext, resolve_device, seed_everything, train_arm, train_epoch
 
 
@@ -69,8 +69,7 @@ def bench_shape(shape, width: float, device: torch.device, rounds: int, workers:
 
 def bench_e2e(work: Path):
     cache = write_synthetic_cache(work / "e2e_cache", n_per_class=6, shape=(16, 32, 32))
-    preset = load_preset("smoke")
-    preset["split"] = {"test_fraction": 0.34, "folds": 2, "seed": 0}
+    preset = load_preset("smoke").updated(split={"test_fraction": 0.34, "folds": 2, "seed": 0})
     for arm in ("baseline", "multiview", "multitask", "full"):
         t0 = time.perf_counter()
         s = train_arm(arm, preset, cache, work / f"e2e_{arm}", progress=False)
