@@ -22,7 +22,7 @@ from .model import VIEWS, check_arms, load_arms
 from .train import run_config, train_arm, use_threads
 from . import metrics as mx
 from .io import itk_path, read_ct
-from .gradcam import crop_spacing, heatmap_to_original, localization_scores, localization_summary, map_peak, save_heatmap_nifti
+from .gradcam import heatmap_to_original, localization_scores, localization_summary, map_peak, save_heatmap_nifti
 from .explain import (ExplainCase, choose_method, ensemble_maps, ensemble_probs, randomisation_check,
                                   randomisation_summary, score_case)
 from .predict import (ensemble_cam, export_arm_model, load_arm_model,
@@ -154,7 +154,7 @@ def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None =
         vol, record = prep.load_case(index.loc[pid, "array"], as_float=True)
         res = ensemble_cam(models, torch.from_numpy(vol)[None, None].to(device), target=int(r.y_pred),
                            layer=cfg.layer, method=cfg.method)
-        spacing = crop_spacing(record, vol.shape)
+        spacing = prep.CropGeometry.from_record(record).input_spacing(vol.shape)
         lesion = None
         if pid in lesions:
             lesion = prep.original_to_crop(sitk.ReadImage(itk_path(lesions[pid])), record, vol.shape) >= 0.5
@@ -194,7 +194,7 @@ def _explain_case(pid: str, label: str, target: int, index: pd.DataFrame, lesion
     vol, record = prep.load_case(index.loc[pid, "array"], as_float=True)
     lesion = prep.original_to_crop(sitk.ReadImage(itk_path(lesions[pid])), record, vol.shape) >= 0.5
     if not lesion.any(): return None
-    return ExplainCase(pid, label, np.ascontiguousarray(vol, np.float32), int(target), lesion, crop_spacing(record, vol.shape))
+    return ExplainCase(pid, label, np.ascontiguousarray(vol, np.float32), int(target), lesion, prep.CropGeometry.from_record(record).input_spacing(vol.shape))
 
 def _predicted(model: torch.nn.Module, vol: np.ndarray) -> int:
     """The class one model predicts for one volume."""

@@ -19,13 +19,13 @@ from .core import MultiDeepNetError
 from .config import CAM_LAYERS, CAM_METHODS
 from .model import VIEWS, MultiDeepNet
 from .io import write_unit_nifti
-from .preprocess import crop_to_original
+from .preprocess import CropGeometry, crop_to_original
 if TYPE_CHECKING: import pandas as pd
 
 # %% auto #0
 __all__ = ['upsample_trilinear', 'upsample_normalised', 'CAMResult', 'is_channels_last', 'CAMForward', 'cam_forward', 'cam_maps',
-           'grad_cam', 'randomise_weights', 'map_correlation', 'heatmap_to_original', 'save_heatmap_nifti',
-           'crop_spacing', 'map_peak', 'mask_distance_mm', 'localization_scores', 'localization_summary']
+           'grad_cam', 'randomise_weights', 'map_correlation', 'heatmap_to_original', 'save_heatmap_nifti', 'map_peak',
+           'mask_distance_mm', 'localization_scores', 'localization_summary']
 
 # %% ../nbs/10_gradcam.ipynb #c1ff58cd
 def _linear_matrix(n_in: int, n_out: int, dtype=torch.float32, device=None) -> torch.Tensor:
@@ -201,26 +201,19 @@ def map_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a @ b).item() / den) if den > 0 else 0.0
 
 # %% ../nbs/10_gradcam.ipynb #50e6f64a
-def heatmap_to_original(heatmap: np.ndarray | torch.Tensor, record: dict, interpolator: str = "linear",
+def heatmap_to_original(heatmap: np.ndarray | torch.Tensor, geometry: CropGeometry | dict, interpolator: str = "linear",
                         grid: str = "file"):
     """Map a crop-space heatmap (D, H, W) back onto the scan: a float32 sitk.Image in [0, 1] on the input file's own
     grid (`grid="file"`, to overlay the file) or on the LPS grid the pipeline read it into (`"original"`)."""
     arr = heatmap.detach().cpu().numpy() if isinstance(heatmap, torch.Tensor) else np.asarray(heatmap)
     if arr.ndim != 3: raise MultiDeepNetError(f"heatmap must be (D, H, W), got shape {arr.shape}")
-    img = sitk.Cast(crop_to_original(arr.astype(np.float32), record, interpolator=interpolator, grid=grid), sitk.sitkFloat32)
+    img = sitk.Cast(crop_to_original(arr.astype(np.float32), geometry, interpolator=interpolator, grid=grid), sitk.sitkFloat32)
     return sitk.Clamp(img, sitk.sitkFloat32, 0.0, 1.0)
 
-def save_heatmap_nifti(heatmap: np.ndarray | torch.Tensor, record: dict, path: str | os.PathLike,
+def save_heatmap_nifti(heatmap: np.ndarray | torch.Tensor, geometry: CropGeometry | dict, path: str | os.PathLike,
                        interpolator: str = "linear") -> Path:
     """Write a crop-space heatmap as a NIfTI on the original scan's grid (atomic write); returns the path."""
-    return write_unit_nifti(heatmap_to_original(heatmap, record, interpolator), path)
-
-def crop_spacing(record: dict, shape: Sequence[int]) -> tuple[float, float, float]:
-    """Physical voxel size (z, y, x) in mm of the network's input grid, from the preprocessing record."""
-    geo = record["geometry"]
-    z0, z1, y0, y1, x0, x1 = geo["crop_zyx"]
-    sx, sy, sz = geo.get("resampled", {}).get("spacing_xyz", (1.0, 1.0, 1.0))
-    return ((z1 - z0) * sz / shape[0], (y1 - y0) * sy / shape[1], (x1 - x0) * sx / shape[2])
+    return write_unit_nifti(heatmap_to_original(heatmap, geometry, interpolator), path)
 
 # %% ../nbs/10_gradcam.ipynb #c4dd3c7b
 def map_peak(heat: np.ndarray) -> tuple[int, int, int]:

@@ -14,7 +14,7 @@ import SimpleITK as sitk
 from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json
 from .io import read_ct, scan_name, write_unit_nifti
 from .config import GradcamConfig, PrepConfig
-from .preprocess import preprocess_volume, to_unit
+from .preprocess import CropGeometry, preprocess_volume, to_unit
 if TYPE_CHECKING: import numpy as np, torch   # PyTorch (and the model and Grad-CAM modules) are imported where used: see below
 
 # %% auto #0
@@ -179,8 +179,7 @@ def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], inf
         nifti = writer.submit(write_unit_nifti, heat, out_dir / f"{name}_gradcam.nii.gz")
         if figure:   # the scan at its own resolution (HU, lung window, LPS as read) with the heatmap mapped back onto it
             from multideepnet.viewer import save_three_plane
-            geo = record["geometry"]
-            shown = heat if geo.get("file", geo["original"]) == geo["original"] else \
+            shown = heat if CropGeometry.from_record(record).file_is_original else \
                 heatmap_to_original(ens["maps"]["combined"], record, grid="original")
             png = str(save_three_plane(out_dir / f"{name}.png", vol.array, sitk.GetArrayViewFromImage(shown), spacing=vol.spacing,
                                        title=f"{name}: {CLASS_TITLES[CLASSES[ens['target']]]} (p={ens['prob'][ens['target']]:.2f})"

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import argparse, json, os, re, time, traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
@@ -15,57 +16,130 @@ from scipy import ndimage as ndi
 
 from .core import (CACHE_INDEX, MultiDeepNetError, atomic_path, atomic_write_json, atomic_write_text,
                                n_threads, path_fingerprint, peak_rss_mb, set_threads, stable_hash)
-from .io import CTVolume, itk_path, read_ct
-if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` needs no pandas (0.2 s)
 from .config import PrepConfig
+from .io import CTVolume, itk_path, read_ct
 from .lungseg import LungMasks, LungSegError, fov_disk, segment_lungs, working_grid
+if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` needs no pandas (0.2 s)
 
 # %% auto #0
 __all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'INDEX_COLUMNS', 'PREP_VERSION', 'MIN_SLICES', 'MIN_EXTENT_MM', 'PreprocessError',
-           'geometry_of', 'resampled_geometry', 'crop_grid', 'crop_box', 'grid_image', 'scan_grid', 'crop_to_original',
-           'original_to_crop', 'sanitize_hu', 'block_index', 'gather', 'body_box_mask', 'window', 'to_unit',
-           'window_lut', 'qc_warnings', 'preprocess_volume', 'output_masks', 'lung_labels_original', 'montage',
-           'write_qc_files', 'preprocessing_stages', 'read_options', 'case_key', 'load_case', 'process_case', 'prepare',
-           'register_cli']
+           'Grid', 'CropGeometry', 'crop_box', 'crop_to_original', 'original_to_crop', 'sanitize_hu', 'block_index',
+           'gather', 'body_box_mask', 'window', 'to_unit', 'window_lut', 'qc_warnings', 'preprocess_volume',
+           'output_masks', 'lung_labels_original', 'montage', 'write_qc_files', 'preprocessing_stages', 'read_options',
+           'case_key', 'load_case', 'process_case', 'prepare', 'register_cli']
 
 # %% ../nbs/05_preprocess.ipynb #3f3248e1
 class PreprocessError(MultiDeepNetError):
     """A scan could not be preprocessed (the message names the scan and the reason)."""
 
-# %% ../nbs/05_preprocess.ipynb #f53f19e8
-def geometry_of(img: sitk.Image) -> dict:
-    """size/spacing (x y z), origin and direction of an image, as JSON-able lists."""
-    return {"size_xyz": list(img.GetSize()), "spacing_xyz": list(img.GetSpacing()),
-            "origin": list(img.GetOrigin()), "direction": list(img.GetDirection())}
+# %% ../nbs/05_preprocess.ipynb #917920b7
+@dataclass(frozen=True)
+class Grid:
+    """A voxel grid as ITK sees it: size and spacing (x, y, z), origin (mm) and direction cosines (LPS)."""
+    size_xyz: tuple[int, int, int]
+    spacing_xyz: tuple[float, float, float]
+    origin: tuple[float, float, float]
+    direction: tuple[float, ...]
 
-def resampled_geometry(img: sitk.Image, spacing_zyx) -> dict:
-    """Geometry of the scan resampled to `spacing_zyx` (step a): same origin and direction."""
-    sp = [float(s) for s in spacing_zyx[::-1]]
-    size = [max(1, int(round(n * s / t))) for n, s, t in zip(img.GetSize(), img.GetSpacing(), sp)]
-    return {"size_xyz": size, "spacing_xyz": sp, "origin": list(img.GetOrigin()), "direction": list(img.GetDirection())}
+    @classmethod
+    def of(cls, img: sitk.Image) -> "Grid":
+        return cls(tuple(img.GetSize()), tuple(img.GetSpacing()), tuple(img.GetOrigin()), tuple(img.GetDirection()))
 
-def _physical(geo: dict, axis_mm) -> list[float]:
-    """Physical point of a position given in axis mm from the origin of `geo`."""
-    d = np.array(geo["direction"]).reshape(3, 3)
-    return (np.array(geo["origin"]) + d @ np.asarray(axis_mm, float)).tolist()
+    @classmethod
+    def from_dict(cls, d: "Grid | dict", where: str = "grid") -> "Grid":
+        """A grid from its JSON form (a record's `size_xyz`, `spacing_xyz`, `origin`, `direction`)."""
+        if isinstance(d, Grid): return d
+        try:
+            g = cls(tuple(int(v) for v in d["size_xyz"]), tuple(float(v) for v in d["spacing_xyz"]),
+                    tuple(float(v) for v in d["origin"]), tuple(float(v) for v in d["direction"]))
+        except (KeyError, TypeError, ValueError) as e: raise PreprocessError(f"{where}: not a recorded grid ({e!r})") from None
+        if len(g.size_xyz) != 3 or len(g.spacing_xyz) != 3 or len(g.origin) != 3 or len(g.direction) != 9 or min(g.spacing_xyz) <= 0:
+            raise PreprocessError(f"{where}: a grid needs 3 sizes, 3 spacings > 0, an origin and 9 direction cosines, got {d}")
+        return g
 
-def crop_grid(record: dict, shape_zyx: Sequence[int]) -> sitk.Image:
-    """An empty image whose grid covers the record's crop box with `shape_zyx` voxels."""
-    geo = record["geometry"]; res = geo["resampled"]
-    z0, z1, y0, y1, x0, x1 = geo["crop_zyx"]
-    lo, hi = np.array([x0, y0, z0], float), np.array([x1, y1, z1], float)
-    rs = np.array(res["spacing_xyz"], float)
-    n = np.array(shape_zyx[::-1], float)
-    spacing = (hi - lo) * rs / n
-    origin_axis = (lo - 0.5) * rs + 0.5 * spacing
-    img = sitk.Image([int(v) for v in n], sitk.sitkUInt8)
-    img.SetSpacing(spacing.tolist()); img.SetDirection(res["direction"]); img.SetOrigin(_physical(res, origin_axis))
-    return img
+    def resampled(self, spacing_zyx: Sequence[float]) -> "Grid":
+        """This grid resampled to `spacing_zyx` (step a): same origin and direction, `round(size x spacing / new)`
+        voxels per axis (as grt123 computes its new shape)."""
+        sp = tuple(float(s) for s in spacing_zyx[::-1])
+        size = tuple(max(1, int(round(n * s / t))) for n, s, t in zip(self.size_xyz, self.spacing_xyz, sp))
+        return Grid(size, sp, self.origin, self.direction)
 
-def crop_box(mask: np.ndarray, res: dict, margin_mm: float) -> list[int]:
-    """crop_zyx (end-exclusive, in the resampled grid) of a working-grid mask's bounding box plus a margin."""
-    factor = np.array(res["_factor_xyz"], float); native = np.array(res["_native_spacing_xyz"], float)
-    rs = np.array(res["spacing_xyz"], float); size = np.array(res["size_xyz"])
+    def physical(self, axis_mm: Sequence[float]) -> list[float]:
+        """Physical point of a position given in axis mm from this grid's origin."""
+        return (np.array(self.origin) + np.array(self.direction).reshape(3, 3) @ np.asarray(axis_mm, float)).tolist()
+
+    def image(self, pixel=sitk.sitkUInt8) -> sitk.Image:
+        """An empty image on this grid."""
+        img = sitk.Image([int(v) for v in self.size_xyz], pixel)
+        img.SetSpacing(self.spacing_xyz); img.SetOrigin(self.origin); img.SetDirection(self.direction)
+        return img
+
+    def as_dict(self) -> dict: return {k: list(v) for k, v in asdict(self).items()}
+
+# %% ../nbs/05_preprocess.ipynb #77c4a59c
+@dataclass(frozen=True)
+class CropGeometry:
+    """Where a network input lies in its scan (a cached case's `record["geometry"]`): the scan's grid as processed
+    (`original`, LPS), the input file's own grid (`file`), the 1 mm grid of step (a) (`resampled`), the crop box
+    `crop_zyx` (end-exclusive indices of that grid) and the network input's grid (`output`)."""
+    original: Grid
+    resampled: Grid
+    crop_zyx: tuple[int, int, int, int, int, int]
+    file: Grid | None = None           # None: the file stored the scan as processed (and records made before `file`)
+    output: Grid | None = None
+
+    def __post_init__(self):
+        if self.file == self.original: object.__setattr__(self, "file", None)   # one way to say "as processed"
+
+    @classmethod
+    def from_record(cls, record: "CropGeometry | dict") -> "CropGeometry":
+        """The geometry of a record (or of its `geometry` part); an incomplete one is an error naming what is missing."""
+        if isinstance(record, CropGeometry): return record
+        geo = record.get("geometry", record) if isinstance(record, dict) else None
+        missing = [k for k in ("original", "resampled", "crop_zyx") if not isinstance(geo, dict) or k not in geo]
+        if missing: raise PreprocessError(f"preprocessing record without geometry {', '.join(missing)}: not a preprocessed case")
+        box = tuple(int(v) for v in geo["crop_zyx"])
+        if len(box) != 6 or any(box[i] >= box[i + 1] for i in (0, 2, 4)): raise PreprocessError(f"geometry.crop_zyx: not a box, {list(box)}")
+        g = lambda k: Grid.from_dict(geo[k], f"geometry.{k}") if geo.get(k) else None
+        original, file = g("original"), g("file")
+        return cls(original, g("resampled"), box, None if file == original else file, g("output"))
+
+    def as_dict(self) -> dict:
+        """The JSON form kept in the record (`file` written out in full, as readers before this type expect)."""
+        d = {"original": self.original.as_dict(), "file": self.scan_grid("file").as_dict(),
+             "resampled": self.resampled.as_dict(), "crop_zyx": list(self.crop_zyx)}
+        return d | ({"output": self.output.as_dict()} if self.output else {})
+
+    def scan_grid(self, grid: str = "file") -> Grid:
+        """`file` (the input file's own grid, for files that overlay it) or `original` (the scan in LPS, as processed)."""
+        if grid not in ("file", "original"): raise PreprocessError(f"grid must be file or original, got {grid!r}")
+        return self.file or self.original if grid == "file" else self.original
+
+    @property
+    def file_is_original(self) -> bool: return self.file is None
+
+    def crop_grid(self, shape_zyx: Sequence[int]) -> sitk.Image:
+        """An empty image whose grid covers the crop box with `shape_zyx` voxels (voxel edges on the box edges)."""
+        z0, z1, y0, y1, x0, x1 = self.crop_zyx
+        lo, hi = np.array([x0, y0, z0], float), np.array([x1, y1, z1], float)
+        rs, n = np.array(self.resampled.spacing_xyz, float), np.array(shape_zyx[::-1], float)
+        spacing = (hi - lo) * rs / n
+        origin = self.resampled.physical((lo - 0.5) * rs + 0.5 * spacing)
+        return Grid(tuple(int(v) for v in n), tuple(spacing.tolist()), tuple(origin), self.resampled.direction).image()
+
+    def input_spacing(self, shape_zyx: Sequence[int]) -> tuple[float, float, float]:
+        """Physical voxel size (z, y, x) in mm of an array of `shape_zyx` on the crop box (the network's input)."""
+        z0, z1, y0, y1, x0, x1 = self.crop_zyx
+        sx, sy, sz = self.resampled.spacing_xyz
+        return ((z1 - z0) * sz / shape_zyx[0], (y1 - y0) * sy / shape_zyx[1], (x1 - x0) * sx / shape_zyx[2])
+
+# %% ../nbs/05_preprocess.ipynb #0bc46ef6
+def crop_box(mask: np.ndarray, resampled: Grid, factor_xyz: Sequence[int], native_spacing_xyz: Sequence[float],
+             margin_mm: float) -> list[int]:
+    """crop_zyx (end-exclusive, in the resampled grid) of a working-grid mask's bounding box plus a margin; the
+    working grid is the scan bin-shrunk by `factor_xyz` (scan voxels of `native_spacing_xyz`)."""
+    factor, native = np.array(factor_xyz, float), np.array(native_spacing_xyz, float)
+    rs, size = np.array(resampled.spacing_xyz, float), np.array(resampled.size_xyz)
     box = []
     for ax_np, ax in ((2, 0), (1, 1), (0, 2)):  # x, y, z
         idx = np.flatnonzero(mask.any(axis=tuple(j for j in range(3) if j != ax_np)))
@@ -78,44 +152,36 @@ def crop_box(mask: np.ndarray, res: dict, margin_mm: float) -> list[int]:
     (x0, x1), (y0, y1), (z0, z1) = box
     return [z0, z1, y0, y1, x0, x1]
 
-def grid_image(geo: dict, pixel=sitk.sitkUInt8) -> sitk.Image:
-    """An empty image on a recorded grid (size/spacing/origin/direction)."""
-    ref = sitk.Image([int(v) for v in geo["size_xyz"]], pixel)
-    ref.SetSpacing(geo["spacing_xyz"]); ref.SetOrigin(geo["origin"]); ref.SetDirection(geo["direction"])
-    return ref
+_INTERPOLATORS = {"linear": sitk.sitkLinear, "nearest": sitk.sitkNearestNeighbor}
 
-def scan_grid(record: dict, grid: str = "file") -> dict:
-    """A recorded scan grid: `file` (the input file's own, as stored) or `original` (the scan in LPS, as processed)."""
-    if grid not in ("file", "original"): raise PreprocessError(f"grid must be file or original, got {grid!r}")
-    geo = record["geometry"]
-    return geo.get("file") or geo["original"] if grid == "file" else geo["original"]
+def _interpolator(name: str) -> int:
+    if name not in _INTERPOLATORS: raise PreprocessError(f"interpolator must be linear or nearest, got {name!r}")
+    return _INTERPOLATORS[name]
 
-def crop_to_original(arr: np.ndarray, record: dict, interpolator: str = "linear", default: float = 0.0,
+def crop_to_original(arr: np.ndarray, geometry: CropGeometry | dict, interpolator: str = "linear", default: float = 0.0,
                      grid: str = "file") -> sitk.Image:
     """Map an array defined on the crop box (any shape) back onto the scan's grid: the input file's own
-    (`grid="file"`, for files that overlay the scan) or the canonical LPS grid the pipeline worked on."""
-    arr = np.asarray(arr)
+    (`grid="file"`, for files that overlay the scan) or the canonical LPS grid the pipeline worked on.
+    `geometry`: a `CropGeometry`, or a record holding one."""
+    geo, arr = CropGeometry.from_record(geometry), np.asarray(arr)
     if arr.ndim != 3: raise PreprocessError(f"crop_to_original needs a 3-D array, got shape {arr.shape}")
     src = sitk.GetImageFromArray(np.ascontiguousarray(arr))
-    src.CopyInformation(crop_grid(record, arr.shape))
-    ref = grid_image(scan_grid(record, grid), src.GetPixelID())
-    interp = {"linear": sitk.sitkLinear, "nearest": sitk.sitkNearestNeighbor}.get(interpolator)
-    if interp is None: raise PreprocessError(f"interpolator must be linear or nearest, got {interpolator!r}")
-    return sitk.Resample(src, ref, sitk.Transform(), interp, default, src.GetPixelID())
+    src.CopyInformation(geo.crop_grid(arr.shape))
+    return sitk.Resample(src, geo.scan_grid(grid).image(src.GetPixelID()), sitk.Transform(), _interpolator(interpolator),
+                         default, src.GetPixelID())
 
-def original_to_crop(img: sitk.Image | np.ndarray, record: dict, shape_zyx: Sequence[int],
+def original_to_crop(img: sitk.Image | np.ndarray, geometry: CropGeometry | dict, shape_zyx: Sequence[int],
                      interpolator: str = "linear") -> np.ndarray:
     """The inverse of `crop_to_original`: an image on the original scan's grid (a sitk.Image, or a (z, y, x) array
-    on that grid) resampled onto the crop box with `shape_zyx` voxels, as float32 (e.g. a lesion mask's fraction)."""
+    on the input file's grid) resampled onto the crop box with `shape_zyx` voxels, as float32 (e.g. a lesion mask's fraction)."""
+    geo = CropGeometry.from_record(geometry)
     if isinstance(img, np.ndarray):   # an array on the input file's grid
-        o = scan_grid(record, "file")
-        if tuple(img.shape) != tuple(o["size_xyz"][::-1]):
-            raise PreprocessError(f"original_to_crop: array shape {img.shape} is not the scan's {tuple(o['size_xyz'][::-1])}")
-        img = sitk.GetImageFromArray(np.ascontiguousarray(img.astype(np.float32)))
-        img.SetSpacing(o["spacing_xyz"]); img.SetOrigin(o["origin"]); img.SetDirection(o["direction"])
-    interp = {"linear": sitk.sitkLinear, "nearest": sitk.sitkNearestNeighbor}.get(interpolator)
-    if interp is None: raise PreprocessError(f"interpolator must be linear or nearest, got {interpolator!r}")
-    out = sitk.Resample(sitk.Cast(img, sitk.sitkFloat32), crop_grid(record, shape_zyx), sitk.Transform(), interp, 0.0, sitk.sitkFloat32)
+        o = geo.scan_grid("file")
+        if tuple(img.shape) != tuple(o.size_xyz[::-1]):
+            raise PreprocessError(f"original_to_crop: array shape {img.shape} is not the scan's {tuple(o.size_xyz[::-1])}")
+        img = sitk.GetImageFromArray(np.ascontiguousarray(img.astype(np.float32))); img.CopyInformation(o.image())
+    out = sitk.Resample(sitk.Cast(img, sitk.sitkFloat32), geo.crop_grid(shape_zyx), sitk.Transform(), _interpolator(interpolator),
+                        0.0, sitk.sitkFloat32)
     return sitk.GetArrayFromImage(out)
 
 # %% ../nbs/05_preprocess.ipynb #ade62716
@@ -220,13 +286,13 @@ def preprocess_volume(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> tuple[np.
         region, grid = body_box_mask(img, cfg)
         lungs = region
     t["segment"] = time.perf_counter() - t0
-    res = resampled_geometry(img, cfg.spacing)
-    res_priv = dict(res, _factor_xyz=_grid_factor(img, grid), _native_spacing_xyz=list(img.GetSpacing()))
-    crop = crop_box(lungs, res_priv, cfg.margin_mm)
-    record = {"geometry": {"original": geometry_of(img), "file": ct.meta.get("file_geometry") or geometry_of(img),
-                           "resampled": res, "crop_zyx": crop}}
-    out_grid = crop_grid(record, cfg.out_shape)
-    record["geometry"]["output"] = geometry_of(out_grid)
+    scan = Grid.of(img); res = scan.resampled(cfg.spacing)
+    crop = crop_box(lungs, res, _grid_factor(img, grid), img.GetSpacing(), cfg.margin_mm)
+    file = ct.meta.get("file_geometry")
+    geo = CropGeometry(scan, res, tuple(crop), Grid.from_dict(file, "the file's geometry") if file else None)
+    out_grid = geo.crop_grid(cfg.out_shape)
+    geo = replace(geo, output=Grid.of(out_grid))
+    record = {"geometry": geo.as_dict()}
     t1 = time.perf_counter()
     hu = sitk.GetArrayFromImage(sitk.Resample(img, out_grid, sitk.Transform(), sitk.sitkLinear, cfg.air_hu, sitk.sitkInt16))
     t["resample"] = time.perf_counter() - t1; t1 = time.perf_counter()
@@ -239,12 +305,12 @@ def preprocess_volume(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> tuple[np.
         lung_fraction = float("nan")
     arr = window_lut(hu, cfg)
     t["mask_window"] = time.perf_counter() - t1
-    size_mm = [(crop[2 * i + 1] - crop[2 * i]) * s for i, s in enumerate(res["spacing_xyz"][::-1])]
+    size_mm = [(crop[2 * i + 1] - crop[2 * i]) * s for i, s in enumerate(res.spacing_xyz[::-1])]
     qc = {"status": status, "error": error,
           "retries": masks.retries if masks else None, "erosions": masks.erosions if masks else None,
           "lung_volume_l": masks.volumes_l() if masks else None,
           "crop_mm": {"size_zyx": [round(s, 1) for s in size_mm],
-                      "start_xyz": _physical(res, [(c - 0.5) * s for c, s in zip(crop[4::-2], res["spacing_xyz"])])},
+                      "start_xyz": res.physical([(c - 0.5) * s for c, s in zip(crop[4::-2], res.spacing_xyz)])},
           "lung_fraction": None if np.isnan(lung_fraction) else round(lung_fraction, 4),
           "scan": {"size_zyx": list(ct.shape), "spacing_zyx": list(ct.spacing),
                    "working_spacing_zyx": list(grid.GetSpacing()[::-1]), "decoder": ct.meta.get("decoder")},
@@ -257,23 +323,24 @@ def preprocess_volume(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> tuple[np.
 def output_masks(masks: LungMasks, record: dict) -> tuple[np.ndarray, np.ndarray]:
     """The lungs and the dilated mask (hull + dilation) on the network input's grid: each voxel takes the working-grid
     block that holds its centre (what step (f) masks with, and what the montage outlines)."""
-    o, out = record["geometry"]["original"], record["geometry"]["output"]
-    ref = grid_image(out)
-    factor = [int(round(g / s)) for g, s in zip(masks.grid.GetSpacing(), o["spacing_xyz"])]
-    idx = block_index(masks.grid, factor, ref, o["spacing_xyz"], o["origin"])
+    geo = CropGeometry.from_record(record); o = geo.original
+    ref = geo.output.image()
+    factor = [int(round(g / s)) for g, s in zip(masks.grid.GetSpacing(), o.spacing_xyz)]
+    idx = block_index(masks.grid, factor, ref, o.spacing_xyz, o.origin)
     return gather(masks.lungs, idx), gather(masks.refined, idx)
 
 # %% ../nbs/05_preprocess.ipynb #6713309a
-def lung_labels_original(masks: LungMasks, img_geo: dict, file_geo: dict | None = None) -> sitk.Image:
-    """uint8 labels (1 right, 2 left lung) on the scan's grid (each working-grid block copied back), and then, when
-    the input file stored the scan in another orientation (`file_geo`), on the file's own grid."""
-    ref = grid_image(img_geo)
-    factor = [int(round(g / s)) for g, s in zip(masks.grid.GetSpacing(), img_geo["spacing_xyz"])]
-    idx = block_index(masks.grid, factor, ref, img_geo["spacing_xyz"], img_geo["origin"])
+def lung_labels_original(masks: LungMasks, geometry: CropGeometry | dict, grid: str = "file") -> sitk.Image:
+    """uint8 labels (1 right, 2 left lung) on the scan's grid (each working-grid block copied back), and then, for
+    `grid="file"` where the input file stored the scan in another orientation, on the file's own grid."""
+    geo = CropGeometry.from_record(geometry); o = geo.original
+    ref = o.image()
+    factor = [int(round(g / s)) for g, s in zip(masks.grid.GetSpacing(), o.spacing_xyz)]
+    idx = block_index(masks.grid, factor, ref, o.spacing_xyz, o.origin)
     lab = sitk.GetArrayViewFromImage(masks.label_image())
     out = sitk.GetImageFromArray(np.ascontiguousarray(gather(np.asarray(lab), idx))); out.CopyInformation(ref)
-    if file_geo is not None and file_geo != img_geo:   # permuted/flipped axes: nearest neighbour is exact
-        out = sitk.Resample(out, grid_image(file_geo), sitk.Transform(), sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)
+    if grid == "file" and not geo.file_is_original:   # permuted/flipped axes: nearest neighbour is exact
+        out = sitk.Resample(out, geo.scan_grid("file").image(), sitk.Transform(), sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)
     return out
 
 def _centroid(m: np.ndarray) -> list[int]:
@@ -315,12 +382,12 @@ def write_qc_files(stem: Path, arr: np.ndarray, record: dict, masks: LungMasks |
     """Write <stem>_lungs.nii.gz (when masks exist) and <stem>_montage.png; return their names."""
     from PIL import Image
     files = {}
-    out_spacing = record["geometry"]["output"]["spacing_xyz"][::-1]
+    out_spacing = CropGeometry.from_record(record).output.spacing_xyz[::-1]
     lung, region = output_masks(masks, record) if masks is not None else (None, None)
     if masks is not None:
         nii = stem.parent / f"{stem.name}_lungs.nii.gz"
         with atomic_path(nii) as tmp:
-            sitk.WriteImage(lung_labels_original(masks, record["geometry"]["original"], scan_grid(record, "file")),
+            sitk.WriteImage(lung_labels_original(masks, record, "file"),
                             itk_path(tmp), True, 1)
         files["lung_mask"] = nii.name
     png = stem.parent / f"{stem.name}_montage.png"
@@ -341,15 +408,14 @@ def preprocessing_stages(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> list[d
     arr, record, masks = preprocess_volume(ct, cfg)
     if masks is None: raise PreprocessError("preprocessing_stages needs a lung segmentation (this scan fell back to a body crop)")
     img, _ = sanitize_hu(ct, cfg)
-    res = record["geometry"]["resampled"]
-    ref = sitk.Image([int(v) for v in res["size_xyz"]], sitk.sitkUInt8)
-    ref.SetSpacing(res["spacing_xyz"]); ref.SetOrigin(res["origin"]); ref.SetDirection(res["direction"])
+    geo = CropGeometry.from_record(record); res = geo.resampled
+    ref = res.image()
     hu1 = sitk.GetArrayFromImage(sitk.Resample(img, ref, sitk.Transform(), sitk.sitkLinear, cfg.air_hu, sitk.sitkInt16))
     lungs1 = _mask_on(masks.grid, masks.lungs.astype(np.uint8), ref) >= 0.5
     region1 = _mask_on(masks.grid, masks.refined.astype(np.uint8), ref) >= 0.5
-    z0, z1, y0, y1, x0, x1 = record["geometry"]["crop_zyx"]
+    z0, z1, y0, y1, x0, x1 = geo.crop_zyx
     z = int(np.clip(int(round(np.flatnonzero(lungs1.any(axis=(1, 2))).mean())), z0, z1 - 1))
-    centre = ref.TransformIndexToPhysicalPoint([int(res["size_xyz"][0]) // 2, int(res["size_xyz"][1]) // 2, z])
+    centre = ref.TransformIndexToPhysicalPoint([res.size_xyz[0] // 2, res.size_xyz[1] // 2, z])
     z_orig = int(np.clip(img.TransformPhysicalPointToIndex(centre)[2], 0, ct.shape[0] - 1))
     fov = fov_disk(hu1.shape[1:])
     sl = hu1[z].astype(np.float32)
@@ -360,7 +426,7 @@ def preprocessing_stages(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> list[d
     lvl, wid = cfg.window_level, cfg.window_width
     out_hu = out[zo] * wid + (lvl - wid / 2)                     # back to HU for the lung-window display of (f)
     crop = (slice(y0, y1), slice(x0, x1))
-    sp_res, sp_out = tuple(res["spacing_xyz"][1::-1]), tuple(record["geometry"]["output"]["spacing_xyz"][1::-1])
+    sp_res, sp_out = res.spacing_xyz[1::-1], geo.output.spacing_xyz[1::-1]
     stage = lambda step, shape, image, spacing, outline=None: {"step": step, "shape_zyx": [int(v) for v in shape],
                                                                "image": image, "spacing_yx": [float(v) for v in spacing], "outline": outline}
     return [stage("scan as read", ct.shape, _display(ct.array[z_orig]), ct.spacing[1:]),

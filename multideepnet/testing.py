@@ -70,13 +70,16 @@ def write_synthetic_cache(out_dir: str | Path, n_per_class: int | Sequence[int] 
     counts = [n_per_class] * len(CLASSES) if np.isscalar(n_per_class) else list(n_per_class)
     rng = np.random.default_rng(seed)
     rows = []
+    grid = {"size_xyz": list(shape)[::-1], "spacing_xyz": [1.0] * 3, "origin": [0.0] * 3,   # 1 mm voxels, the crop
+            "direction": [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]}                  # is the whole scan
     for label, n in zip(CLASSES, counts):
         for i in range(n):
             pid = f"{label}{i:03d}"
             stem = f"cases/{pid}__s{seed}"
             np.save(out / f"{stem}.npy", synthetic_volume(label, shape, rng))
             record = {"config": {"out_shape": list(shape), "dtype": "uint8", "synthetic": True}, "qc": {},
-                      "geometry": {"crop_zyx": [0, shape[0], 0, shape[1], 0, shape[2]]}}
+                      "geometry": {"original": grid, "file": grid, "resampled": grid,
+                                   "crop_zyx": [0, shape[0], 0, shape[1], 0, shape[2]], "output": grid}}
             atomic_write_json(out / f"{stem}.json", record)
             rows.append({"patient_id": pid, "label": label, "status": "ok", "array": f"{stem}.npy",
                          "record": f"{stem}.json", "error": ""})

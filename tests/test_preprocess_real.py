@@ -14,7 +14,7 @@ import pytest
 import SimpleITK as sitk
 
 from multideepnet.config import PrepConfig
-from multideepnet.preprocess import crop_grid, load_case, prepare
+from multideepnet.preprocess import CropGeometry, load_case, prepare
 
 SCANS = {"P001": "COVID-19 subjects/P001", "cap001": "Cap subjects/cap001", "normal001": "Normal subjects/normal001"}
 pytestmark = pytest.mark.slow
@@ -63,7 +63,7 @@ def test_infected_slices_inside_crop_with_lung(cache, sample_dir, pid):
     labels = pd.read_csv(sample_dir / "labels" / "slice_labels.csv")
     z_inf = labels[(labels.patient_id == pid) & (labels.infected == 1)].slice_location_mm.to_numpy()
     assert len(z_inf) > 0
-    box = crop_grid(rec, (2, 2, 2))           # the crop box: physical corners from its two-voxel grid
+    box = CropGeometry.from_record(rec).crop_grid((2, 2, 2))           # the crop box: physical corners from its two-voxel grid
     lo = box.TransformContinuousIndexToPhysicalPoint((-0.5, -0.5, -0.5))[2]
     hi = box.TransformContinuousIndexToPhysicalPoint((1.5, 1.5, 1.5))[2]
     assert ((z_inf >= min(lo, hi)) & (z_inf <= max(lo, hi))).all(), (z_inf.min(), z_inf.max(), lo, hi)
