@@ -11,10 +11,10 @@ from typing import Optional, Sequence
 from .core import MultiDeepNetError, atomic_path, atomic_write_json, atomic_write_text
 
 # %% auto #0
-__all__ = ['HTML_MANAGER_VERSION', 'REQUIREJS_VERSION', 'WIDGETS_JS_ENV', 'CDN_HOST', 'CDN_URLS', 'BOOK_SKIP_FLAGS',
-           'MATHJAX_URL', 'NotebookError', 'widgets_js_cache', 'fetch_widgets_js', 'install_widgets_js',
-           'execute_notebook', 'export_html', 'study_notebook', 'ProgressLines', 'run_notebook', 'book_notebooks',
-           'build_book', 'explore_scan', 'register_cli']
+__all__ = ['HTML_MANAGER_VERSION', 'REQUIREJS_VERSION', 'WIDGETS_JS_ENV', 'CDN_HOST', 'CDN_URLS', 'KATEX_VERSION', 'KATEX_CDN',
+           'BOOK_SKIP_FLAGS', 'NotebookError', 'widgets_js_cache', 'fetch_widgets_js', 'install_widgets_js',
+           'fetch_katex', 'install_katex', 'execute_notebook', 'export_html', 'study_notebook', 'ProgressLines',
+           'run_notebook', 'book_notebooks', 'build_book', 'explore_scan', 'register_cli']
 
 # %% ../nbs/15_notebooks.ipynb #43f19729
 class NotebookError(MultiDeepNetError):
@@ -37,7 +37,7 @@ def _kept(name: str) -> bool:
     return name in ("embed-amd.js", "require.js") or name.endswith((".woff2", ".woff"))
 
 def widgets_js_cache() -> Path:
-    """Folder caching the widget JavaScript: $MULTIDEEPNET_WIDGETS_JS or ~/.cache/multideepnet/widgets-js."""
+    """Folder caching the pages' JavaScript (the widgets', KaTeX): $MULTIDEEPNET_WIDGETS_JS or ~/.cache/multideepnet/widgets-js."""
     return Path(os.environ.get(WIDGETS_JS_ENV) or Path.home() / ".cache" / "multideepnet" / "widgets-js")
 
 def _npm_pack(spec: str, dest: Path, npm: str) -> Path:
@@ -50,36 +50,119 @@ def _npm_pack(spec: str, dest: Path, npm: str) -> Path:
     if res.returncode != 0 or not tgz: raise MultiDeepNetError(f"npm pack {spec}: failed ({(res.stderr or res.stdout).strip()[-300:]})")
     return tgz[0]
 
-def fetch_widgets_js(cache_dir: str | os.PathLike | None = None, npm: str = "npm") -> Path:
-    """Folder holding embed-amd.js, its fonts and require.js, fetched once from the npm registry."""
-    root = Path(cache_dir or widgets_js_cache()) / f"html-manager-{HTML_MANAGER_VERSION}_requirejs-{REQUIREJS_VERSION}"
-    if (root / "embed-amd.js").exists() and (root / "require.js").exists(): return root
+def _fetch_npm(root: Path, packages: dict[str, str], keep, needed: Sequence[str], npm: str) -> Path:
+    """`root` filled once, atomically, with the files of the npm `packages` ({spec: folder in its tarball}) whose path
+    below that folder `keep` accepts; returned as it is when the `needed` files are already there."""
+    if all((root / n).exists() for n in needed): return root
     root.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root.parent, prefix=".fetch-") as tmp:
         stage = Path(tmp) / "stage"; stage.mkdir()
-        for k, (spec, prefix) in enumerate(_NPM_FILES.items()):
+        for k, (spec, prefix) in enumerate(packages.items()):
             with tarfile.open(_npm_pack(spec, Path(tmp) / f"pack{k}", npm)) as tar:
                 for m in tar.getmembers():
                     name = m.name[len(prefix):] if m.name.startswith(prefix) else ""
-                    if m.isfile() and name and "/" not in name and _kept(name):
+                    if m.isfile() and name and ".." not in name.split("/") and keep(name):
+                        (stage / name).parent.mkdir(parents=True, exist_ok=True)
                         (stage / name).write_bytes(tar.extractfile(m).read())
-        if not (stage / "embed-amd.js").exists(): raise MultiDeepNetError(f"{spec}: embed-amd.js missing from the package")
+        missing = [n for n in needed if not (stage / n).exists()]
+        if missing: raise MultiDeepNetError(f"{', '.join(packages)}: {', '.join(missing)} missing from the package")
         try: os.replace(stage, root)                     # atomic
         except OSError:                                  # a concurrent fetch won the race: use its folder
-            if not (root / "embed-amd.js").exists(): raise
+            if not all((root / n).exists() for n in needed): raise
     return root
+
+def _copy_new(src: Path, dest: Path) -> Path:
+    """Copy the files below `src` to the same places below `dest`, skipping those already there with the same size."""
+    for f in sorted(f for f in src.rglob("*") if f.is_file()):
+        d = dest / f.relative_to(src)
+        if not d.exists() or d.stat().st_size != f.stat().st_size:
+            d.parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, d)
+    return dest
+
+# %% ../nbs/15_notebooks.ipynb #584a2288
+def fetch_widgets_js(cache_dir: str | os.PathLike | None = None, npm: str = "npm") -> Path:
+    """Folder holding embed-amd.js, its fonts and require.js, fetched once from the npm registry."""
+    root = Path(cache_dir or widgets_js_cache()) / f"html-manager-{HTML_MANAGER_VERSION}_requirejs-{REQUIREJS_VERSION}"
+    return _fetch_npm(root, _NPM_FILES, lambda name: "/" not in name and _kept(name), ("embed-amd.js", "require.js"), npm)
 
 def install_widgets_js(assets_dir: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> Path:
     """Copy the widget JavaScript (fetching it first if needed) into `assets_dir`."""
-    src, dest = fetch_widgets_js(cache_dir), Path(assets_dir)
-    dest.mkdir(parents=True, exist_ok=True)
-    for f in (f for f in src.iterdir() if _kept(f.name)):
-        if not (dest / f.name).exists() or (dest / f.name).stat().st_size != f.stat().st_size: shutil.copy2(f, dest / f.name)
-    return dest
+    return _copy_new(fetch_widgets_js(cache_dir), Path(assets_dir))
+
+# %% ../nbs/15_notebooks.ipynb #954847e1
+KATEX_VERSION = "0.19.1"
+KATEX_CDN = f"https://{CDN_HOST}/npm/katex@{KATEX_VERSION}/dist"   # the same files, when npm is missing
+_KATEX_NEEDED = ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js", "fonts/KaTeX_Main-Regular.woff2")
+
+def _katex_kept(name: str) -> bool:
+    """The minified KaTeX, its style sheet, auto-render and the woff2 fonts (the format every current browser takes)."""
+    return name in _KATEX_NEEDED[:3] or (name.startswith("fonts/") and name.count("/") == 1 and name.endswith(".woff2"))
+
+def fetch_katex(cache_dir: str | os.PathLike | None = None, npm: str = "npm") -> Path:
+    """Folder holding KaTeX (katex.min.js and .css, contrib/auto-render.min.js, fonts/), fetched once from the npm registry."""
+    root = Path(cache_dir or widgets_js_cache()) / f"katex-{KATEX_VERSION}"
+    return _fetch_npm(root, {f"katex@{KATEX_VERSION}": "package/dist/"}, _katex_kept, _KATEX_NEEDED, npm)
+
+def install_katex(assets_dir: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Copy KaTeX (fetching it first if needed) into `assets_dir`, in the package's layout."""
+    return _copy_new(fetch_katex(cache_dir), Path(assets_dir))
 
 # %% ../nbs/15_notebooks.ipynb #1a1249eb
+def execute_notebook(ipynb: str | os.PathLike, out_ipynb: str | os.PathLike, timeout: int = 600,
+                     cwd: str | os.PathLike | None = None, kernel_name: str = "python3") -> Path:
+    """Run a notebook with nbclient, saving outputs and widget state, to `out_ipynb` (atomically)."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    src = Path(ipynb)
+    nb = _read_notebook(src)
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, store_widget_state=True,
+                            resources={"metadata": {"path": str(cwd or src.parent)}})
+    try: client.execute()
+    except CellExecutionError as e: raise NotebookError(f"{src}: a cell failed ({e.ename}: {e.evalue})") from None
+    with atomic_path(out_ipynb) as tmp: nbformat.write(nb, tmp)
+    return Path(out_ipynb)
+
+def _read_notebook(path: Path):
+    import nbformat
+    if not path.exists(): raise MultiDeepNetError(f"{path}: file not found")
+    try: return nbformat.read(path, as_version=4)
+    except Exception as e: raise MultiDeepNetError(f"{path}: not a readable notebook ({e})") from None
+
+def _has_widget_views(nb) -> bool:
+    return any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
+               for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+_TEX = re.compile(r"\$|\\\(|\\\[|\\begin\{")   # what KaTeX's auto-render looks for (below)
+
+def _has_math(nb) -> bool:
+    """Whether a notebook may show formulas: TeX delimiters in a markdown cell or output, or a LaTeX output."""
+    outs = [o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    return (any(c.cell_type == "markdown" and _TEX.search(c.source) for c in nb.cells)
+            or any("text/latex" in d or _TEX.search(str(d.get("text/markdown", ""))) for d in outs))
+
+# %% ../nbs/15_notebooks.ipynb #7c87f7c3
 _TEMPLATE = r"""{%- extends 'index.html.j2' -%}
-{%- block html_head_js_mathjax -%}{%- if resources.mathjax_url -%}{{ super() }}{%- endif -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mathjax -%}
+{%- if resources.mdn_katex %}
+<link rel="stylesheet" href="{{ resources.mdn_katex }}/katex.min.css">
+<script>/* KaTeX would hand itself to require.js (loaded above) instead of setting window.katex */
+var mdnDefine = window.define; window.define = undefined;</script>
+<script src="{{ resources.mdn_katex }}/katex.min.js"></script>
+<script src="{{ resources.mdn_katex }}/contrib/auto-render.min.js"></script>
+<script>
+window.define = mdnDefine;
+document.addEventListener("DOMContentLoaded", function () {
+  if (!window.renderMathInElement) return;   /* KaTeX missing: the formulas stay as TeX */
+  var envs = ["equation", "equation*", "align", "align*", "alignat", "alignat*", "gather", "gather*", "CD"];
+  renderMathInElement(document.body, {throwOnError: false, delimiters: [
+    {left: "$$", right: "$$", display: true}, {left: "\\[", right: "\\]", display: true},
+    {left: "$", right: "$", display: false}, {left: "\\(", right: "\\)", display: false}].concat(
+    envs.map(function (e) { return {left: "\\begin{" + e + "}", right: "\\end{" + e + "}", display: true}; }))});
+});
+</script>
+{%- endif -%}
+{%- endblock html_head_js_mathjax -%}
 {% block extra_css %}
 {{ super() }}
 <style type="text/css">
@@ -106,54 +189,40 @@ var element = document.getElementById('{{ div_id }}');
 {%- endblock data_widget_view -%}
 """
 
-def execute_notebook(ipynb: str | os.PathLike, out_ipynb: str | os.PathLike, timeout: int = 600,
-                     cwd: str | os.PathLike | None = None, kernel_name: str = "python3") -> Path:
-    """Run a notebook with nbclient, saving outputs and widget state, to `out_ipynb` (atomically)."""
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-    src = Path(ipynb)
-    nb = _read_notebook(src)
-    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, store_widget_state=True,
-                            resources={"metadata": {"path": str(cwd or src.parent)}})
-    try: client.execute()
-    except CellExecutionError as e: raise NotebookError(f"{src}: a cell failed ({e.ename}: {e.evalue})") from None
-    with atomic_path(out_ipynb) as tmp: nbformat.write(nb, tmp)
-    return Path(out_ipynb)
-
-def _read_notebook(path: Path):
-    import nbformat
-    if not path.exists(): raise MultiDeepNetError(f"{path}: file not found")
-    try: return nbformat.read(path, as_version=4)
-    except Exception as e: raise MultiDeepNetError(f"{path}: not a readable notebook ({e})") from None
-
-def _has_widget_views(nb) -> bool:
-    return any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
-               for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
-
-def export_html(executed_ipynb: str | os.PathLike, out_html: str | os.PathLike, assets_dir: str | os.PathLike | None = None,
-                *, mathjax_url: str = "", title: Optional[str] = None) -> Path:
-    """Export an executed notebook to HTML whose widgets render offline from JavaScript in `assets_dir`."""
+def _exporter(require_url: str, renderer_url: str):
+    """nbconvert's `lab` HTML exporter with `_TEMPLATE` and the page's script URLs."""
     import jinja2
     from nbconvert import HTMLExporter
+    exporter = HTMLExporter(template_name="lab", template_file="mdn_offline.html.j2",
+                            extra_loaders=[jinja2.DictLoader({"mdn_offline.html.j2": _TEMPLATE})])
+    exporter.require_js_url, exporter.widget_renderer_url = require_url, renderer_url
+    return exporter
+
+# %% ../nbs/15_notebooks.ipynb #0d77c2d3
+def _page_assets(install, folder: Path, page: Path, what: str, without: str) -> Optional[str]:
+    """The URL, relative to `page`, of `folder` filled by `install`; None, with a warning, when that fails."""
+    try: return Path(os.path.relpath(install(folder).resolve(), page.parent.resolve())).as_posix()
+    except MultiDeepNetError as e:
+        warnings.warn(f"{page}: {what} not available locally ({e}); the page loads it from {CDN_HOST} ({without})")
+        return None
+
+def export_html(executed_ipynb: str | os.PathLike, out_html: str | os.PathLike, assets_dir: str | os.PathLike | None = None,
+                *, math: Optional[bool] = None, math_dir: str | os.PathLike | None = None, title: Optional[str] = None) -> Path:
+    """Export an executed notebook to HTML whose widgets (JavaScript in `assets_dir`, default widgets-js/ beside the
+    page) and formulas (KaTeX in `math_dir`, default katex/; `math=None`: if the notebook has TeX) render offline."""
     src, out = Path(executed_ipynb), Path(out_html)
     nb = _read_notebook(src)
     if _has_widget_views(nb) and "application/vnd.jupyter.widget-state+json" not in nb.metadata.get("widgets", {}):
         warnings.warn(f"{src}: widget outputs but no saved widget state (execute with store_widget_state=True); "
                       "the HTML will show only static fallbacks")
-    try:
-        assets = install_widgets_js(assets_dir if assets_dir is not None else out.parent / "widgets-js")
-        rel = Path(os.path.relpath(assets.resolve(), out.parent.resolve())).as_posix()
-        require_url, renderer_url = f"{rel}/require.js", f"{rel}/embed-amd.js"
-    except MultiDeepNetError as e:   # no npm and no cached copy: the page loads the same files from the public CDN
-        warnings.warn(f"{out}: widget JavaScript not available locally ({e}); the page loads it from {CDN_HOST} "
-                      "(needs internet to show the interactive viewers; the static figures show regardless)")
-        require_url, renderer_url = CDN_URLS["require.js"], CDN_URLS["embed-amd.js"]
-    exporter = HTMLExporter(template_name="lab", template_file="mdn_offline.html.j2",
-                            extra_loaders=[jinja2.DictLoader({"mdn_offline.html.j2": _TEMPLATE})])
-    exporter.require_js_url, exporter.widget_renderer_url = require_url, renderer_url
-    exporter.mathjax_url = mathjax_url
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or src.stem}})
+    js = _page_assets(install_widgets_js, Path(assets_dir) if assets_dir is not None else out.parent / "widgets-js", out,
+                      "widget JavaScript", "needs internet to show the interactive viewers; the static figures show regardless")
+    urls = (f"{js}/require.js", f"{js}/embed-amd.js") if js else (CDN_URLS["require.js"], CDN_URLS["embed-amd.js"])
+    katex = None
+    if math or (math is None and _has_math(nb)):
+        katex = _page_assets(install_katex, Path(math_dir) if math_dir is not None else out.parent / "katex", out,
+                             "KaTeX", "needs internet to typeset the formulas, shown as TeX otherwise") or KATEX_CDN
+    body, _ = _exporter(*urls).from_notebook_node(nb, resources={"metadata": {"name": title or src.stem}, "mdn_katex": katex})
     return atomic_write_text(out, body)
 
 # %% ../nbs/15_notebooks.ipynb #d0d79636
@@ -198,7 +267,6 @@ def run_notebook(name: str, out_ipynb: str | os.PathLike, parameters: dict, time
 
 # %% ../nbs/15_notebooks.ipynb #b80ce75e
 BOOK_SKIP_FLAGS = ("slow", "shared")
-MATHJAX_URL = "https://cdn.jsdelivr.net/npm/mathjax@2.7.9/MathJax.js?config=TeX-AMS_CHTML-full,Safe"   # the formulas (online)
 
 def _book_cells(nb) -> int:
     """Replace the cells flagged with `BOOK_SKIP_FLAGS` by a note (in place); the number replaced."""
@@ -230,6 +298,9 @@ def book_notebooks(nbs_dir: str | os.PathLike | None = None) -> list[Path]:
     if not d.is_dir(): raise NotebookError(f"{d}: no notebooks folder (the book needs a checkout of the repository)")
     return sorted(p for p in d.glob("[0-9][0-9]*_*.ipynb") if re.fullmatch(r"\d\d[a-z]?_.+", p.stem))
 
+# %% ../nbs/15_notebooks.ipynb #f0c3f8a2
+_PAGE_FORMAT = f"katex-{KATEX_VERSION}"   # in every page's key: pages made otherwise are made again
+
 def build_book(out: str | os.PathLike = "reports/book", nbs_dir: str | os.PathLike | None = None,
                force: bool = False, timeout: int = 900, only: Sequence[str] | None = None) -> dict:
     """Execute the library notebooks and write an HTML page each and `index.html`; returns the book record."""
@@ -244,7 +315,7 @@ def build_book(out: str | os.PathLike = "reports/book", nbs_dir: str | os.PathLi
             record["pages"].pop(stem); (out / f"{stem}.html").unlink(missing_ok=True)
     for nb_path in notebooks:
         if only and not any(nb_path.stem.startswith(o) for o in only): continue
-        key = hashlib.sha256(nb_path.read_bytes()).hexdigest()[:16]
+        key = hashlib.sha256(nb_path.read_bytes() + _PAGE_FORMAT.encode()).hexdigest()[:16]
         page = out / f"{nb_path.stem}.html"
         prev = record["pages"].get(nb_path.stem, {})
         if not force and prev.get("key") == key and prev.get("status") == "ok" and page.exists():
@@ -257,7 +328,7 @@ def build_book(out: str | os.PathLike = "reports/book", nbs_dir: str | os.PathLi
         entry = {"key": key, "title": _title(nb, nb_path.stem), "skipped_cells": skipped}
         try:
             executed = execute_notebook(src, out / ".executed" / nb_path.name, timeout=timeout, cwd=nb_path.parent)
-            export_html(executed, page, out / "widgets-js", title=entry["title"], mathjax_url=MATHJAX_URL)
+            export_html(executed, page, out / "widgets-js", math_dir=out / "katex", title=entry["title"])
             entry.update(status="ok", figures=_figures(nbformat.read(executed, as_version=4)))
         except MultiDeepNetError as e:
             entry.update(status="failed", error=str(e)); print(f"[book] {nb_path.stem}: FAILED - {e}", file=sys.stderr)

@@ -95,19 +95,12 @@ def display_shape(rows: int, cols: int, pixel_mm: tuple[float, float], size: int
     scale = size / max(h_mm, w_mm)
     return max(1, round(h_mm * scale)), max(1, round(w_mm * scale))
 
-_JET = {"red": [(0, 0), (0.35, 0), (0.66, 1), (0.89, 1), (1, 0.5)],          # matplotlib's jet, segment by segment
-        "green": [(0, 0), (0.125, 0), (0.375, 1), (0.64, 1), (0.91, 0), (1, 0)],
-        "blue": [(0, 0.5), (0.11, 1), (0.34, 1), (0.65, 0), (1, 0)]}
-
 def colormap_lut(name: str = "jet") -> np.ndarray:
-    """(256, 3) uint8 RGB lookup table of a matplotlib colormap; the default jet is built here without importing
-    matplotlib (0.2 s of every `predict`), equal to matplotlib's to one unit of rounding."""
-    if name == "jet":
-        x = np.linspace(0, 1, 256)
-        return (np.stack([np.interp(x, *zip(*_JET[c])) for c in ("red", "green", "blue")], 1) * 255).round().astype(np.uint8)
+    """(256, 3) uint8 RGB lookup table of matplotlib's colormap `name`, resampled to 256 entries and rounded.
+    Importing matplotlib for it adds about 0.08 s to `predict` (tests/benchmarks/bench_colormap.py)."""
     from matplotlib import colormaps
     if name not in colormaps: raise MultiDeepNetError(f"unknown colormap {name!r}")
-    return (colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
+    return (colormaps[name].resampled(256)(np.arange(256))[:, :3] * 255).round().astype(np.uint8)
 
 SHOW_FROM = 0.5   # heat below this share of the map's maximum is not drawn
 
@@ -179,7 +172,7 @@ def three_plane_figure(ct: np.ndarray, heat: Optional[np.ndarray] = None, center
                        title: Optional[str] = None, level: float = -600, width: float = 1500,
                        show_from: float = SHOW_FROM, contour: Optional[np.ndarray] = None) -> bytes:
     """PNG bytes of the axial, coronal and sagittal planes through `center` (default: the heat peak), composed with
-    Pillow: captions, a title and a colour bar. (matplotlib took 0.5 s more, mostly its import, in `predict`.)"""
+    Pillow: captions, a title and a colour bar. (A matplotlib Figure took 0.5 s more in `predict`.)"""
     to_unit = unit_converter(ct, level, width)    # only the three planes are converted: a scan may be 512x512x600
     heat = None if heat is None else (heatmap_to_grid(heat, ct.shape) if np.shape(heat) != np.shape(ct) else np.asarray(heat))
     center = tuple(heat_peak(heat, ct.shape) if center is None else (int(c) for c in center))
@@ -284,6 +277,18 @@ class StaticViewer(widgets.VBox):
         if data is not None: data["image/png"] = base64.b64encode(self.fallback_png).decode("ascii")
         return data
 
+# %% ../nbs/11_viewer.ipynb #d1e9fbac
+def _slice_sliders(positions: dict[str, list[int]], peak: Sequence[int], size: int) -> dict[str, widgets.SelectionSlider]:
+    """Per plane a slider over the precomputed slices (labelled with their real numbers), on the one nearest `peak`."""
+    sliders = {}
+    for p in PLANES:
+        nearest = int(np.argmin(np.abs(np.array(positions[p]) - peak[_AXIS[p]])))
+        sliders[p] = widgets.SelectionSlider(options=[(str(i), k) for k, i in enumerate(positions[p])], index=nearest,
+                                             continuous_update=True, style={"description_width": "0px"},
+                                             layout=widgets.Layout(width=f"{size + 8}px"))
+        sliders[p].add_class(f"mdn-slider-{p}")
+    return sliders
+
 def _plane_stacks(ct, heat, positions, sliders, links, *, fmt, quality, **render) -> dict[str, widgets.Stack]:
     """One class/view pair: per plane a Stack of precomputed slices, jslinked to the shared slider."""
     stacks = {}
@@ -296,6 +301,7 @@ def _plane_stacks(ct, heat, positions, sliders, links, *, fmt, quality, **render
         stacks[p] = stack
     return stacks
 
+# %% ../nbs/11_viewer.ipynb #03ef47b4
 def static_viewer(ct: np.ndarray, heatmaps: Optional[HeatmapsLike] = None, *, spacing: Sequence[float] = (1, 1, 1),
                   cmap: str = "jet", alpha: float = ALPHA, size: int = 192, max_slices: int = 24, fmt: str = "jpeg",
                   quality: int = 80, level: float = -600, width: float = 1500, title: Optional[str] = None,
@@ -311,13 +317,7 @@ def static_viewer(ct: np.ndarray, heatmaps: Optional[HeatmapsLike] = None, *, sp
     positions = {p: slice_positions(ct.shape[_AXIS[p]], max_slices) for p in PLANES}
     for p in PLANES:    # the peak's own slice is always among the precomputed ones: the viewer opens on it
         if peak[_AXIS[p]] not in positions[p]: positions[p] = sorted({*positions[p], peak[_AXIS[p]]})
-    sliders = {}
-    for p in PLANES:
-        nearest = int(np.argmin(np.abs(np.array(positions[p]) - peak[_AXIS[p]])))
-        sliders[p] = widgets.SelectionSlider(options=[(str(i), k) for k, i in enumerate(positions[p])], index=nearest,
-                                             continuous_update=True, style={"description_width": "0px"},
-                                             layout=widgets.Layout(width=f"{size + 8}px"))
-        sliders[p].add_class(f"mdn-slider-{p}")
+    sliders = _slice_sliders(positions, peak, size)
     lut = colormap_lut(cmap)
     contour = None if contour is None else np.asarray(contour, bool)
     opts = dict(alpha=alpha, lut=lut, spacing=spacing, size=size, fmt=fmt, quality=quality, show_from=show_from, contour=contour)

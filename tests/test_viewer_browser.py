@@ -6,8 +6,10 @@ the page, served from 127.0.0.1 and opened in headless Chromium, driven through 
 over a pipe (`--remote-debugging-pipe`: no extra Python package, no port). Dragging the axial slider
 must show a brighter, different slice; every request must stay on 127.0.0.1; without the JavaScript the
 static fallback figure must show instead. The view selector must swap the heatmap.
+A page with formulas beside a viewer (as the book's are) must have them typeset by the KaTeX copied
+beside it, in KaTeX's fonts, with nothing fetched from elsewhere.
 
-Needs Debian's `chromium` (skips without it) and npm once to fetch the widget JavaScript.
+Needs Debian's `chromium` (skips without it) and npm once to fetch the widget JavaScript and KaTeX.
 Set MULTIDEEPNET_SCREENSHOT_DIR to keep the screenshots.
 """
 from __future__ import annotations
@@ -366,3 +368,42 @@ def test_fig7_pair_side_by_side_at_scan_resolution(chromium, tmp_path):
     assert right["x"] >= left["x"] + left["w"] - 5 and abs(right["y"] - left["y"]) < 5, boxes   # side by side
     assert 14 <= int(left["axial"][0]) <= 17, boxes          # Grad-CAM's plateau centre (scan slices 8-23)
     assert 20 <= int(right["axial"][0]) <= 21, boxes         # the chosen map's peak: slice 10 of 16 -> 20-21 of 32
+
+
+MATH_MARKDOWN = r"""# Grad-CAM
+
+Each channel $k$ of $A \in \mathbb{R}^{K \times d \times h \times w}$ gets a weight, the average gradient
+
+$$\alpha_k^c = \frac{1}{d\,h\,w} \sum_{z,y,x} \frac{\partial y^c}{\partial A_{k,z,y,x}},$$
+
+and the map is $L^c = \mathrm{ReLU}\big(\sum_k \alpha_k^c A_k\big)$.
+"""
+
+MATH_STATE = """(() => ({
+  katex: document.querySelectorAll('.katex').length, display: document.querySelectorAll('.katex-display').length,
+  errors: document.querySelectorAll('.katex-error').length,
+  raw: [...document.querySelectorAll('.jp-RenderedMarkdown')].some(e => e.textContent.includes('$')),
+  fonts: [...document.fonts].filter(f => f.family.startsWith('KaTeX') && f.status === 'loaded').map(f => f.family),
+  resources: performance.getEntriesByType('resource').map(e => e.name)}))()"""
+
+
+def test_formulas_typeset_offline_beside_a_viewer(chromium, tmp_path):
+    """A page with formulas and a viewer, as the book's pages are: KaTeX, copied beside the page, typesets every
+    formula with its own fonts, nothing is fetched from outside the page's folder, and the viewer still draws
+    (KaTeX and the widget renderer share the page's require.js)."""
+    import nbformat
+    from multideepnet.notebooks import execute_notebook, export_html
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(MATH_MARKDOWN),
+                                                   nbformat.v4.new_code_cell(NOTEBOOK_CODE)]), tmp_path / "math.ipynb")
+    page = export_html(execute_notebook(tmp_path / "math.ipynb", tmp_path / "math.executed.ipynb", timeout=300),
+                       tmp_path / "site" / "math.html", tmp_path / "site" / "widgets-js")
+    assert (tmp_path / "site" / "katex" / "katex.min.js").exists()
+    ready = (f"(({MATH_STATE}).katex >= 4) && ({AXIAL_MEAN}) !== null && document.fonts.status === 'loaded'")
+    shot, state = capture(chromium, page, tmp_path, ready, "formulas.png", MATH_STATE)
+    assert shot.stat().st_size > 10_000
+    assert (state["katex"], state["display"], state["errors"], state["raw"]) == (4, 1, 0, False), state
+    assert {"KaTeX_Main", "KaTeX_Math"} <= set(state["fonts"]), state["fonts"]   # the formulas' own fonts, loaded
+    foreign = [u for u in state["resources"] if not u.startswith("http://127.0.0.1:")]
+    assert foreign == [], f"requests outside the page's folder: {foreign}"
+    assert any(u.endswith("/katex/katex.min.js") for u in state["resources"]), state["resources"]
+    assert any("/katex/fonts/KaTeX_Main-Regular.woff2" in u for u in state["resources"]), state["resources"]
