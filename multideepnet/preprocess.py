@@ -32,7 +32,7 @@ __all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'INDEX_COLUMNS', 'PREP_VERSION', 
 class PreprocessError(MultiDeepNetError):
     """A scan could not be preprocessed (the message names the scan and the reason)."""
 
-# %% ../nbs/05_preprocess.ipynb #917920b7
+# %% ../nbs/05_preprocess.ipynb #eb0b8780
 @dataclass(frozen=True)
 class Grid:
     """A voxel grid as ITK sees it: size and spacing (x, y, z), origin (mm) and direction cosines (LPS)."""
@@ -76,7 +76,7 @@ class Grid:
 
     def as_dict(self) -> dict: return {k: list(v) for k, v in asdict(self).items()}
 
-# %% ../nbs/05_preprocess.ipynb #77c4a59c
+# %% ../nbs/05_preprocess.ipynb #ede7843e
 @dataclass(frozen=True)
 class CropGeometry:
     """Where a network input lies in its scan (a cached case's `record["geometry"]`): the scan's grid as processed
@@ -133,7 +133,7 @@ class CropGeometry:
         sx, sy, sz = self.resampled.spacing_xyz
         return ((z1 - z0) * sz / shape_zyx[0], (y1 - y0) * sy / shape_zyx[1], (x1 - x0) * sx / shape_zyx[2])
 
-# %% ../nbs/05_preprocess.ipynb #0bc46ef6
+# %% ../nbs/05_preprocess.ipynb #27fa91b8
 def crop_box(mask: np.ndarray, resampled: Grid, factor_xyz: Sequence[int], native_spacing_xyz: Sequence[float],
              margin_mm: float) -> list[int]:
     """crop_zyx (end-exclusive, in the resampled grid) of a working-grid mask's bounding box plus a margin; the
