@@ -20,8 +20,8 @@ import numpy as np
 import SimpleITK as sitk
 
 from multideepnet.core import cpu_model
-from multideepnet.io import (_check_rescale, _check_series, _choose_series, _dicom_meta, _scan_fast, _slice_geometry,
-                             read_ct, read_volume_file, validate_ct, write_volume)
+from multideepnet.dicom import _check_rescale, _check_series, _choose_series, _dicom_meta, _scan_fast, _slice_geometry
+from multideepnet.io import read_ct, read_volume_file, validate_ct, write_volume
 from multideepnet.config import PrepConfig
 from multideepnet.preprocess import process_case
 
