@@ -12,13 +12,14 @@ from typing import Any, Iterator
 import yaml
 
 # %% auto #0
-__all__ = ['CLASSES', 'CLASS_TITLES', 'CONFIG_DIR', 'CACHE_INDEX', 'MultiDeepNetError', 'class_index', 'config_path', 'load_yaml',
+__all__ = ['CLASSES', 'CLASS_TITLES', 'VIEWS', 'CONFIG_DIR', 'MultiDeepNetError', 'class_index', 'config_path', 'load_yaml',
            'stable_hash', 'path_fingerprint', 'atomic_path', 'atomic_write_text', 'atomic_write_json', 'peak_rss_mb',
            'set_threads', 'n_threads', 'cpu_model', 'machine_info']
 
 # %% ../nbs/00_core.ipynb #aa730d3f
 CLASSES: tuple[str, ...] = ("healthy", "cap", "covid")
 CLASS_TITLES: dict[str, str] = {"healthy": "Healthy", "cap": "CAP", "covid": "COVID-19"}
+VIEWS: tuple[str, ...] = ("axial", "coronal", "sagittal")   # the multi-view classifier's three planes
 
 class MultiDeepNetError(Exception):
     """Base class of the project's own errors: the message names the file and the reason."""
@@ -87,9 +88,6 @@ def atomic_write_text(dest: str | os.PathLike, text: str) -> Path:
 def atomic_write_json(dest: str | os.PathLike, obj: Any) -> Path:
     """Write `obj` as indented JSON to `dest` atomically."""
     return atomic_write_text(dest, json.dumps(_jsonable(obj), indent=2, sort_keys=False) + "\n")
-
-# %% ../nbs/00_core.ipynb #3940ae66
-CACHE_INDEX = "index.csv"    # the cache's table of cases: patient_id, label, status, array, record, error
 
 # %% ../nbs/00_core.ipynb #8103e6b0
 def peak_rss_mb(children: bool = False) -> float:

@@ -14,11 +14,12 @@ import pandas as pd
 import torch
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from .core import CACHE_INDEX, CLASSES, MultiDeepNetError, class_index
+from .core import CLASSES, MultiDeepNetError, class_index
+from .layout import CacheDir
 from .config import SplitConfig
 
 # %% auto #0
-__all__ = ['INDEX_COLUMNS', 'CacheError', 'open_array', 'read_cache_index', 'Augment', 'augment_from', 'CacheDataset', 'to_float',
+__all__ = ['CacheError', 'open_array', 'read_cache_index', 'Augment', 'augment_from', 'CacheDataset', 'to_float',
            'patient_labels', 'require_all_classes', 'split_patients', 'check_disjoint', 'fold_parts',
            'OversamplingSampler', 'make_loader', 'device_cache_fits', 'DeviceCache', 'DeviceLoader']
 
@@ -27,8 +28,6 @@ class CacheError(MultiDeepNetError):
     """The preprocessing cache is missing, inconsistent or holds an unreadable file."""
 
 # %% ../nbs/06_data.ipynb #ff251a06
-INDEX_COLUMNS = ("patient_id", "label", "status", "array")
-
 def open_array(path: str | Path) -> np.ndarray:
     """Memory-map one cached array; a corrupt or truncated file is a `CacheError` naming it."""
     path = Path(path)
@@ -41,13 +40,9 @@ def open_array(path: str | Path) -> np.ndarray:
 
 def read_cache_index(cache_dir: str | Path, check_arrays: bool = True) -> pd.DataFrame:
     """The usable cases of a cache: index rows with status ok/fallback, absolute paths, class index `y`."""
-    cache_dir = Path(cache_dir)
-    path = cache_dir / CACHE_INDEX
-    if not path.is_file(): raise CacheError(f"{path}: cache index not found (run `multideepnet prepare` first)")
-    try: df = pd.read_csv(path, dtype={"patient_id": str, "label": str, "split": str}, keep_default_na=False)
-    except Exception as e: raise CacheError(f"{path}: unreadable index ({e})") from None
-    missing = [c for c in INDEX_COLUMNS if c not in df.columns]
-    if missing: raise CacheError(f"{path}: missing column(s) {', '.join(missing)}")
+    cache = CacheDir(cache_dir); cache_dir, path = cache.path, cache.index
+    try: df = cache.read_index()                       # the one reader of the index: its columns checked
+    except MultiDeepNetError as e: raise CacheError(str(e)) from None
     failed = df[df.status == "failed"]
     if len(failed):
         errs = "; ".join(f"{r.patient_id} ({r.get('error', '') or 'no reason given'})" for _, r in failed.iterrows())

@@ -12,13 +12,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import CLASSES, MultiDeepNetError, config_path, load_yaml
+from .core import CLASSES, VIEWS, MultiDeepNetError, config_path, load_yaml
 from .config import OUTPUT_STRIDES, ModelConfig
 
 # %% auto #0
-__all__ = ['CHANNELS_LAST_DEVICES', 'VIEWS', 'TASKS', 'conv3x3x3', 'BasicBlock3d', 'stage_widths', 'stage_strides', 'ResNet3D',
-           'n_params', 'GlobalHead', 'MultiViewHead', 'MultiTaskHead', 'task_targets', 'MultiDeepNet', 'load_arms',
-           'check_arms', 'arm_flags', 'build_model', 'build_pretrain_model', 'model_from_config', 'classification_loss',
+__all__ = ['CHANNELS_LAST_DEVICES', 'TASKS', 'conv3x3x3', 'BasicBlock3d', 'stage_widths', 'stage_strides', 'ResNet3D', 'n_params',
+           'GlobalHead', 'MultiViewHead', 'MultiTaskHead', 'task_targets', 'MultiDeepNet', 'load_arms', 'check_arms',
+           'arm_flags', 'build_model', 'build_pretrain_model', 'model_from_config', 'classification_loss',
            'multitask_losses', 'multitask_loss', 'load_backbone', 'fuse_for_inference']
 
 # %% ../nbs/07_model.ipynb #0348b7d6
@@ -111,7 +111,6 @@ class GlobalHead(nn.Module):
         return self.fc(a.mean(dim=(2, 3, 4)))
 
 # %% ../nbs/07_model.ipynb #4971e441
-VIEWS: tuple[str, ...] = ("axial", "coronal", "sagittal")
 _VIEW_POOL = {"axial": lambda k: (k, 1, 1), "coronal": lambda k: (1, k, 1), "sagittal": lambda k: (1, 1, k)}
 
 class MultiViewHead(nn.Module):

@@ -14,19 +14,20 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage as ndi
 
-from .core import (CACHE_INDEX, MultiDeepNetError, atomic_path, atomic_write_json, atomic_write_text,
+from .core import (MultiDeepNetError, atomic_path, atomic_write_json,
                                n_threads, path_fingerprint, peak_rss_mb, set_threads, stable_hash)
 from .config import PrepConfig
+from .layout import INDEX_COLUMNS, CacheDir
 from .io import CTVolume, itk_path, read_ct
 from .lungseg import LungMasks, LungSegError, fov_disk, segment_lungs, working_grid
 if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` needs no pandas (0.2 s)
 
 # %% auto #0
-__all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'INDEX_COLUMNS', 'PREP_VERSION', 'MIN_SLICES', 'MIN_EXTENT_MM', 'PreprocessError',
-           'Grid', 'CropGeometry', 'crop_box', 'crop_to_original', 'original_to_crop', 'sanitize_hu', 'block_index',
-           'gather', 'body_box_mask', 'window', 'to_unit', 'window_lut', 'qc_warnings', 'preprocess_volume',
-           'output_masks', 'lung_labels_original', 'montage', 'write_qc_files', 'preprocessing_stages', 'read_options',
-           'case_key', 'load_case', 'process_case', 'prepare', 'register_cli']
+__all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'PREP_VERSION', 'MIN_SLICES', 'MIN_EXTENT_MM', 'PreprocessError', 'Grid',
+           'CropGeometry', 'crop_box', 'crop_to_original', 'original_to_crop', 'sanitize_hu', 'block_index', 'gather',
+           'body_box_mask', 'window', 'to_unit', 'window_lut', 'qc_warnings', 'preprocess_volume', 'output_masks',
+           'lung_labels_original', 'montage', 'write_qc_files', 'preprocessing_stages', 'read_options', 'case_key',
+           'load_case', 'process_case', 'prepare', 'register_cli']
 
 # %% ../nbs/05_preprocess.ipynb #3f3248e1
 class PreprocessError(MultiDeepNetError):
@@ -439,7 +440,6 @@ def preprocessing_stages(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> list[d
             stage(f"(g) window L{lvl:g}/W{wid:g} to [0, 1]", arr.shape, out[zo], sp_out)]
 
 # %% ../nbs/05_preprocess.ipynb #512bb0f2
-INDEX_COLUMNS = ["patient_id", "label", "split", "status", "array", "record", "error"]
 PREP_VERSION = "2026-12-01.1"   # bump when a code change alters the arrays: old cache entries then no longer match
 
 MIN_SLICES, MIN_EXTENT_MM = 5, 40.0   # less cannot hold one lung of the segmentation's smallest volume (0.68 L)
@@ -479,7 +479,7 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
                  retry_failed: bool = False, cli: bool = False) -> dict:
     """Preprocess one manifest row into the cache (or find it there); return its index row. Never raises.
     Errors name the scan, in the command line's words with `cli`."""
-    out_dir = Path(out_dir); t0 = time.perf_counter()
+    cache = CacheDir(out_dir); t0 = time.perf_counter()
     pid, src = str(row["patient_id"]), str(row["path"])
     base = {"patient_id": pid, "label": row.get("label", ""), "split": row.get("split", "")}
     try: opts = read_options(row); key = case_key(src, cfg, opts)
@@ -487,12 +487,12 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
         why = f"{src}: cannot be read ({e.strerror})" if isinstance(e, OSError) else str(e)
         return {**base, "status": "failed", "array": "", "record": "", "error": why}
     stem = f"{_safe(pid)}__{key}"
-    rec_path, npy_path = out_dir / "cases" / f"{stem}.json", out_dir / "cases" / f"{stem}.npy"
+    rec_path, npy_path = cache.cases / f"{stem}.json", cache.cases / f"{stem}.npy"
     if rec_path.is_file():
         rec = json.loads(rec_path.read_text(encoding="utf-8"))
         done = rec.get("status") in ("ok", "fallback") and npy_path.is_file()
         if done or (rec.get("status") == "failed" and not retry_failed):
-            return _index_row(base, rec, out_dir, rec_path, npy_path, cached=True)
+            return _index_row(base, rec, cache.path, rec_path, npy_path, cached=True)
     rec = {"patient_id": pid, "label": base["label"], "source": src, "key": key, "version": PREP_VERSION}
     ct = None
     try:
@@ -507,7 +507,7 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
         rec["qc"]["seconds"]["to_cache"] = round(time.perf_counter() - t0, 3)
         if qc_files:
             t2 = time.perf_counter()
-            rec["files"] = write_qc_files(out_dir / "qc" / stem, arr, rec, masks)
+            rec["files"] = write_qc_files(cache.qc / stem, arr, rec, masks)
             rec["qc"]["seconds"]["qc_files"] = round(time.perf_counter() - t2, 3)
     except Exception as e:  # one bad scan must never stop the batch: record why and go on
         text = str(getattr(e, "cli", None) if cli and getattr(e, "cli", None) else e).strip()
@@ -519,7 +519,7 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
                            "traceback": traceback.format_exc(limit=4)}})
     rec.setdefault("qc", {})["peak_rss_mb"] = round(peak_rss_mb(), 1)
     atomic_write_json(rec_path, rec)
-    return _index_row(base, rec, out_dir, rec_path, npy_path, cached=False)
+    return _index_row(base, rec, cache.path, rec_path, npy_path, cached=False)
 
 def _index_row(base: dict, rec: dict, out_dir: Path, rec_path: Path, npy_path: Path, cached: bool) -> dict:
     qc = rec.get("qc", {}); ok = rec.get("status") in ("ok", "fallback")
@@ -556,9 +556,7 @@ def _init_worker(threads: int = 1) -> None:
 
 def _write_index(out_dir: Path, rows: list[dict]) -> Path:
     import pandas as pd
-    df = pd.DataFrame(rows)
-    cols = INDEX_COLUMNS + [c for c in df.columns if c not in INDEX_COLUMNS]
-    return atomic_write_text(out_dir / CACHE_INDEX, df.reindex(columns=cols).to_csv(index=False))
+    return CacheDir(out_dir).write_index(pd.DataFrame(rows))
 
 # %% ../nbs/05_preprocess.ipynb #1084aa30
 def prepare(inputs: pd.DataFrame | Iterable[str | os.PathLike], out_dir: str | os.PathLike,
@@ -569,7 +567,7 @@ def prepare(inputs: pd.DataFrame | Iterable[str | os.PathLike], out_dir: str | o
     import pandas as pd
     from tqdm.auto import tqdm
     rows, out_dir = _as_rows(inputs, read), Path(out_dir)
-    (out_dir / "cases").mkdir(parents=True, exist_ok=True)
+    CacheDir(out_dir).cases.mkdir(parents=True, exist_ok=True)
     results: list[dict | None] = [None] * len(rows)
     bar = tqdm(total=len(rows), desc="prepare", unit="scan", disable=not progress)
     def done(i, r):
@@ -594,8 +592,8 @@ def prepare(inputs: pd.DataFrame | Iterable[str | os.PathLike], out_dir: str | o
                 done(i, r)
     bar.close()
     _write_index(out_dir, results)
-    return pd.DataFrame(results).reindex(columns=INDEX_COLUMNS + [c for c in results[0] if c not in INDEX_COLUMNS]) \
-        if results else pd.DataFrame(columns=INDEX_COLUMNS)
+    return pd.DataFrame(results).reindex(columns=list(INDEX_COLUMNS) + [c for c in results[0] if c not in INDEX_COLUMNS]) \
+        if results else pd.DataFrame(columns=list(INDEX_COLUMNS))
 
 # %% ../nbs/05_preprocess.ipynb #dd122458
 def _prepare_cli(args: argparse.Namespace) -> int:
@@ -617,7 +615,7 @@ def _prepare_cli(args: argparse.Namespace) -> int:
     for pid, text in zip(df.patient_id, df.get("warnings", [""] * len(df))):   # what deserves a look, case by case
         for w in filter(None, str(text or "").split(" | ")): print(f"warning: {pid}: {w}")
     failed = int((df.status == "failed").sum())
-    print(f"{len(df) - failed}/{len(df)} prepared into {args.out} (index: {Path(args.out) / CACHE_INDEX})")
+    print(f"{len(df) - failed}/{len(df)} prepared into {args.out} (index: {CacheDir(args.out).index})")
     return 1 if failed else 0
 
 def register_cli(sub) -> None:

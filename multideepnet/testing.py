@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 
-from .core import CACHE_INDEX, CLASSES, atomic_path, atomic_write_json
+from .core import CLASSES, atomic_write_json
+from .layout import CacheDir, write_table
 
 # %% auto #0
 __all__ = ['toy_chest', 'synthetic_volume', 'write_synthetic_cache']
@@ -85,5 +86,5 @@ def write_synthetic_cache(out_dir: str | Path, n_per_class: int | Sequence[int] 
                          "record": f"{stem}.json", "error": ""})
     index = pd.DataFrame(rows)
     if split is not None: index.insert(2, "split", list(split))
-    with atomic_path(out / CACHE_INDEX) as tmp: index.to_csv(tmp, index=False)
+    write_table(index, CacheDir(out).index)
     return out
