@@ -15,6 +15,7 @@ import torch
 
 from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json, stable_hash
 from .config import ExplainConfig, GradcamConfig, Preset, load_preset
+from .layout import ArmDir, read_table, write_table
 from .cohort import read_manifest
 from . import preprocess as prep
 from .data import read_cache_index
@@ -49,7 +50,7 @@ def explanation_hash(gradcam: GradcamConfig | dict | None, explanations: Explain
 def arm_is_done(arm_dir: str | os.PathLike, arm: str, preset: Preset | dict | str, cache_dir: str | os.PathLike) -> bool:
     """True when `arm_dir` holds finished results (done.json) of exactly this arm, preset and cache, explained with
     this preset's settings (an arm explained otherwise is run again: its training resumes as finished, its maps are new)."""
-    done, preset = Path(arm_dir) / "done.json", load_preset(preset)
+    done, preset = ArmDir(arm_dir).done, load_preset(preset)
     if not done.exists(): return False
     d = json.loads(done.read_text(encoding="utf-8"))
     if d.get("config_hash") != arm_config_hash(arm, preset, cache_dir): return False
@@ -58,16 +59,16 @@ def arm_is_done(arm_dir: str | os.PathLike, arm: str, preset: Preset | dict | st
 def mark_arm_done(arm_dir: str | os.PathLike) -> Path:
     """Record that every output of the arm is written (the last step of an arm's run), with what explained it
     (`explanation_hash` None where the data had no lesion masks to check explanations against)."""
-    m = json.loads((Path(arm_dir) / "metrics.json").read_text(encoding="utf-8"))
+    m = ArmDir(arm_dir).read_metrics()
     ex = explanation_hash(m.get("gradcam") or {}, m["explanation_config"]) if "explanation_config" in m else None
-    return atomic_write_json(Path(arm_dir) / "done.json", {"arm": m["arm"], "config_hash": m["config_hash"], "explanation_hash": ex,
+    return atomic_write_json(ArmDir(arm_dir).done, {"arm": m["arm"], "config_hash": m["config_hash"], "explanation_hash": ex,
                                                            "finished": datetime.datetime.now().isoformat(timespec="seconds")})
 
 # %% ../nbs/14_arm.ipynb #1402c556
 def plot_training_curves(log_csv: str | os.PathLike):
     """Loss and validation AUC per epoch, one line per fold and stage."""
     import matplotlib.pyplot as plt
-    log = pd.read_csv(log_csv)
+    log = read_table(log_csv, cases=False)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     for (fold, stage), g in log.groupby(["fold", "stage"]):
         lab = f"fold {fold} {stage}"
@@ -87,23 +88,23 @@ def _save_fig(fig, path: Path) -> Path:
 def evaluate_arm(arm_dir: str | os.PathLike, n_boot: int = 1000, seed: int = 0) -> dict:
     """Metrics (with bootstrap CIs) and figures of a trained arm; writes metrics.json and ci.csv."""
     arm_dir = Path(arm_dir)
-    run = json.loads((arm_dir / "run.json").read_text(encoding="utf-8"))
+    run = ArmDir(arm_dir).read_run()
     if run.get("status") != "done": raise ArmError(f"{arm_dir}: the arm's training is not finished ({run.get('status')})")
-    pred = pd.read_csv(arm_dir / "predictions.csv", dtype={"patient_id": str}, keep_default_na=False)
+    pred = ArmDir(arm_dir).read_predictions()
     res = mx.evaluate(pred)
     ci = mx.bootstrap_ci(pred, n_boot=n_boot, seed=seed)
-    with atomic_path(arm_dir / "ci.csv") as tmp: ci.to_csv(tmp)
+    write_table(ci, ArmDir(arm_dir).ci, index=True)
     views = {v: mx.evaluate(mx.view_predictions(pred, v)) for v in VIEWS if f"p_{v}_{CLASSES[0]}" in pred}
     cm = mx.confusion(pred.y_true, pred.y_pred)
     title = load_arms()[run["arm"]]["title"]
-    _save_fig(mx.plot_confusion(cm, title=title).figure, arm_dir / "confusion.png")
-    _save_fig(mx.plot_roc(pred, title=title).figure, arm_dir / "roc.png")
-    if (arm_dir / "log.csv").exists(): _save_fig(plot_training_curves(arm_dir / "log.csv"), arm_dir / "curves.png")
+    _save_fig(mx.plot_confusion(cm, title=title).figure, ArmDir(arm_dir).confusion)
+    _save_fig(mx.plot_roc(pred, title=title).figure, ArmDir(arm_dir).roc)
+    if ArmDir(arm_dir).log.exists(): _save_fig(plot_training_curves(ArmDir(arm_dir).log), ArmDir(arm_dir).curves)
     out = {"arm": run["arm"], "title": title, "config_hash": run["config_hash"], "config": run["config"],
            "preset": run["preset"], "device": run.get("device"), "metrics": res, "views": views,
            "confusion": cm.tolist(), "bootstrap": ci.attrs.get("config", {"n_boot": n_boot, "seed": seed}),
            "train_summary": run.get("summary", {})}
-    atomic_write_json(arm_dir / "metrics.json", out)
+    atomic_write_json(ArmDir(arm_dir).metrics, out)
     return out
 
 # %% ../nbs/14_arm.ipynb #103abe59
@@ -140,14 +141,14 @@ def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None =
     npz, PNG, NIfTI in gradcam/) and, where the manifest names lesion masks, the localisation scores of every
     correctly classified CAP and COVID-19 case (gradcam/localization.csv, `localization` in metrics.json)."""
     arm_dir, cfg = Path(arm_dir), GradcamConfig.from_dict(gradcam)
-    models, info = load_arm_model(arm_dir / "model.pt", device)
-    run = json.loads((arm_dir / "run.json").read_text(encoding="utf-8"))
+    models, info = load_arm_model(ArmDir(arm_dir).model, device)
+    run = ArmDir(arm_dir).read_run()
     index = read_cache_index(run["cache_dir"]).set_index("patient_id")
-    pred = pd.read_csv(arm_dir / "predictions.csv", dtype={"patient_id": str}, keep_default_na=False)
+    pred = ArmDir(arm_dir).read_predictions()
     lesions = lesion_paths(manifest)
     picks = typical_correct_cases(pred)
     sick = pred[(pred.y_true == pred.y_pred) & pred.label.isin(["cap", "covid"]) & pred.patient_id.isin(lesions)]
-    out, cases, rows, excluded = arm_dir / "gradcam", [], [], []
+    out, cases, rows, excluded = ArmDir(arm_dir).gradcam, [], [], []
     by_id, sick_ids, pick_ids = pred.set_index("patient_id"), set(sick.patient_id), set(picks.values())
     for pid in dict.fromkeys([*picks.values(), *sick.patient_id]):
         r = by_id.loc[pid]
@@ -172,15 +173,15 @@ def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None =
                           "peak_z": int(map_peak(res["maps"]["combined"])[0]),
                           **_save_case(out, pid, vol, res, record, lesion, spacing, title)})
     cases_df, loc_df = pd.DataFrame(cases), pd.DataFrame(rows)
-    with atomic_path(out / "cases.csv") as tmp: cases_df.to_csv(tmp, index=False)
+    write_table(cases_df, ArmDir(arm_dir).gradcam_cases)
     summary = None
     if len(loc_df):
-        with atomic_path(out / "localization.csv") as tmp: loc_df.to_csv(tmp, index=False)
+        write_table(loc_df, ArmDir(arm_dir).localization)
         per_map = {name: localization_summary(g, n_boot=n_boot, seed=seed) for name, g in loc_df.groupby("map", sort=False)}
         summary = {**per_map["combined"], "views": {v: per_map[v] for v in VIEWS if v in per_map},
                    "excluded": excluded, "config": cfg}
-    m = json.loads((arm_dir / "metrics.json").read_text(encoding="utf-8"))
-    atomic_write_json(arm_dir / "metrics.json", {**m, "localization": summary, "gradcam": cfg.as_dict()})
+    m = ArmDir(arm_dir).read_metrics()
+    atomic_write_json(ArmDir(arm_dir).metrics, {**m, "localization": summary, "gradcam": cfg.as_dict()})
     return {"cases": cases_df, "localization": loc_df, "summary": summary}
 
 # %% ../nbs/14_arm.ipynb #22c46dc8
@@ -237,7 +238,7 @@ def explain_figure_cases(arm_dir: Path, models, index: pd.DataFrame, method: str
     """The chosen method's maps of the Fig. 7 cases (gradcam/cases.csv), per view for multi-view arms, added to each
     case's npz as `xmap_<head>` and written as NIfTI on the scan's grid named by the method; with a manifest, the scan
     at its own resolution with both maps mapped back (`scan`, `scan_map_gradcam`, `scan_map_<method>`)."""
-    cases = pd.read_csv(arm_dir / "gradcam" / "cases.csv", dtype={"patient_id": str}, keep_default_na=False)
+    cases = ArmDir(arm_dir).read_cases()
     scans, lesions, out = scan_paths(manifest), lesion_paths(manifest), []
     for c in cases.itertuples():
         vol, record = prep.load_case(index.loc[c.patient_id, "array"], as_float=True)
@@ -249,7 +250,7 @@ def explain_figure_cases(arm_dir: Path, models, index: pd.DataFrame, method: str
             heads = ("combined", *VIEWS) if models[0].multiview else ("combined",)
             maps, _ = ensemble_maps(models, vol, CLASSES.index(c.predicted), method, cfg, heads, layer)
             data.update({f"xmap_{h}": v.astype(np.float16) for h, v in maps.items()})
-            nii = save_heatmap_nifti(maps["combined"], record, arm_dir / "gradcam" / f"{c.patient_id}_{method}.nii.gz")
+            nii = save_heatmap_nifti(maps["combined"], record, ArmDir(arm_dir).gradcam / f"{c.patient_id}_{method}.nii.gz")
             row["nifti"] = f"gradcam/{nii.name}"
         if c.patient_id in scans:
             shown = {"gradcam": data["map_combined"].astype(np.float32), method: maps["combined"]}
@@ -285,12 +286,12 @@ def check_explanations(arm_dir: str | os.PathLike, manifest: str | os.PathLike |
     cfg, gcfg = ExplainConfig.from_dict(explanations), GradcamConfig.from_dict(gradcam)
     lesions = lesion_paths(manifest)
     if not lesions: return None
-    models, _ = load_arm_model(arm_dir / "model.pt", device)
-    run = json.loads((arm_dir / "run.json").read_text(encoding="utf-8"))
+    models, _ = load_arm_model(ArmDir(arm_dir).model, device)
+    run = ArmDir(arm_dir).read_run()
     index = read_cache_index(run["cache_dir"]).set_index("patient_id")
-    pred = pd.read_csv(arm_dir / "predictions.csv", dtype={"patient_id": str}, keep_default_na=False)
-    splits = pd.read_csv(arm_dir / "splits.csv", dtype={"patient_id": str}, keep_default_na=False)
-    out_dir, tol, layer = arm_dir / "explanations", gcfg.tolerance_mm, gcfg.layer
+    pred = ArmDir(arm_dir).read_predictions()
+    splits = ArmDir(arm_dir).read_splits()
+    tol, layer = gcfg.tolerance_mm, gcfg.layer
     # choose on validation cases: each explained by its own fold's model; randomisation on fold 0's first few
     val = validation_cases(models, splits, index, lesions, cfg)
     val_rows = [dict(r, fold=k) for k, c in val for r in score_case([models[k]], c, cfg, tol, layer)[0]]
@@ -307,12 +308,12 @@ def check_explanations(arm_dir: str | os.PathLike, manifest: str | os.PathLike |
         rows += score_case(models, case, cfg, tol, layer)[0]; n += 1
     test_df, val_df = pd.DataFrame(rows), pd.DataFrame(val_rows)
     for name, df in (("test", test_df), ("validation", val_df), ("randomisation", pd.DataFrame(rand_rows))):
-        with atomic_path(out_dir / f"{name}.csv") as tmp: df.to_csv(tmp, index=False)
+        write_table(df, ArmDir(arm_dir).explanation_table(name))
     summary = {m: _summarise_method(g, rand.get(m, {}), val_df, n_boot, seed) for m, g in test_df.groupby("method", sort=False)} if len(test_df) else {}
     figures = explain_figure_cases(arm_dir, models, index, chosen, cfg, layer, manifest)
-    set_bundle_explanation(arm_dir / "model.pt", chosen, cfg.as_dict(), reason)   # predict shows the same map
-    m = json.loads((arm_dir / "metrics.json").read_text(encoding="utf-8"))
-    atomic_write_json(arm_dir / "metrics.json", {**m, "explanations": summary, "explanation_chosen": chosen,
+    set_bundle_explanation(ArmDir(arm_dir).model, chosen, cfg.as_dict(), reason)   # predict shows the same map
+    m = ArmDir(arm_dir).read_metrics()
+    atomic_write_json(ArmDir(arm_dir).metrics, {**m, "explanations": summary, "explanation_chosen": chosen,
                                                  "explanation_rule": reason, "explanation_config": cfg.as_dict(),
                                                  "explanation_figures": figures,
                                                  "explanation_seconds": round(time.perf_counter() - t0, 1)})

@@ -13,7 +13,7 @@ if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` runs wi
 
 # %% auto #0
 __all__ = ['TEXT_COLUMNS', 'PREDICTION_COLUMNS', 'PROB_COLUMNS', 'VIEW_COLUMNS', 'CACHE_INDEX', 'INDEX_COLUMNS', 'INDEX_REQUIRED',
-           'read_table', 'write_table', 'prob_columns', 'view_columns', 'CacheDir', 'ArmDir']
+           'read_table', 'write_table', 'prob_columns', 'view_columns', 'CacheDir', 'read_json', 'ArmDir', 'StudyDir']
 
 # %% ../nbs/00a_layout.ipynb #57b05f84
 TEXT_COLUMNS: dict[str, type] = {"patient_id": str, "label": str, "split": str}
@@ -73,11 +73,19 @@ class CacheDir:
         cols = list(INDEX_COLUMNS) + [c for c in df.columns if c not in INDEX_COLUMNS]
         return write_table(df.reindex(columns=cols), self.index)
 
+# %% ../nbs/00a_layout.ipynb #93d5ff6d
+def read_json(path: str | os.PathLike) -> dict:
+    """A JSON file of a cache, arm or study folder; a missing or broken one is an error naming it."""
+    path = Path(path)
+    if not path.is_file(): raise MultiDeepNetError(f"{path}: not found (has the step that writes it run?)")
+    try: return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e: raise MultiDeepNetError(f"{path}: not valid JSON ({e})") from None
+
 # %% ../nbs/00a_layout.ipynb #63bbf884
 class ArmDir:
     """An arm's results folder: every file name in it, and its readers."""
     RUN, SPLITS, LOG, PREDICTIONS = "run.json", "splits.csv", "log.csv", "predictions.csv"
-    METRICS, CI, DONE, MODEL = "metrics.json", "ci.csv", "done.json", "model.pt"
+    METRICS, CI, DONE, MODEL, MODEL_INFO = "metrics.json", "ci.csv", "done.json", "model.pt", "model.json"
     CONFUSION, ROC, CURVES = "confusion.png", "roc.png", "curves.png"
     NOTEBOOK, HTML = "arm.ipynb", "arm.html"
     GRADCAM, EXPLANATIONS = "gradcam", "explanations"
@@ -88,6 +96,15 @@ class ArmDir:
     def __truediv__(self, name: str) -> Path: return self.path / name
     def fold(self, k: int) -> Path: return self.path / f"fold{k}"
     def folds(self) -> list[Path]: return sorted(self.path.glob("fold*"))
+    def fold_predictions(self, k: int, part: str) -> Path:
+        """A fold model's predictions on the test cases (`test`) or its own validation cases (`val`)."""
+        if part not in ("test", "val"): raise MultiDeepNetError(f"fold predictions are test or val, not {part!r}")
+        return self.fold(k) / f"{part}_predictions.csv"
+    def checkpoint(self, k: int, stage: str, which: str) -> Path:
+        """`{stage}_last.pt` (everything to resume) or `{stage}_best.pt` (the selected epoch) of fold `k`."""
+        if which not in ("last", "best"): raise MultiDeepNetError(f"a checkpoint is last or best, not {which!r}")
+        return self.fold(k) / f"{stage}_{which}.pt"
+    def checkpoints(self) -> list[Path]: return sorted(self.path.glob("fold*/*.pt"))
 
     run = property(lambda self: self.path / self.RUN)
     splits = property(lambda self: self.path / self.SPLITS)
@@ -97,6 +114,7 @@ class ArmDir:
     ci = property(lambda self: self.path / self.CI)
     done = property(lambda self: self.path / self.DONE)
     model = property(lambda self: self.path / self.MODEL)
+    model_info = property(lambda self: self.path / self.MODEL_INFO)    # the bundle's description, readable without torch
     confusion = property(lambda self: self.path / self.CONFUSION)
     roc = property(lambda self: self.path / self.ROC)
     curves = property(lambda self: self.path / self.CURVES)
@@ -110,16 +128,27 @@ class ArmDir:
         if name not in self.EXPLANATION_TABLES: raise MultiDeepNetError(f"no explanation table {name!r} (known: {', '.join(self.EXPLANATION_TABLES)})")
         return self.explanations / f"{name}.csv"
 
-    def read_json(self, path: Path) -> dict:
-        """A JSON file of the folder; a missing or broken one is an error naming it."""
-        if not path.is_file(): raise MultiDeepNetError(f"{path}: not found (has this step of the arm run?)")
-        try: return json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as e: raise MultiDeepNetError(f"{path}: not valid JSON ({e})") from None
-    def read_run(self) -> dict: return self.read_json(self.run)
-    def read_metrics(self) -> dict: return self.read_json(self.metrics)
-    def read_done(self) -> dict | None: return self.read_json(self.done) if self.done.is_file() else None
+    def read_run(self) -> dict: return read_json(self.run)
+    def read_metrics(self) -> dict: return read_json(self.metrics)
+    def read_done(self) -> dict | None: return read_json(self.done) if self.done.is_file() else None
     def read_predictions(self) -> "pd.DataFrame": return read_table(self.predictions)
     def read_splits(self) -> "pd.DataFrame": return read_table(self.splits)
     def read_cases(self) -> "pd.DataFrame": return read_table(self.gradcam_cases)
     def read_log(self) -> "pd.DataFrame": return read_table(self.log, cases=False)
     def read_ci(self) -> "pd.DataFrame": return read_table(self.ci, cases=False, index_col=0)
+
+# %% ../nbs/00a_layout.ipynb #e4c7787f
+class StudyDir:
+    """A study's output folder: its file names, its arms' folders and its record."""
+    STUDY, REPORT_NOTEBOOK, REPORT_HTML, INDEX = "study.json", "report.ipynb", "report.html", "index.html"
+    def __init__(self, path: str | os.PathLike): self.path = Path(path)
+    def __repr__(self) -> str: return f"StudyDir({str(self.path)!r})"
+    study = property(lambda self: self.path / self.STUDY)
+    report_notebook = property(lambda self: self.path / self.REPORT_NOTEBOOK)
+    report_html = property(lambda self: self.path / self.REPORT_HTML)
+    index = property(lambda self: self.path / self.INDEX)
+    arms = property(lambda self: self.path / "arms")
+    pretrain = property(lambda self: self.path / "pretrain")
+    widgets_js = property(lambda self: self.path / "widgets-js")
+    def arm(self, name: str) -> ArmDir: return ArmDir(self.arms / name)
+    def read_study(self) -> dict: return read_json(self.study)

@@ -13,6 +13,7 @@ from scipy import stats
 from sklearn.metrics import confusion_matrix as _sk_confusion, roc_auc_score, roc_curve
 
 from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, config_path, load_yaml
+from .layout import PREDICTION_COLUMNS, prob_columns
 
 # %% auto #0
 __all__ = ['PRED_COLUMNS', 'PAPER_TABLE2', 'metrics_from_confusion', 'accuracy_from_confusion', 'confusion', 'binary_auc',
@@ -107,18 +108,15 @@ def auc_ovr(y_true, proba, classes: Sequence[str] = CLASSES) -> dict[str, float]
     return out
 
 # %% ../nbs/08_metrics.ipynb #ba15868c
-PRED_COLUMNS: tuple[str, ...] = ("y_true", "y_pred")
-
-def _prob_columns(classes: Sequence[str]) -> list[str]:
-    return [f"p_{c}" for c in classes]
+PRED_COLUMNS: tuple[str, ...] = PREDICTION_COLUMNS[2:]   # y_true, y_pred (the columns are defined in `layout`)
 
 def _read_predictions(df: pd.DataFrame, classes: Sequence[str] = CLASSES, need_proba: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """y_true, y_pred and the probability matrix of a predictions table, checked."""
-    need = list(PRED_COLUMNS) + (_prob_columns(classes) if need_proba else [])
+    need = list(PRED_COLUMNS) + (prob_columns(classes) if need_proba else [])
     missing = [c for c in need if c not in df.columns]
     if missing: raise MultiDeepNetError(f"predictions table: missing columns {missing}")
     if len(df) == 0: raise MultiDeepNetError("predictions table: no rows")
-    proba = df[_prob_columns(classes)].to_numpy(float) if need_proba else None
+    proba = df[prob_columns(classes)].to_numpy(float) if need_proba else None
     if proba is not None and not np.isfinite(proba).all(): raise MultiDeepNetError("predictions table: probabilities contain NaN or inf")
     y_true = _as_index(df["y_true"].to_numpy(), classes)
     if "label" in df.columns and (_as_index(df["label"].to_numpy(), classes) != y_true).any():
@@ -128,12 +126,12 @@ def _read_predictions(df: pd.DataFrame, classes: Sequence[str] = CLASSES, need_p
 
 def view_predictions(predictions: pd.DataFrame, view: str, classes: Sequence[str] = CLASSES) -> pd.DataFrame:
     """The predictions table one plane of a multi-view arm would give alone (its `p_<view>_<class>` and their argmax)."""
-    cols = [f"p_{view}_{c}" for c in classes]
+    cols = prob_columns([f"{view}_{c}" for c in classes])
     missing = [c for c in cols if c not in predictions.columns]
     if missing: raise MultiDeepNetError(f"predictions table: no {view!r} view (missing columns {missing})")
-    out = predictions.drop(columns=_prob_columns(classes), errors="ignore").copy()
+    out = predictions.drop(columns=prob_columns(classes), errors="ignore").copy()
     proba = predictions[cols].to_numpy(float)
-    out[_prob_columns(classes)] = proba
+    out[prob_columns(classes)] = proba
     out["y_pred"] = proba.argmax(1)
     return out
 

@@ -14,6 +14,7 @@ import SimpleITK as sitk
 from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json
 from .io import read_ct, scan_name, write_unit_nifti
 from .config import GradcamConfig, PrepConfig
+from .layout import ArmDir
 from .preprocess import CropGeometry, preprocess_volume, to_unit
 if TYPE_CHECKING: import numpy as np, torch   # PyTorch (and the model and Grad-CAM modules) are imported where used: see below
 
@@ -55,7 +56,7 @@ def export_arm_model(arm_dir: str | os.PathLike, manifest: str | os.PathLike | N
     (`training_provenance` of the study's manifest), into `model.pt`."""
     import torch
     arm_dir = Path(arm_dir)
-    run = json.loads((arm_dir / "run.json").read_text(encoding="utf-8"))
+    run = ArmDir(arm_dir).read_run()
     ckpts = sorted(arm_dir.glob("fold*/train_best.pt"))
     if not ckpts: raise PredictError(f"{arm_dir}: no trained fold checkpoints (fold*/train_best.pt)")
     # our own training checkpoints also hold RNG states (numpy objects): not user input, read in full
@@ -66,9 +67,10 @@ def export_arm_model(arm_dir: str | os.PathLike, manifest: str | os.PathLike | N
               "prep": run["preset"]["prep"], "gradcam": GradcamConfig.from_dict(run["preset"].get("gradcam")).as_dict(), "config_hash": run["config_hash"],
               "training_data": training_provenance(run, manifest),
               "states": states}
-    with atomic_path(arm_dir / "model.pt") as tmp: torch.save(bundle, tmp)
-    atomic_write_json(arm_dir / "model.json", {k: v for k, v in bundle.items() if k != "states"})   # readable without torch
-    return arm_dir / "model.pt"
+    files = ArmDir(arm_dir)
+    with atomic_path(files.model) as tmp: torch.save(bundle, tmp)
+    atomic_write_json(files.model_info, {k: v for k, v in bundle.items() if k != "states"})   # readable without torch
+    return files.model
 
 def bundle_info(path: str | os.PathLike) -> dict | None:
     """The metadata beside a bundle (`model.json`: arm, model, prep, gradcam, config hash), or None."""

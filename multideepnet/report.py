@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_report.ipynb #d0d1f528
 from __future__ import annotations
-import html, json, os
+import html, os
 from pathlib import Path
 from typing import Sequence
 
@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_write_text
+from .layout import ArmDir, StudyDir, read_table
 from .model import VIEWS, load_arms
 from . import metrics as mx
 from . import viewer
@@ -27,11 +28,9 @@ def collect_study(study_dir: str | os.PathLike) -> dict:
     """Metrics, CIs and predictions of every finished arm of a study, in table order."""
     study_dir, out = Path(study_dir), {}
     for arm in load_arms():
-        d = study_dir / "arms" / arm
-        if not (d / "done.json").exists(): continue
-        out[arm] = {"dir": d, "metrics": json.loads((d / "metrics.json").read_text(encoding="utf-8")),
-                    "ci": pd.read_csv(d / "ci.csv", index_col=0),
-                    "predictions": pd.read_csv(d / "predictions.csv", dtype={"patient_id": str}, keep_default_na=False)}
+        a = StudyDir(study_dir).arm(arm)
+        if not a.done.exists(): continue
+        out[arm] = {"dir": a.path, "metrics": a.read_metrics(), "ci": a.read_ci(), "predictions": a.read_predictions()}
     return out
 
 def arm_title(arm: str) -> str:
@@ -74,15 +73,15 @@ def config_table(collected: dict) -> pd.DataFrame:
 
 def dataset_banner(study_dir: str | os.PathLike) -> tuple[str, pd.DataFrame]:
     """Markdown line (synthetic phantoms or real data) and the case counts per split and class."""
-    study = json.loads((Path(study_dir) / "study.json").read_text(encoding="utf-8"))
+    study = StudyDir(study_dir).read_study()
     if study["source"] == "phantoms":
         head = ("**Data: synthetic chest-CT phantoms** made by this project. They exercise the pipeline and prove "
                 "nothing clinically; the paper's numbers come from private SPHCC scans.")
     else:
         head = f"**Data: real scans** listed in `{study['manifest']}`."
-    splits = sorted((Path(study_dir) / "arms").glob("*/splits.csv"))
+    splits = sorted(p for p in (ArmDir(a).splits for a in StudyDir(study_dir).arms.glob("*")) if p.is_file())
     if not splits: return head, pd.DataFrame()
-    s = pd.read_csv(splits[0], dtype={"patient_id": str}, keep_default_na=False)
+    s = read_table(splits[0])
     counts = pd.crosstab(s["split"].where(s["split"] == "test", "train (CV folds)"), s["label"])
     counts = counts.reindex(columns=list(CLASSES), fill_value=0).rename(columns=CLASS_TITLES)
     counts["Total"] = counts.sum(1)
@@ -227,9 +226,9 @@ def headline_reading(collected: dict, alpha: float = 0.05) -> str:
 # %% ../nbs/12_report.ipynb #ce568d29
 def explained_cases(collected: dict, arm: str) -> pd.DataFrame:
     """The explained (Fig. 7) cases of one arm: gradcam/cases.csv."""
-    path = collected[arm]["dir"] / "gradcam" / "cases.csv"
+    path = ArmDir(collected[arm]["dir"]).gradcam_cases
     if not path.exists() or path.stat().st_size < 2: return pd.DataFrame()
-    return pd.read_csv(path, dtype={"patient_id": str}, keep_default_na=False)
+    return read_table(path)
 
 def case_viewer(collected: dict, arm: str, patient_id: str | None = None, size: int = 200, method: str = "gradcam", **kw):
     """Kernel-free three-plane viewer of one explained test case of an arm, by the paper's Grad-CAM or another
@@ -239,7 +238,7 @@ def case_viewer(collected: dict, arm: str, patient_id: str | None = None, size: 
     if cases.empty: raise MultiDeepNetError(f"{collected[arm]['dir']}: no explained cases (gradcam/cases.csv)")
     pid = patient_id if patient_id is not None else cases.patient_id.iloc[0]
     row = cases.set_index("patient_id").loc[pid]
-    z = np.load(collected[arm]["dir"] / "gradcam" / f"{pid}.npz")
+    z = np.load(ArmDir(collected[arm]["dir"]).gradcam / f"{pid}.npz")
     name = METHOD_TITLES.get(method, method).removesuffix(" (paper)")
     if f"scan_map_{method}" in z.files:   # the scan as read, the map mapped back onto it
         ct, maps = z["scan"], {(name, "combined"): z[f"scan_map_{method}"].astype(np.float32)}
@@ -292,14 +291,14 @@ def _link(study_dir: Path, path: Path, text: str) -> str:
 def write_index(study_dir: str | os.PathLike) -> Path:
     """`index.html` of a study: data, machine, the headline table and its reading, per-arm status and links."""
     d = Path(study_dir)
-    study = json.loads((d / "study.json").read_text(encoding="utf-8"))
+    study = StudyDir(d).read_study()
     rows = []
     for arm, st in study["arms"].items():
-        a = d / "arms" / arm
-        links = " ".join(x for x in [_link(d, a / "arm.html", "notebook"), _link(d, a / "metrics.json", "metrics"),
-                                     _link(d, a / "predictions.csv", "predictions"), _link(d, a / "confusion.png", "confusion"),
-                                     _link(d, a / "roc.png", "ROC"), _link(d, a / "curves.png", "curves"),
-                                     _link(d, a / "model.pt", "model"), _link(d, a / "gradcam", "Grad-CAM")] if x)
+        f = StudyDir(d).arm(arm)
+        links = " ".join(x for x in [_link(d, f.html, "notebook"), _link(d, f.metrics, "metrics"),
+                                     _link(d, f.predictions, "predictions"), _link(d, f.confusion, "confusion"),
+                                     _link(d, f.roc, "ROC"), _link(d, f.curves, "curves"),
+                                     _link(d, f.model, "model"), _link(d, f.gradcam, "Grad-CAM")] if x)
         err = html.escape(st.get("error", ""))
         rows.append(f"<tr><td>{html.escape(arm_title(arm))}</td><td>{html.escape(st['status'])}</td><td>{st.get('seconds', '')}</td>"
                     f"<td>{links}</td><td>{err}</td></tr>")
@@ -323,4 +322,4 @@ p.reading{{background:#f4f6f8;padding:8px 12px;border-left:4px solid #4a7;}}</st
 <h2>Arms</h2>
 <table><tr><th>arm</th><th>status</th><th>seconds</th><th>outputs</th><th>error</th></tr>
 {''.join(rows)}</table></body></html>"""
-    return atomic_write_text(d / "index.html", page)
+    return atomic_write_text(StudyDir(d).index, page)

@@ -14,6 +14,7 @@ import torch
 from .core import (CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_write_json, cpu_model,
                                machine_info, stable_hash)
 from .config import Preset, load_preset
+from .layout import StudyDir
 from .cohort import read_manifest
 from .phantoms import PHANTOM_VERSION, make_cohort
 from . import preprocess as prep
@@ -251,12 +252,12 @@ def study_data(p: Preset, manifest: Path | None, data_root: Path, workers: int) 
 
 def run_report(out: Path, study: dict, cell_timeout: int, write_html: bool) -> None:
     """The report notebook over the finished arms (and its HTML page); a failure is recorded in `study`, not raised."""
-    if not any((out / "arms" / a / "done.json").exists() for a in load_arms()): return
+    if not any(StudyDir(out).arm(a).done.exists() for a in load_arms()): return
     _say("[study] report ...")
     try:
-        run_notebook("report", out / "report.ipynb", dict(study_dir=str(out.resolve())), cell_timeout)
+        run_notebook("report", StudyDir(out).report_notebook, dict(study_dir=str(out.resolve())), cell_timeout)
         study["report"] = "done"
-        if write_html: study["report_html"] = _export(out / "report.ipynb", out / "report.html", out / "widgets-js")
+        if write_html: study["report_html"] = _export(StudyDir(out).report_notebook, StudyDir(out).report_html, StudyDir(out).widgets_js)
     except MultiDeepNetError as e:
         _say(f"[study] report: FAILED - {e}", err=True); study["report"] = f"failed: {e}"
 
@@ -292,30 +293,30 @@ def _reproduce(p: Preset, manifest, out: Path, arms, force, device, workers, dat
              "arms": {a: {"status": "pending"} for a in arms}}
     lock = threading.Lock()
     def save():
-        with lock: atomic_write_json(out / "study.json", study)
+        with lock: atomic_write_json(StudyDir(out).study, study)
     save()
     todo = []
     for arm in arms:
-        if not force and arm_is_done((out / "arms" / arm).resolve(), arm, p, cache):
+        if not force and arm_is_done(StudyDir(out).arm(arm).path.resolve(), arm, p, cache):
             _say(f"[study] {arm}: finished earlier, skipped"); _arm_status(study, arm, status="skipped (finished)")
         else: todo.append(arm)
     save()
 
     def run_one(arm: str) -> None:
-        a_dir = (out / "arms" / arm).resolve()
+        a = StudyDir(out).arm(arm); a_dir = a.path.resolve()
         _say(f"[study] {arm}: running arm notebook ...")
         ta = time.perf_counter()
         try:
-            run_notebook("arm", a_dir / "arm.ipynb", dict(arm=arm, preset=p.raw, cache_dir=str(cache), arm_dir=str(a_dir),
+            run_notebook("arm", a.notebook, dict(arm=arm, preset=p.raw, cache_dir=str(cache), arm_dir=str(a_dir),
                                                            device=device, resume=not force, n_boot=n_boot, threads=threads,
-                                                           manifest=str(mpath), pretrain_dir=str((out / "pretrain").resolve())),
+                                                           manifest=str(mpath), pretrain_dir=str(StudyDir(out).pretrain.resolve())),
                          cell_timeout)
             st = dict(status="done", seconds=round(time.perf_counter() - ta, 1), error="")
             _say(f"[study] {arm}: done in {st['seconds']} s")
         except MultiDeepNetError as e:
             _say(f"[study] {arm}: FAILED - {e}", err=True)
             st = dict(status="failed", seconds=round(time.perf_counter() - ta, 1), error=str(e))
-        if write_html and (a_dir / "arm.ipynb").exists(): st["html"] = _export(a_dir / "arm.ipynb", a_dir / "arm.html", out / "widgets-js")
+        if write_html and a.notebook.exists(): st["html"] = _export(a.notebook, a.html, StudyDir(out).widgets_js)
         with lock: _arm_status(study, arm, **st)
         save()
 
@@ -324,7 +325,7 @@ def _reproduce(p: Preset, manifest, out: Path, arms, force, device, workers, dat
     study["wall_seconds"] = round(time.perf_counter() - t0, 1)
     save()
     write_index(out)
-    _say(f"[study] done in {study['wall_seconds']} s: {out / 'index.html'}")
+    _say(f"[study] done in {study['wall_seconds']} s: {StudyDir(out).index}")
     return study
 
 # %% ../nbs/16_study.ipynb #ccbb3ca0

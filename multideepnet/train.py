@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from .core import (CLASSES, MultiDeepNetError, atomic_path, atomic_write_json,
                                machine_info, set_threads, stable_hash)
 from .config import ModelConfig, Preset, TrainConfig, load_preset
+from .layout import PROB_COLUMNS, VIEW_COLUMNS, ArmDir, prob_columns, read_table, write_table
 from .data import (CacheDataset, DeviceCache, DeviceLoader, augment_from, device_cache_fits, fold_parts, make_loader,
                                read_cache_index, split_patients, to_float)
 from .metrics import auc_ovr, binary_auc
@@ -25,13 +26,12 @@ from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, arm_flags, model_from_c
                                 classification_loss, load_backbone, multitask_loss, task_targets)
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'PROB_COLUMNS', 'VIEW_COLUMNS', 'cpu_has_bf16', 'use_amp', 'cuda_amp_dtype', 'amp_dtype',
-           'use_deterministic', 'dist_env', 'init_distributed', 'barrier', 'resolve_device', 'deterministic_mode',
-           'use_threads', 'seed_everything', 'rng_state', 'set_rng_state', 'StepContext', 'train_epoch', 'predict',
-           'val_metrics', 'selection_key', 'save_checkpoint', 'load_checkpoint', 'RunContext', 'Interrupted',
-           'stage_seed', 'Stage', 'make_stage', 'resume_stage', 'parallel_model', 'finish_epoch', 'run_stage',
-           'prediction_table', 'mean_predictions', 'cache_identity', 'run_config', 'pretrain_config', 'train_arm',
-           'shared_pretraining', 'register_cli', 'main']
+__all__ = ['CHECKPOINT_FORMAT', 'cpu_has_bf16', 'use_amp', 'cuda_amp_dtype', 'amp_dtype', 'use_deterministic', 'dist_env',
+           'init_distributed', 'barrier', 'resolve_device', 'deterministic_mode', 'use_threads', 'seed_everything',
+           'rng_state', 'set_rng_state', 'StepContext', 'train_epoch', 'predict', 'val_metrics', 'selection_key',
+           'save_checkpoint', 'load_checkpoint', 'RunContext', 'Interrupted', 'stage_seed', 'Stage', 'make_stage',
+           'resume_stage', 'parallel_model', 'finish_epoch', 'run_stage', 'prediction_table', 'mean_predictions',
+           'cache_identity', 'run_config', 'pretrain_config', 'train_arm', 'shared_pretraining', 'register_cli', 'main']
 
 # %% ../nbs/09_train.ipynb #5485bcd1
 def cpu_has_bf16() -> bool:
@@ -248,9 +248,12 @@ class RunContext:
     @property
     def amp(self) -> bool: return use_amp(self.cfg, self.device)
 
+    @property
+    def files(self) -> ArmDir: return ArmDir(self.out_dir)
+
     def write_log(self):
         rows = [r for k in sorted(self.log_rows) for r in self.log_rows[k]]
-        with atomic_path(self.out_dir / "log.csv") as tmp: pd.DataFrame(rows).to_csv(tmp, index=False)
+        write_table(pd.DataFrame(rows), self.files.log)
 
 class Interrupted(Exception):
     """Raised inside a run when `stop_after_epochs` is reached; `train_arm` turns it into a status."""
@@ -317,9 +320,8 @@ def make_stage(rc: RunContext, fold: int, stage: str, train_ds: CacheDataset, va
     rows = rows or {"train": None, "val": None}
     loader = _loader(rc, train_ds, rows["train"], cfg.batch_size // rc.world, train=True, seed=seed)
     val_loader = _loader(rc, val_ds, rows["val"], cfg.batch_size, train=False)
-    fold_dir = rc.out_dir / f"fold{fold}"
     return Stage(fold, stage, epochs, seed, model, optimizer, scheduler, scaler, ctx, loader, val_loader,
-                 fold_dir / f"{stage}_last.pt", fold_dir / f"{stage}_best.pt")
+                 rc.files.checkpoint(fold, stage, "last"), rc.files.checkpoint(fold, stage, "best"))
 
 def resume_stage(rc: RunContext, st: Stage) -> None:
     """Continue `st` from its last checkpoint: weights, optimiser, schedule, scaler, sampler, RNGs and history."""
@@ -389,16 +391,14 @@ def run_stage(rc: RunContext, fold: int, stage: str, train_ds: CacheDataset, val
     return st.model, ck["row"]
 
 # %% ../nbs/09_train.ipynb #779cf319
-PROB_COLUMNS = [f"p_{c}" for c in CLASSES]
-VIEW_COLUMNS = [f"p_{v}_{c}" for v in VIEWS for c in CLASSES]
-
 def prediction_table(table: pd.DataFrame, pred: dict) -> pd.DataFrame:
-    """Contract table: patient_id, label, y_true, y_pred, p_<class>, and p_<view>_<class> for multi-view models."""
+    """Contract table (`layout.PREDICTION_COLUMNS`): patient_id, label, y_true, y_pred, p_<class>, and
+    p_<view>_<class> for multi-view models."""
     df = pd.DataFrame({"patient_id": table.patient_id.to_numpy(), "label": table.label.to_numpy(), "y_true": pred["y"]})
     df["y_pred"] = pred["prob"].argmax(1)
     for j, col in enumerate(PROB_COLUMNS): df[col] = pred["prob"][:, j]
     for v, p in pred["view_prob"].items():
-        for j, c in enumerate(CLASSES): df[f"p_{v}_{c}"] = p[:, j]
+        for j, col in enumerate(prob_columns([f"{v}_{c}" for c in CLASSES])): df[col] = p[:, j]
     return df
 
 def mean_predictions(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -429,11 +429,11 @@ def run_config(arm: str, preset: Preset | dict | str, index: pd.DataFrame) -> di
             "split": asdict(p.split), "train": p.train.result_dict(), "cache": cache_identity(index)}
 
 def _prepare_out_dir(out: Path, arm: str, chash: str, resume: bool, main: bool):
-    run_json = out / "run.json"
+    files = ArmDir(out); run_json = files.run
     if run_json.exists() and main:
         prev = json.loads(run_json.read_text(encoding="utf-8"))
         if not resume:
-            for p in [*out.glob("fold*"), out / "log.csv", out / "predictions.csv"]:
+            for p in [*files.folds(), files.log, files.predictions]:
                 shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
         elif prev.get("config_hash") != chash or prev.get("arm") != arm:
             raise MultiDeepNetError(f"{run_json}: this folder holds a run of arm {prev.get('arm')!r} with config "
@@ -462,7 +462,7 @@ def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_
     assignment = split_patients(index, split_cfg, where=str(cache_dir))
     config = run_config(arm, preset, index)
     chash = stable_hash(config)
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True); files = ArmDir(out)
     _prepare_out_dir(out, arm, chash, resume, rank == 0)
     folds = list(range(split_cfg.folds)) if folds is None else [int(k) for k in folds]
     bad = [k for k in folds if not 0 <= k < split_cfg.folds]
@@ -471,8 +471,8 @@ def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_
            "device": str(dev), "world_size": world, "amp": str(amp_dtype(dev)).removeprefix("torch.") if use_amp(cfg, dev) else False, "channels_last_3d": dev.type in CHANNELS_LAST_DEVICES,
            "deterministic": use_deterministic(cfg, dev), "machine": machine_info(), "status": "running"}
     if rank == 0:
-        atomic_write_json(out / "run.json", run)
-        with atomic_path(out / "splits.csv") as tmp: assignment.to_csv(tmp, index=False)
+        atomic_write_json(files.run, run)
+        write_table(assignment, files.splits)
     rc = RunContext(arm, cfg, preset.model, chash, out, dev, rank, world,
                     progress, stop_after_epochs, pretrain_dir=Path(pretrain_dir) if pretrain_dir else None,
                     pretrain_hash=stable_hash(pretrain_config(config)), log_epochs=log_epochs, n_folds=split_cfg.folds)
@@ -489,18 +489,17 @@ def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_
                 fold_summaries.append(_train_fold(rc, k, index, assignment, augment, resume))
     except Interrupted:
         status = "interrupted"
-    test_tables = [pd.read_csv(p, keep_default_na=False, dtype={"patient_id": str}) for k in range(split_cfg.folds)
-                   if (p := out / f"fold{k}" / "test_predictions.csv").exists()]
-    summary = {"arm": arm, "status": status, "config_hash": chash, "out_dir": str(out), "run": str(out / "run.json"),
-               "log": str(out / "log.csv"), "splits": str(out / "splits.csv"), "folds": fold_summaries,
-               "checkpoints": sorted(str(p) for p in out.glob("fold*/*.pt")), "predictions": None,
+    test_tables = [read_table(p) for k in range(split_cfg.folds) if (p := files.fold_predictions(k, "test")).exists()]
+    summary = {"arm": arm, "status": status, "config_hash": chash, "out_dir": str(out), "run": str(files.run),
+               "log": str(files.log), "splits": str(files.splits), "folds": fold_summaries,
+               "checkpoints": [str(p) for p in files.checkpoints()], "predictions": None,
                "n_test": int((assignment.split == "test").sum()), "seconds": round(time.perf_counter() - t_start, 2)}
     if rank == 0 and status == "done" and test_tables:
         mean = mean_predictions(test_tables)
-        with atomic_path(out / "predictions.csv") as tmp: mean.to_csv(tmp, index=False)
-        summary.update(predictions=str(out / "predictions.csv"), n_folds_averaged=len(test_tables),
+        write_table(mean, files.predictions)
+        summary.update(predictions=str(files.predictions), n_folds_averaged=len(test_tables),
                        test_accuracy=float((mean.y_true == mean.y_pred).mean()) if len(mean) else float("nan"))
-    if rank == 0: atomic_write_json(out / "run.json", {**run, "status": status, "summary": summary})
+    if rank == 0: atomic_write_json(files.run, {**run, "status": status, "summary": summary})
     barrier()
     return summary
 
@@ -539,7 +538,7 @@ def _train_fold(rc: RunContext, k: int, index: pd.DataFrame, assignment: pd.Data
             pred = predict(model, _loader(rc, ds, parts[name], rc.cfg.batch_size, train=False), ctx) \
                 if len(ds) else {"y": np.zeros(0, int), "prob": np.zeros((0, 3)), "view_prob": {}}
             table = prediction_table(ds.table, pred).assign(fold=k)
-            with atomic_path(rc.out_dir / f"fold{k}" / f"{name}_predictions.csv") as tmp: table.to_csv(tmp, index=False)
+            write_table(table, rc.files.fold_predictions(k, name))
     barrier()
     return summary
 
