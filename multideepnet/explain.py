@@ -13,30 +13,25 @@ import torch.nn as nn
 
 from .core import MultiDeepNetError
 from .config import METHODS, ExplainConfig
-from .model import VIEWS
+from .model import VIEWS, ModelOutput
 from .gradcam import grad_cam, is_channels_last, localization_scores
 
 # %% auto #0
-__all__ = ['CASCADE', 'RANDOMISATION_PASS', 'head_logits', 'contrast_scores', 'positive_map', 'occlusion_window',
-           'lung_fill_value', 'explain', 'corner_model', 'chance_pointing', 'top_fraction_mask', 'ensemble_probs',
-           'ensemble_prob', 'deletion_curve', 'deletion_score', 'randomise_module', 'cascade_models',
-           'rank_correlation', 'repeatability', 'ExplainCase', 'ensemble_maps', 'score_case', 'randomisation_check',
-           'randomisation_summary', 'choose_method']
+__all__ = ['CASCADE', 'RANDOMISATION_PASS', 'contrast_scores', 'positive_map', 'occlusion_window', 'lung_fill_value', 'explain',
+           'corner_model', 'chance_pointing', 'top_fraction_mask', 'ensemble_probs', 'ensemble_prob', 'deletion_curve',
+           'deletion_score', 'randomise_module', 'cascade_models', 'rank_correlation', 'repeatability', 'ExplainCase',
+           'ensemble_maps', 'score_case', 'randomisation_check', 'randomisation_summary', 'choose_method']
 
 # %% ../nbs/10b_explain.ipynb #5d66d93d
-def head_logits(out: dict) -> dict[str, torch.Tensor]:
-    """Logits (B, 3) per head of a model output: {"combined"} for plain arms, each view for multi-view arms."""
-    return dict(out["view_logits"]) if "view_logits" in out else {"combined": out["logits"]}
-
-def contrast_scores(out: dict, target: torch.Tensor) -> dict[str, torch.Tensor]:
+def contrast_scores(out: ModelOutput, target: torch.Tensor) -> dict[str, torch.Tensor]:
     """Per sample (B,) score per head: logit(target) - logit(healthy), or for healthy targets logit(healthy) minus
     the mean of the others; multi-view arms also get "combined", the sum over the views."""
     def one(z):
         t = z.gather(1, target[:, None])[:, 0]
         others = (z.sum(1) - t) / (z.shape[1] - 1)
         return torch.where(target == 0, t - others, t - z[:, 0])
-    scores = {h: one(z) for h, z in head_logits(out).items()}
-    if "view_logits" in out: scores = {"combined": sum(scores.values()), **scores}
+    scores = {h: one(z) for h, z in out.head_logits().items()}
+    if out.multiview: scores = {"combined": sum(scores.values()), **scores}
     return scores
 
 # %% ../nbs/10b_explain.ipynb #819bae68
@@ -110,8 +105,8 @@ def corner_model(view_bins: int | None = None) -> nn.Module:
         def forward(self, x):
             s = x[:, 0, :4, :8, :8].mean(dim=(1, 2, 3)) * 10
             z = torch.stack([-s, s, torch.zeros_like(s)], 1)
-            if view_bins: return {"view_logits": {v: z for v in VIEWS}, "prob": z.softmax(1)}
-            return {"logits": z, "prob": z.softmax(1)}
+            if view_bins: return ModelOutput(prob=z.softmax(1), view_logits={v: z for v in VIEWS})
+            return ModelOutput(prob=z.softmax(1), logits=z)
     return Corner()
 
 # %% ../nbs/10b_explain.ipynb #eed45ef4
@@ -135,7 +130,7 @@ def ensemble_probs(models: Sequence[nn.Module], x: torch.Tensor) -> np.ndarray:
     """Mean class probabilities (B, n) over the models for the batch `x` (channels-last where the models are)."""
     with torch.no_grad():
         xin = x.contiguous(memory_format=torch.channels_last_3d) if is_channels_last(models[0]) else x
-        return torch.stack([m(xin)["prob"] for m in models]).mean(0).numpy()
+        return torch.stack([m(xin).prob for m in models]).mean(0).numpy()
 
 def ensemble_prob(models: Sequence[nn.Module], x: torch.Tensor, target: int) -> np.ndarray:
     """Mean probability of class `target` over the models, per volume of the batch `x`."""

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from .core import MultiDeepNetError
 from .config import CAM_LAYERS, CAM_METHODS
-from .model import VIEWS, MultiDeepNet
+from .model import ModelOutput, MultiDeepNet
 from .io import write_unit_nifti
 from .preprocess import CropGeometry, crop_to_original
 if TYPE_CHECKING: import pandas as pd
@@ -69,7 +69,7 @@ class CAMResult:
     """Grad-CAM output: normalised maps (B, D, H, W) by name, explained classes, model output, empty-map flags."""
     maps: dict[str, torch.Tensor]
     target: torch.Tensor
-    output: dict
+    output: ModelOutput
     empty: dict[str, torch.Tensor] = field(default_factory=dict)
     method: str = "gradcam"
     layer: str = "layer4"
@@ -78,9 +78,10 @@ class CAMResult:
         """Maps of sample `i` as numpy arrays."""
         return {k: v[i].cpu().numpy() for k, v in self.maps.items()}
 
-def _detach(out: dict) -> dict:
-    """Copy of a model output dict with every tensor detached."""
-    return {k: _detach(v) if isinstance(v, dict) else v.detach() for k, v in out.items()}
+def _detach(out: ModelOutput) -> ModelOutput:
+    """Copy of a model output with every tensor detached."""
+    one = lambda v: v if v is None else {k: t.detach() for k, t in v.items()} if isinstance(v, dict) else v.detach()
+    return ModelOutput(*map(one, out))
 
 def _targets(prob: torch.Tensor, target) -> torch.Tensor:
     """Class to explain per sample: the prediction, or `target` (one class for all, or one per sample)."""
@@ -90,13 +91,10 @@ def _targets(prob: torch.Tensor, target) -> torch.Tensor:
     if ((tgt < 0) | (tgt >= prob.shape[1])).any(): raise MultiDeepNetError(f"target class out of range: {tgt.tolist()}")
     return tgt.expand(prob.shape[0]).clone()
 
-def _class_scores(out: dict, target: torch.Tensor) -> dict[str, torch.Tensor]:
+def _class_scores(out: ModelOutput, target: torch.Tensor) -> dict[str, torch.Tensor]:
     """Pre-softmax score of the target class per view and combined, summed over the batch."""
-    pick = lambda logits: logits.gather(1, target[:, None]).sum()
-    if "view_logits" in out:
-        per_view = {v: pick(out["view_logits"][v]) for v in VIEWS}
-        return {"combined": sum(per_view.values()), **per_view}
-    return {"combined": pick(out["logits"])}
+    per_head = {h: z.gather(1, target[:, None]).sum() for h, z in out.head_logits().items()}
+    return {"combined": sum(per_head.values()), **per_head} if out.multiview else per_head
 
 def _coarse_cam(grad: torch.Tensor, a: torch.Tensor, method: str) -> torch.Tensor:
     """ReLU of the gradient-weighted channel sum: (B, K, d, h, w) -> (B, d, h, w)."""
@@ -158,7 +156,7 @@ def cam_maps(fwd: CAMForward, target: int | Sequence[int] | torch.Tensor | None 
     """The maps of one `CAMForward` for the predicted (or `target`) class; frees the forward's graph."""
     if method not in CAM_METHODS: raise MultiDeepNetError(f"unknown CAM method {method!r}: expected {' or '.join(CAM_METHODS)}")
     a, out = fwd.a, fwd.out
-    tgt = _targets(out["prob"].detach(), target)
+    tgt = _targets(out.prob.detach(), target)
     with torch.enable_grad():
         scores = _class_scores(out, tgt)
         names = list(scores)

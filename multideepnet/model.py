@@ -6,7 +6,7 @@
 from __future__ import annotations
 import os
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import torch
 import torch.nn as nn
@@ -17,8 +17,8 @@ from .config import OUTPUT_STRIDES, ModelConfig
 
 # %% auto #0
 __all__ = ['CHANNELS_LAST_DEVICES', 'TASKS', 'conv3x3x3', 'BasicBlock3d', 'stage_widths', 'stage_strides', 'ResNet3D', 'n_params',
-           'GlobalHead', 'MultiViewHead', 'MultiTaskHead', 'task_targets', 'MultiDeepNet', 'load_arms', 'check_arms',
-           'arm_flags', 'build_model', 'build_pretrain_model', 'model_from_config', 'classification_loss',
+           'GlobalHead', 'MultiViewHead', 'MultiTaskHead', 'task_targets', 'ModelOutput', 'MultiDeepNet', 'load_arms',
+           'check_arms', 'arm_flags', 'build_model', 'build_pretrain_model', 'model_from_config', 'classification_loss',
            'multitask_losses', 'multitask_loss', 'load_backbone', 'fuse_for_inference']
 
 # %% ../nbs/07_model.ipynb #0348b7d6
@@ -151,8 +151,24 @@ def task_targets(y: torch.Tensor, task: str) -> tuple[torch.Tensor, torch.Tensor
     return mask, (y[mask] == second).long()
 
 # %% ../nbs/07_model.ipynb #0ac27ed7
+class ModelOutput(NamedTuple):
+    """What a network returns; the fields its head does not produce are None (see the contract above)."""
+    prob: torch.Tensor | None = None                     # (B, 3) class probabilities (classifiers)
+    logits: torch.Tensor | None = None                   # (B, 3) of a plain head
+    view_logits: dict[str, torch.Tensor] | None = None   # {view: (B, 3)} of the multi-view head
+    task_logits: dict[str, torch.Tensor] | None = None   # {task: (B, 2)} of the pre-training head
+
+    @property
+    def multiview(self) -> bool: return self.view_logits is not None
+
+    def head_logits(self) -> dict[str, torch.Tensor]:
+        """Logits (B, 3) per head: {"combined"} for a plain head, one per view for the multi-view head."""
+        if self.view_logits is not None: return dict(self.view_logits)
+        if self.logits is None: raise MultiDeepNetError("the pre-training network has no 3-class logits")
+        return {"combined": self.logits}
+
 class MultiDeepNet(nn.Module):
-    """Backbone + head ('global', 'multiview' or 'multitask'); forward returns the output dict of the contract."""
+    """Backbone + head ('global', 'multiview' or 'multitask'); forward returns a `ModelOutput`."""
     def __init__(self, head: str = "global", n_classes: int = len(CLASSES), width: float = 1.0,
                  view_bins: int = 4, arm: str | None = None, init: bool = True, output_stride: int = 32):
         super().__init__()
@@ -171,17 +187,16 @@ class MultiDeepNet(nn.Module):
         """Whether the head is the multi-view-oriented classifier."""
         return self.head_kind == "multiview"
 
-    def forward_head(self, a: torch.Tensor) -> dict:
-        """Apply the head to a feature map and package the output dict."""
+    def forward_head(self, a: torch.Tensor) -> ModelOutput:
+        """Apply the head to a feature map and package its output."""
         out = self.head(a)
-        if self.head_kind == "multitask": return {"task_logits": out}
+        if self.head_kind == "multitask": return ModelOutput(task_logits=out)
         if self.head_kind == "multiview":
-            prob = sum(F.softmax(out[v], dim=1) for v in VIEWS) / len(VIEWS)
-            return {"view_logits": out, "prob": prob}
-        return {"logits": out, "prob": F.softmax(out, dim=1)}
+            return ModelOutput(prob=sum(F.softmax(out[v], dim=1) for v in VIEWS) / len(VIEWS), view_logits=out)
+        return ModelOutput(prob=F.softmax(out, dim=1), logits=out)
 
-    def forward(self, x: torch.Tensor) -> dict:
-        """(B, 1, D, H, W) volumes -> output dict (see the contract above)."""
+    def forward(self, x: torch.Tensor) -> ModelOutput:
+        """(B, 1, D, H, W) volumes -> `ModelOutput` (see the contract above)."""
         if x.ndim != 5 or x.shape[1] != 1:
             raise MultiDeepNetError(f"model input must be (B, 1, D, H, W), got {tuple(x.shape)}")
         return self.forward_head(self.backbone(x))
@@ -224,12 +239,12 @@ def model_from_config(arm: str, cfg: ModelConfig | Mapping | None = None, init: 
     return build_model(arm, width=cfg.width, view_bins=cfg.view_bins, init=init, output_stride=cfg.output_stride)
 
 # %% ../nbs/07_model.ipynb #53d1fe0f
-def classification_loss(out: Mapping, y: torch.Tensor, weight: torch.Tensor | None = None,
+def classification_loss(out: ModelOutput, y: torch.Tensor, weight: torch.Tensor | None = None,
                         view_loss: str = "sum") -> torch.Tensor:
     """3-class loss: CE on logits, or for multi-view outputs the sum of per-view CEs ('sum'), their mean ('mean': the
     backbone's gradient on the scale of a single head's) or the CE of the mean prediction ('mixture')."""
-    if "view_logits" not in out: return F.cross_entropy(out["logits"], y, weight=weight)
-    logits = out["view_logits"]
+    if out.view_logits is None: return F.cross_entropy(out.logits, y, weight=weight)
+    logits = out.view_logits
     if view_loss in ("sum", "mean"):
         total = sum(F.cross_entropy(logits[v], y, weight=weight) for v in VIEWS)
         return total if view_loss == "sum" else total / len(VIEWS)
@@ -238,15 +253,15 @@ def classification_loss(out: Mapping, y: torch.Tensor, weight: torch.Tensor | No
         return F.nll_loss(logp, y, weight=weight)
     raise MultiDeepNetError(f"unknown view_loss {view_loss!r}: expected sum, mean or mixture")
 
-def multitask_losses(out: Mapping, y: torch.Tensor) -> dict[str, torch.Tensor]:
+def multitask_losses(out: ModelOutput, y: torch.Tensor) -> dict[str, torch.Tensor]:
     """Per-task cross-entropy over the samples of that task's pair (0 with gradient path if none)."""
     losses = {}
-    for task, logits in out["task_logits"].items():
+    for task, logits in out.task_logits.items():
         mask, target = task_targets(y, task)
         losses[task] = F.cross_entropy(logits[mask], target) if mask.any() else logits.sum() * 0.0
     return losses
 
-def multitask_loss(out: Mapping, y: torch.Tensor, lambdas: Sequence[float] | Mapping[str, float] = (1, 1, 1)) -> torch.Tensor:
+def multitask_loss(out: ModelOutput, y: torch.Tensor, lambdas: Sequence[float] | Mapping[str, float] = (1, 1, 1)) -> torch.Tensor:
     """Eq. 2: sum of lambda_i * CE_i over the three pre-training tasks (lambdas in `TASKS` order or by name)."""
     lam = dict(lambdas) if isinstance(lambdas, Mapping) else dict(zip(TASKS, lambdas))
     if set(lam) != set(TASKS): raise MultiDeepNetError(f"lambdas must cover the tasks {list(TASKS)}, got {lambdas}")

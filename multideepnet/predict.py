@@ -113,9 +113,9 @@ def ensemble_cam(models: Sequence[torch.nn.Module], x: torch.Tensor, target: int
     import torch
     from multideepnet.gradcam import cam_forward, cam_maps, upsample_normalised
     fwds = [cam_forward(m.eval(), x, layer) for m in models]
-    prob = torch.stack([f.out["prob"].detach() for f in fwds]).mean(0)
-    view_prob = {v: torch.stack([f.out["view_logits"][v].detach().softmax(1) for f in fwds]).mean(0)
-                 for v in fwds[0].out.get("view_logits", {})}
+    prob = torch.stack([f.out.prob.detach() for f in fwds]).mean(0)
+    view_prob = {v: torch.stack([f.out.view_logits[v].detach().softmax(1) for f in fwds]).mean(0)
+                 for v in fwds[0].out.view_logits or {}}
     target = int(prob[0].argmax()) if target is None else int(target)
     coarse = [cam_maps(f, target=target, method=method, upsample=False).maps for f in fwds]
     names = [n for n in coarse[0] if maps is None or n in maps]

@@ -22,7 +22,7 @@ from .layout import PROB_COLUMNS, VIEW_COLUMNS, ArmDir, prob_columns, read_table
 from .data import (CacheDataset, DeviceCache, DeviceLoader, augment_from, device_cache_fits, fold_parts, make_loader,
                                read_cache_index, split_patients, to_float)
 from .metrics import auc_ovr, binary_auc
-from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, arm_flags, model_from_config,
+from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, ModelOutput, arm_flags, model_from_config,
                                 classification_loss, load_backbone, multitask_loss, task_targets)
 
 # %% auto #0
@@ -129,7 +129,7 @@ class StepContext:
     def autocast(self):
         return torch.autocast(self.device.type, dtype=amp_dtype(self.device)) if self.amp else contextlib.nullcontext()
 
-    def loss(self, out: dict, y: torch.Tensor) -> torch.Tensor:
+    def loss(self, out: ModelOutput, y: torch.Tensor) -> torch.Tensor:
         if self.stage == "pretrain": return multitask_loss(out, y, self.lambdas)
         return classification_loss(out, y, view_loss=self.view_loss)
 
@@ -169,11 +169,11 @@ def predict(model, loader, ctx: StepContext) -> dict:
             out = model(x)
             total += ctx.loss(out, y).float().item() * len(y)
         ys.append(y.cpu())
-        if "task_logits" in out:
-            for t in TASKS: tasks[t].append(out["task_logits"][t].float().softmax(1)[:, 1].cpu())
+        if out.task_logits is not None:
+            for t in TASKS: tasks[t].append(out.task_logits[t].float().softmax(1)[:, 1].cpu())
         else:
-            probs.append(out["prob"].float().cpu())
-            for v in out.get("view_logits", {}): views[v].append(out["view_logits"][v].float().softmax(1).cpu())
+            probs.append(out.prob.float().cpu())
+            for v, z in (out.view_logits or {}).items(): views[v].append(z.float().softmax(1).cpu())
     res = {"y": torch.cat(ys).numpy(), "loss": total / max(sum(map(len, ys)), 1)}
     if probs: res["prob"] = torch.cat(probs).numpy()
     res["view_prob"] = {v: torch.cat(p).numpy() for v, p in views.items() if p}

@@ -32,7 +32,7 @@ def volumes_per_s(shape, width: float, threads: int, channels_last: bool, steps:
         model = model.to(memory_format=torch.channels_last_3d); x = x.contiguous(memory_format=torch.channels_last_3d)
     for i in range(steps + 2):
         if i == 2: t0 = time.perf_counter()
-        loss = F.cross_entropy(model(x)["logits"], y)
+        loss = F.cross_entropy(model(x).logits, y)
         opt.zero_grad(); loss.backward(); opt.step()
     return batch * steps / (time.perf_counter() - t0)
 
