@@ -122,11 +122,10 @@ class CacheDataset(torch.utils.data.Dataset):
     def __init__(self, table: pd.DataFrame, augment: Augment | None = None, seed: int = 0, raw: bool = False):
         self.table, self.raw = table.reset_index(drop=True), raw
         self.paths, self.labels = list(self.table.array), self.table.y.to_numpy(dtype=np.int64)
-        self.augment, self.seed, self.epoch = augment or Augment(), seed, 0
+        self.augment, self.seed = augment or Augment(), seed
         self._maps: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int: return len(self.paths)
-    def set_epoch(self, epoch: int): self.epoch = epoch
 
     def __getstate__(self):
         return {**self.__dict__, "_maps": {}}  # workers open their own memory maps
@@ -143,9 +142,10 @@ class CacheDataset(torch.utils.data.Dataset):
         except (OSError, ValueError) as e: raise CacheError(f"{self.paths[i]}: unreadable ({e})") from None
 
     def __getitem__(self, key: int | tuple[int, ...]):
-        """`key`: an index, or (index, draw, epoch) as `OversamplingSampler` hands them out."""
+        """`key`: an index, or (index, draw, epoch) as `OversamplingSampler` hands them out (the epoch travels with
+        the key, so loader workers that persist between epochs need no epoch of their own)."""
         key = key if isinstance(key, tuple) else (key,)
-        i, draw, epoch = key[0], key[1] if len(key) > 1 else 0, key[2] if len(key) > 2 else self.epoch
+        i, draw, epoch = key[0], key[1] if len(key) > 1 else 0, key[2] if len(key) > 2 else 0
         y = torch.tensor(self.labels[i])
         if self.raw and not self.augment.active:
             return torch.from_numpy(np.array(self.array(i)))[None], y   # stored dtype; `to_float` on the device
@@ -256,7 +256,7 @@ class OversamplingSampler(torch.utils.data.Sampler):
         if not 0 <= rank < num_replicas: raise ValueError(f"rank {rank} outside 0..{num_replicas - 1}")
         self.seed, self.oversample, self.shuffle = seed, oversample, shuffle
         self.num_replicas, self.rank = num_replicas, rank
-        self.epoch, self.start = 0, 0
+        self.epoch = 0
 
     def epoch_order(self, epoch: int) -> np.ndarray:
         """All draws of one epoch, over all processes, before sharding."""
@@ -273,23 +273,17 @@ class OversamplingSampler(torch.utils.data.Sampler):
         pad = -len(idx) % self.num_replicas
         return np.concatenate([idx, idx[:pad]])
 
-    def set_epoch(self, epoch: int, start: int = 0):
-        """Select the epoch (and the number of this process's draws already consumed)."""
-        self.epoch, self.start = epoch, start
+    def set_epoch(self, epoch: int):
+        """Select the epoch whose order `__iter__` hands out."""
+        self.epoch = epoch
 
     def _mine(self) -> np.ndarray:
         return self.epoch_order(self.epoch)[self.rank::self.num_replicas]
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
-        positions = np.arange(len(self._mine()))[self.start:]
-        order = self._mine()
-        for p in positions: yield int(order[p]), int(p * self.num_replicas + self.rank), self.epoch
+        for p, i in enumerate(self._mine()): yield int(i), int(p * self.num_replicas + self.rank), self.epoch
 
-    def __len__(self) -> int: return len(self._mine()) - self.start
-    def state_dict(self) -> dict: return {"epoch": self.epoch, "start": self.start, "seed": self.seed}
-    def load_state_dict(self, state: dict):
-        if state["seed"] != self.seed: raise ValueError(f"sampler seed {state['seed']} != {self.seed}")
-        self.set_epoch(state["epoch"], state["start"])
+    def __len__(self) -> int: return len(self._mine())
 
 # %% ../nbs/06_data.ipynb #84c173e2
 def make_loader(dataset: CacheDataset, batch_size: int, train: bool, seed: int = 0, oversample: bool = True,

@@ -324,11 +324,11 @@ def make_stage(rc: RunContext, fold: int, stage: str, train_ds: CacheDataset, va
                  rc.files.checkpoint(fold, stage, "last"), rc.files.checkpoint(fold, stage, "best"))
 
 def resume_stage(rc: RunContext, st: Stage) -> None:
-    """Continue `st` from its last checkpoint: weights, optimiser, schedule, scaler, sampler, RNGs and history."""
+    """Continue `st` from its last checkpoint: weights, optimiser, schedule, scaler, RNGs and history."""
     ck = load_checkpoint(st.last, rc.arm, rc.config_hash, st.name)
     st.model.load_state_dict(ck["model"]); st.optimizer.load_state_dict(ck["optimizer"]); st.scheduler.load_state_dict(ck["scheduler"])
     if st.scaler is not None and ck.get("scaler"): st.scaler.load_state_dict(ck["scaler"])
-    st.loader.sampler.load_state_dict(ck["sampler"]); set_rng_state(ck["rng"])
+    set_rng_state(ck["rng"])
     st.start, st.rows, st.best = ck["epoch"], ck["history"], ck["best"]
 
 def parallel_model(rc: RunContext, st: Stage) -> torch.nn.Module:
@@ -349,12 +349,11 @@ def finish_epoch(rc: RunContext, st: Stage, epoch: int, row: dict) -> None:
         save_checkpoint(st.best_path, {"format": CHECKPOINT_FORMAT, "arm": rc.arm, "stage": st.name,
                                        "config_hash": rc.config_hash, "epoch": epoch + 1, "row": row,
                                        "model": st.model.state_dict()})
-    st.loader.sampler.set_epoch(epoch + 1)
     save_checkpoint(st.last, {"format": CHECKPOINT_FORMAT, "arm": rc.arm, "stage": st.name, "fold": st.fold,
                               "config_hash": rc.config_hash, "epoch": epoch + 1, "model": st.model.state_dict(),
                               "optimizer": st.optimizer.state_dict(), "scheduler": st.scheduler.state_dict(),
                               "scaler": st.scaler.state_dict() if st.scaler is not None else None,
-                              "sampler": st.loader.sampler.state_dict(), "rng": rng_state(),
+                              "rng": rng_state(),
                               "history": st.rows, "best": st.best})
     rc.write_log()
     if rc.log_epochs:
@@ -371,7 +370,7 @@ def run_stage(rc: RunContext, fold: int, stage: str, train_ds: CacheDataset, val
     for epoch in range(st.start, st.epochs):
         if rc.stop_after_epochs is not None and rc.epochs_done_here >= rc.stop_after_epochs: raise Interrupted()
         t0 = time.perf_counter()
-        st.loader.sampler.set_epoch(epoch); train_ds.set_epoch(epoch)
+        st.loader.sampler.set_epoch(epoch)
         lr = st.optimizer.param_groups[0]["lr"]
         bar = tqdm(total=len(st.loader), desc=f"{rc.arm} fold {fold} {stage} {epoch + 1}/{st.epochs}", leave=False,
                    disable=not (rc.progress and rc.main))
