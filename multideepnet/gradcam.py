@@ -19,7 +19,7 @@ from .core import MultiDeepNetError
 from .config import CAM_LAYERS, CAM_METHODS
 from .model import ModelOutput, MultiDeepNet
 from .io import write_unit_nifti
-from .preprocess import CropGeometry, crop_to_original
+from .geometry import CropGeometry, crop_to_original
 if TYPE_CHECKING: import pandas as pd
 
 # %% auto #0

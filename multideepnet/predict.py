@@ -15,7 +15,8 @@ from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_
 from .io import read_ct, scan_name, write_unit_nifti
 from .config import GradcamConfig, PrepConfig
 from .layout import ArmDir
-from .preprocess import CropGeometry, preprocess_volume, to_unit
+from .geometry import CropGeometry
+from .preprocess import preprocess_volume, to_unit
 if TYPE_CHECKING: import numpy as np, torch   # PyTorch (and the model and Grad-CAM modules) are imported where used: see below
 
 # %% auto #0

@@ -6,9 +6,9 @@
 from __future__ import annotations
 import argparse, json, os, re, time, traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 import SimpleITK as sitk
@@ -17,173 +17,22 @@ from scipy import ndimage as ndi
 from .core import (MultiDeepNetError, atomic_path, atomic_write_json,
                                n_threads, path_fingerprint, peak_rss_mb, set_threads, stable_hash)
 from .config import PrepConfig
+from .geometry import CropGeometry, Grid, crop_box
+from .geometry import crop_to_original, original_to_crop  # noqa: F401  (arm reads them here until its split lands)
 from .layout import INDEX_COLUMNS, CacheDir
 from .io import CTVolume, itk_path, read_ct
 from .lungseg import LungMasks, LungSegError, fov_disk, segment_lungs, working_grid
 if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` needs no pandas (0.2 s)
 
 # %% auto #0
-__all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'PREP_VERSION', 'MIN_SLICES', 'MIN_EXTENT_MM', 'PreprocessError', 'Grid',
-           'CropGeometry', 'crop_box', 'crop_to_original', 'original_to_crop', 'sanitize_hu', 'block_index', 'gather',
-           'body_box_mask', 'window', 'to_unit', 'window_lut', 'qc_warnings', 'preprocess_volume', 'output_masks',
-           'lung_labels_original', 'montage', 'write_qc_files', 'preprocessing_stages', 'read_options', 'case_key',
-           'load_case', 'process_case', 'prepare', 'register_cli']
+__all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'PREP_VERSION', 'MIN_SLICES', 'MIN_EXTENT_MM', 'PreprocessError', 'sanitize_hu',
+           'block_index', 'gather', 'body_box_mask', 'window', 'to_unit', 'window_lut', 'qc_warnings',
+           'preprocess_volume', 'output_masks', 'lung_labels_original', 'montage', 'write_qc_files',
+           'preprocessing_stages', 'read_options', 'case_key', 'load_case', 'process_case', 'prepare', 'register_cli']
 
 # %% ../nbs/05_preprocess.ipynb #3f3248e1
 class PreprocessError(MultiDeepNetError):
     """A scan could not be preprocessed (the message names the scan and the reason)."""
-
-# %% ../nbs/05_preprocess.ipynb #eb0b8780
-@dataclass(frozen=True)
-class Grid:
-    """A voxel grid as ITK sees it: size and spacing (x, y, z), origin (mm) and direction cosines (LPS)."""
-    size_xyz: tuple[int, int, int]
-    spacing_xyz: tuple[float, float, float]
-    origin: tuple[float, float, float]
-    direction: tuple[float, ...]
-
-    @classmethod
-    def of(cls, img: sitk.Image) -> "Grid":
-        return cls(tuple(img.GetSize()), tuple(img.GetSpacing()), tuple(img.GetOrigin()), tuple(img.GetDirection()))
-
-    @classmethod
-    def from_dict(cls, d: "Grid | dict", where: str = "grid") -> "Grid":
-        """A grid from its JSON form (a record's `size_xyz`, `spacing_xyz`, `origin`, `direction`)."""
-        if isinstance(d, Grid): return d
-        try:
-            g = cls(tuple(int(v) for v in d["size_xyz"]), tuple(float(v) for v in d["spacing_xyz"]),
-                    tuple(float(v) for v in d["origin"]), tuple(float(v) for v in d["direction"]))
-        except (KeyError, TypeError, ValueError) as e: raise PreprocessError(f"{where}: not a recorded grid ({e!r})") from None
-        if len(g.size_xyz) != 3 or len(g.spacing_xyz) != 3 or len(g.origin) != 3 or len(g.direction) != 9 or min(g.spacing_xyz) <= 0:
-            raise PreprocessError(f"{where}: a grid needs 3 sizes, 3 spacings > 0, an origin and 9 direction cosines, got {d}")
-        return g
-
-    def resampled(self, spacing_zyx: Sequence[float]) -> "Grid":
-        """This grid resampled to `spacing_zyx` (step a): same origin and direction, `round(size x spacing / new)`
-        voxels per axis (as grt123 computes its new shape)."""
-        sp = tuple(float(s) for s in spacing_zyx[::-1])
-        size = tuple(max(1, int(round(n * s / t))) for n, s, t in zip(self.size_xyz, self.spacing_xyz, sp))
-        return Grid(size, sp, self.origin, self.direction)
-
-    def physical(self, axis_mm: Sequence[float]) -> list[float]:
-        """Physical point of a position given in axis mm from this grid's origin."""
-        return (np.array(self.origin) + np.array(self.direction).reshape(3, 3) @ np.asarray(axis_mm, float)).tolist()
-
-    def image(self, pixel=sitk.sitkUInt8) -> sitk.Image:
-        """An empty image on this grid."""
-        img = sitk.Image([int(v) for v in self.size_xyz], pixel)
-        img.SetSpacing(self.spacing_xyz); img.SetOrigin(self.origin); img.SetDirection(self.direction)
-        return img
-
-    def as_dict(self) -> dict: return {k: list(v) for k, v in asdict(self).items()}
-
-# %% ../nbs/05_preprocess.ipynb #ede7843e
-@dataclass(frozen=True)
-class CropGeometry:
-    """Where a network input lies in its scan (a cached case's `record["geometry"]`): the scan's grid as processed
-    (`original`, LPS), the input file's own grid (`file`), the 1 mm grid of step (a) (`resampled`), the crop box
-    `crop_zyx` (end-exclusive indices of that grid) and the network input's grid (`output`)."""
-    original: Grid
-    resampled: Grid
-    crop_zyx: tuple[int, int, int, int, int, int]
-    file: Grid | None = None           # None: the file stored the scan as processed (and records made before `file`)
-    output: Grid | None = None
-
-    def __post_init__(self):
-        if self.file == self.original: object.__setattr__(self, "file", None)   # one way to say "as processed"
-
-    @classmethod
-    def from_record(cls, record: "CropGeometry | dict") -> "CropGeometry":
-        """The geometry of a record (or of its `geometry` part); an incomplete one is an error naming what is missing."""
-        if isinstance(record, CropGeometry): return record
-        geo = record.get("geometry", record) if isinstance(record, dict) else None
-        missing = [k for k in ("original", "resampled", "crop_zyx") if not isinstance(geo, dict) or k not in geo]
-        if missing: raise PreprocessError(f"preprocessing record without geometry {', '.join(missing)}: not a preprocessed case")
-        box = tuple(int(v) for v in geo["crop_zyx"])
-        if len(box) != 6 or any(box[i] >= box[i + 1] for i in (0, 2, 4)): raise PreprocessError(f"geometry.crop_zyx: not a box, {list(box)}")
-        g = lambda k: Grid.from_dict(geo[k], f"geometry.{k}") if geo.get(k) else None
-        original, file = g("original"), g("file")
-        return cls(original, g("resampled"), box, None if file == original else file, g("output"))
-
-    def as_dict(self) -> dict:
-        """The JSON form kept in the record (`file` written out in full, as readers before this type expect)."""
-        d = {"original": self.original.as_dict(), "file": self.scan_grid("file").as_dict(),
-             "resampled": self.resampled.as_dict(), "crop_zyx": list(self.crop_zyx)}
-        return d | ({"output": self.output.as_dict()} if self.output else {})
-
-    def scan_grid(self, grid: str = "file") -> Grid:
-        """`file` (the input file's own grid, for files that overlay it) or `original` (the scan in LPS, as processed)."""
-        if grid not in ("file", "original"): raise PreprocessError(f"grid must be file or original, got {grid!r}")
-        return self.file or self.original if grid == "file" else self.original
-
-    @property
-    def file_is_original(self) -> bool: return self.file is None
-
-    def crop_grid(self, shape_zyx: Sequence[int]) -> sitk.Image:
-        """An empty image whose grid covers the crop box with `shape_zyx` voxels (voxel edges on the box edges)."""
-        z0, z1, y0, y1, x0, x1 = self.crop_zyx
-        lo, hi = np.array([x0, y0, z0], float), np.array([x1, y1, z1], float)
-        rs, n = np.array(self.resampled.spacing_xyz, float), np.array(shape_zyx[::-1], float)
-        spacing = (hi - lo) * rs / n
-        origin = self.resampled.physical((lo - 0.5) * rs + 0.5 * spacing)
-        return Grid(tuple(int(v) for v in n), tuple(spacing.tolist()), tuple(origin), self.resampled.direction).image()
-
-    def input_spacing(self, shape_zyx: Sequence[int]) -> tuple[float, float, float]:
-        """Physical voxel size (z, y, x) in mm of an array of `shape_zyx` on the crop box (the network's input)."""
-        z0, z1, y0, y1, x0, x1 = self.crop_zyx
-        sx, sy, sz = self.resampled.spacing_xyz
-        return ((z1 - z0) * sz / shape_zyx[0], (y1 - y0) * sy / shape_zyx[1], (x1 - x0) * sx / shape_zyx[2])
-
-# %% ../nbs/05_preprocess.ipynb #27fa91b8
-def crop_box(mask: np.ndarray, resampled: Grid, factor_xyz: Sequence[int], native_spacing_xyz: Sequence[float],
-             margin_mm: float) -> list[int]:
-    """crop_zyx (end-exclusive, in the resampled grid) of a working-grid mask's bounding box plus a margin; the
-    working grid is the scan bin-shrunk by `factor_xyz` (scan voxels of `native_spacing_xyz`)."""
-    factor, native = np.array(factor_xyz, float), np.array(native_spacing_xyz, float)
-    rs, size = np.array(resampled.spacing_xyz, float), np.array(resampled.size_xyz)
-    box = []
-    for ax_np, ax in ((2, 0), (1, 1), (0, 2)):  # x, y, z
-        idx = np.flatnonzero(mask.any(axis=tuple(j for j in range(3) if j != ax_np)))
-        lo_mm = (idx[0] * factor[ax] - 0.5) * native[ax]                   # edges of the working-grid blocks
-        hi_mm = (idx[-1] * factor[ax] + factor[ax] - 0.5) * native[ax]
-        m = int(round(margin_mm / rs[ax]))
-        c0 = max(0, int(np.floor(lo_mm / rs[ax] + 0.5)) - m)
-        c1 = min(int(size[ax]), int(np.ceil(hi_mm / rs[ax] - 0.5)) + 1 + m)
-        box.append((c0, c1))
-    (x0, x1), (y0, y1), (z0, z1) = box
-    return [z0, z1, y0, y1, x0, x1]
-
-_INTERPOLATORS = {"linear": sitk.sitkLinear, "nearest": sitk.sitkNearestNeighbor}
-
-def _interpolator(name: str) -> int:
-    if name not in _INTERPOLATORS: raise PreprocessError(f"interpolator must be linear or nearest, got {name!r}")
-    return _INTERPOLATORS[name]
-
-def crop_to_original(arr: np.ndarray, geometry: CropGeometry | dict, interpolator: str = "linear", default: float = 0.0,
-                     grid: str = "file") -> sitk.Image:
-    """Map an array defined on the crop box (any shape) back onto the scan's grid: the input file's own
-    (`grid="file"`, for files that overlay the scan) or the canonical LPS grid the pipeline worked on.
-    `geometry`: a `CropGeometry`, or a record holding one."""
-    geo, arr = CropGeometry.from_record(geometry), np.asarray(arr)
-    if arr.ndim != 3: raise PreprocessError(f"crop_to_original needs a 3-D array, got shape {arr.shape}")
-    src = sitk.GetImageFromArray(np.ascontiguousarray(arr))
-    src.CopyInformation(geo.crop_grid(arr.shape))
-    return sitk.Resample(src, geo.scan_grid(grid).image(src.GetPixelID()), sitk.Transform(), _interpolator(interpolator),
-                         default, src.GetPixelID())
-
-def original_to_crop(img: sitk.Image | np.ndarray, geometry: CropGeometry | dict, shape_zyx: Sequence[int],
-                     interpolator: str = "linear") -> np.ndarray:
-    """The inverse of `crop_to_original`: an image on the original scan's grid (a sitk.Image, or a (z, y, x) array
-    on the input file's grid) resampled onto the crop box with `shape_zyx` voxels, as float32 (e.g. a lesion mask's fraction)."""
-    geo = CropGeometry.from_record(geometry)
-    if isinstance(img, np.ndarray):   # an array on the input file's grid
-        o = geo.scan_grid("file")
-        if tuple(img.shape) != tuple(o.size_xyz[::-1]):
-            raise PreprocessError(f"original_to_crop: array shape {img.shape} is not the scan's {tuple(o.size_xyz[::-1])}")
-        img = sitk.GetImageFromArray(np.ascontiguousarray(img.astype(np.float32))); img.CopyInformation(o.image())
-    out = sitk.Resample(sitk.Cast(img, sitk.sitkFloat32), geo.crop_grid(shape_zyx), sitk.Transform(), _interpolator(interpolator),
-                        0.0, sitk.sitkFloat32)
-    return sitk.GetArrayFromImage(out)
 
 # %% ../nbs/05_preprocess.ipynb #ade62716
 def sanitize_hu(ct: CTVolume, cfg: PrepConfig) -> tuple[sitk.Image, list[str]]:

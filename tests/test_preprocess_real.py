@@ -14,7 +14,8 @@ import pytest
 import SimpleITK as sitk
 
 from multideepnet.config import PrepConfig
-from multideepnet.preprocess import CropGeometry, load_case, prepare
+from multideepnet.geometry import CropGeometry
+from multideepnet.preprocess import load_case, prepare
 
 SCANS = {"P001": "COVID-19 subjects/P001", "cap001": "Cap subjects/cap001", "normal001": "Normal subjects/normal001"}
 pytestmark = pytest.mark.slow

@@ -19,7 +19,7 @@ from multideepnet import preprocess as prep
 from multideepnet.core import cpu_model
 from multideepnet.data import read_cache_index
 from multideepnet.gradcam import localization_scores, localization_summary
-from multideepnet.preprocess import CropGeometry
+from multideepnet.geometry import CropGeometry, original_to_crop
 from multideepnet.arm import lesion_paths
 from multideepnet.predict import ensemble_cam, load_arm_model
 
@@ -41,7 +41,7 @@ if __name__ == "__main__":
     cases = []
     for r in sick.itertuples():
         vol, record = prep.load_case(index.loc[r.patient_id, "array"], as_float=True)
-        lesion = prep.original_to_crop(sitk.ReadImage(lesions[r.patient_id]), record, vol.shape) >= 0.5
+        lesion = original_to_crop(sitk.ReadImage(lesions[r.patient_id]), record, vol.shape) >= 0.5
         if lesion.any(): cases.append((r, torch.from_numpy(vol)[None, None], lesion, CropGeometry.from_record(record).input_spacing(vol.shape)))
     print(f"CPU: {cpu_model()}; arm {run['arm']}; {len(cases)} correctly classified sick test cases with lesions")
     for layer in a.layers:
