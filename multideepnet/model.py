@@ -46,12 +46,12 @@ class BasicBlock3d(nn.Module):
         return self.relu(out + identity)
 
 # %% ../nbs/07_model.ipynb #a64c572c
-def stage_widths(width: float = 1.0, base: Sequence[int] = (64, 128, 256, 512)) -> list[int]:
+def stage_widths(width: float = ModelConfig.width, base: Sequence[int] = (64, 128, 256, 512)) -> list[int]:
     """Channel counts of the four stages for a width multiplier (at least 1 channel each)."""
     if width <= 0: raise MultiDeepNetError(f"width multiplier must be > 0, got {width}")
     return [max(1, int(round(c * width))) for c in base]
 
-def stage_strides(output_stride: int = 32) -> list[tuple[int, int]]:
+def stage_strides(output_stride: int = ModelConfig.output_stride) -> list[tuple[int, int]]:
     """(stride, dilation) of stages 1-4 for an output stride: 16 dilates layer4 instead of striding it, 8 also layer3."""
     if output_stride not in OUTPUT_STRIDES:
         raise MultiDeepNetError(f"output_stride must be one of {', '.join(map(str, OUTPUT_STRIDES))}, got {output_stride!r}")
@@ -65,8 +65,8 @@ def stage_strides(output_stride: int = 32) -> list[tuple[int, int]]:
 class ResNet3D(nn.Module):
     """3-D ResNet with basic blocks: returns the last convolutional feature map, (B, C, D/s, H/s, W/s) for the output
     stride s (32 as in the paper; 16 or 8 dilate the last stages, same parameters, larger map)."""
-    def __init__(self, layers: Sequence[int] = (2, 2, 2, 2), width: float = 1.0, in_channels: int = 1, init: bool = True,
-                 output_stride: int = 32):
+    def __init__(self, layers: Sequence[int] = (2, 2, 2, 2), width: float = ModelConfig.width, in_channels: int = 1,
+                 init: bool = True, output_stride: int = ModelConfig.output_stride):
         super().__init__()
         widths = stage_widths(width)
         self.width, self.layers, self.out_channels, self.output_stride = width, tuple(layers), widths[-1], output_stride
@@ -115,7 +115,7 @@ _VIEW_POOL = {"axial": lambda k: (k, 1, 1), "coronal": lambda k: (1, k, 1), "sag
 
 class MultiViewHead(nn.Module):
     """Multi-view-oriented classifier: per view, pool within its planes keeping k bins along its axis, then FC."""
-    def __init__(self, channels: int, n_out: int, bins: int = 4):
+    def __init__(self, channels: int, n_out: int, bins: int = ModelConfig.view_bins):
         super().__init__()
         if bins < 1: raise MultiDeepNetError(f"view_bins must be >= 1, got {bins}")
         self.bins = bins
@@ -169,8 +169,9 @@ class ModelOutput(NamedTuple):
 
 class MultiDeepNet(nn.Module):
     """Backbone + head ('global', 'multiview' or 'multitask'); forward returns a `ModelOutput`."""
-    def __init__(self, head: str = "global", n_classes: int = len(CLASSES), width: float = 1.0,
-                 view_bins: int = 4, arm: str | None = None, init: bool = True, output_stride: int = 32):
+    def __init__(self, head: str = "global", n_classes: int = len(CLASSES), width: float = ModelConfig.width,
+                 view_bins: int = ModelConfig.view_bins, arm: str | None = None, init: bool = True,
+                 output_stride: int = ModelConfig.output_stride):
         super().__init__()
         self.backbone = ResNet3D(width=width, init=init, output_stride=output_stride)
         c = self.backbone.out_channels
@@ -218,8 +219,9 @@ def arm_flags(arm: str) -> dict:
     """Flags and titles of one ablation arm from configs/arms.yaml."""
     return load_arms()[check_arms([arm])[0]]
 
-def build_model(arm: str, n_classes: int = len(CLASSES), width: float = 1.0, view_bins: int = 4,
-                init: bool = True, output_stride: int = 32) -> MultiDeepNet:
+def build_model(arm: str, n_classes: int = len(CLASSES), width: float = ModelConfig.width,
+                view_bins: int = ModelConfig.view_bins, init: bool = True,
+                output_stride: int = ModelConfig.output_stride) -> MultiDeepNet:
     """The 3-class network of an ablation arm: baseline, multiview, multitask or full."""
     flags = arm_flags(arm)
     model = MultiDeepNet("multiview" if flags["multiview"] else "global", n_classes, width, view_bins, arm=arm,
@@ -228,7 +230,7 @@ def build_model(arm: str, n_classes: int = len(CLASSES), width: float = 1.0, vie
     model.config["multitask_pretrain"] = model.multitask_pretrain
     return model
 
-def build_pretrain_model(width: float = 1.0, output_stride: int = 32) -> MultiDeepNet:
+def build_pretrain_model(width: float = ModelConfig.width, output_stride: int = ModelConfig.output_stride) -> MultiDeepNet:
     """The multi-task pre-training network: shared backbone + the three binary heads of `TASKS`."""
     return MultiDeepNet("multitask", width=width, arm="pretrain", output_stride=output_stride)
 
