@@ -61,3 +61,23 @@ def test_cli_on_an_ascii_console(tmp_path):
         assert res.returncode == code and "Traceback" not in err, err
         if code == 0: assert "scan_" in out and "4 x 8 x 8" in out, out
     assert "missing_" in err and "no such file" in err
+
+
+@pytest.mark.parametrize("section,bad,good", [("data", "mtrix", "matrix"), ("prep", "out_shap", "out_shape"),
+                                              ("model", "widht", "width"), ("split", "fold", "folds"),
+                                              ("train", "epoch", "epochs"), ("gradcam", "layers", "layer"),
+                                              ("explanations", "max_case", "max_cases")])
+def test_misspelt_preset_key_is_refused_in_one_line(tmp_path, section, bad, good):
+    """`reproduce --dry-run` with a misspelt key in any section: exit 2 and one line naming the file, the section,
+    the key and the closest known key, before anything runs."""
+    import yaml
+    from multideepnet.core import config_path
+    preset = yaml.safe_load(config_path("presets", "smoke.yaml").read_text(encoding="utf-8"))
+    preset[section] = {**preset.get(section, {}), bad: 1}
+    (tmp_path / "typo.yaml").write_text(yaml.safe_dump(preset), encoding="utf-8")
+    res = subprocess.run([EXE, "reproduce", "--dry-run", "--preset", str(tmp_path / "typo.yaml"), "--out", str(tmp_path / "out")],
+                         capture_output=True, encoding="utf-8", errors="replace", timeout=300)
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 2 and len(lines) == 1, res.stderr
+    assert f"typo.yaml: {section} section: unknown key {bad!r} (did you mean {good!r}?)" in lines[0], lines[0]
+    assert not (tmp_path / "out").exists()
