@@ -115,6 +115,7 @@ def lesion_paths(manifest: str | os.PathLike | None) -> dict[str, str]:
     if "lesion_mask" not in df.columns: return {}
     return {str(r.patient_id): r.lesion_mask for r in df.itertuples() if r.lesion_mask}
 
+# %% ../nbs/14_arm.ipynb #ebbf0ede
 def typical_correct_cases(pred: pd.DataFrame) -> dict[str, str]:
     """Per class, the correctly classified test case of median confidence (neither the easiest nor the hardest)."""
     picks = {}
@@ -123,6 +124,7 @@ def typical_correct_cases(pred: pd.DataFrame) -> dict[str, str]:
         if len(g): picks[c] = str(g.patient_id.iloc[(len(g) - 1) // 2])
     return picks
 
+# %% ../nbs/14_arm.ipynb #65ab6c9c
 def _save_case(out: Path, pid: str, vol: np.ndarray, res: dict, record: dict, lesion: np.ndarray | None,
                spacing: Sequence[float], title: str) -> dict:
     """npz (volume, maps, lesion, spacing), three-plane PNG and NIfTI of one explained case; their names."""
@@ -135,6 +137,7 @@ def _save_case(out: Path, pid: str, vol: np.ndarray, res: dict, record: dict, le
     save_heatmap_nifti(res["maps"]["combined"], record, out / f"{pid}_gradcam.nii.gz")
     return {"npz": f"gradcam/{pid}.npz", "png": f"gradcam/{pid}.png", "nifti": f"gradcam/{pid}_gradcam.nii.gz"}
 
+# %% ../nbs/14_arm.ipynb #664204db
 def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None = None, gradcam: GradcamConfig | dict | None = None,
                 device: str = "cpu", n_boot: int = 1000, seed: int = 0) -> dict:
     """Grad-CAM of the arm's fold models on its test cases: the figure cases (one typical correct case per class:

@@ -73,6 +73,7 @@ def _plan_index(preset: Preset, manifest: str | os.PathLike | None) -> pd.DataFr
     counts = class_counts(preset.data.n, preset.data.ratio or PAPER_RATIO)
     return pd.DataFrame([{"patient_id": f"ph{c}{i}", "label": c} for c, n in counts.items() for i in range(n)])
 
+# %% ../nbs/16_study.ipynb #61ac3dd4
 def calibrate_training(preset: Preset | dict | str, device: str = "auto", seconds: float = 60.0) -> dict:
     """Training volumes per second of the preset's network at its input size on `device` (random data, at most
     about `seconds`, at least one measured step after a warm-up step)."""
@@ -101,6 +102,7 @@ def calibrate_training(preset: Preset | dict | str, device: str = "auto", second
             "batch": cfg.batch_size, "steps_measured": n, "seconds_per_step": round(dt, 4),
             "vol_per_s": round(cfg.batch_size / dt, 3), "amp": ctx.amp, "threads": torch.get_num_threads()}
 
+# %% ../nbs/16_study.ipynb #fcae3171
 def plan_study(preset: Preset | str | os.PathLike | dict = "quick", manifest: str | os.PathLike | None = None,
                arms: Sequence[str] | None = None, device: str = "auto", calibrate_s: float = 60.0) -> dict:
     """What `reproduce` would do, and how long it would take on `device`: nothing trained, written or rendered."""
@@ -139,6 +141,7 @@ def plan_study(preset: Preset | str | os.PathLike | dict = "quick", manifest: st
         plan["estimate"] = None
     return plan
 
+# %% ../nbs/16_study.ipynb #c07ef292
 def format_plan(plan: dict) -> str:
     """The plan as a few readable lines."""
     lines = [f"preset {plan['preset']} on {plan['source']}: split (patients per class)"]
@@ -230,13 +233,7 @@ def _say(msg: str, err: bool = False) -> None:
 def _arm_status(study: dict, arm: str, **kw) -> None:
     study["arms"][arm] = {**study["arms"].get(arm, {}), **kw}
 
-def _export(ipynb: Path, html_path: Path, assets: Path) -> str:
-    """Export an executed notebook to HTML; a failure (e.g. no widget JavaScript) is reported, not raised."""
-    try:
-        export_html(ipynb, html_path, assets); return "done"
-    except MultiDeepNetError as e:
-        _say(f"[study] {ipynb.name}: HTML export failed - {e}", err=True); return f"failed: {e}"
-
+# %% ../nbs/16_study.ipynb #2a4c08c9
 def study_data(p: Preset, manifest: Path | None, data_root: Path, workers: int) -> dict:
     """The study's data: the manifest (or the preset's phantom cohort, made if needed), its preprocessing cache, and
     the split checked once, before any arm starts; with the seconds each step took."""
@@ -250,6 +247,14 @@ def study_data(p: Preset, manifest: Path | None, data_root: Path, workers: int) 
     return {"manifest": Path(mpath).resolve(), "cache": cache,
             "seconds": {"data": round(t_data, 1), "preprocess": round(time.perf_counter() - t1 - t_data, 1)}}
 
+# %% ../nbs/16_study.ipynb #df2396a3
+def _export(ipynb: Path, html_path: Path, assets: Path) -> str:
+    """Export an executed notebook to HTML; a failure (e.g. no widget JavaScript) is reported, not raised."""
+    try:
+        export_html(ipynb, html_path, assets); return "done"
+    except MultiDeepNetError as e:
+        _say(f"[study] {ipynb.name}: HTML export failed - {e}", err=True); return f"failed: {e}"
+
 def run_report(out: Path, study: dict, cell_timeout: int, write_html: bool) -> None:
     """The report notebook over the finished arms (and its HTML page); a failure is recorded in `study`, not raised."""
     if not any(StudyDir(out).arm(a).done.exists() for a in load_arms()): return
@@ -261,20 +266,7 @@ def run_report(out: Path, study: dict, cell_timeout: int, write_html: bool) -> N
     except MultiDeepNetError as e:
         _say(f"[study] report: FAILED - {e}", err=True); study["report"] = f"failed: {e}"
 
-def reproduce(preset: Preset | str | os.PathLike | dict = "quick", manifest: str | os.PathLike | None = None,
-              out: str | os.PathLike | None = None, arms: Sequence[str] | None = None, force: bool = False,
-              device: str = "auto", workers: int = 2, data_root: str | os.PathLike = "data",
-              cell_timeout: int = 6 * 3600, n_boot: int = 1000, write_html: bool = True, jobs: int | None = None,
-              wait_lock: float = 0.0) -> dict:
-    """Run the ablation study end to end and write `OUT/index.html`; returns the study record. Holds OUT's
-    `study_lock` throughout (another study on the same OUT: waits `wait_lock` s, then refuses)."""
-    p = load_preset(preset)
-    # absolute paths from here on: papermill changes the process's working folder while it starts a notebook,
-    # and arms run in threads, so a relative path could resolve against another arm's folder
-    out = Path(out or Path("reports") / p.name).resolve()
-    with study_lock(out, wait=wait_lock):
-        return _reproduce(p, manifest, out, arms, force, device, workers, data_root, cell_timeout, n_boot, write_html, jobs)
-
+# %% ../nbs/16_study.ipynb #22471e31
 def _reproduce(p: Preset, manifest, out: Path, arms, force, device, workers, data_root, cell_timeout, n_boot, write_html, jobs) -> dict:
     import threading
     t0 = time.perf_counter()
@@ -327,6 +319,21 @@ def _reproduce(p: Preset, manifest, out: Path, arms, force, device, workers, dat
     write_index(out)
     _say(f"[study] done in {study['wall_seconds']} s: {StudyDir(out).index}")
     return study
+
+# %% ../nbs/16_study.ipynb #bb6080db
+def reproduce(preset: Preset | str | os.PathLike | dict = "quick", manifest: str | os.PathLike | None = None,
+              out: str | os.PathLike | None = None, arms: Sequence[str] | None = None, force: bool = False,
+              device: str = "auto", workers: int = 2, data_root: str | os.PathLike = "data",
+              cell_timeout: int = 6 * 3600, n_boot: int = 1000, write_html: bool = True, jobs: int | None = None,
+              wait_lock: float = 0.0) -> dict:
+    """Run the ablation study end to end and write `OUT/index.html`; returns the study record. Holds OUT's
+    `study_lock` throughout (another study on the same OUT: waits `wait_lock` s, then refuses)."""
+    p = load_preset(preset)
+    # absolute paths from here on: papermill changes the process's working folder while it starts a notebook,
+    # and arms run in threads, so a relative path could resolve against another arm's folder
+    out = Path(out or Path("reports") / p.name).resolve()
+    with study_lock(out, wait=wait_lock):
+        return _reproduce(p, manifest, out, arms, force, device, workers, data_root, cell_timeout, n_boot, write_html, jobs)
 
 # %% ../nbs/16_study.ipynb #ccbb3ca0
 def _reproduce_cmd(args) -> int:
