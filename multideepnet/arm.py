@@ -18,6 +18,7 @@ from .config import ExplainConfig, GradcamConfig, Preset, load_preset
 from .layout import ArmDir, read_table, write_table
 from .cohort import read_manifest
 from . import preprocess as prep
+from .geometry import CropGeometry, original_to_crop
 from .data import read_cache_index
 from .model import VIEWS, check_arms, load_arms
 from .train import run_config, train_arm, use_threads
@@ -158,10 +159,10 @@ def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None =
         vol, record = prep.load_case(index.loc[pid, "array"], as_float=True)
         res = ensemble_cam(models, torch.from_numpy(vol)[None, None].to(device), target=int(r.y_pred),
                            layer=cfg.layer, method=cfg.method)
-        spacing = prep.CropGeometry.from_record(record).input_spacing(vol.shape)
+        spacing = CropGeometry.from_record(record).input_spacing(vol.shape)
         lesion = None
         if pid in lesions:
-            lesion = prep.original_to_crop(sitk.ReadImage(itk_path(lesions[pid])), record, vol.shape) >= 0.5
+            lesion = original_to_crop(sitk.ReadImage(itk_path(lesions[pid])), record, vol.shape) >= 0.5
         if pid in sick_ids:
             if lesion is None or not lesion.any(): excluded.append(pid)
             else:
@@ -196,9 +197,9 @@ def _stable_order(ids) -> list[str]:
 def _explain_case(pid: str, label: str, target: int, index: pd.DataFrame, lesions: dict[str, str]) -> ExplainCase | None:
     """An `ExplainCase` from the cache, its lesion mask carried into crop space (None where the mask is empty there)."""
     vol, record = prep.load_case(index.loc[pid, "array"], as_float=True)
-    lesion = prep.original_to_crop(sitk.ReadImage(itk_path(lesions[pid])), record, vol.shape) >= 0.5
+    lesion = original_to_crop(sitk.ReadImage(itk_path(lesions[pid])), record, vol.shape) >= 0.5
     if not lesion.any(): return None
-    return ExplainCase(pid, label, np.ascontiguousarray(vol, np.float32), int(target), lesion, prep.CropGeometry.from_record(record).input_spacing(vol.shape))
+    return ExplainCase(pid, label, np.ascontiguousarray(vol, np.float32), int(target), lesion, CropGeometry.from_record(record).input_spacing(vol.shape))
 
 def _predicted(model: torch.nn.Module, vol: np.ndarray) -> int:
     """The class one model predicts for one volume."""

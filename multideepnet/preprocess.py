@@ -18,7 +18,6 @@ from .core import (MultiDeepNetError, atomic_path, atomic_write_json,
                                n_threads, path_fingerprint, peak_rss_mb, set_threads, stable_hash)
 from .config import PrepConfig
 from .geometry import CropGeometry, Grid, crop_box
-from .geometry import crop_to_original, original_to_crop  # noqa: F401  (arm reads them here until its split lands)
 from .layout import INDEX_COLUMNS, CacheDir
 from .io import CTVolume, itk_path, read_ct
 from .lungseg import LungMasks, LungSegError, fov_disk, segment_lungs, working_grid

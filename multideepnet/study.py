@@ -219,8 +219,8 @@ def study_lock(out: str | os.PathLike, wait: float = 0.0, poll: float = 0.5) -> 
         me = {"pid": os.getpid(), "host": platform.node(), "started": datetime.datetime.now().isoformat(timespec="seconds"),
               **({"took_over": left} if left else {})}
         f.seek(0); f.truncate(); f.write(json.dumps(me)); f.flush()
-        yield me
-        f.seek(0); f.truncate(); f.flush()                  # a clean exit: nothing left behind to take over
+        try: yield me
+        finally: f.seek(0); f.truncate(); f.flush()         # finished or failed: nothing left to take over (a killed run leaves it)
     finally:
         f.close()                                           # closing drops the flock
 
