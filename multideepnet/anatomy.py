@@ -99,6 +99,7 @@ def model_grid(geo: dict, step: float = 2.0) -> Grid:
         mats.append(None if n_in == n_out else interp_matrix(n_out, n_in))
     return Grid(*axes, mats=tuple(mats))
 
+# %% ../nbs/03a_anatomy.ipynb #205f5e71
 def _taps(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(first node, weight of the second node) of each row of an `interp_matrix`."""
     i0 = np.minimum(np.argmax(w > 0, axis=1), w.shape[1] - 2)
@@ -138,6 +139,7 @@ def upsample(vol: np.ndarray, mats: tuple) -> np.ndarray:
     for k, sl in it: out[k] = sl
     return out
 
+# %% ../nbs/03a_anatomy.ipynb #108f0a6e
 def upsample_mask(vol: np.ndarray, mats: tuple, out_shape: tuple, level: float = 0.5) -> np.ndarray:
     """Where the interpolated `vol` reaches `level`, computed only inside the bounding box of its non-zero voxels."""
     out = np.zeros(out_shape, bool)
@@ -400,6 +402,7 @@ def _rotate_away(draws: _Draws, d: tuple, lo: float, hi: float) -> tuple:
     m = math.sqrt(v[0] ** 2 + v[1] ** 2 + v[2] ** 2)
     return (v[0] / m, v[1] / m, v[2] / m)
 
+# %% ../nbs/03a_anatomy.ipynb #cf8f7b91
 def grow_tree(draws: _Draws, root: Sequence[float], dirs: list, r0: float, l0: float,
               inside: Callable[[tuple], bool], r_min: float = 0.7, max_gen: int = 7) -> list[tuple]:
     """Random binary branching tree of segments (p0, p1, radius) that thin and shorten towards the periphery."""
@@ -420,6 +423,7 @@ def grow_tree(draws: _Draws, root: Sequence[float], dirs: list, r0: float, l0: f
             stack.append((q, _rotate_away(draws, d, 0.3, 0.65), r * (0.74 + 0.1 * u), l * (0.72 + 0.16 * u), gen + 1))
     return segs
 
+# %% ../nbs/03a_anatomy.ipynb #5f17ed26
 def lung_trees(rng: np.random.Generator, grid: Grid, lung: np.ndarray, L: dict, H: float) -> dict:
     """Pulmonary vessel and bronchial trees for both lungs, grown from the hila inside the lung mask."""
     (sz, sy, sx), (oz, oy, ox), (nz, ny, nx) = grid.spacing, (grid.z[0], grid.y[0], grid.x[0]), lung.shape
@@ -439,6 +443,7 @@ def lung_trees(rng: np.random.Generator, grid: Grid, lung: np.ndarray, L: dict, 
         trees["bronchi"] += grow_tree(draws, root, dirs, 0.8 * L["main_bronchus_r"][side], 0.12 * H, inside, r_min=0.9, max_gen=6)
     return trees
 
+# %% ../nbs/03a_anatomy.ipynb #9fc08c0a
 def paint_segments(grid: Grid, occ: np.ndarray, segs: list, scale: float = 1.0, add: float = 0.0, thin: bool = True) -> None:
     """Paint tree segments: thick ones as capsules, thin ones (radius < voxel) as partial-volume points."""
     g = min(grid.spacing)

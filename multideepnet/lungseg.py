@@ -107,6 +107,13 @@ def _bbox(mask: np.ndarray, pad: int = 1) -> tuple[slice, ...]:
     idx = [np.flatnonzero(mask.any(axis=tuple(j for j in range(mask.ndim) if j != i))) for i in range(mask.ndim)]
     return tuple(slice(max(0, int(i[0]) - pad), min(n, int(i[-1]) + pad + 1)) for i, n in zip(idx, mask.shape))
 
+def _select(lab: np.ndarray, labels) -> np.ndarray:
+    """Boolean mask of the voxels whose label is in `labels` (a lookup table, faster than `np.isin`)."""
+    lut = np.zeros(int(lab.max()) + 1, bool)
+    lut[[l for l in labels if 0 < l < len(lut)]] = True
+    return lut[lab]
+
+# %% ../nbs/04_lungseg.ipynb #d4433f10
 def _probe_labels(lab: np.ndarray, last: int) -> set[int]:
     """Labels at grt123's 12 probe voxels: the volume's corners and the x-edge midpoints of two slices."""
     mid = lab.shape[2] // 2
@@ -144,12 +151,7 @@ def lung_candidates(bw: np.ndarray, spacing_zyx, cfg: LungSegConfig = LungSegCon
         out = _select(lab3, keep3)
     return out, len(valid)
 
-def _select(lab: np.ndarray, labels) -> np.ndarray:
-    """Boolean mask of the voxels whose label is in `labels` (a lookup table, faster than `np.isin`)."""
-    lut = np.zeros(int(lab.max()) + 1, bool)
-    lut[[l for l in labels if 0 < l < len(lut)]] = True
-    return lut[lab]
-
+# %% ../nbs/04_lungseg.ipynb #872e7521
 def fill_holes_3d(bw: np.ndarray) -> np.ndarray:
     """grt123's `fill_hole`: all that is not connected (26-conn.) to the volume's corners through background."""
     if not bw.any(): return bw.copy()
@@ -185,6 +187,7 @@ def grow_seeds(seeds: np.ndarray, within: np.ndarray, steps: int) -> np.ndarray:
         seeds[free] = grown[free]
     return seeds
 
+# %% ../nbs/04_lungseg.ipynb #7caeec26
 def fill_holes_2d(bw: np.ndarray) -> np.ndarray:
     """grt123's `fill_2d_hole`: fill holes in every axial slice (4-connected background not reaching the edge)."""
     return in_slabs(_fill_holes_2d_slab, bw)
@@ -214,6 +217,7 @@ def extract_main(bw: np.ndarray, cover: float = 0.95) -> np.ndarray:
     if n < 2: return bw
     return lab == (np.argmax(np.bincount(lab.ravel())[1:]) + 1)
 
+# %% ../nbs/04_lungseg.ipynb #aee2f932
 def split_lungs(bw: np.ndarray, spacing_zyx, cfg: LungSegConfig = LungSegConfig()) -> tuple[np.ndarray, np.ndarray, int]:
     """grt123's `two_lung_only`: (first, second, erosions) masks; second is empty when no split was found."""
     if not bw.any(): return bw, np.zeros_like(bw), 0
@@ -336,6 +340,7 @@ class LungMasks:
         img = sitk.GetImageFromArray(lab); img.CopyInformation(self.grid)
         return img
 
+# %% ../nbs/04_lungseg.ipynb #bdada9f6
 def _patient_x(grid: sitk.Image, mask: np.ndarray) -> float:
     """Physical x (LPS: grows to the patient's left) of a mask's centroid."""
     c = [float(np.average(np.arange(n), weights=mask.sum(axis=tuple(j for j in range(3) if j != ax))))

@@ -221,9 +221,6 @@ def class_counts(n: int, ratio: Sequence[float] = PAPER_RATIO) -> dict[str, int]
     return dict(zip(CLASSES, (int(c) for c in counts)))
 
 # %% ../nbs/03c_phantoms.ipynb #2721624e
-def _case_seed(seed: int, i: int) -> int:
-    return int(np.random.SeedSequence([int(seed), i]).generate_state(1)[0])
-
 def write_phantom(ph: Phantom, out_dir: Path, pid: str, as_dicom: bool = False) -> dict:
     """Write a phantom's scan (NIfTI, or a DICOM series folder) and its masks; manifest row with relative paths."""
     scan = Path("scans") / (pid if as_dicom else f"{pid}.nii.gz")
@@ -233,6 +230,7 @@ def write_phantom(ph: Phantom, out_dir: Path, pid: str, as_dicom: bool = False) 
     write_nifti(ph.lung_mask, out_dir / lung, ph.ct); write_nifti(ph.lesion_mask, out_dir / lesion, ph.ct)
     return dict(patient_id=pid, label=ph.label, path=scan.as_posix(), lung_mask=lung.as_posix(), lesion_mask=lesion.as_posix())
 
+# %% ../nbs/03c_phantoms.ipynb #d40ce6b8
 PHANTOM_VERSION = "2026-12-01.1"   # bump when a code change alters the phantoms: cohorts are then made anew
 
 def _case_record(job: dict) -> Path:
@@ -256,6 +254,10 @@ def _make_case(job: dict) -> dict:
         return rec
     except (MultiDeepNetError, OSError, ValueError, RuntimeError) as e:
         return dict(row=None, error=f"{job['patient_id']}: {type(e).__name__}: {e}", seconds=time.perf_counter() - t)
+
+# %% ../nbs/03c_phantoms.ipynb #8b6c2416
+def _case_seed(seed: int, i: int) -> int:
+    return int(np.random.SeedSequence([int(seed), i]).generate_state(1)[0])
 
 def make_cohort(out_dir: str | os.PathLike, n: int, seed: int = 0, difficulty: str = "medium",
                 ratio: Sequence[float] = PAPER_RATIO, dicom_fraction: float = 0.1, workers: int = 1,
