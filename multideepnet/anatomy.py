@@ -105,14 +105,6 @@ def _taps(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     i0 = np.minimum(np.argmax(w > 0, axis=1), w.shape[1] - 2)
     return i0, w[np.arange(len(i0)), i0 + 1].astype(np.float32)
 
-def _two_tap(vol: np.ndarray, w: np.ndarray, axis: int) -> np.ndarray:
-    """Linear interpolation along `axis` with the weights of `interp_matrix`: two taps per output node."""
-    i0, t = _taps(w)
-    t = t.reshape([-1 if a == axis else 1 for a in range(vol.ndim)])
-    lo, hi = np.take(vol, i0, axis=axis), np.take(vol, i0 + 1, axis=axis)
-    hi -= lo; hi *= t; lo += hi
-    return lo
-
 def upsample_slices(vol: np.ndarray, mats: tuple) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (k, slice k on the scan grid): a small matrix product along x for the whole volume, then, slice
     by slice, two taps along z and along y, so no full-size float volume is ever held."""
