@@ -110,6 +110,7 @@ class Augment:
     def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return self.apply(x, self.draw(rng))
 
+# %% ../nbs/06_data.ipynb #2ffe9a43
 def augment_from(cfg: bool | dict | Augment | None) -> Augment:
     """An `Augment` from a preset value: false/None (off), true (mild shift + intensity), a dict or an Augment."""
     if isinstance(cfg, Augment): return cfg
@@ -117,6 +118,7 @@ def augment_from(cfg: bool | dict | Augment | None) -> Augment:
     if cfg is True: return Augment(shift=2, intensity=0.05)
     return Augment(**cfg)
 
+# %% ../nbs/06_data.ipynb #2a003cce
 class CacheDataset(torch.utils.data.Dataset):
     """Memory-mapped volumes of a cache index (rows of `read_cache_index`) as (x, y) pairs."""
     def __init__(self, table: pd.DataFrame, augment: Augment | None = None, seed: int = 0, raw: bool = False):
@@ -154,6 +156,7 @@ class CacheDataset(torch.utils.data.Dataset):
             x = self.augment(x, np.random.default_rng([self.seed, epoch, i, draw]))
         return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))[None], y
 
+# %% ../nbs/06_data.ipynb #36578130
 def to_float(x: torch.Tensor) -> torch.Tensor:
     """A batch from a `raw` dataset as float32 in [0, 1] (uint8 / 255), best done after moving it to the GPU."""
     if x.dtype == torch.uint8: return x.float().div_(255)

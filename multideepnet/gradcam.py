@@ -151,6 +151,7 @@ def cam_forward(model: MultiDeepNet, x: torch.Tensor, layer: str = "layer4", cha
     with torch.enable_grad(): out = model.forward_head(rest(a))
     return CAMForward(a, out, tuple(x.shape[2:]), layer)
 
+# %% ../nbs/10_gradcam.ipynb #17695a4e
 def cam_maps(fwd: CAMForward, target: int | Sequence[int] | torch.Tensor | None = None, method: str = "gradcam",
              upsample: bool = True) -> CAMResult:
     """The maps of one `CAMForward` for the predicted (or `target`) class; frees the forward's graph."""
@@ -170,6 +171,7 @@ def cam_maps(fwd: CAMForward, target: int | Sequence[int] | torch.Tensor | None 
     return CAMResult(maps={n: normed[:, i] for i, n in enumerate(names)}, target=tgt, output=_detach(out),
                      empty={n: empty[:, i] for i, n in enumerate(names)}, method=method, layer=fwd.layer)
 
+# %% ../nbs/10_gradcam.ipynb #6a0e2d7f
 def grad_cam(model: MultiDeepNet, x: torch.Tensor, target: int | Sequence[int] | torch.Tensor | None = None,
              method: str = "gradcam", upsample: bool = True, channels_last: bool | None = None,
              layer: str = "layer4") -> CAMResult:

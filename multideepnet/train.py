@@ -30,8 +30,8 @@ __all__ = ['CHECKPOINT_FORMAT', 'cpu_has_bf16', 'use_amp', 'cuda_amp_dtype', 'am
            'init_distributed', 'barrier', 'resolve_device', 'deterministic_mode', 'use_threads', 'seed_everything',
            'rng_state', 'set_rng_state', 'StepContext', 'train_epoch', 'predict', 'val_metrics', 'selection_key',
            'save_checkpoint', 'load_checkpoint', 'RunContext', 'Interrupted', 'stage_seed', 'Stage', 'make_stage',
-           'resume_stage', 'parallel_model', 'finish_epoch', 'run_stage', 'prediction_table', 'mean_predictions',
-           'cache_identity', 'run_config', 'pretrain_config', 'train_arm', 'shared_pretraining', 'register_cli', 'main']
+           'parallel_model', 'finish_epoch', 'resume_stage', 'run_stage', 'prediction_table', 'mean_predictions',
+           'cache_identity', 'run_config', 'pretrain_config', 'shared_pretraining', 'train_arm', 'register_cli', 'main']
 
 # %% ../nbs/09_train.ipynb #5485bcd1
 def cpu_has_bf16() -> bool:
@@ -109,7 +109,7 @@ def set_rng_state(s: dict):
     random.setstate(s["python"]); np.random.set_state(s["numpy"]); torch.set_rng_state(s["torch"])
     if "cuda" in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
 
-# %% ../nbs/09_train.ipynb #2b086947
+# %% ../nbs/09_train.ipynb #20ecf506
 @dataclass
 class StepContext:
     """What a training or evaluation step needs besides model and data."""
@@ -133,6 +133,7 @@ class StepContext:
         if self.stage == "pretrain": return multitask_loss(out, y, self.lambdas)
         return classification_loss(out, y, view_loss=self.view_loss)
 
+# %% ../nbs/09_train.ipynb #1b213d43
 def train_epoch(model, loader, optimizer, scaler, ctx: StepContext, progress=None) -> dict:
     """One epoch of optimisation; returns the mean training loss and the number of draws seen."""
     model.train()
@@ -158,6 +159,7 @@ def train_epoch(model, loader, optimizer, scaler, ctx: StepContext, progress=Non
         raise MultiDeepNetError(f"training loss became non-finite in {int(n - finite)} of {int(n)} draws (diverged)")
     return {"train_loss": total / finite, "train_draws": int(n), "nonfinite_draws": int(n - finite)}
 
+# %% ../nbs/09_train.ipynb #842e658c
 @torch.no_grad()
 def predict(model, loader, ctx: StepContext) -> dict:
     """Labels, probabilities (per class, per view or per task) and mean loss of `model` over `loader`."""
@@ -180,6 +182,7 @@ def predict(model, loader, ctx: StepContext) -> dict:
     res["task_prob"] = {t: torch.cat(p).numpy() for t, p in tasks.items() if p}
     return res
 
+# %% ../nbs/09_train.ipynb #a86b440a
 def val_metrics(pred: dict) -> dict:
     """Validation numbers for selection: 3-class macro AUC and accuracy, or the pre-training mean binary AUC (the
     metrics module's AUCs: NaN where a validation fold lacks a class)."""
@@ -323,14 +326,7 @@ def make_stage(rc: RunContext, fold: int, stage: str, train_ds: CacheDataset, va
     return Stage(fold, stage, epochs, seed, model, optimizer, scheduler, scaler, ctx, loader, val_loader,
                  rc.files.checkpoint(fold, stage, "last"), rc.files.checkpoint(fold, stage, "best"))
 
-def resume_stage(rc: RunContext, st: Stage) -> None:
-    """Continue `st` from its last checkpoint: weights, optimiser, schedule, scaler, RNGs and history."""
-    ck = load_checkpoint(st.last, rc.arm, rc.config_hash, st.name)
-    st.model.load_state_dict(ck["model"]); st.optimizer.load_state_dict(ck["optimizer"]); st.scheduler.load_state_dict(ck["scheduler"])
-    if st.scaler is not None and ck.get("scaler"): st.scaler.load_state_dict(ck["scaler"])
-    set_rng_state(ck["rng"])
-    st.start, st.rows, st.best = ck["epoch"], ck["history"], ck["best"]
-
+# %% ../nbs/09_train.ipynb #880f6779
 def parallel_model(rc: RunContext, st: Stage) -> torch.nn.Module:
     """The module to train: `st.model` itself, or wrapped in DistributedDataParallel (SyncBatchNorm on CUDA)."""
     if rc.world == 1: return st.model
@@ -360,6 +356,16 @@ def finish_epoch(rc: RunContext, st: Stage, epoch: int, row: dict) -> None:
         print(f"[train] {rc.arm}: fold {st.fold + 1}/{rc.n_folds} {st.name} epoch {epoch + 1}/{st.epochs}: train loss "
               f"{row['train_loss']:.3f}, validation AUC {row['val_auc']:.3f} ({row['seconds']:.1f} s)", flush=True)
 
+# %% ../nbs/09_train.ipynb #d2285237
+def resume_stage(rc: RunContext, st: Stage) -> None:
+    """Continue `st` from its last checkpoint: weights, optimiser, schedule, scaler, RNGs and history."""
+    ck = load_checkpoint(st.last, rc.arm, rc.config_hash, st.name)
+    st.model.load_state_dict(ck["model"]); st.optimizer.load_state_dict(ck["optimizer"]); st.scheduler.load_state_dict(ck["scheduler"])
+    if st.scaler is not None and ck.get("scaler"): st.scaler.load_state_dict(ck["scaler"])
+    set_rng_state(ck["rng"])
+    st.start, st.rows, st.best = ck["epoch"], ck["history"], ck["best"]
+
+# %% ../nbs/09_train.ipynb #123b3bf0
 def run_stage(rc: RunContext, fold: int, stage: str, train_ds: CacheDataset, val_ds: CacheDataset,
               resume: bool = True, backbone: dict | None = None, rows: dict | None = None) -> tuple[torch.nn.Module, dict]:
     """Train one stage of one fold (resuming if possible); return the model holding the selected weights and the chosen row."""
@@ -445,7 +451,48 @@ def pretrain_config(config: dict) -> dict:
     train = {k: v for k, v in config["train"].items() if k not in ("epochs", "view_loss")}
     return {"model": config["model"], "split": config["split"], "train": train, "cache": config["cache"]}
 
-# %% ../nbs/09_train.ipynb #871a16e5
+# %% ../nbs/09_train.ipynb #03325828
+def shared_pretraining(rc: RunContext, k: int, train_ds: CacheDataset, val_ds: CacheDataset, resume: bool,
+                       rows: dict | None = None) -> tuple[dict, dict]:
+    """Pre-trained backbone and chosen row of fold `k`: reused from `rc.pretrain_dir` when an identical run left it there."""
+    shared = rc.pretrain_dir / f"{rc.pretrain_hash}_fold{k}.pt" if rc.pretrain_dir else None
+    if shared is not None and shared.exists():
+        ck = torch.load(shared, map_location="cpu", weights_only=False)
+        rc.log_rows[(k, "pretrain")] = list(ck["history"])
+        if rc.main: print(f"{rc.arm} fold {k}: identical multi-task pre-training reused from {shared}")
+        return ck["backbone"], ck["row"]
+    pre, row = run_stage(rc, k, "pretrain", train_ds, val_ds, resume, rows=rows)
+    backbone = {n: t.detach().cpu() for n, t in pre.backbone.state_dict().items()}
+    if shared is not None and rc.main:
+        save_checkpoint(shared, {"format": CHECKPOINT_FORMAT, "pretrain_hash": rc.pretrain_hash, "fold": k,
+                                 "backbone": backbone, "row": row, "history": rc.log_rows[(k, "pretrain")]})
+    return backbone, row
+
+# %% ../nbs/09_train.ipynb #e1295746
+def _train_fold(rc: RunContext, k: int, index: pd.DataFrame, assignment: pd.DataFrame, augment, resume: bool) -> dict:
+    """Both stages of fold `k`, then its validation and test predictions (rank 0)."""
+    parts = fold_parts(index, assignment, k)
+    train_ds = CacheDataset(index.iloc[parts["train"]], augment=augment, raw=True)
+    val_ds = CacheDataset(index.iloc[parts["val"]], raw=True)
+    summary, backbone = {"fold": k, "n_train": len(parts["train"]), "n_val": len(parts["val"])}, None
+    if arm_flags(rc.arm)["multitask_pretrain"]:
+        backbone, row = shared_pretraining(rc, k, train_ds, val_ds, resume, rows=parts)
+        summary.update(pretrain_epoch=row["epoch"], pretrain_val_auc=row["val_auc"])
+        if rc.main: print(f"{rc.arm} fold {k}: pre-training epoch {row['epoch']} chosen (mean binary validation AUC {row['val_auc']:.4f})")
+    model, row = run_stage(rc, k, "train", train_ds, val_ds, resume, backbone=backbone, rows=parts)
+    summary.update(epoch=row["epoch"], val_auc=row["val_auc"], val_loss=row["val_loss"], val_acc=row.get("val_acc"))
+    if rc.main:
+        ctx = StepContext(rc.device, amp=rc.amp, view_loss=rc.cfg.view_loss)
+        for name in ("val", "test"):
+            ds = CacheDataset(index.iloc[parts[name]], raw=True)
+            pred = predict(model, _loader(rc, ds, parts[name], rc.cfg.batch_size, train=False), ctx) \
+                if len(ds) else {"y": np.zeros(0, int), "prob": np.zeros((0, 3)), "view_prob": {}}
+            table = prediction_table(ds.table, pred).assign(fold=k)
+            write_table(table, rc.files.fold_predictions(k, name))
+    barrier()
+    return summary
+
+# %% ../nbs/09_train.ipynb #fd46c838
 def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_dir: str | Path, device: str = "auto",
               resume: bool = True, folds: Sequence[int] | None = None, progress: bool = True,
               stop_after_epochs: int | None = None, pretrain_dir: str | Path | None = None, log_epochs: bool = False) -> dict:
@@ -499,45 +546,6 @@ def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_
         summary.update(predictions=str(files.predictions), n_folds_averaged=len(test_tables),
                        test_accuracy=float((mean.y_true == mean.y_pred).mean()) if len(mean) else float("nan"))
     if rank == 0: atomic_write_json(files.run, {**run, "status": status, "summary": summary})
-    barrier()
-    return summary
-
-def shared_pretraining(rc: RunContext, k: int, train_ds: CacheDataset, val_ds: CacheDataset, resume: bool,
-                       rows: dict | None = None) -> tuple[dict, dict]:
-    """Pre-trained backbone and chosen row of fold `k`: reused from `rc.pretrain_dir` when an identical run left it there."""
-    shared = rc.pretrain_dir / f"{rc.pretrain_hash}_fold{k}.pt" if rc.pretrain_dir else None
-    if shared is not None and shared.exists():
-        ck = torch.load(shared, map_location="cpu", weights_only=False)
-        rc.log_rows[(k, "pretrain")] = list(ck["history"])
-        if rc.main: print(f"{rc.arm} fold {k}: identical multi-task pre-training reused from {shared}")
-        return ck["backbone"], ck["row"]
-    pre, row = run_stage(rc, k, "pretrain", train_ds, val_ds, resume, rows=rows)
-    backbone = {n: t.detach().cpu() for n, t in pre.backbone.state_dict().items()}
-    if shared is not None and rc.main:
-        save_checkpoint(shared, {"format": CHECKPOINT_FORMAT, "pretrain_hash": rc.pretrain_hash, "fold": k,
-                                 "backbone": backbone, "row": row, "history": rc.log_rows[(k, "pretrain")]})
-    return backbone, row
-
-def _train_fold(rc: RunContext, k: int, index: pd.DataFrame, assignment: pd.DataFrame, augment, resume: bool) -> dict:
-    """Both stages of fold `k`, then its validation and test predictions (rank 0)."""
-    parts = fold_parts(index, assignment, k)
-    train_ds = CacheDataset(index.iloc[parts["train"]], augment=augment, raw=True)
-    val_ds = CacheDataset(index.iloc[parts["val"]], raw=True)
-    summary, backbone = {"fold": k, "n_train": len(parts["train"]), "n_val": len(parts["val"])}, None
-    if arm_flags(rc.arm)["multitask_pretrain"]:
-        backbone, row = shared_pretraining(rc, k, train_ds, val_ds, resume, rows=parts)
-        summary.update(pretrain_epoch=row["epoch"], pretrain_val_auc=row["val_auc"])
-        if rc.main: print(f"{rc.arm} fold {k}: pre-training epoch {row['epoch']} chosen (mean binary validation AUC {row['val_auc']:.4f})")
-    model, row = run_stage(rc, k, "train", train_ds, val_ds, resume, backbone=backbone, rows=parts)
-    summary.update(epoch=row["epoch"], val_auc=row["val_auc"], val_loss=row["val_loss"], val_acc=row.get("val_acc"))
-    if rc.main:
-        ctx = StepContext(rc.device, amp=rc.amp, view_loss=rc.cfg.view_loss)
-        for name in ("val", "test"):
-            ds = CacheDataset(index.iloc[parts[name]], raw=True)
-            pred = predict(model, _loader(rc, ds, parts[name], rc.cfg.batch_size, train=False), ctx) \
-                if len(ds) else {"y": np.zeros(0, int), "prob": np.zeros((0, 3)), "view_prob": {}}
-            table = prediction_table(ds.table, pred).assign(fold=k)
-            write_table(table, rc.files.fold_predictions(k, name))
     barrier()
     return summary
 
