@@ -25,9 +25,9 @@ if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` needs n
 
 # %% auto #0
 __all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'PREP_VERSION', 'MIN_SLICES', 'MIN_EXTENT_MM', 'PreprocessError', 'sanitize_hu',
-           'block_index', 'gather', 'body_box_mask', 'window', 'to_unit', 'window_lut', 'qc_warnings',
-           'preprocess_volume', 'output_masks', 'lung_labels_original', 'montage', 'write_qc_files',
-           'preprocessing_stages', 'read_options', 'case_key', 'load_case', 'process_case', 'prepare', 'register_cli']
+           'block_index', 'gather', 'body_box_mask', 'window', 'to_unit', 'window_lut', 'qc_warnings', 'output_masks',
+           'preprocess_volume', 'lung_labels_original', 'montage', 'write_qc_files', 'preprocessing_stages',
+           'read_options', 'case_key', 'load_case', 'process_case', 'prepare', 'register_cli']
 
 # %% ../nbs/05_preprocess.ipynb #3f3248e1
 class PreprocessError(MultiDeepNetError):
@@ -103,7 +103,7 @@ def window_lut(hu: np.ndarray, cfg: PrepConfig) -> np.ndarray:
     lut = window(np.arange(lo, hi + 1), cfg)
     return lut[np.clip(hu, lo, hi).astype(np.intp) - lo] if hu.min() < lo or hu.max() > hi else lut[hu.astype(np.intp) - lo]
 
-# %% ../nbs/05_preprocess.ipynb #7c08fb6e
+# %% ../nbs/05_preprocess.ipynb #8e8c406c
 def qc_warnings(masks: LungMasks, img: sitk.Image, cfg: PrepConfig) -> list[str]:
     """Plausibility checks on a segmentation: volumes, balance, lungs cut by the scan, thick slices."""
     w = []
@@ -118,6 +118,17 @@ def qc_warnings(masks: LungMasks, img: sitk.Image, cfg: PrepConfig) -> list[str]
     if img.GetSpacing()[2] > cfg.max_slice_mm: w.append(f"very thick slices: {img.GetSpacing()[2]:.1f} mm > {cfg.max_slice_mm} mm")
     return w
 
+# %% ../nbs/05_preprocess.ipynb #c3ac596b
+def output_masks(masks: LungMasks, record: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The lungs and the dilated mask (hull + dilation) on the network input's grid: each voxel takes the working-grid
+    block that holds its centre (what step (f) masks with, and what the montage outlines)."""
+    geo = CropGeometry.from_record(record); o = geo.original
+    ref = geo.output.image()
+    factor = [int(round(g / s)) for g, s in zip(masks.grid.GetSpacing(), o.spacing_xyz)]
+    idx = block_index(masks.grid, factor, ref, o.spacing_xyz, o.origin)
+    return gather(masks.lungs, idx), gather(masks.refined, idx)
+
+# %% ../nbs/05_preprocess.ipynb #3e0dcf0f
 def preprocess_volume(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> tuple[np.ndarray, dict, LungMasks | None]:
     """Steps (a)-(g) for one scan: (array out_shape, record without file names, lung masks or None)."""
     t = {}; t0 = time.perf_counter()
@@ -169,16 +180,7 @@ def preprocess_volume(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> tuple[np.
     record.update({"config": cfg.as_dict(), "qc": qc})
     return arr, record, masks
 
-def output_masks(masks: LungMasks, record: dict) -> tuple[np.ndarray, np.ndarray]:
-    """The lungs and the dilated mask (hull + dilation) on the network input's grid: each voxel takes the working-grid
-    block that holds its centre (what step (f) masks with, and what the montage outlines)."""
-    geo = CropGeometry.from_record(record); o = geo.original
-    ref = geo.output.image()
-    factor = [int(round(g / s)) for g, s in zip(masks.grid.GetSpacing(), o.spacing_xyz)]
-    idx = block_index(masks.grid, factor, ref, o.spacing_xyz, o.origin)
-    return gather(masks.lungs, idx), gather(masks.refined, idx)
-
-# %% ../nbs/05_preprocess.ipynb #6713309a
+# %% ../nbs/05_preprocess.ipynb #d12e7f4b
 def lung_labels_original(masks: LungMasks, geometry: CropGeometry | dict, grid: str = "file") -> sitk.Image:
     """uint8 labels (1 right, 2 left lung) on the scan's grid (each working-grid block copied back), and then, for
     `grid="file"` where the input file stored the scan in another orientation, on the file's own grid."""
@@ -192,6 +194,7 @@ def lung_labels_original(masks: LungMasks, geometry: CropGeometry | dict, grid: 
         out = sitk.Resample(out, geo.scan_grid("file").image(), sitk.Transform(), sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)
     return out
 
+# %% ../nbs/05_preprocess.ipynb #587499d9
 def _centroid(m: np.ndarray) -> list[int]:
     """Centre of mass (index z y x) of a boolean volume, from its three projections."""
     return [int(round(np.average(np.arange(n), weights=m.sum(axis=tuple(j for j in range(3) if j != ax)))))
@@ -227,6 +230,7 @@ def montage(arr: np.ndarray, lung: np.ndarray | None, region: np.ndarray | None,
     k = -(-min_height // out.shape[0]) if min_height > out.shape[0] else 1
     return out.repeat(k, axis=0).repeat(k, axis=1) if k > 1 else out
 
+# %% ../nbs/05_preprocess.ipynb #c7412d3e
 def write_qc_files(stem: Path, arr: np.ndarray, record: dict, masks: LungMasks | None) -> dict:
     """Write <stem>_lungs.nii.gz (when masks exist) and <stem>_montage.png; return their names."""
     from PIL import Image
