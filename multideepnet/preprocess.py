@@ -188,7 +188,8 @@ def lung_labels_original(masks: LungMasks, geometry: CropGeometry | dict, grid: 
     ref = o.image()
     factor = [int(round(g / s)) for g, s in zip(masks.grid.GetSpacing(), o.spacing_xyz)]
     idx = block_index(masks.grid, factor, ref, o.spacing_xyz, o.origin)
-    lab = sitk.GetArrayViewFromImage(masks.label_image())
+    labels = masks.label_image()                    # held: a view of a temporary image would read freed memory
+    lab = sitk.GetArrayViewFromImage(labels)
     out = sitk.GetImageFromArray(np.ascontiguousarray(gather(np.asarray(lab), idx))); out.CopyInformation(ref)
     if grid == "file" and not geo.file_is_original:   # permuted/flipped axes: nearest neighbour is exact
         out = sitk.Resample(out, geo.scan_grid("file").image(), sitk.Transform(), sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)
