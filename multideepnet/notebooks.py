@@ -307,7 +307,7 @@ def build_book(out: str | os.PathLike = "reports/book", nbs_dir: str | os.PathLi
     import nbformat
     out = Path(out).resolve(); out.mkdir(parents=True, exist_ok=True)
     rec_path = out / "book.json"
-    record = json.loads(rec_path.read_text()) if rec_path.exists() else {"pages": {}}
+    record = json.loads(rec_path.read_text(encoding="utf-8")) if rec_path.exists() else {"pages": {}}
     t_all = time.perf_counter()
     notebooks = book_notebooks(nbs_dir)
     if not only:                                  # pages of notebooks that no longer exist go
