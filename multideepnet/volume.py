@@ -31,7 +31,9 @@ def itk_path(path: str | os.PathLike) -> str:
     """A path as ITK can take it: the file name's bytes as UTF-8 text. Under an ASCII locale Python holds a name
     like `scan_é.nii` with surrogate escapes, which SimpleITK turns into a null string and aborts the process
     (SIGABRT, no Python error); a name that is not UTF-8 at all is refused here with the file named."""
-    raw = os.fsencode(path)
+    path = os.fspath(path)
+    try: raw = os.fsencode(path)
+    except UnicodeEncodeError: return path        # real characters this locale cannot encode: ITK writes them as UTF-8
     try: return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise CTReadError(f"{os.fsdecode(raw)!r}: the file name is not UTF-8 text, which ITK cannot open; rename it") from None

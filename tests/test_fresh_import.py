@@ -1,6 +1,7 @@
 """The library as a user meets it: each module imported in a fresh interpreter, and each command run in a fresh
 process on tiny inputs. Notebook tests share one namespace, so a name an exported cell forgot to import stays
 hidden there (train's missing `import json` crashed every resumed arm); a fresh process sees it (slow; CI runs it)."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -52,10 +53,12 @@ def test_cli_on_an_ascii_console(tmp_path):
     line must not become a traceback, and the tests read a child's UTF-8 progress bars whatever the locale."""
     import numpy as np
     import SimpleITK as sitk
-    scan = tmp_path / "scan_\u00e9.nii.gz"
-    sitk.WriteImage(sitk.GetImageFromArray(np.full((4, 8, 8), -1000, np.int16)), str(scan))
+    from multideepnet.io import itk_path
+    name = lambda stem: os.fsdecode(f"{stem}_\u00e9.nii.gz".encode("utf-8"))   # the bytes on disk, whatever this locale
+    scan = tmp_path / name("scan")
+    sitk.WriteImage(sitk.GetImageFromArray(np.full((4, 8, 8), -1000, np.int16)), itk_path(scan))
     env = {"PATH": str(Path(sys.executable).parent), "PYTHONUTF8": "0", "LC_ALL": "C", "HOME": str(tmp_path)}
-    for path, code in ((scan, 0), (tmp_path / "missing_\u00e9.nii.gz", 2)):
+    for path, code in ((scan, 0), (tmp_path / name("missing"), 2)):
         res = subprocess.run([EXE, "info", str(path)], capture_output=True, env=env, timeout=120)
         out, err = res.stdout.decode("ascii"), res.stderr.decode("ascii")     # escaped, so plain ASCII
         assert res.returncode == code and "Traceback" not in err, err
