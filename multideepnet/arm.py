@@ -60,9 +60,10 @@ def arm_is_done(arm_dir: str | os.PathLike, arm: str, preset: Preset | dict | st
 def mark_arm_done(arm_dir: str | os.PathLike) -> Path:
     """Record that every output of the arm is written (the last step of an arm's run), with what explained it
     (`explanation_hash` None where the data had no lesion masks to check explanations against)."""
-    m = ArmDir(arm_dir).read_metrics()
+    files = ArmDir(arm_dir)
+    m = files.read_metrics()
     ex = explanation_hash(m.get("gradcam") or {}, m["explanation_config"]) if "explanation_config" in m else None
-    return atomic_write_json(ArmDir(arm_dir).done, {"arm": m["arm"], "config_hash": m["config_hash"], "explanation_hash": ex,
+    return atomic_write_json(files.done, {"arm": m["arm"], "config_hash": m["config_hash"], "explanation_hash": ex,
                                                            "finished": datetime.datetime.now().isoformat(timespec="seconds")})
 
 # %% ../nbs/14_arm.ipynb #1402c556
@@ -88,24 +89,25 @@ def _save_fig(fig, path: Path) -> Path:
 
 def evaluate_arm(arm_dir: str | os.PathLike, n_boot: int = 1000, seed: int = 0) -> dict:
     """Metrics (with bootstrap CIs) and figures of a trained arm; writes metrics.json and ci.csv."""
+    files = ArmDir(arm_dir)
     arm_dir = Path(arm_dir)
-    run = ArmDir(arm_dir).read_run()
+    run = files.read_run()
     if run.get("status") != "done": raise ArmError(f"{arm_dir}: the arm's training is not finished ({run.get('status')})")
-    pred = ArmDir(arm_dir).read_predictions()
+    pred = files.read_predictions()
     res = mx.evaluate(pred)
     ci = mx.bootstrap_ci(pred, n_boot=n_boot, seed=seed)
-    write_table(ci, ArmDir(arm_dir).ci, index=True)
+    write_table(ci, files.ci, index=True)
     views = {v: mx.evaluate(mx.view_predictions(pred, v)) for v in VIEWS if f"p_{v}_{CLASSES[0]}" in pred}
     cm = mx.confusion(pred.y_true, pred.y_pred)
     title = load_arms()[run["arm"]]["title"]
-    _save_fig(mx.plot_confusion(cm, title=title).figure, ArmDir(arm_dir).confusion)
-    _save_fig(mx.plot_roc(pred, title=title).figure, ArmDir(arm_dir).roc)
-    if ArmDir(arm_dir).log.exists(): _save_fig(plot_training_curves(ArmDir(arm_dir).log), ArmDir(arm_dir).curves)
+    _save_fig(mx.plot_confusion(cm, title=title).figure, files.confusion)
+    _save_fig(mx.plot_roc(pred, title=title).figure, files.roc)
+    if files.log.exists(): _save_fig(plot_training_curves(files.log), files.curves)
     out = {"arm": run["arm"], "title": title, "config_hash": run["config_hash"], "config": run["config"],
            "preset": run["preset"], "device": run.get("device"), "metrics": res, "views": views,
            "confusion": cm.tolist(), "bootstrap": ci.attrs.get("config", {"n_boot": n_boot, "seed": seed}),
            "train_summary": run.get("summary", {})}
-    atomic_write_json(ArmDir(arm_dir).metrics, out)
+    atomic_write_json(files.metrics, out)
     return out
 
 # %% ../nbs/14_arm.ipynb #103abe59
@@ -144,15 +146,16 @@ def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None =
     """Grad-CAM of the arm's fold models on its test cases: the figure cases (one typical correct case per class:
     npz, PNG, NIfTI in gradcam/) and, where the manifest names lesion masks, the localisation scores of every
     correctly classified CAP and COVID-19 case (gradcam/localization.csv, `localization` in metrics.json)."""
+    files = ArmDir(arm_dir)
     arm_dir, cfg = Path(arm_dir), GradcamConfig.from_dict(gradcam)
-    models, info = load_arm_model(ArmDir(arm_dir).model, device)
-    run = ArmDir(arm_dir).read_run()
+    models, info = load_arm_model(files.model, device)
+    run = files.read_run()
     index = read_cache_index(run["cache_dir"]).set_index("patient_id")
-    pred = ArmDir(arm_dir).read_predictions()
+    pred = files.read_predictions()
     lesions = lesion_paths(manifest)
     picks = typical_correct_cases(pred)
     sick = pred[(pred.y_true == pred.y_pred) & pred.label.isin(["cap", "covid"]) & pred.patient_id.isin(lesions)]
-    out, cases, rows, excluded = ArmDir(arm_dir).gradcam, [], [], []
+    out, cases, rows, excluded = files.gradcam, [], [], []
     by_id, sick_ids, pick_ids = pred.set_index("patient_id"), set(sick.patient_id), set(picks.values())
     for pid in dict.fromkeys([*picks.values(), *sick.patient_id]):
         r = by_id.loc[pid]
@@ -177,15 +180,15 @@ def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None =
                           "peak_z": int(map_peak(res["maps"]["combined"])[0]),
                           **_save_case(out, pid, vol, res, record, lesion, spacing, title)})
     cases_df, loc_df = pd.DataFrame(cases), pd.DataFrame(rows)
-    write_table(cases_df, ArmDir(arm_dir).gradcam_cases)
+    write_table(cases_df, files.gradcam_cases)
     summary = None
     if len(loc_df):
-        write_table(loc_df, ArmDir(arm_dir).localization)
+        write_table(loc_df, files.localization)
         per_map = {name: localization_summary(g, n_boot=n_boot, seed=seed) for name, g in loc_df.groupby("map", sort=False)}
         summary = {**per_map["combined"], "views": {v: per_map[v] for v in VIEWS if v in per_map},
                    "excluded": excluded, "config": cfg}
-    m = ArmDir(arm_dir).read_metrics()
-    atomic_write_json(ArmDir(arm_dir).metrics, {**m, "localization": summary, "gradcam": cfg.as_dict()})
+    m = files.read_metrics()
+    atomic_write_json(files.metrics, {**m, "localization": summary, "gradcam": cfg.as_dict()})
     return {"cases": cases_df, "localization": loc_df, "summary": summary}
 
 # %% ../nbs/14_arm.ipynb #22c46dc8
@@ -242,7 +245,8 @@ def explain_figure_cases(arm_dir: Path, models, index: pd.DataFrame, method: str
     """The chosen method's maps of the Fig. 7 cases (gradcam/cases.csv), per view for multi-view arms, added to each
     case's npz as `xmap_<head>` and written as NIfTI on the scan's grid named by the method; with a manifest, the scan
     at its own resolution with both maps mapped back (`scan`, `scan_map_gradcam`, `scan_map_<method>`)."""
-    cases = ArmDir(arm_dir).read_cases()
+    files = ArmDir(arm_dir)
+    cases = files.read_cases()
     scans, lesions, out = scan_paths(manifest), lesion_paths(manifest), []
     for c in cases.itertuples():
         vol, record = prep.load_case(index.loc[c.patient_id, "array"], as_float=True)
@@ -254,7 +258,7 @@ def explain_figure_cases(arm_dir: Path, models, index: pd.DataFrame, method: str
             heads = ("combined", *VIEWS) if models[0].multiview else ("combined",)
             maps, _ = ensemble_maps(models, vol, CLASSES.index(c.predicted), method, cfg, heads, layer)
             data.update({f"xmap_{h}": v.astype(np.float16) for h, v in maps.items()})
-            nii = save_heatmap_nifti(maps["combined"], record, ArmDir(arm_dir).gradcam / f"{c.patient_id}_{method}.nii.gz")
+            nii = save_heatmap_nifti(maps["combined"], record, files.gradcam / f"{c.patient_id}_{method}.nii.gz")
             row["nifti"] = f"gradcam/{nii.name}"
         if c.patient_id in scans:
             shown = {"gradcam": data["map_combined"].astype(np.float32), method: maps["combined"]}
@@ -286,15 +290,16 @@ def check_explanations(arm_dir: str | os.PathLike, manifest: str | os.PathLike |
     """Every explanation method's four checks on the arm's test cases, the method to show chosen on validation cases,
     and that method's maps of the figure cases (beside their Grad-CAM); `explanations` and `explanation_chosen` in
     metrics.json, per-case tables in explanations/. None where the data has no lesion masks."""
+    files = ArmDir(arm_dir)
     t0, arm_dir = time.perf_counter(), Path(arm_dir)
     cfg, gcfg = ExplainConfig.from_dict(explanations), GradcamConfig.from_dict(gradcam)
     lesions = lesion_paths(manifest)
     if not lesions: return None
-    models, _ = load_arm_model(ArmDir(arm_dir).model, device)
-    run = ArmDir(arm_dir).read_run()
+    models, _ = load_arm_model(files.model, device)
+    run = files.read_run()
     index = read_cache_index(run["cache_dir"]).set_index("patient_id")
-    pred = ArmDir(arm_dir).read_predictions()
-    splits = ArmDir(arm_dir).read_splits()
+    pred = files.read_predictions()
+    splits = files.read_splits()
     tol, layer = gcfg.tolerance_mm, gcfg.layer
     # choose on validation cases: each explained by its own fold's model; randomisation on fold 0's first few
     val = validation_cases(models, splits, index, lesions, cfg)
@@ -312,12 +317,12 @@ def check_explanations(arm_dir: str | os.PathLike, manifest: str | os.PathLike |
         rows += score_case(models, case, cfg, tol, layer)[0]; n += 1
     test_df, val_df = pd.DataFrame(rows), pd.DataFrame(val_rows)
     for name, df in (("test", test_df), ("validation", val_df), ("randomisation", pd.DataFrame(rand_rows))):
-        write_table(df, ArmDir(arm_dir).explanation_table(name))
+        write_table(df, files.explanation_table(name))
     summary = {m: _summarise_method(g, rand.get(m, {}), val_df, n_boot, seed) for m, g in test_df.groupby("method", sort=False)} if len(test_df) else {}
     figures = explain_figure_cases(arm_dir, models, index, chosen, cfg, layer, manifest)
-    set_bundle_explanation(ArmDir(arm_dir).model, chosen, cfg.as_dict(), reason)   # predict shows the same map
-    m = ArmDir(arm_dir).read_metrics()
-    atomic_write_json(ArmDir(arm_dir).metrics, {**m, "explanations": summary, "explanation_chosen": chosen,
+    set_bundle_explanation(files.model, chosen, cfg.as_dict(), reason)   # predict shows the same map
+    m = files.read_metrics()
+    atomic_write_json(files.metrics, {**m, "explanations": summary, "explanation_chosen": chosen,
                                                  "explanation_rule": reason, "explanation_config": cfg.as_dict(),
                                                  "explanation_figures": figures,
                                                  "explanation_seconds": round(time.perf_counter() - t0, 1)})
