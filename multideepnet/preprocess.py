@@ -26,8 +26,8 @@ if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` needs n
 # %% auto #0
 __all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'PREP_VERSION', 'MIN_SLICES', 'MIN_EXTENT_MM', 'PreprocessError', 'sanitize_hu',
            'block_index', 'gather', 'body_box_mask', 'window', 'to_unit', 'window_lut', 'qc_warnings', 'output_masks',
-           'preprocess_volume', 'lung_labels_original', 'montage', 'write_qc_files', 'preprocessing_stages',
-           'read_options', 'case_key', 'load_case', 'process_case', 'prepare', 'register_cli']
+           'antialias_for', 'preprocess_volume', 'lung_labels_original', 'montage', 'write_qc_files',
+           'preprocessing_stages', 'read_options', 'case_key', 'load_case', 'process_case', 'prepare', 'register_cli']
 
 # %% ../nbs/05_preprocess.ipynb #3f3248e1
 class PreprocessError(MultiDeepNetError):
@@ -128,6 +128,29 @@ def output_masks(masks: LungMasks, record: dict) -> tuple[np.ndarray, np.ndarray
     idx = block_index(masks.grid, factor, ref, o.spacing_xyz, o.origin)
     return gather(masks.lungs, idx), gather(masks.refined, idx)
 
+# %% ../nbs/05_preprocess.ipynb #2f7d21c4
+def antialias_for(img: sitk.Image, out_grid: sitk.Image, truncate: float = 3.0) -> sitk.Image:
+    """`img` (float32) smoothed for resampling onto the coarser `out_grid`: Gaussian sigma = (output - input
+    spacing) / 2 per axis (skimage's anti-aliasing rule), over the part of `img` the grid covers (plus margin).
+    Returns `img` itself where the grid is nowhere coarser. The grids' axes must be parallel (crop grids are)."""
+    sin, sout = np.array(img.GetSpacing(), float), np.array(out_grid.GetSpacing(), float)
+    sigma_vox = np.maximum(0.0, (sout - sin) / 2) / sin
+    if not (sigma_vox > 0).any(): return img
+    size = np.array(out_grid.GetSize(), float) - 1
+    corners = np.array([img.TransformPhysicalPointToContinuousIndex(
+        out_grid.TransformContinuousIndexToPhysicalPoint([float(v) for v in np.array(b) * size]))
+        for b in np.ndindex(2, 2, 2)])
+    pad = np.ceil(truncate * sigma_vox + sout / sin) + 1         # the filter's reach + one output voxel
+    n = np.array(img.GetSize())
+    lo = np.clip(np.floor(corners.min(0) - pad), 0, n - 1).astype(int)
+    hi = np.clip(np.ceil(corners.max(0) + pad) + 1, lo + 1, n).astype(int)
+    roi = img[int(lo[0]):int(hi[0]), int(lo[1]):int(hi[1]), int(lo[2]):int(hi[2])]
+    arr = ndi.gaussian_filter(sitk.GetArrayViewFromImage(roi).astype(np.float32), sigma=sigma_vox[::-1],
+                              mode="nearest", truncate=truncate)
+    out = sitk.GetImageFromArray(arr); out.CopyInformation(roi)
+    return out
+
+
 # %% ../nbs/05_preprocess.ipynb #3e0dcf0f
 def preprocess_volume(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> tuple[np.ndarray, dict, LungMasks | None]:
     """Steps (a)-(g) for one scan: (array out_shape, record without file names, lung masks or None)."""
@@ -154,7 +177,10 @@ def preprocess_volume(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> tuple[np.
     geo = replace(geo, output=Grid.of(out_grid))
     record = {"geometry": geo.as_dict()}
     t1 = time.perf_counter()
-    hu = sitk.GetArrayFromImage(sitk.Resample(img, out_grid, sitk.Transform(), sitk.sitkLinear, cfg.air_hu, sitk.sitkInt16))
+    src = antialias_for(img, out_grid) if cfg.antialias else img
+    hu = sitk.GetArrayFromImage(sitk.Resample(src, out_grid, sitk.Transform(), sitk.sitkLinear, cfg.air_hu,
+                                              sitk.sitkInt16 if src is img else sitk.sitkFloat32))
+    if hu.dtype != np.int16: hu = np.rint(hu).astype(np.int16)     # rounded, not truncated
     t["resample"] = time.perf_counter() - t1; t1 = time.perf_counter()
     if status == "ok":
         lung_out, region_out = output_masks(masks, record)

@@ -167,25 +167,26 @@ def default_jobs(device: str = "auto") -> int:
     if device != "cpu" and (device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())): return 1
     return max(1, min(2, os.cpu_count() or 1))
 
-def arm_schedule(arms: Sequence[str]) -> tuple[list[str], dict[str, str]]:
-    """Launch order of the arms (the first multi-task arm first) and, per arm, the arm it must wait for."""
+def arm_schedule(arms: Sequence[str]) -> list[str]:
+    """Launch order of the arms: the multi-task arms first (together they split their shared pre-training, and
+    they are the longest), then the others, each group in the given order."""
     pre = [a for a in arms if load_arms()[a]["multitask_pretrain"]]
-    order = ([pre[0]] if pre else []) + [a for a in arms if a not in pre[:1]]
-    return order, {a: pre[0] for a in pre[1:]}
+    return pre + [a for a in arms if a not in pre]
 
-def run_scheduled(order: Sequence[str], waits_for: dict[str, str], jobs: int, run: Callable[[str], None]) -> list[str]:
-    """`run(arm)` for each arm of `order`, `jobs` at a time in threads, each arm only once the arm it waits for has
-    finished; returns the arms in the order they finished (an exception raised by `run` propagates)."""
+def run_scheduled(order: Sequence[str], jobs: int, run: Callable[[str], None]) -> list[str]:
+    """`run(arm)` for each arm of `order`, `jobs` at a time in threads, started in that order; returns the arms in
+    the order they finished (an exception raised by `run` propagates once the running arms are done; arms not
+    started by then are not started)."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-    pending, running, finished = list(order), {}, []
-    with ThreadPoolExecutor(max(1, jobs)) as pool:
-        while pending or running:
-            for arm in [a for a in pending if waits_for.get(a) in (None, *finished)][: jobs - len(running)]:
-                pending.remove(arm); running[pool.submit(run, arm)] = arm
-            if not running: raise StudyError(f"cannot schedule arm(s) {', '.join(pending)}: they wait for arms not run")
+    pool = ThreadPoolExecutor(max(1, jobs))
+    running, finished = {pool.submit(run, a): a for a in order}, []
+    try:
+        while running:
             done, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for f in done:
-                f.result(); finished.append(running.pop(f))
+                arm = running.pop(f); f.result(); finished.append(arm)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return finished
 
 # %% ../nbs/16_study.ipynb #9260daed
@@ -312,7 +313,7 @@ def _reproduce(p: Preset, manifest, out: Path, arms, force, device, workers, dat
         with lock: _arm_status(study, arm, **st)
         save()
 
-    run_scheduled(*arm_schedule(todo), jobs, run_one)
+    run_scheduled(arm_schedule(todo), jobs, run_one)
     run_report(out, study, cell_timeout, write_html)
     study["wall_seconds"] = round(time.perf_counter() - t0, 1)
     save()

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_train.ipynb #9eb8e156
 from __future__ import annotations
-import argparse, contextlib, json, math, os, random, shutil, sys, time, warnings
+import argparse, contextlib, fcntl, json, math, os, random, shutil, sys, time, warnings
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -31,7 +31,8 @@ __all__ = ['CHECKPOINT_FORMAT', 'cpu_has_bf16', 'use_amp', 'cuda_amp_dtype', 'am
            'rng_state', 'set_rng_state', 'StepContext', 'train_epoch', 'predict', 'val_metrics', 'selection_key',
            'save_checkpoint', 'load_checkpoint', 'RunContext', 'Interrupted', 'stage_seed', 'Stage', 'make_stage',
            'parallel_model', 'finish_epoch', 'resume_stage', 'run_stage', 'prediction_table', 'mean_predictions',
-           'cache_identity', 'run_config', 'pretrain_config', 'shared_pretraining', 'train_arm', 'register_cli', 'main']
+           'cache_identity', 'run_config', 'pretrain_config', 'shared_path', 'claim_pretraining', 'release_pretraining',
+           'sharing_pretraining', 'next_fold', 'shared_pretraining', 'train_arm', 'register_cli', 'main']
 
 # %% ../nbs/09_train.ipynb #5485bcd1
 def cpu_has_bf16() -> bool:
@@ -244,6 +245,7 @@ class RunContext:
     log_epochs: bool = False                       # one "[train] ..." line per epoch on stdout (progress of long runs)
     cache: DeviceCache | None = None               # the cache on the training device (or None: memory-mapped loaders)
     n_folds: int = 1
+    claims: dict = field(default_factory=dict)     # fold -> open lock file: this process pre-trains that fold
 
     @property
     def main(self) -> bool: return self.rank == 0
@@ -451,22 +453,64 @@ def pretrain_config(config: dict) -> dict:
     train = {k: v for k, v in config["train"].items() if k not in ("epochs", "view_loss")}
     return {"model": config["model"], "split": config["split"], "train": train, "cache": config["cache"]}
 
+# %% ../nbs/09_train.ipynb #9ab9fecf
+def shared_path(rc: RunContext, k: int) -> Path | None:
+    """Fold `k`'s shared pre-trained backbone (None without a `pretrain_dir`)."""
+    return rc.pretrain_dir / f"{rc.pretrain_hash}_fold{k}.pt" if rc.pretrain_dir else None
+
+def claim_pretraining(rc: RunContext, k: int, wait: bool = False, poll: float = 0.5) -> bool:
+    """Hold the claim on fold `k`'s shared pre-training; False where another process holds it (and not `wait`)."""
+    if k in rc.claims: return True
+    rc.pretrain_dir.mkdir(parents=True, exist_ok=True)
+    f = open(rc.pretrain_dir / f"{rc.pretrain_hash}_fold{k}.lock", "a")
+    while True:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); rc.claims[k] = f; return True
+        except BlockingIOError:
+            if not wait: f.close(); return False
+            time.sleep(poll)
+
+def release_pretraining(rc: RunContext, k: int) -> None:
+    f = rc.claims.pop(k, None)
+    if f is not None: f.close()                      # closing drops the flock
+
+def sharing_pretraining(rc: RunContext) -> bool:
+    """Whether this run's pre-training is shared through claims (a multi-task arm, a `pretrain_dir`, one process)."""
+    return bool(arm_flags(rc.arm)["multitask_pretrain"] and rc.pretrain_dir and rc.world == 1)
+
+def next_fold(rc: RunContext, pending: Sequence[int], poll: float = 0.5) -> int:
+    """The fold to train next: the first of `pending`, except where the pre-training is shared: a fold whose
+    pre-trained backbone is there, else one nobody is pre-training (claimed here), else wait for one of them."""
+    if not sharing_pretraining(rc): return pending[0]
+    while True:
+        for k in pending:
+            if shared_path(rc, k).exists(): return k
+        for k in pending:
+            if claim_pretraining(rc, k): return k
+        time.sleep(poll)
+
+
 # %% ../nbs/09_train.ipynb #03325828
 def shared_pretraining(rc: RunContext, k: int, train_ds: CacheDataset, val_ds: CacheDataset, resume: bool,
                        rows: dict | None = None) -> tuple[dict, dict]:
-    """Pre-trained backbone and chosen row of fold `k`: reused from `rc.pretrain_dir` when an identical run left it there."""
-    shared = rc.pretrain_dir / f"{rc.pretrain_hash}_fold{k}.pt" if rc.pretrain_dir else None
-    if shared is not None and shared.exists():
-        ck = torch.load(shared, map_location="cpu", weights_only=False)
-        rc.log_rows[(k, "pretrain")] = list(ck["history"])
-        if rc.main: print(f"{rc.arm} fold {k}: identical multi-task pre-training reused from {shared}")
-        return ck["backbone"], ck["row"]
-    pre, row = run_stage(rc, k, "pretrain", train_ds, val_ds, resume, rows=rows)
-    backbone = {n: t.detach().cpu() for n, t in pre.backbone.state_dict().items()}
-    if shared is not None and rc.main:
-        save_checkpoint(shared, {"format": CHECKPOINT_FORMAT, "pretrain_hash": rc.pretrain_hash, "fold": k,
-                                 "backbone": backbone, "row": row, "history": rc.log_rows[(k, "pretrain")]})
-    return backbone, row
+    """Pre-trained backbone and chosen row of fold `k`: reused from `rc.pretrain_dir` when an identical run left it
+    there (or, where another arm is pre-training it now, once that arm has), else trained here and left there."""
+    shared = shared_path(rc, k)
+    if shared is not None and sharing_pretraining(rc) and not shared.exists(): claim_pretraining(rc, k, wait=True)
+    try:
+        if shared is not None and shared.exists():
+            ck = torch.load(shared, map_location="cpu", weights_only=False)
+            rc.log_rows[(k, "pretrain")] = list(ck["history"])
+            if rc.main: print(f"{rc.arm} fold {k}: identical multi-task pre-training reused from {shared}")
+            return ck["backbone"], ck["row"]
+        pre, row = run_stage(rc, k, "pretrain", train_ds, val_ds, resume, rows=rows)
+        backbone = {n: t.detach().cpu() for n, t in pre.backbone.state_dict().items()}
+        if shared is not None and rc.main:
+            save_checkpoint(shared, {"format": CHECKPOINT_FORMAT, "pretrain_hash": rc.pretrain_hash, "fold": k,
+                                     "backbone": backbone, "row": row, "history": rc.log_rows[(k, "pretrain")]})
+        return backbone, row
+    finally:
+        release_pretraining(rc, k)
 
 # %% ../nbs/09_train.ipynb #e1295746
 def _train_fold(rc: RunContext, k: int, index: pd.DataFrame, assignment: pd.DataFrame, augment, resume: bool) -> dict:
@@ -531,10 +575,15 @@ def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_
     try:
         if dev.type == "cuda": torch.backends.cudnn.benchmark = not use_deterministic(cfg, dev)
         with deterministic_mode(use_deterministic(cfg, dev)):
-            for k in folds:
+            pending = list(folds)
+            while pending:             # in order, unless another arm is pre-training the same folds (`next_fold`)
+                k = next_fold(rc, pending); pending.remove(k)
                 fold_summaries.append(_train_fold(rc, k, index, assignment, augment, resume))
     except Interrupted:
         status = "interrupted"
+    finally:
+        for k in list(rc.claims): release_pretraining(rc, k)
+    fold_summaries.sort(key=lambda s: s["fold"])
     test_tables = [read_table(p) for k in range(split_cfg.folds) if (p := files.fold_predictions(k, "test")).exists()]
     summary = {"arm": arm, "status": status, "config_hash": chash, "out_dir": str(out), "run": str(files.run),
                "log": str(files.log), "splits": str(files.splits), "folds": fold_summaries,
