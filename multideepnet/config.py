@@ -145,7 +145,7 @@ class PrepConfig(Section):
     bone_hu: float = 282.0                                  # (e) bone in the dilation margin -> neutral (grt123: 210/255)
     air_hu: float = -1024.0                                 # value outside the scan when resampling
     hu_range: tuple[float, float] = (-1024.0, 3071.0)       # HU are clipped to this range (12-bit CT)
-    antialias: bool = True                                  # (f) Gaussian pre-filter before the resize (no aliasing)
+    antialias: bool = False                                 # (f) Gaussian pre-filter before the resize (05_preprocess)
     max_slice_mm: float = 5.0                               # QC: warn above this slice spacing
     fallback: bool = False                                  # crop the body instead when segmentation fails
     body_hu: float = -500.0                                 # fallback: body = above this

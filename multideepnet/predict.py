@@ -20,9 +20,9 @@ from .preprocess import preprocess_volume, to_unit
 if TYPE_CHECKING: import numpy as np, torch   # PyTorch (and the model and Grad-CAM modules) are imported where used: see below
 
 # %% auto #0
-__all__ = ['MODEL_FORMAT', 'PredictError', 'training_provenance', 'provenance_line', 'export_arm_model', 'bundle_info',
-           'load_arm_model', 'ensemble_cam', 'set_bundle_explanation', 'chosen_explanation', 'explanation_map',
-           'predict_scan', 'predict_scans', 'register_cli']
+__all__ = ['MODEL_FORMAT', 'PredictError', 'training_provenance', 'bundle_prep', 'provenance_line', 'export_arm_model',
+           'bundle_info', 'load_arm_model', 'ensemble_cam', 'set_bundle_explanation', 'chosen_explanation',
+           'explanation_map', 'predict_scan', 'predict_scans', 'register_cli']
 
 # %% ../nbs/13_predict.ipynb #46f3b87c
 class PredictError(MultiDeepNetError):
@@ -41,6 +41,11 @@ def training_provenance(run: dict, manifest: str | os.PathLike | None = None) ->
         out.update(source="phantoms", synthetic=True, n=cfg.get("n"), difficulty=cfg.get("difficulty"), seed=cfg.get("seed"))
     elif manifest: out.update(source="manifest", synthetic=False, manifest=Path(manifest).name)
     return out
+
+def bundle_prep(info: dict) -> PrepConfig:
+    """A bundle's preprocessing, exactly as its arm's training cache had it. Bundles written before
+    `prep.antialias` existed were trained on point-sampled inputs and are prepared the same way."""
+    return PrepConfig.from_dict({"antialias": False, **info["prep"]})
 
 def provenance_line(info: dict) -> str | None:
     """One sentence for the console, the JSON and the figure: what the model has seen, where that is not real scans."""
@@ -65,7 +70,7 @@ def export_arm_model(arm_dir: str | os.PathLike, manifest: str | os.PathLike | N
     states = [{k: v.contiguous(memory_format=torch.channels_last_3d) if v.ndim == 5 else v.contiguous()
                for k, v in torch.load(p, map_location="cpu", weights_only=False)["model"].items()} for p in ckpts]
     bundle = {"format": MODEL_FORMAT, "arm": run["arm"], "model": run["config"]["model"], "classes": list(CLASSES),
-              "prep": run["preset"]["prep"], "gradcam": GradcamConfig.from_dict(run["preset"].get("gradcam")).as_dict(), "config_hash": run["config_hash"],
+              "prep": PrepConfig.from_dict(run["preset"]["prep"]).as_dict(), "gradcam": GradcamConfig.from_dict(run["preset"].get("gradcam")).as_dict(), "config_hash": run["config_hash"],
               "training_data": training_provenance(run, manifest),
               "states": states}
     files = ArmDir(arm_dir)
@@ -166,7 +171,7 @@ def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], inf
     from multideepnet.gradcam import heatmap_to_original
     scan, out_dir = Path(scan), Path(out_dir)
     name, t = scan_name(scan), {}
-    p = prepared or _prepare_scan(scan, PrepConfig.from_dict(info["prep"]))
+    p = prepared or _prepare_scan(scan, bundle_prep(info))
     vol, record = p["vol"], p["record"]
     t["read_s"], t["preprocess_s"] = p["read_s"], p["preprocess_s"]
     x = torch.from_numpy(to_unit(p["arr"]))[None, None].to(device)
@@ -239,12 +244,12 @@ def predict_scans(scans: Sequence[str | os.PathLike], checkpoint: str | os.PathL
     _return_big_frees_to_os()
     out_dir, results, scans = Path(out_dir), [], [Path(s) for s in scans]
     side = bundle_info(checkpoint)          # model.json: the preprocessing is known before PyTorch is imported
-    cfg = PrepConfig.from_dict(side["prep"]) if side and side.get("prep") else None
+    cfg = bundle_prep(side) if side and side.get("prep") else None
     ahead = _ahead_executor()
     try:
         nxt = _submit(ahead, scans[0], cfg) if scans and cfg else None       # reads while PyTorch loads
         models, info = load_arm_model(checkpoint, device)
-        bundle_cfg = PrepConfig.from_dict(info["prep"])
+        bundle_cfg = bundle_prep(info)
         if scans and (nxt is None or cfg != bundle_cfg):      # no model.json, or a stale one: the bundle's config
             nxt = _submit(ahead, scans[0], bundle_cfg)
         cfg = bundle_cfg

@@ -57,6 +57,8 @@ if __name__ == "__main__":
     ap.add_argument("--scan", default=str(ROOT.parent / "shared/data/covid-ct-md-sample/COVID-19 subjects/P001"))
     ap.add_argument("--work", default=str(ROOT / ".scratch" / "bench_predict"))
     ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--explanation", default="gradxinput",
+                    help="also time predict with a bundle whose arm chose this map (the quick arms choose gradient x input); none: skip")
     a = ap.parse_args()
     work = Path(a.work); work.mkdir(parents=True, exist_ok=True)
     bundle = paper_bundle(work / "paper_full_3fold.pt")
@@ -64,7 +66,7 @@ if __name__ == "__main__":
     fwd = forward_seconds()
     print(f"one channels-last forward of the full arm at 128x256x256: {fwd:.2f} s -> target 3 x {fwd:.2f} + 3 = {3 * fwd + 3:.1f} s")
     exe = str(Path(sys.executable).with_name("multideepnet"))
-    def run(out: Path, sample: bool) -> tuple[float, float, float]:
+    def run(out: Path, sample: bool, bundle: Path = bundle) -> tuple[float, float, float]:
         """(wall s, peak RSS of the largest process MB, peak of the command and its reading process together MB:
         sampled every 20 ms, and only when `sample`, since the sampling takes CPU from the command)."""
         t0 = time.perf_counter()
@@ -93,3 +95,16 @@ if __name__ == "__main__":
               f"({', '.join(f'{k} {v:.2f}' for k, v in t.items() if k != 'total_s')}); start-up and loading {wall - inside:.2f} s")
     _, rss, tree = run(work / "out_mem", sample=True)
     print(f"memory run: peak RSS {rss:.0f} MB (largest process), {tree:.0f} MB (the command and its reading process together, sampled)")
+    if a.explanation != "none":   # the same bundle with a chosen explanation: predict also writes that map (one backward pass per fold model)
+        import shutil
+        from multideepnet.config import ExplainConfig
+        from multideepnet.predict import set_bundle_explanation
+        chosen = work / f"paper_full_3fold_{a.explanation}.pt"
+        shutil.copyfile(bundle, chosen)
+        set_bundle_explanation(chosen, a.explanation, ExplainConfig().as_dict(), "benchmark")
+        for r in range(a.runs):
+            out = work / f"out_{a.explanation}{r}"
+            wall, rss, _ = run(out, sample=False, bundle=chosen)
+            t = json.loads((out / f"{name}.json").read_text())["timings_s"]
+            print(f"with the {a.explanation} map, run {r}: wall {wall:.2f} s, peak RSS {rss:.0f} MB; "
+                  f"{', '.join(f'{k} {v:.2f}' for k, v in t.items())}")
