@@ -32,8 +32,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'cpu_has_bf16', 'use_amp', 'cuda_amp_dtype', 'am
            'save_checkpoint', 'load_checkpoint', 'RunContext', 'Interrupted', 'stage_seed', 'Stage', 'make_stage',
            'parallel_model', 'finish_epoch', 'resume_stage', 'run_stage', 'prediction_table', 'mean_predictions',
            'cache_identity', 'run_config', 'pretrain_config', 'shared_path', 'claim_pretraining', 'release_pretraining',
-           'sharing_pretraining', 'next_fold', 'shared_pretraining', 'pretrain_unclaimed', 'train_arm', 'register_cli',
-           'main']
+           'sharing_pretraining', 'next_fold', 'shared_pretraining', 'train_arm', 'register_cli', 'main']
 
 # %% ../nbs/09_train.ipynb #5485bcd1
 def cpu_has_bf16() -> bool:
@@ -514,25 +513,11 @@ def shared_pretraining(rc: RunContext, k: int, train_ds: CacheDataset, val_ds: C
         release_pretraining(rc, k)
 
 # %% ../nbs/09_train.ipynb #e1295746
-def _fold_data(k: int, index: pd.DataFrame, assignment: pd.DataFrame, augment) -> tuple[dict, CacheDataset, CacheDataset]:
-    """Fold `k`'s index rows (train, val, test) and its training and validation datasets."""
-    parts = fold_parts(index, assignment, k)
-    return (parts, CacheDataset(index.iloc[parts["train"]], augment=augment, raw=True),
-            CacheDataset(index.iloc[parts["val"]], raw=True))
-
-def pretrain_unclaimed(rc: RunContext, folds: Sequence[int], index: pd.DataFrame, assignment: pd.DataFrame, augment,
-                       resume: bool) -> None:
-    """Where the pre-training is shared: first pre-train every fold nobody has pre-trained or is pre-training, so
-    the other multi-task arm always has a fold to train and neither waits at the end (the 3-class training follows)."""
-    if not sharing_pretraining(rc): return
-    for k in folds:
-        if not shared_path(rc, k).exists() and claim_pretraining(rc, k):
-            parts, train_ds, val_ds = _fold_data(k, index, assignment, augment)
-            shared_pretraining(rc, k, train_ds, val_ds, resume, rows=parts)
-
 def _train_fold(rc: RunContext, k: int, index: pd.DataFrame, assignment: pd.DataFrame, augment, resume: bool) -> dict:
     """Both stages of fold `k`, then its validation and test predictions (rank 0)."""
-    parts, train_ds, val_ds = _fold_data(k, index, assignment, augment)
+    parts = fold_parts(index, assignment, k)
+    train_ds = CacheDataset(index.iloc[parts["train"]], augment=augment, raw=True)
+    val_ds = CacheDataset(index.iloc[parts["val"]], raw=True)
     summary, backbone = {"fold": k, "n_train": len(parts["train"]), "n_val": len(parts["val"])}, None
     if arm_flags(rc.arm)["multitask_pretrain"]:
         backbone, row = shared_pretraining(rc, k, train_ds, val_ds, resume, rows=parts)
@@ -590,7 +575,6 @@ def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_
     try:
         if dev.type == "cuda": torch.backends.cudnn.benchmark = not use_deterministic(cfg, dev)
         with deterministic_mode(use_deterministic(cfg, dev)):
-            pretrain_unclaimed(rc, folds, index, assignment, augment, resume)
             pending = list(folds)
             while pending:             # in order, unless another arm is pre-training the same folds (`next_fold`)
                 k = next_fold(rc, pending); pending.remove(k)

@@ -38,12 +38,12 @@ def glob_count(root: Path, pattern: str, since: float = 0.0) -> int:
     return sum(1 for f in root.glob(pattern) if f.stat().st_mtime >= since)
 
 
-# (name, condition on the study root that means "this point is reached"); arms run in the order multitask, full
-# (the multi-task arms lead: with --jobs 1 the second reuses the first's pre-training), baseline, multiview.
+# (name, condition on the study root that means "this point is reached"); arms run in the order multitask
+# (it leads: the other multi-task arm reuses its pre-training), baseline, multiview, full.
 KILL_POINTS = [
     ("phantom writing", lambda r, t: glob_count(r, "data/phantoms/*/cases/*.json") >= 5),
     ("preprocessing", lambda r, t: glob_count(r, "data/cache/*/cases/*.npy") >= 5),
-    # the multitask arm pre-trains fold 0, then fold 1, then trains fold 0, then fold 1, so each point lies beyond the last
+    # per fold: pre-training, then 3-class training; fold 1 comes after fold 0, so each point lies beyond the last
     # (a checkpoint written by this very run: the kill falls inside that stage, not at the restart)
     ("pre-training (multitask arm, fold 1)", lambda r, t: glob_count(r, "report/arms/multitask/fold1/pretrain_last.pt", t) > 0),
     ("3-class training (multitask arm, fold 1)", lambda r, t: glob_count(r, "report/arms/multitask/fold1/train_last.pt", t) > 0),
