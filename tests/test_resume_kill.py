@@ -38,8 +38,8 @@ def glob_count(root: Path, pattern: str, since: float = 0.0) -> int:
     return sum(1 for f in root.glob(pattern) if f.stat().st_mtime >= since)
 
 
-# (name, condition on the study root that means "this point is reached"); arms run in the order multitask
-# (it leads: the other multi-task arm reuses its pre-training), baseline, multiview, full.
+# (name, condition on the study root that means "this point is reached"); arms run in the order multitask, full
+# (the multi-task arms lead: with --jobs 1 the second reuses the first's pre-training), baseline, multiview.
 KILL_POINTS = [
     ("phantom writing", lambda r, t: glob_count(r, "data/phantoms/*/cases/*.json") >= 5),
     ("preprocessing", lambda r, t: glob_count(r, "data/cache/*/cases/*.npy") >= 5),
