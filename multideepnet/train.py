@@ -513,6 +513,19 @@ def shared_pretraining(rc: RunContext, k: int, train_ds: CacheDataset, val_ds: C
         release_pretraining(rc, k)
 
 # %% ../nbs/09_train.ipynb #e1295746
+def _train_folds(rc: RunContext, folds: Sequence[int], index: pd.DataFrame, assignment: pd.DataFrame, augment,
+                 resume: bool, summaries: list) -> None:
+    """`_train_fold` for each of `folds`, in order unless another arm is pre-training the same folds (`next_fold`),
+    appending to `summaries` as each finishes (kept on an interruption), left sorted by fold; claims released."""
+    pending = list(folds)
+    try:
+        while pending:
+            k = next_fold(rc, pending); pending.remove(k)
+            summaries.append(_train_fold(rc, k, index, assignment, augment, resume))
+    finally:
+        for k in list(rc.claims): release_pretraining(rc, k)
+        summaries.sort(key=lambda s: s["fold"])
+
 def _train_fold(rc: RunContext, k: int, index: pd.DataFrame, assignment: pd.DataFrame, augment, resume: bool) -> dict:
     """Both stages of fold `k`, then its validation and test predictions (rank 0)."""
     parts = fold_parts(index, assignment, k)
@@ -575,15 +588,9 @@ def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_
     try:
         if dev.type == "cuda": torch.backends.cudnn.benchmark = not use_deterministic(cfg, dev)
         with deterministic_mode(use_deterministic(cfg, dev)):
-            pending = list(folds)
-            while pending:             # in order, unless another arm is pre-training the same folds (`next_fold`)
-                k = next_fold(rc, pending); pending.remove(k)
-                fold_summaries.append(_train_fold(rc, k, index, assignment, augment, resume))
+            _train_folds(rc, folds, index, assignment, augment, resume, fold_summaries)
     except Interrupted:
         status = "interrupted"
-    finally:
-        for k in list(rc.claims): release_pretraining(rc, k)
-    fold_summaries.sort(key=lambda s: s["fold"])
     test_tables = [read_table(p) for k in range(split_cfg.folds) if (p := files.fold_predictions(k, "test")).exists()]
     summary = {"arm": arm, "status": status, "config_hash": chash, "out_dir": str(out), "run": str(files.run),
                "log": str(files.log), "splits": str(files.splits), "folds": fold_summaries,
