@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_train.ipynb #9eb8e156
 from __future__ import annotations
-import argparse, contextlib, fcntl, json, math, os, random, shutil, sys, time, warnings
+import argparse, contextlib, json, math, os, random, shutil, sys, time, warnings
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -22,6 +22,7 @@ from .layout import PROB_COLUMNS, VIEW_COLUMNS, ArmDir, prob_columns, read_table
 from .data import (CacheDataset, DeviceCache, DeviceLoader, augment_from, device_cache_fits, fold_parts, make_loader,
                                read_cache_index, split_patients, to_float)
 from .metrics import auc_ovr, binary_auc
+from .claims import SharedPretraining
 from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, ModelOutput, arm_flags, model_from_config,
                                 classification_loss, load_backbone, multitask_loss, task_targets)
 
@@ -31,8 +32,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'cpu_has_bf16', 'use_amp', 'cuda_amp_dtype', 'am
            'rng_state', 'set_rng_state', 'StepContext', 'train_epoch', 'predict', 'val_metrics', 'selection_key',
            'save_checkpoint', 'load_checkpoint', 'RunContext', 'Interrupted', 'stage_seed', 'Stage', 'make_stage',
            'parallel_model', 'finish_epoch', 'resume_stage', 'run_stage', 'prediction_table', 'mean_predictions',
-           'cache_identity', 'run_config', 'pretrain_config', 'shared_path', 'claim_pretraining', 'release_pretraining',
-           'sharing_pretraining', 'next_fold', 'shared_pretraining', 'train_arm', 'register_cli', 'main']
+           'cache_identity', 'run_config', 'pretrain_config', 'shared_pretraining', 'train_arm', 'register_cli', 'main']
 
 # %% ../nbs/09_train.ipynb #5485bcd1
 def cpu_has_bf16() -> bool:
@@ -240,12 +240,10 @@ class RunContext:
     stop_after_epochs: int | None = None
     epochs_done_here: int = 0
     log_rows: dict = field(default_factory=dict)   # (fold, stage) -> rows
-    pretrain_dir: Path | None = None               # shared multi-task pre-training results (see `shared_pretraining`)
-    pretrain_hash: str = ""
+    shared: SharedPretraining = field(default_factory=SharedPretraining)   # multi-task pre-training shared with other arms
     log_epochs: bool = False                       # one "[train] ..." line per epoch on stdout (progress of long runs)
     cache: DeviceCache | None = None               # the cache on the training device (or None: memory-mapped loaders)
     n_folds: int = 1
-    claims: dict = field(default_factory=dict)     # fold -> open lock file: this process pre-trains that fold
 
     @property
     def main(self) -> bool: return self.rank == 0
@@ -453,50 +451,13 @@ def pretrain_config(config: dict) -> dict:
     train = {k: v for k, v in config["train"].items() if k not in ("epochs", "view_loss")}
     return {"model": config["model"], "split": config["split"], "train": train, "cache": config["cache"]}
 
-# %% ../nbs/09_train.ipynb #9ab9fecf
-def shared_path(rc: RunContext, k: int) -> Path | None:
-    """Fold `k`'s shared pre-trained backbone (None without a `pretrain_dir`)."""
-    return rc.pretrain_dir / f"{rc.pretrain_hash}_fold{k}.pt" if rc.pretrain_dir else None
-
-def claim_pretraining(rc: RunContext, k: int, wait: bool = False, poll: float = 0.5) -> bool:
-    """Hold the claim on fold `k`'s shared pre-training; False where another process holds it (and not `wait`)."""
-    if k in rc.claims: return True
-    rc.pretrain_dir.mkdir(parents=True, exist_ok=True)
-    f = open(rc.pretrain_dir / f"{rc.pretrain_hash}_fold{k}.lock", "a")
-    while True:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); rc.claims[k] = f; return True
-        except BlockingIOError:
-            if not wait: f.close(); return False
-            time.sleep(poll)
-
-def release_pretraining(rc: RunContext, k: int) -> None:
-    f = rc.claims.pop(k, None)
-    if f is not None: f.close()                      # closing drops the flock
-
-def sharing_pretraining(rc: RunContext) -> bool:
-    """Whether this run's pre-training is shared through claims (a multi-task arm, a `pretrain_dir`, one process)."""
-    return bool(arm_flags(rc.arm)["multitask_pretrain"] and rc.pretrain_dir and rc.world == 1)
-
-def next_fold(rc: RunContext, pending: Sequence[int], poll: float = 0.5) -> int:
-    """The fold to train next: the first of `pending`, except where the pre-training is shared: a fold whose
-    pre-trained backbone is there, else one nobody is pre-training (claimed here), else wait for one of them."""
-    if not sharing_pretraining(rc): return pending[0]
-    while True:
-        for k in pending:
-            if shared_path(rc, k).exists(): return k
-        for k in pending:
-            if claim_pretraining(rc, k): return k
-        time.sleep(poll)
-
-
 # %% ../nbs/09_train.ipynb #03325828
 def shared_pretraining(rc: RunContext, k: int, train_ds: CacheDataset, val_ds: CacheDataset, resume: bool,
                        rows: dict | None = None) -> tuple[dict, dict]:
-    """Pre-trained backbone and chosen row of fold `k`: reused from `rc.pretrain_dir` when an identical run left it
-    there (or, where another arm is pre-training it now, once that arm has), else trained here and left there."""
-    shared = shared_path(rc, k)
-    if shared is not None and sharing_pretraining(rc) and not shared.exists(): claim_pretraining(rc, k, wait=True)
+    """Pre-trained backbone and chosen row of fold `k`: reused from the shared folder (`rc.shared`) when an identical
+    run left it there (or, where another arm is pre-training it now, once that arm has), else trained here and left there."""
+    sp = rc.shared; shared = sp.path(k)
+    if shared is not None and sp.claiming and not shared.exists(): sp.claim(k, wait=True)
     try:
         if shared is not None and shared.exists():
             ck = torch.load(shared, map_location="cpu", weights_only=False)
@@ -506,24 +467,24 @@ def shared_pretraining(rc: RunContext, k: int, train_ds: CacheDataset, val_ds: C
         pre, row = run_stage(rc, k, "pretrain", train_ds, val_ds, resume, rows=rows)
         backbone = {n: t.detach().cpu() for n, t in pre.backbone.state_dict().items()}
         if shared is not None and rc.main:
-            save_checkpoint(shared, {"format": CHECKPOINT_FORMAT, "pretrain_hash": rc.pretrain_hash, "fold": k,
+            save_checkpoint(shared, {"format": CHECKPOINT_FORMAT, "pretrain_hash": sp.config_hash, "fold": k,
                                      "backbone": backbone, "row": row, "history": rc.log_rows[(k, "pretrain")]})
         return backbone, row
     finally:
-        release_pretraining(rc, k)
+        sp.release(k)
 
 # %% ../nbs/09_train.ipynb #e1295746
 def _train_folds(rc: RunContext, folds: Sequence[int], index: pd.DataFrame, assignment: pd.DataFrame, augment,
                  resume: bool, summaries: list) -> None:
-    """`_train_fold` for each of `folds`, in order unless another arm is pre-training the same folds (`next_fold`),
+    """`_train_fold` for each of `folds`, in order unless another arm is pre-training the same folds (`rc.shared`),
     appending to `summaries` as each finishes (kept on an interruption), left sorted by fold; claims released."""
     pending = list(folds)
     try:
         while pending:
-            k = next_fold(rc, pending); pending.remove(k)
+            k = rc.shared.next_fold(pending); pending.remove(k)
             summaries.append(_train_fold(rc, k, index, assignment, augment, resume))
     finally:
-        for k in list(rc.claims): release_pretraining(rc, k)
+        rc.shared.release()
         summaries.sort(key=lambda s: s["fold"])
 
 def _train_fold(rc: RunContext, k: int, index: pd.DataFrame, assignment: pd.DataFrame, augment, resume: bool) -> dict:
@@ -577,8 +538,9 @@ def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_
         atomic_write_json(files.run, run)
         write_table(assignment, files.splits)
     rc = RunContext(arm, cfg, preset.model, chash, out, dev, rank, world,
-                    progress, stop_after_epochs, pretrain_dir=Path(pretrain_dir) if pretrain_dir else None,
-                    pretrain_hash=stable_hash(pretrain_config(config)), log_epochs=log_epochs, n_folds=split_cfg.folds)
+                    progress, stop_after_epochs, log_epochs=log_epochs, n_folds=split_cfg.folds,
+                    shared=SharedPretraining(Path(pretrain_dir) if pretrain_dir else None, stable_hash(pretrain_config(config)),
+                                             claiming=bool(arm_flags(arm)["multitask_pretrain"] and pretrain_dir and world == 1)))
     augment = augment_from(cfg.augment)
     if cfg.device_cache is True or str(cfg.device_cache).lower() == "true" or (
             str(cfg.device_cache).lower() == "auto" and device_cache_fits(index, dev)):
