@@ -17,20 +17,11 @@ __all__ = ['SharedPretraining']
 class SharedPretraining:
     """Fold backbones left by identical multi-task pre-training runs (`folder/<config_hash>_fold<k>.pt`) and this
     process's claims on them (`held`: fold -> the open lock file whose exclusive flock is the claim). Without a
-    `folder` nothing is shared; without `claiming` folds are taken in order and nothing is claimed. While it waits
-    for another process's claim, the file `waiting_flag` (if given) exists: a scheduler can use the idle core."""
+    `folder` nothing is shared; without `claiming` folds are taken in order and nothing is claimed."""
     folder: Path | None = None
     config_hash: str = ""
     claiming: bool = False
     held: dict = field(default_factory=dict)
-    waiting_flag: Path | None = None
-
-    def _wait(self, poll: float) -> None:
-        if self.waiting_flag is not None: self.waiting_flag.touch()
-        time.sleep(poll)
-
-    def _done_waiting(self) -> None:
-        if self.waiting_flag is not None: self.waiting_flag.unlink(missing_ok=True)
 
     def path(self, k: int) -> Path | None:
         """Fold `k`'s shared backbone file (None without a folder)."""
@@ -41,15 +32,12 @@ class SharedPretraining:
         if k in self.held: return True
         self.folder.mkdir(parents=True, exist_ok=True)
         f = open(self.folder / f"{self.config_hash}_fold{k}.lock", "a")
-        try:
-            while True:
-                try:
-                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); self.held[k] = f; return True
-                except BlockingIOError:
-                    if not wait: f.close(); return False
-                    self._wait(poll)
-        finally:
-            self._done_waiting()
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); self.held[k] = f; return True
+            except BlockingIOError:
+                if not wait: f.close(); return False
+                time.sleep(poll)
 
     def release(self, k: int | None = None) -> None:
         """Drop the claim on fold `k` (every claim where None); closing the file drops its flock."""
@@ -61,12 +49,9 @@ class SharedPretraining:
         """The fold to train next: the first of `pending` unless `claiming`; then a fold whose backbone is there,
         else one nobody is pre-training (claimed here), else wait for one of them."""
         if not (self.claiming and self.folder): return pending[0]
-        try:
-            while True:
-                for k in pending:
-                    if self.path(k).exists(): return k
-                for k in pending:
-                    if self.claim(k): return k
-                self._wait(poll)
-        finally:
-            self._done_waiting()
+        while True:
+            for k in pending:
+                if self.path(k).exists(): return k
+            for k in pending:
+                if self.claim(k): return k
+            time.sleep(poll)

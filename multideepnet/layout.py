@@ -89,7 +89,6 @@ class ArmDir:
     CONFUSION, ROC, CURVES = "confusion.png", "roc.png", "curves.png"
     NOTEBOOK, HTML = "arm.ipynb", "arm.html"
     GRADCAM, EXPLANATIONS = "gradcam", "explanations"
-    WAITING = "waiting"     # present while the arm's training waits for another arm's shared pre-training
     EXPLANATION_TABLES: tuple[str, ...] = ("test", "validation", "randomisation")
 
     def __init__(self, path: str | os.PathLike): self.path = Path(path)
@@ -114,7 +113,6 @@ class ArmDir:
     metrics = property(lambda self: self.path / self.METRICS)
     ci = property(lambda self: self.path / self.CI)
     done = property(lambda self: self.path / self.DONE)
-    waiting = property(lambda self: self.path / self.WAITING)
     model = property(lambda self: self.path / self.MODEL)
     model_info = property(lambda self: self.path / self.MODEL_INFO)    # the bundle's description, readable without torch
     confusion = property(lambda self: self.path / self.CONFUSION)

@@ -173,27 +173,20 @@ def arm_schedule(arms: Sequence[str]) -> list[str]:
     pre = [a for a in arms if load_arms()[a]["multitask_pretrain"]]
     return pre + [a for a in arms if a not in pre]
 
-def run_scheduled(order: Sequence[str], jobs: int, run: Callable[[str], None],
-                  idle: Callable[[str], bool] | None = None, poll: float = 1.0) -> list[str]:
-    """`run(arm)` for each arm of `order` in threads, started in that order, `jobs` of them busy at a time: an arm
-    that `idle(arm)` says is waiting (for another arm's shared pre-training) does not count, so the next arm uses its
-    core. Returns the arms in the order they finished (an exception raised by `run` propagates once the running arms
-    are done; arms not started by then are not started)."""
+def run_scheduled(order: Sequence[str], jobs: int, run: Callable[[str], None]) -> list[str]:
+    """`run(arm)` for each arm of `order`, `jobs` at a time in threads, started in that order; returns the arms in
+    the order they finished (an exception raised by `run` propagates once the running arms are done; arms not
+    started by then are not started)."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-    pending, running, finished, failed = list(order), {}, [], None
-    with ThreadPoolExecutor(max(1, len(pending))) as pool:
-        while pending or running:
-            busy = sum(not (idle and idle(a)) for a in running.values())
-            while pending and failed is None and busy < max(1, jobs):
-                a = pending.pop(0); running[pool.submit(run, a)] = a; busy += 1
-            if not running: break
-            done, _ = wait(list(running), timeout=poll if idle and pending else None, return_when=FIRST_COMPLETED)
+    pool = ThreadPoolExecutor(max(1, jobs))
+    running, finished = {pool.submit(run, a): a for a in order}, []
+    try:
+        while running:
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for f in done:
-                a = running.pop(f)
-                try: f.result(); finished.append(a)
-                except BaseException as e: failed = failed or e
-            if failed is not None: pending.clear()
-    if failed is not None: raise failed
+                arm = running.pop(f); f.result(); finished.append(arm)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return finished
 
 # %% ../nbs/16_study.ipynb #9260daed
@@ -320,7 +313,7 @@ def _reproduce(p: Preset, manifest, out: Path, arms, force, device, workers, dat
         with lock: _arm_status(study, arm, **st)
         save()
 
-    run_scheduled(arm_schedule(todo), jobs, run_one, idle=lambda arm: StudyDir(out).arm(arm).waiting.exists())
+    run_scheduled(arm_schedule(todo), jobs, run_one)
     run_report(out, study, cell_timeout, write_html)
     study["wall_seconds"] = round(time.perf_counter() - t0, 1)
     save()

@@ -540,9 +540,7 @@ def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_
     rc = RunContext(arm, cfg, preset.model, chash, out, dev, rank, world,
                     progress, stop_after_epochs, log_epochs=log_epochs, n_folds=split_cfg.folds,
                     shared=SharedPretraining(Path(pretrain_dir) if pretrain_dir else None, stable_hash(pretrain_config(config)),
-                                             claiming=bool(arm_flags(arm)["multitask_pretrain"] and pretrain_dir and world == 1),
-                                             waiting_flag=files.waiting if rank == 0 else None))
-    if rank == 0: files.waiting.unlink(missing_ok=True)     # left by a killed run
+                                             claiming=bool(arm_flags(arm)["multitask_pretrain"] and pretrain_dir and world == 1)))
     augment = augment_from(cfg.augment)
     if cfg.device_cache is True or str(cfg.device_cache).lower() == "true" or (
             str(cfg.device_cache).lower() == "auto" and device_cache_fits(index, dev)):
