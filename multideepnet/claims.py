@@ -31,7 +31,7 @@ class SharedPretraining:
         """Hold the claim on fold `k`; False where another process holds it (and not `wait`: then wait for it)."""
         if k in self.held: return True
         self.folder.mkdir(parents=True, exist_ok=True)
-        f = open(self.folder / f"{self.config_hash}_fold{k}.lock", "a")
+        f = open(self.path(k).with_suffix(".lock"), "a")
         while True:
             try:
                 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); self.held[k] = f; return True
