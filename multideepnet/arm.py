@@ -21,7 +21,8 @@ from . import preprocess as prep
 from .geometry import CropGeometry, original_to_crop
 from .data import read_cache_index
 from .model import VIEWS, check_arms, load_arms
-from .train import run_config, train_arm, use_threads
+from .devices import use_threads
+from .train import run_config, train_arm
 from . import metrics as mx
 from .io import itk_path, read_ct
 from .gradcam import heatmap_to_original, localization_scores, localization_summary, map_peak, save_heatmap_nifti

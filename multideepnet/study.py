@@ -20,7 +20,8 @@ from .phantoms import PHANTOM_VERSION, make_cohort
 from . import preprocess as prep
 from .data import read_cache_index, split_patients
 from .model import check_arms, load_arms, model_from_config
-from .train import StepContext, resolve_device, use_amp
+from .devices import resolve_device, use_amp
+from .train import StepContext
 from .arm import arm_is_done
 from .notebooks import export_html, run_notebook
 from .report import write_index

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_train.ipynb #9eb8e156
 from __future__ import annotations
-import argparse, contextlib, json, math, os, random, shutil, sys, time, warnings
+import argparse, contextlib, json, math, shutil, sys, time, warnings
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -16,99 +16,23 @@ import torch.distributed as dist
 from tqdm.auto import tqdm
 
 from .core import (CLASSES, MultiDeepNetError, atomic_path, atomic_write_json,
-                               machine_info, set_threads, stable_hash)
+                               machine_info, stable_hash)
 from .config import ModelConfig, Preset, TrainConfig, load_preset
 from .layout import PROB_COLUMNS, VIEW_COLUMNS, ArmDir, prob_columns, read_table, write_table
 from .data import (CacheDataset, DeviceCache, DeviceLoader, augment_from, device_cache_fits, fold_parts, make_loader,
                                read_cache_index, split_patients, to_float)
 from .metrics import auc_ovr, binary_auc
 from .claims import SharedPretraining
+from .devices import (amp_dtype, barrier, deterministic_mode, dist_env, init_distributed, resolve_device,
+                                  rng_state, seed_everything, set_rng_state, use_amp, use_deterministic)
 from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, ModelOutput, arm_flags, model_from_config,
                                 classification_loss, load_backbone, multitask_loss, task_targets)
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'cpu_has_bf16', 'use_amp', 'cuda_amp_dtype', 'amp_dtype', 'use_deterministic', 'dist_env',
-           'init_distributed', 'barrier', 'resolve_device', 'deterministic_mode', 'use_threads', 'seed_everything',
-           'rng_state', 'set_rng_state', 'StepContext', 'train_epoch', 'predict', 'val_metrics', 'selection_key',
-           'save_checkpoint', 'load_checkpoint', 'RunContext', 'Interrupted', 'stage_seed', 'Stage', 'make_stage',
-           'parallel_model', 'finish_epoch', 'resume_stage', 'run_stage', 'prediction_table', 'mean_predictions',
-           'cache_identity', 'run_config', 'pretrain_config', 'shared_pretraining', 'train_arm', 'register_cli', 'main']
-
-# %% ../nbs/09_train.ipynb #5485bcd1
-def cpu_has_bf16() -> bool:
-    """Whether oneDNN runs bfloat16 natively on this CPU (AVX-512 or AMX): elsewhere it is emulated, many times slower."""
-    try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError): return False
-
-def use_amp(cfg: TrainConfig, device: torch.device) -> bool:
-    """Mixed precision. CUDA: unless the preset says amp: false. CPU: bfloat16 only where asked for (amp: true) and
-    native: measured 1.26x at 64x128x128 on an AVX-512 CPU, no gain at 32x64x64, so `auto` keeps float32 on a CPU."""
-    if device.type == "cuda": return cfg.amp in ("auto", True)      # cfg.amp is parsed: "auto", True or False
-    return device.type == "cpu" and cfg.amp is True and cpu_has_bf16()
-
-def cuda_amp_dtype() -> torch.dtype:
-    """bfloat16 where the GPU has it (float32's range: no overflow, no loss scaling), float16 otherwise."""
-    return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float16
-
-def amp_dtype(device: torch.device) -> torch.dtype:
-    """The autocast type on `device`: `cuda_amp_dtype` on CUDA, bfloat16 on a CPU."""
-    return cuda_amp_dtype() if device.type == "cuda" else torch.bfloat16
-
-def use_deterministic(cfg: TrainConfig, device: torch.device) -> bool:
-    """Deterministic algorithms: 'auto' means on CPU only; "false" means off (parsed once by `config.TrainConfig`)."""
-    return device.type == "cpu" if cfg.deterministic == "auto" else cfg.deterministic
-
-# %% ../nbs/09_train.ipynb #a6cf0344
-def dist_env() -> tuple[int, int, int]:
-    """(rank, world_size, local_rank) from torchrun's environment, (0, 1, 0) otherwise."""
-    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0))
-
-def init_distributed(device: torch.device) -> bool:
-    """Join the torchrun process group if there is more than one process; True when distributed."""
-    if dist_env()[1] <= 1: return False
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return True
-
-def barrier():
-    if dist.is_available() and dist.is_initialized(): dist.barrier()
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """'auto' -> this process's GPU when CUDA is available, else the CPU."""
-    if device == "auto":
-        return torch.device(f"cuda:{dist_env()[2]}") if torch.cuda.is_available() else torch.device("cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available(): raise MultiDeepNetError("device cuda requested but CUDA is not available")
-    if dev.type == "cuda" and dev.index is None: dev = torch.device(f"cuda:{dist_env()[2]}")  # bare "cuda": this process's GPU
-    return dev
-
-@contextlib.contextmanager
-def deterministic_mode(on: bool = True):
-    """Use deterministic algorithms inside the block (warn where none exists), then restore the setting."""
-    before, before_warn = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
-    try:
-        if on: torch.use_deterministic_algorithms(True, warn_only=True)
-        yield
-    finally:
-        torch.use_deterministic_algorithms(before, warn_only=before_warn)
-
-def use_threads(n: int) -> None:
-    """CPU threads of this process: PyTorch's intra-op pool and the library's own thread pools."""
-    set_threads(n); torch.set_num_threads(n)
-
-def seed_everything(seed: int):
-    """Seed python, numpy and torch (all devices)."""
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
-
-def rng_state() -> dict:
-    """The global random states, for a checkpoint."""
-    s = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
-    if torch.cuda.is_available(): s["cuda"] = torch.cuda.get_rng_state_all()
-    return s
-
-def set_rng_state(s: dict):
-    random.setstate(s["python"]); np.random.set_state(s["numpy"]); torch.set_rng_state(s["torch"])
-    if "cuda" in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
+__all__ = ['CHECKPOINT_FORMAT', 'StepContext', 'train_epoch', 'predict', 'val_metrics', 'selection_key', 'save_checkpoint',
+           'load_checkpoint', 'RunContext', 'Interrupted', 'stage_seed', 'Stage', 'make_stage', 'parallel_model',
+           'finish_epoch', 'resume_stage', 'run_stage', 'prediction_table', 'mean_predictions', 'cache_identity',
+           'run_config', 'pretrain_config', 'shared_pretraining', 'train_arm', 'register_cli', 'main']
 
 # %% ../nbs/09_train.ipynb #20ecf506
 @dataclass

@@ -39,7 +39,8 @@ def train_steps(cache: str, out: str, epochs: int = 2, batch_size: int = 6, samp
     import torch.distributed as dist
     from multideepnet.data import CacheDataset, make_loader, read_cache_index
     from multideepnet.model import build_model
-    from multideepnet.train import StepContext, dist_env, seed_everything, train_epoch
+    from multideepnet.devices import dist_env, seed_everything
+    from multideepnet.train import StepContext, train_epoch
 
     rank, world, _ = dist_env()
     if world > 1:

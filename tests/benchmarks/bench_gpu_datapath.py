@@ -28,7 +28,8 @@ from multideepnet.core import cpu_model
 from multideepnet.data import CacheDataset, DeviceCache, DeviceLoader, make_loader, read_cache_index
 from multideepnet.model import build_model
 from multideepnet.testing import write_synthetic_cache
-from multideepnet.train import StepContext, cuda_amp_dtype, train_epoch
+from multideepnet.devices import cuda_amp_dtype
+from multideepnet.train import StepContext, train_epoch
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--device", default="cuda")

@@ -23,7 +23,8 @@ from multideepnet.data import CacheDataset, make_loader, read_cache_index
 from multideepnet.testing import write_synthetic_cache
 from multideepnet.model import build_model
 from multideepnet.config import load_preset
-from multideepnet.train import StepContext, resolve_device, seed_everything, train_arm, train_epoch
+from multideepnet.devices import resolve_device, seed_everything
+from multideepnet.train import StepContext, train_arm, train_epoch
 
 
 def step_times(model, batches, optimizer, scaler, ctx) -> float:
