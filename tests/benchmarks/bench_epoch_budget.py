@@ -74,7 +74,7 @@ def main() -> None:
         preset = budget_preset(args.preset, e, args.work)
         study = args.work / preset.stem
         cmd = [EXE, "reproduce", "--preset", str(preset), "--data-root", str(args.work / "data"), "--out", str(study),
-               "--n-boot", str(args.n_boot), "--no-html"]
+               "--n-boot", str(args.n_boot)]             # with the HTML export, as `reproduce --preset quick` runs
         print("$", " ".join(cmd), flush=True)
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         info = json.loads((study / "study.json").read_text(encoding="utf-8"))
