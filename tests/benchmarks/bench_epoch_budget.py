@@ -15,50 +15,38 @@ Run: .venv/bin/python tests/benchmarks/bench_epoch_budget.py --epochs 5 9 14 --w
 the script in about 3 minutes)
 """
 import argparse
-import itertools
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import torch
 import yaml
 
 from multideepnet.config import load_preset
 from multideepnet.core import cpu_model
-from multideepnet.metrics import mcnemar
+from multideepnet.model import load_arms
+from multideepnet.report import collect_study, mcnemar_table
 
-ARMS = ("baseline", "multiview", "multitask", "full")
 EXE = str(Path(sys.executable).with_name("multideepnet"))
 
 
 def budget_preset(base: str, epochs: int, out: Path) -> Path:
-    """`base` with `epochs` epochs of training and of pre-training, written as a preset YAML named BASE-eEPOCHS."""
+    """`base` with `epochs` epochs of training and of pre-training (checked by `Preset.updated`), written as a preset
+    YAML named BASE-eEPOCHS."""
     p = load_preset(base)
     raw = {**p.updated(train={**p.raw["train"], "epochs": epochs, "pretrain_epochs": epochs}).raw,
            "name": f"{p.name}-e{epochs}"}
-    load_preset(raw)                                    # checked like any preset before it runs
     path = out / f"{raw['name']}.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     return path
 
 
-def arm_scores(study: Path) -> dict:
-    """Per arm: accuracy and macro AUC (ci.csv estimates) and its predictions."""
-    out = {}
-    for arm in ARMS:
-        ci = pd.read_csv(study / "arms" / arm / "ci.csv").set_index("metric")["estimate"]
-        out[arm] = {"accuracy": float(ci["accuracy"]), "macro_auc": float(ci["macro_auc"]),
-                    "predictions": pd.read_csv(study / "arms" / arm / "predictions.csv", dtype={"patient_id": str})}
-    return out
-
-
-def lowest_mcnemar(scores: dict) -> tuple[float, str]:
-    tests = {f"{a} vs {b}": mcnemar(scores[a]["predictions"], scores[b]["predictions"])["pvalue"]
-             for a, b in itertools.combinations(ARMS, 2)}
-    pair = min(tests, key=tests.get)
-    return tests[pair], pair
+def lowest_mcnemar(collected: dict) -> tuple[float, str]:
+    """The lowest McNemar p between two arms (the report's table) and the pair."""
+    t = mcnemar_table(collected).stack()
+    (a, b), p = t.idxmin(), t.min()
+    return float(p), f"{a} vs {b}"
 
 
 def main() -> None:
@@ -82,16 +70,18 @@ def main() -> None:
         if made or data_seconds is None:
             data_seconds = sum(float(v) for v in info["seconds"].values())
         own = float(info["wall_seconds"])
-        scores = arm_scores(study)
-        p, pair = lowest_mcnemar(scores)
-        rows.append((e, own, own if made else own + data_seconds, scores, p, pair))
+        collected = collect_study(study)
+        p, pair = lowest_mcnemar(collected)
+        rows.append((e, own, own if made else own + data_seconds, collected, p, pair))
+    arms = list(load_arms())
     print("\n| epochs (+ pre-training) | study from nothing, s | this run, s | "
-          + " | ".join(f"{a}: accuracy / macro AUC" for a in ARMS) + " | lowest McNemar p |")
-    print("|---" * (4 + len(ARMS)) + "|")
-    for e, own, total, scores, p, pair in rows:
-        cells = " | ".join(f"{scores[a]['accuracy']:.3f} / {scores[a]['macro_auc']:.3f}" for a in ARMS)
+          + " | ".join(f"{a}: accuracy / macro AUC" for a in arms) + " | lowest McNemar p |")
+    print("|---" * (4 + len(arms)) + "|")
+    for e, own, total, collected, p, pair in rows:
+        est = {a: collected[a]["ci"]["estimate"] for a in arms}      # ci.csv: the mean of the fold models
+        cells = " | ".join(f"{est[a]['accuracy']:.3f} / {est[a]['macro_auc']:.3f}" for a in arms)
         print(f"| {e} + {e} | {total:.1f} | {own:.1f} | {cells} | {p:.4f} ({pair}) |")
-    n = len(rows[-1][3]["baseline"]["predictions"]) if rows else 0
+    n = len(next(iter(rows[-1][3].values()))["predictions"]) if rows else 0
     print(f"\n{n} test cases; CPU {cpu_model()}, {torch.get_num_threads()} torch threads here, torch {torch.__version__}")
 
 
