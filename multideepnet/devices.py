@@ -4,7 +4,7 @@
 
 # %% ../nbs/08c_devices.ipynb #82aab00f
 from __future__ import annotations
-import contextlib, os, random
+import contextlib, gc, os, random
 
 import numpy as np
 import torch
@@ -15,8 +15,8 @@ from .config import TrainConfig
 
 # %% auto #0
 __all__ = ['cpu_has_bf16', 'use_amp', 'cuda_amp_dtype', 'amp_dtype', 'use_deterministic', 'dist_env', 'init_distributed',
-           'barrier', 'resolve_device', 'deterministic_mode', 'use_threads', 'seed_everything', 'rng_state',
-           'set_rng_state']
+           'barrier', 'close_distributed', 'resolve_device', 'deterministic_mode', 'use_threads', 'seed_everything',
+           'rng_state', 'set_rng_state']
 
 # %% ../nbs/08c_devices.ipynb #d0761a06
 def cpu_has_bf16() -> bool:
@@ -56,6 +56,16 @@ def init_distributed(device: torch.device) -> bool:
 
 def barrier():
     if dist.is_available() and dist.is_initialized(): dist.barrier()
+
+def close_distributed() -> None:
+    """Leave the process group, once nothing uses it: collect garbage first, then destroy it.
+
+    A DistributedDataParallel wrapper sits in a reference cycle, so after the function that made it returns it
+    still holds the process group until the next garbage collection, or until interpreter shutdown; gloo's
+    worker threads torn down there can abort the process ("terminate called without an active exception")."""
+    if not (dist.is_available() and dist.is_initialized()): return
+    gc.collect()
+    dist.destroy_process_group()
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """'auto' -> this process's GPU when CUDA is available, else the CPU."""

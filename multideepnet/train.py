@@ -23,7 +23,7 @@ from .data import (CacheDataset, DeviceCache, DeviceLoader, augment_from, device
                                read_cache_index, split_patients, to_float)
 from .metrics import auc_ovr, binary_auc
 from .claims import SharedPretraining
-from .devices import (amp_dtype, barrier, deterministic_mode, dist_env, init_distributed, resolve_device,
+from .devices import (amp_dtype, barrier, close_distributed, deterministic_mode, dist_env, init_distributed, resolve_device,
                                   rng_state, seed_everything, set_rng_state, use_amp, use_deterministic)
 from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, ModelOutput, arm_flags, model_from_config,
                                 classification_loss, load_backbone, multitask_loss, task_targets)
@@ -529,6 +529,6 @@ def main(argv: list[str] | None = None) -> int:
     except MultiDeepNetError as e:
         print(f"multideepnet train: error: {e}", file=sys.stderr); return 2
     finally:
-        if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
+        close_distributed()
 
 if __name__ == "__main__" and "__file__" in globals(): sys.exit(main())

@@ -39,7 +39,7 @@ def train_steps(cache: str, out: str, epochs: int = 2, batch_size: int = 6, samp
     import torch.distributed as dist
     from multideepnet.data import CacheDataset, make_loader, read_cache_index
     from multideepnet.model import build_model
-    from multideepnet.devices import dist_env, seed_everything
+    from multideepnet.devices import close_distributed, dist_env, seed_everything
     from multideepnet.train import StepContext, train_epoch
 
     rank, world, _ = dist_env()
@@ -59,7 +59,9 @@ def train_steps(cache: str, out: str, epochs: int = 2, batch_size: int = 6, samp
     if rank == 0:
         torch.save({"init": init, "final": model.state_dict(), "log": losses}, out)
     if world > 1:
-        dist.destroy_process_group()
+        dist.barrier()   # rank 1 waits for rank 0's save
+        del net          # the DDP wrapper holds the process group (see devices.close_distributed)
+        close_distributed()
 
 
 def _run(cmd, cwd, timeout=300):
