@@ -12,7 +12,8 @@ from scipy.spatial import cKDTree
 from .anatomy import Grid
 
 # %% auto #0
-__all__ = ['DIFFICULTY', 'LESION_TYPES', 'LOBES', 'lobe_of', 'LesionCanvas', 'lung_candidates', 'add_ggo', 'add_covid', 'add_cap']
+__all__ = ['DIFFICULTY', 'LESION_TYPES', 'LOBES', 'CUES', 'lobe_of', 'LesionCanvas', 'lung_candidates', 'add_ggo', 'add_covid',
+           'add_cap', 'add_cued']
 
 # %% ../nbs/03b_lesions.ipynb #a1a319bb
 DIFFICULTY: dict[str, dict] = {
@@ -177,3 +178,70 @@ def add_cap(rng, canvas: LesionCanvas, cand: dict, d: dict, L: dict, H: float) -
         for _ in range(int(rng.integers(1, 3))):
             extra += add_ggo(rng, canvas, cand, other, d, 0.6, crazy_p=0, max_ml=0.1 * ml - extra)
     return dict(side="right" if side == 1 else "left", patches=patches, ml_main=ml, ml_other=extra)
+
+# %% ../nbs/03b_lesions.ipynb #4844ed5d
+CUES: tuple[str, ...] = ("both", "where", "what")
+_PLACEMENTS, _LOOKS = ("peripheral", "central"), ("ground-glass", "consolidation")
+
+def _ellipsoid_ml(radii) -> float:
+    return 4 / 3 * np.pi * float(np.prod(radii)) / 1000
+
+def _grown(canvas: LesionCanvas, center, radii, frame, soft: float, limit, target_ml: float, max_scale: float = 1.8):
+    """`radii` scaled so that the blob's volume inside `limit` (a dry run) is about `target_ml`."""
+    radii = np.asarray(radii, float)
+    for _ in range(2):
+        ml = canvas.blob(np.random.default_rng(0), center, radii, frame, soft, 0.0, 1, limit=limit, dry_run=True)
+        if ml <= 0: break
+        radii = radii * float(np.clip((target_ml / ml) ** (1 / 3), 1 / max_scale, max_scale))
+    return radii
+
+def _paint(rng, canvas: LesionCanvas, center, radii, frame, look: str, d: dict, limit) -> float:
+    """One focus with the look of ground glass (soft edge, crazy paving sometimes) or of consolidation."""
+    if look == "ground-glass":
+        return canvas.blob(rng, center, radii, frame, 3.0, rng.uniform(*d["ggo_hu"]), 1, limit=limit,
+                           crazy=rng.random() < d["crazy_p"])
+    return canvas.blob(rng, center, radii, frame, 1.5, rng.uniform(*d["cap_hu"]), 2, limit=limit, wobble=0.2, texture=15.0)
+
+def _focus_radii(rng, d: dict) -> np.ndarray:
+    return np.array([rng.uniform(*d["ggo_norm"]), *rng.uniform(*d["ggo_tang"], size=2)])
+
+def add_cued(rng, canvas: LesionCanvas, cand: dict, d: dict, label: str, cue: str, L: dict, H: float) -> dict:
+    """The findings of a `cue` cohort (`where` or `what`): placement and look drawn as the table above says, the
+    total lesion volume drawn alike for both classes."""
+    if cue not in ("where", "what"): raise ValueError(f"cue must be where or what here, got {cue!r}")
+    n = int(rng.integers(d["covid_n"][0], d["covid_n"][1] + 1))
+    foci = [_focus_radii(rng, d) for _ in range(n)]
+    total = sum(_ellipsoid_ml(r) for r in foci)
+    by_class = {"covid": ("peripheral", "ground-glass"), "cap": ("central", "consolidation")}[label]
+    shared = rng.integers(2)                        # the cue that does not follow the class: one draw per scan
+    place = by_class[0] if cue == "where" else _PLACEMENTS[shared]
+    look = by_class[1] if cue == "what" else _LOOKS[shared]
+    ml = [0.0, 0.0]
+    if place == "peripheral":
+        vol = np.bincount(cand["side"], minlength=3)[1:].astype(float)
+        sides = [1, 2] + list(rng.choice([1, 2], size=max(n - 2, 0), p=vol / vol.sum()))
+        for side, radii in zip(sides, foci):
+            sel = (cand["side"] == side) & (cand["depth"] >= 2) & (cand["depth"] <= 10)
+            i = _pick(rng, sel, np.exp(1.5 * cand["Yn"]))
+            if i is None: continue
+            frame = _frame_from_normal(rng, cand["normal"][i])
+            center = cand["pos"][i] - frame[0] * rng.uniform(0, 3)
+            limit = lambda z, y, x, s, side=side: s == side
+            radii = _grown(canvas, center, radii, frame, 3.0, limit, _ellipsoid_ml(radii))
+            ml[side - 1] += _paint(rng, canvas, center, radii, frame, look, d, limit)
+        return dict(cue=cue, placement=place, look=look, n_lesions=n, target_ml=total, ml_right=ml[0], ml_left=ml[1])
+    side = 1 if rng.random() < 0.55 else 2
+    lobes, w = ((0, 1, 2), [0.35, 0.15, 0.5]) if side == 1 else ((3, 4), [0.45, 0.55])
+    lobe = int(rng.choice(lobes, p=w))
+    in_lobe = (cand["side"] == side) & (cand["lobe"] == lobe)
+    if not in_lobe.any(): in_lobe = cand["side"] == side
+    deep = in_lobe & (cand["depth"] >= 0.5 * cand["depth"][in_lobe].max())
+    patches = 2 if rng.random() < d["cap_second_p"] else 1
+    limit = lambda z, y, x, s: (s == side) & (lobe_of(z, y, s, L, H) == lobe)
+    for _ in range(patches):
+        i = _pick(rng, deep)
+        frame = _random_rotation(rng)
+        radii = (3 * total / patches * 1000 / (4 * np.pi)) ** (1 / 3) * rng.uniform(0.75, 1.25, size=3)
+        radii = _grown(canvas, cand["pos"][i], radii, frame, 1.5, limit, total / patches)
+        ml[side - 1] += _paint(rng, canvas, cand["pos"][i], radii, frame, look, d, limit)
+    return dict(cue=cue, placement=place, look=look, n_lesions=patches, target_ml=total, ml_right=ml[0], ml_left=ml[1])

@@ -20,12 +20,13 @@ from .io import CTVolume, new_uid, write_dicom_series, write_nifti, write_volume
 
 from .anatomy import (CODE, Grid, build_anatomy, draw_geometry, lung_trees, model_grid, paint_trees,
                                    scan_axes, tissue_lut, upsample_mask, upsample_slices)
-from .lesions import DIFFICULTY, LesionCanvas, add_cap, add_covid, lung_candidates
+from .lesions import CUES, DIFFICULTY, LesionCanvas, add_cap, add_covid, add_cued, lung_candidates
 
 # %% auto #0
-__all__ = ['PAD_VALUES', 'DEFAULT_MATRIX', 'DEFAULT_SLICE_RANGE', 'TISSUE_RANGES', 'PAPER_RATIO', 'PHANTOM_VERSION', 'noise_bank',
-           'scan_geometry', 'ModelChest', 'model_chest', 'model_hu', 'scan_image', 'scan_masks', 'scan_tissue',
-           'Phantom', 'make_phantom', 'lesion_summary', 'class_counts', 'write_phantom', 'make_cohort', 'register_cli']
+__all__ = ['PAD_VALUES', 'DEFAULT_MATRIX', 'DEFAULT_SLICE_RANGE', 'TISSUE_RANGES', 'PAPER_RATIO', 'PHANTOM_VERSION',
+           'HISTOGRAM_EDGES_HU', 'noise_bank', 'scan_geometry', 'ModelChest', 'model_chest', 'model_hu', 'scan_image',
+           'scan_masks', 'scan_tissue', 'Phantom', 'make_phantom', 'lesion_summary', 'class_counts', 'write_phantom',
+           'make_cohort', 'cue_features', 'cue_separability', 'register_cli']
 
 # %% ../nbs/03c_phantoms.ipynb #e5afb80e
 PAD_VALUES = (-1024, -2000, -3024)   # what scanners store outside the reconstruction circle
@@ -76,7 +77,7 @@ def model_chest(geo: dict, grid: Grid, r_geo: np.random.Generator, r_tree: np.ra
     return ModelChest(lab, L, lut, lung, lung_side, trees, *paint_trees(grid, trees))
 
 def model_hu(chest: ModelChest, grid: Grid, geo: dict, label: str, difficulty: str, r_geo: np.random.Generator,
-             r_find: np.random.Generator) -> tuple[np.ndarray, LesionCanvas, dict]:
+             r_find: np.random.Generator, cue: str = "both") -> tuple[np.ndarray, LesionCanvas, dict]:
     """HU on the model grid: tissues, the supine lung's gravity gradient, the class's findings, then vessels and
     bronchi over them (air bronchograms stay dark in a consolidation). Returns the HU, the lesion canvas and
     the findings drawn."""
@@ -91,7 +92,9 @@ def model_hu(chest: ModelChest, grid: Grid, geo: dict, label: str, difficulty: s
     if label != "healthy":
         cand = lung_candidates(grid, chest.lung_side, L, geo["H"])
         d = DIFFICULTY[difficulty]
-        findings = add_covid(r_find, canvas, cand, d) if label == "covid" else add_cap(r_find, canvas, cand, d, L, geo["H"])
+        if cue != "both": findings = add_cued(r_find, canvas, cand, d, label, cue, L, geo["H"])
+        elif label == "covid": findings = add_covid(r_find, canvas, cand, d)
+        else: findings = add_cap(r_find, canvas, cand, d, L, geo["H"])
         hl += canvas.frac[zl] * (canvas.hu[zl] - hl)
     for occ, val in ((chest.vessels, chest.lut[CODE["blood"]]), (np.clip(chest.wall - chest.lumen, 0, 1), 0.0),
                      (chest.lumen, -1000.0)):
@@ -148,24 +151,26 @@ class Phantom:
     tissue: np.ndarray | None = None   # uint8 tissue codes (see TISSUES), only when asked for
 
 def make_phantom(label: str, seed: int, difficulty: str = "medium", matrix: int = DEFAULT_MATRIX,
-                 slice_range: tuple[float, float] = DEFAULT_SLICE_RANGE, with_tissue: bool = False) -> Phantom:
-    """One synthetic chest CT of class `label`, fully determined by `seed`, `difficulty`, `matrix` and `slice_range`."""
+                 slice_range: tuple[float, float] = DEFAULT_SLICE_RANGE, with_tissue: bool = False, cue: str = "both") -> Phantom:
+    """One synthetic chest CT of class `label`, fully determined by `seed`, `difficulty`, `matrix`, `slice_range` and
+    `cue` (which cue tells the sick classes apart: both, where or what; see `lesions.CUES`)."""
     # one BLAS thread: the interpolation matmuls are small, and spinning BLAS threads stall parallel workers
     with threadpool_limits(1):
-        return _make_phantom(label, seed, difficulty, matrix, slice_range, with_tissue)
+        return _make_phantom(label, seed, difficulty, matrix, slice_range, with_tissue, cue)
 
-def _check_request(label: str, difficulty: str, matrix: int) -> None:
+def _check_request(label: str, difficulty: str, matrix: int, cue: str = "both") -> None:
     if label not in CLASSES: raise MultiDeepNetError(f"phantom: unknown label {label!r}; expected one of {', '.join(CLASSES)}")
     if difficulty not in DIFFICULTY: raise MultiDeepNetError(f"phantom: unknown difficulty {difficulty!r}; expected one of {', '.join(DIFFICULTY)}")
     if matrix < 32: raise MultiDeepNetError(f"phantom: matrix {matrix} is too small (at least 32)")
+    if cue not in CUES: raise MultiDeepNetError(f"phantom: unknown cue {cue!r}; expected one of {', '.join(CUES)}")
 
-def _make_phantom(label, seed, difficulty, matrix, slice_range, with_tissue) -> Phantom:
-    _check_request(label, difficulty, matrix)
+def _make_phantom(label, seed, difficulty, matrix, slice_range, with_tissue, cue="both") -> Phantom:
+    _check_request(label, difficulty, matrix, cue)
     r_geo, r_tree, r_find, r_noise = (np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(4))
     geo = scan_geometry(r_geo, matrix, slice_range)
     grid = model_grid(geo)
     chest = model_chest(geo, grid, r_geo, r_tree)
-    hu, canvas, findings = model_hu(chest, grid, geo, label, difficulty, r_geo, r_find)
+    hu, canvas, findings = model_hu(chest, grid, geo, label, difficulty, r_geo, r_find, cue)
     ct, outside = scan_image(hu, grid, geo, r_noise)
     lung_t, lesion_t = scan_masks(chest, canvas if label != "healthy" else None, grid, geo)
     tissue = scan_tissue(chest, grid, ct.shape, outside) if with_tissue else None
@@ -246,7 +251,8 @@ def _make_case(job: dict) -> dict:
         rec = json.loads(rec_path.read_text(encoding="utf-8"))
         if rec.get("job") == key: return dict(rec, resumed=True)
     try:
-        ph = make_phantom(job["label"], job["seed"], job["difficulty"], job["matrix"], tuple(job["slice_range"]))
+        ph = make_phantom(job["label"], job["seed"], job["difficulty"], job["matrix"], tuple(job["slice_range"]),
+                          cue=job.get("cue", "both"))
         row = write_phantom(ph, Path(job["out_dir"]), job["patient_id"], job["dicom"])
         rec = dict(job=key, row=row, params={**ph.params, "format": "dicom" if job["dicom"] else "nifti"},
                    seconds=time.perf_counter() - t)
@@ -262,9 +268,12 @@ def _case_seed(seed: int, i: int) -> int:
 def make_cohort(out_dir: str | os.PathLike, n: int, seed: int = 0, difficulty: str = "medium",
                 ratio: Sequence[float] = PAPER_RATIO, dicom_fraction: float = 0.1, workers: int = 1,
                 matrix: int = DEFAULT_MATRIX, slice_range: tuple[float, float] = DEFAULT_SLICE_RANGE,
-                progress: bool = False) -> Path:
-    """Write `n` phantoms, their masks, manifest.csv and phantoms.json under `out_dir`; returns the manifest path."""
+                progress: bool = False, cue: str = "both") -> Path:
+    """Write `n` phantoms, their masks, manifest.csv and phantoms.json under `out_dir`; returns the manifest path.
+    `cue` other than `both` is recorded in each job and the config (and only then: a `both` cohort's files and records
+    stay what they were before cues existed)."""
     if difficulty not in DIFFICULTY: raise MultiDeepNetError(f"phantoms: unknown difficulty {difficulty!r}; expected one of {', '.join(DIFFICULTY)}")
+    if cue not in CUES: raise MultiDeepNetError(f"phantoms: unknown cue {cue!r}; expected one of {', '.join(CUES)}")
     if not 0 <= dicom_fraction <= 1: raise MultiDeepNetError(f"phantoms: dicom_fraction must lie in [0, 1], got {dicom_fraction}")
     out_dir = Path(out_dir)
     for sub in ("scans", "masks", "cases"): (out_dir / sub).mkdir(parents=True, exist_ok=True)
@@ -275,7 +284,8 @@ def make_cohort(out_dir: str | os.PathLike, n: int, seed: int = 0, difficulty: s
     dicom = set(rng.choice(n, size=n_dicom, replace=False).tolist()) if n_dicom else set()
     width = max(4, len(str(n)))
     jobs = [dict(patient_id=f"ph{i + 1:0{width}d}", label=str(lab), seed=_case_seed(seed, i), difficulty=difficulty,
-                 matrix=matrix, slice_range=list(slice_range), dicom=i in dicom, out_dir=str(out_dir))
+                 matrix=matrix, slice_range=list(slice_range), dicom=i in dicom, out_dir=str(out_dir),
+                 **({"cue": cue} if cue != "both" else {}))
             for i, lab in enumerate(labels)]
     t0 = time.perf_counter()
     if workers > 1 and n > 1:
@@ -288,7 +298,7 @@ def make_cohort(out_dir: str | os.PathLike, n: int, seed: int = 0, difficulty: s
     rows = [r["row"] for r in results if r["row"]]
     cols = ["patient_id", "label", "path", "lung_mask", "lesion_mask"]
     config = dict(n=n, seed=seed, difficulty=difficulty, ratio=list(ratio), dicom_fraction=dicom_fraction,
-                  matrix=matrix, slice_range=list(slice_range))
+                  matrix=matrix, slice_range=list(slice_range), **({"cue": cue} if cue != "both" else {}))
     atomic_write_json(out_dir / "phantoms.json", dict(
         generator="multideepnet.phantoms", version=PHANTOM_VERSION, config=config, config_hash=stable_hash(config),
         counts=counts, difficulty_table=DIFFICULTY[difficulty], workers=workers, seconds=round(time.perf_counter() - t0, 2),
@@ -303,13 +313,48 @@ def _progress(it, total: int, show: bool):
     from tqdm.auto import tqdm
     return tqdm(it, total=total, desc="phantoms", unit="scan")
 
+# %% ../nbs/03c_phantoms.ipynb #842fbd1a
+HISTOGRAM_EDGES_HU = np.linspace(-1000, 100, 13)
+
+def cue_features(ph: Phantom) -> dict[str, np.ndarray]:
+    """The two descriptions of a sick phantom: `position` (5 lesion-placement statistics) and `intensity` (the lungs'
+    HU histogram as shares of lung voxels)."""
+    les, lung = ph.lesion_mask > 0, ph.lung_mask > 0
+    s = lesion_summary(ph)
+    n_parts = ndi.label(les)[1]
+    zz, _, xx = np.nonzero(les)
+    lz = np.flatnonzero(lung.any(axis=(1, 2)))
+    height = (zz.mean() - lz[0]) / max(lz[-1] - lz[0], 1) if len(zz) else 0.5
+    lateral = np.abs(xx - (ph.ct.array.shape[2] - 1) / 2).mean() / ph.ct.array.shape[2] if len(xx) else 0.0
+    position = np.array([s["peripheral_share"] if les.any() else 0.0, s["one_side_share"], n_parts, height, lateral], float)
+    hist = np.histogram(ph.ct.array[lung], bins=HISTOGRAM_EDGES_HU)[0] / max(int(lung.sum()), 1)
+    return {"position": position, "intensity": hist.astype(float)}
+
+def cue_separability(cue: str, n_per_class: int = 20, difficulty: str = "easy", matrix: int = 64, seed: int = 0,
+                     folds: int = 5) -> dict[str, float]:
+    """Cross-validated AUC of a logistic regression telling CAP from COVID-19 phantoms of a `cue` cohort, on each
+    description of `cue_features` alone."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    feats, y = {"position": [], "intensity": []}, []
+    for i in range(2 * n_per_class):
+        label = ("cap", "covid")[i % 2]
+        f = cue_features(make_phantom(label, _case_seed(seed, i), difficulty, matrix, cue=cue))
+        for k in feats: feats[k].append(f[k])
+        y.append(int(label == "covid"))
+    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+    return {k: float(cross_val_score(model, np.asarray(v), np.asarray(y), cv=cv, scoring="roc_auc").mean()) for k, v in feats.items()}
+
 # %% ../nbs/03c_phantoms.ipynb #70fb8881
 def _cli_phantoms(args: argparse.Namespace) -> int:
     """Handler of `multideepnet phantoms`."""
     t = time.perf_counter()
     manifest = make_cohort(args.out, args.n, seed=args.seed, difficulty=args.difficulty, ratio=args.ratio,
                            dicom_fraction=args.dicom_fraction, workers=args.workers, matrix=args.matrix,
-                           slice_range=tuple(args.slice_range), progress=not args.quiet)
+                           slice_range=tuple(args.slice_range), progress=not args.quiet, cue=args.cue)
     info = json.loads((Path(args.out) / "phantoms.json").read_text(encoding="utf-8"))
     counts = ", ".join(f"{c} {k}" for k, c in info["counts"].items())
     print(f"wrote {len(info['cases'])} phantoms ({counts}) in {time.perf_counter() - t:.1f} s; manifest: {manifest}")
@@ -334,5 +379,7 @@ def register_cli(sub) -> None:
                    help="slice spacing range in mm (drawn per scan)")
     p.add_argument("--ratio", type=float, nargs=3, default=list(PAPER_RATIO), metavar=("HEALTHY", "CAP", "COVID"),
                    help="class proportions")
+    p.add_argument("--cue", choices=list(CUES), default="both",
+                   help="what tells CAP from COVID-19: both (placement and look), where (placement only) or what (look only)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cli_phantoms)
