@@ -12,9 +12,11 @@ from typing import Any, ClassVar, Mapping
 from .core import CLASSES, MultiDeepNetError, config_path, load_yaml
 
 # %% auto #0
-__all__ = ['OUTPUT_STRIDES', 'CAM_LAYERS', 'CAM_METHODS', 'METHODS', 'PRESET_SECTIONS', 'SECTION_TYPES', 'ConfigError',
-           'check_keys', 'auto_bool', 'Section', 'DataConfig', 'LungSegConfig', 'PrepConfig', 'ModelConfig',
-           'SplitConfig', 'TrainConfig', 'GradcamConfig', 'ExplainConfig', 'Preset', 'load_preset']
+__all__ = ['OUTPUT_STRIDES', 'CAM_LAYERS', 'CAM_METHODS', 'METHODS', 'TRIAL_METRICS', 'CLAIM_SOURCES', 'PRESET_SECTIONS',
+           'SECTION_TYPES', 'ConfigError', 'check_keys', 'auto_bool', 'Section', 'DataConfig', 'LungSegConfig',
+           'PrepConfig', 'ModelConfig', 'SplitConfig', 'TrainConfig', 'GradcamConfig', 'ExplainConfig', 'known_arms',
+           'RegimeConfig', 'TrialsConfig', 'DecisionRule', 'ClaimTest', 'ClaimSpec', 'load_claims', 'Preset',
+           'load_preset']
 
 # %% ../nbs/00c_config.ipynb #09650587
 class ConfigError(MultiDeepNetError):
@@ -98,8 +100,10 @@ class DataConfig(Section):
     matrix: int | None = None                  # in-plane grid of the phantoms (None: the generator's 512)
     dicom_fraction: float | None = None        # share written as DICOM series (None: the generator's 0.1)
     ratio: tuple[float, ...] | None = None     # healthy : CAP : COVID-19 (None: the paper's 247 : 118 : 223)
+    cue: str = "both"                          # what tells CAP from COVID-19: both, where or what (lesions.CUES)
 
     def __post_init__(self):
+        if self.cue not in ("both", "where", "what"): raise ConfigError(f"data.cue must be both, where or what, got {self.cue!r}")
         if self.source != "phantoms": raise ConfigError(f"data.source: only phantoms can be made, got {self.source!r} (give real scans as --manifest)")
         if self.n < 3: raise ConfigError(f"data.n must be >= 3 (one phantom per class), got {self.n}")
         if self.ratio is not None and len(self.ratio) != len(CLASSES): raise ConfigError(f"data.ratio: one number per class, got {self.ratio}")
@@ -107,7 +111,8 @@ class DataConfig(Section):
     def cohort_kwargs(self) -> dict:
         """Keyword arguments of `phantoms.make_cohort`: the generator's defaults where this section gives none."""
         kw = {"n": self.n, "seed": self.seed, "difficulty": self.difficulty}
-        return kw | {k: (tuple(v) if k == "ratio" else v) for k in ("matrix", "dicom_fraction", "ratio") if (v := getattr(self, k)) is not None}
+        kw |= {k: (tuple(v) if k == "ratio" else v) for k in ("matrix", "dicom_fraction", "ratio") if (v := getattr(self, k)) is not None}
+        return kw | ({"cue": self.cue} if self.cue != "both" else {})   # `both` adds nothing: earlier cohorts keep their keys
 
 # %% ../nbs/00c_config.ipynb #a85e9116
 @dataclass(frozen=True)
@@ -285,6 +290,134 @@ class ExplainConfig(Section):
         if "gradcam" not in cfg.methods: raise ConfigError("explanations.methods must keep the paper's gradcam")
         return cfg
 
+# %% ../nbs/00c_config.ipynb #805adfc9
+TRIAL_METRICS: tuple[str, ...] = ("accuracy", "macro_auc", "cap_sensitivity", "cap_covid_auc")
+CLAIM_SOURCES: tuple[str, ...] = ("trials", "explanations", "predict_time")
+
+def known_arms() -> list[str]:
+    """The arms of `configs/arms.yaml` (read as data here: the model module builds them)."""
+    return list(load_yaml(config_path("arms.yaml")))
+
+def _tuple_or_none(obj, name: str, kind=float) -> None:
+    v = getattr(obj, name)
+    if v is not None: object.__setattr__(obj, name, tuple(kind(x) for x in v))
+
+@dataclass(frozen=True)
+class RegimeConfig(Section):
+    """One cohort of the claims study: its phantom pool and the training-set sizes drawn from it."""
+    section: ClassVar[str] = "trials.regimes"
+    cue: str = "both"                          # which cue tells CAP from COVID-19 (lesions.CUES)
+    difficulty: str = "medium"
+    ratio: tuple[float, ...] | None = None     # the pool's healthy : CAP : COVID-19 (None: the paper's)
+    train_ratio: tuple[float, ...] | None = None   # each training draw's (None: the pool's)
+    pool: int = 300
+    train_sizes: tuple[int, ...] = (240,)
+    arms: tuple[str, ...] | None = None        # None: every arm of the trials section
+
+    def __post_init__(self):
+        for name in ("ratio", "train_ratio"): _tuple_or_none(self, name)
+        for name, kind in (("train_sizes", int), ("arms", str)): _tuple_or_none(self, name, kind)
+        if self.cue not in ("both", "where", "what"): raise ConfigError(f"trials.regimes: cue must be both, where or what, got {self.cue!r}")
+        if not self.train_sizes or min(self.train_sizes) < 3 * len(CLASSES): raise ConfigError(f"trials.regimes: train_sizes must be >= {3 * len(CLASSES)}, got {self.train_sizes}")
+
+@dataclass(frozen=True)
+class TrialsConfig(Section):
+    """A preset's `trials` section: k trials of every arm on every regime and size."""
+    section: ClassVar[str] = "trials"
+    k: int = 5
+    arms: tuple[str, ...] = ("baseline", "multiview", "multitask", "full", "baseline_matched")
+    steps: int = 500                           # optimizer steps per training stage, at every training-set size
+    test_size: int = 90
+    seed: int = 0
+    regimes: Any = field(default=None, metadata={"free": True})    # name -> RegimeConfig
+    claims: str = "claims.yaml"                # under configs/, or a path
+
+    def __post_init__(self):
+        if self.k < 2: raise ConfigError(f"trials.k must be >= 2 (a spread needs two trials), got {self.k}")
+        if self.steps < 1 or self.test_size < len(CLASSES): raise ConfigError("trials.steps must be >= 1 and trials.test_size >= 3")
+        bad = [a for a in self.arms if a not in known_arms()]
+        if bad: raise ConfigError(f"trials.arms: unknown arm(s) {', '.join(bad)} (known: {', '.join(known_arms())})")
+        if not isinstance(self.regimes, Mapping) or not self.regimes: raise ConfigError("trials.regimes: a mapping of at least one regime name to its settings")
+        regimes = {str(n): RegimeConfig.from_dict(r, f"trials.regimes.{n}") for n, r in self.regimes.items()}
+        for n, r in regimes.items():
+            bad = [a for a in (r.arms or ()) if a not in self.arms]
+            if bad: raise ConfigError(f"trials.regimes.{n}.arms: {', '.join(bad)} not among trials.arms")
+        object.__setattr__(self, "regimes", regimes)
+
+    def regime_arms(self, name: str) -> tuple[str, ...]:
+        return self.regimes[name].arms or self.arms
+
+
+@dataclass(frozen=True)
+class DecisionRule(Section):
+    """The verdict of one test, from the paired differences (A - B) over the trials: "supported on phantoms" when the
+    CI's lower end is above 0 and P(A > B) >= `p_improve`; "not supported" when the CI's upper end is below the
+    metric's `min_effect` (a gain that small or smaller is all the data allow); else "inconclusive"."""
+    section: ClassVar[str] = "rules"
+    ci: float = 0.95
+    p_improve: float = 0.8
+    min_effect: Any = field(default=None, metadata={"free": True})   # metric -> smallest gain that matters
+
+    def __post_init__(self):
+        eff = dict(self.min_effect or {})
+        bad = [m for m in eff if m not in TRIAL_METRICS]
+        if bad or set(eff) != set(TRIAL_METRICS):
+            raise ConfigError(f"rules.min_effect: one number for each of {', '.join(TRIAL_METRICS)}, got {sorted(eff)}")
+        object.__setattr__(self, "min_effect", {m: float(eff[m]) for m in TRIAL_METRICS})
+        if not 0.5 < self.ci < 1 or not 0.5 <= self.p_improve <= 1: raise ConfigError("rules: ci in (0.5, 1), p_improve in [0.5, 1]")
+
+@dataclass(frozen=True)
+class ClaimTest(Section):
+    """One comparison: arm `a` against arm `b` on `regime` at training-set `size` (max, all or a number), by `metric`;
+    with `versus_regime`, the difference on `regime` minus the same difference on `versus_regime`, trial by trial."""
+    section: ClassVar[str] = "tests"
+    a: str = ""
+    b: str = ""
+    regime: str = ""
+    metric: str = "accuracy"
+    size: str = "max"
+    versus_regime: str | None = None
+
+@dataclass(frozen=True)
+class ClaimSpec(Section):
+    """One claim of the paper: where it is made, its words, and what decides it."""
+    section: ClassVar[str] = "claims"
+    title: str = ""
+    paper_section: str = ""
+    quote: str = ""
+    source: str = "trials"              # trials | explanations (the quick study's four checks) | predict_time
+    tests: Any = field(default=(), metadata={"free": True})
+    threshold_s: float = 0.0            # predict_time: the paper's seconds
+    note: str = ""
+
+def load_claims(trials: TrialsConfig, path: "str | os.PathLike | None" = None) -> tuple[DecisionRule, dict[str, ClaimSpec]]:
+    """The rules and claims of `configs/claims.yaml` (or `path`), every name checked against the arms and against
+    `trials`' regimes; a typo is refused with one line naming the claim and the key."""
+    p = Path(path) if path else (Path(trials.claims) if Path(trials.claims).is_file() else config_path(trials.claims))
+    if not p.is_file(): raise ConfigError(f"{p}: claims file not found")
+    d = check_keys(str(p), load_yaml(p), ["rules", "claims"], what="")
+    try:
+        rule = DecisionRule.from_dict(d.get("rules"), "rules")
+        claims = {}
+        for cid, c in dict(d.get("claims") or {}).items():
+            where = f"claims.{cid}"
+            spec = ClaimSpec.from_dict(c, where)
+            if spec.source not in CLAIM_SOURCES: raise ConfigError(f"{where}.source: one of {', '.join(CLAIM_SOURCES)}, got {spec.source!r}")
+            tests = tuple(ClaimTest.from_dict(t, f"{where}.tests[{i}]") for i, t in enumerate(spec.tests or ()))
+            for i, t in enumerate(tests):
+                w = f"{where}.tests[{i}]"
+                for arm in (t.a, t.b):
+                    if arm not in trials.arms: raise ConfigError(f"{w}: unknown arm {arm!r} (the trials run {', '.join(trials.arms)})")
+                for reg in (t.regime, t.versus_regime):
+                    if reg is not None and reg not in trials.regimes: raise ConfigError(f"{w}: unknown regime {reg!r} (known: {', '.join(trials.regimes)})")
+                    if reg is not None and not {t.a, t.b} <= set(trials.regime_arms(reg)): raise ConfigError(f"{w}: regime {reg!r} does not run {t.a} and {t.b}")
+                if t.metric not in TRIAL_METRICS: raise ConfigError(f"{w}: unknown metric {t.metric!r} (known: {', '.join(TRIAL_METRICS)})")
+                if t.size not in ("max", "all") and not str(t.size).isdigit(): raise ConfigError(f"{w}.size: max, all or a number, got {t.size!r}")
+            if spec.source == "trials" and not tests: raise ConfigError(f"{where}: a trials claim needs tests")
+            claims[str(cid)] = ClaimSpec(**{**spec.__dict__, "tests": tests})
+    except ConfigError as e: raise ConfigError(f"{p}: {e}") from None
+    return rule, claims
+
 # %% ../nbs/00c_config.ipynb #5fdf17c1
 PRESET_SECTIONS = ("data", "prep", "model", "split", "train")
 SECTION_TYPES: dict[str, type] = {"data": DataConfig, "prep": PrepConfig, "model": ModelConfig, "split": SplitConfig,
@@ -301,17 +434,19 @@ class Preset:
     train: TrainConfig
     gradcam: GradcamConfig = field(default_factory=GradcamConfig)
     explanations: ExplainConfig = field(default_factory=ExplainConfig)
+    trials: TrialsConfig | None = None         # a claims study's trials (16b_trials); None: the ablation study
     description: str = ""
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, d: Mapping) -> "Preset":
         name = str((d or {}).get("name", "unnamed"))
-        d = check_keys(f"preset {name!r}", d, ["name", "description", "notes", *SECTION_TYPES], what="")
+        d = check_keys(f"preset {name!r}", d, ["name", "description", "notes", "trials", *SECTION_TYPES], what="")
         missing = [s for s in PRESET_SECTIONS if s not in d]
         if missing: raise ConfigError(f"preset {name!r} lacks section(s) {', '.join(missing)}")
         sections = {s: t.from_dict(d.get(s)) for s, t in SECTION_TYPES.items()}
-        return cls(name=name, description=str(d.get("description", "")), raw=json.loads(json.dumps(d)), **sections)
+        trials = TrialsConfig.from_dict(d["trials"]) if d.get("trials") is not None else None
+        return cls(name=name, description=str(d.get("description", "")), raw=json.loads(json.dumps(d)), trials=trials, **sections)
 
     def updated(self, **sections: Mapping) -> "Preset":
         """This preset with whole sections replaced (given as written), checked again."""

@@ -17,9 +17,9 @@ from .layout import PREDICTION_COLUMNS, prob_columns
 
 # %% auto #0
 __all__ = ['PRED_COLUMNS', 'PAPER_TABLE2', 'metrics_from_confusion', 'accuracy_from_confusion', 'confusion', 'binary_auc',
-           'auc_ovr', 'view_predictions', 'evaluate', 'bootstrap_ci', 'mcnemar', 'plot_confusion', 'plot_confusions',
-           'plot_roc', 'table2_columns', 'table2', 'paper_reference', 'paper_table2', 'paper_confusions',
-           'reconstruct_confusion', 'paper_review_table']
+           'auc_ovr', 'view_predictions', 'evaluate', 'bootstrap_ci', 'mcnemar', 'trial_metrics', 'paired_comparison',
+           'claim_verdict', 'plot_confusion', 'plot_confusions', 'plot_roc', 'table2_columns', 'table2',
+           'paper_reference', 'paper_table2', 'paper_confusions', 'reconstruct_confusion', 'paper_review_table']
 
 # %% ../nbs/08_metrics.ipynb #46c373bb
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -235,6 +235,40 @@ def mcnemar(pred_a, pred_b, truth=None, exact: bool | None = None, exact_below: 
         pvalue = float(stats.chi2.sf(stat, df=1))
     return {"b": b, "c": c, "n": int(t.size), "method": "exact binomial" if use_exact else "chi-square, continuity-corrected",
             "statistic": float(stat), "pvalue": pvalue}
+
+# %% ../nbs/08_metrics.ipynb #11113c1a
+def trial_metrics(predictions: pd.DataFrame) -> dict[str, float]:
+    """Accuracy, macro AUC, CAP sensitivity and CAP-vs-COVID-19 AUC of one run's test predictions."""
+    res = evaluate(predictions)
+    sick = predictions[predictions.label.isin(["cap", "covid"])]
+    score = sick.p_covid / (sick.p_covid + sick.p_cap).clip(lower=1e-12)
+    return {"accuracy": res["accuracy"], "macro_auc": res["macro_auc"], "cap_sensitivity": res["sensitivity_cap"],
+            "cap_covid_auc": binary_auc(sick.label == "covid", score)}
+
+def paired_comparison(a: Sequence[float], b: Sequence[float], ci: float = 0.95) -> dict:
+    """A against B over paired trials: mean difference with its t-interval, P(A > B) (ties count half), each side's
+    mean and standard deviation, and k (trials where both are defined)."""
+    from scipy import stats
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape: raise MultiDeepNetError(f"paired comparison: {a.size} against {b.size} trials")
+    ok = np.isfinite(a) & np.isfinite(b)
+    a, b = a[ok], b[ok]
+    d, k = a - b, int(ok.sum())
+    if k < 2: return {"k": k, "effect": float(d.mean()) if k else float("nan"), "ci": [float("nan")] * 2,
+                      "p_improve": float("nan"), "mean_a": float("nan"), "mean_b": float("nan"), "sd_a": float("nan"), "sd_b": float("nan")}
+    half = stats.t.ppf(0.5 + ci / 2, k - 1) * d.std(ddof=1) / np.sqrt(k)
+    return {"k": k, "effect": float(d.mean()), "ci": [float(d.mean() - half), float(d.mean() + half)],
+            "p_improve": float(((d > 0).sum() + 0.5 * (d == 0).sum()) / k),
+            "mean_a": float(a.mean()), "mean_b": float(b.mean()), "sd_a": float(a.std(ddof=1)), "sd_b": float(b.std(ddof=1))}
+
+def claim_verdict(comparison: dict, min_effect: float, p_improve: float = 0.8) -> str:
+    """The rule of `configs/claims.yaml`: "supported on phantoms" (CI above 0 and P(A > B) >= p_improve), "not
+    supported" (CI below the smallest gain that matters), else "inconclusive"."""
+    lo, hi = comparison["ci"]
+    if not (np.isfinite(lo) and np.isfinite(hi)): return "inconclusive"
+    if lo > 0 and comparison["p_improve"] >= p_improve: return "supported on phantoms"
+    if hi < min_effect: return "not supported"
+    return "inconclusive"
 
 # %% ../nbs/08_metrics.ipynb #f08c9374
 def plot_confusion(cm, classes: Sequence[str] = CLASSES, ax=None, title: str | None = None, cmap: str = "Blues"):

@@ -208,9 +208,10 @@ def load_arms() -> dict:
     return load_yaml(config_path("arms.yaml"))
 
 def check_arms(arms: Sequence[str] | None = None) -> list[str]:
-    """The requested arms (all, in table order, by default); unknown names fail at once, all of them named."""
+    """The requested arms (by default the paper's ablation arms, in table order: those not marked `ablation: false`);
+    unknown names fail at once, all of them named."""
     known = list(load_arms())
-    arms = known if not arms else list(arms)
+    arms = [a for a in known if load_arms()[a].get("ablation", True)] if not arms else list(arms)
     bad = [a for a in arms if a not in known]
     if bad: raise MultiDeepNetError(f"{config_path('arms.yaml')}: unknown arm(s) {', '.join(bad)} (known: {', '.join(known)})")
     return arms

@@ -229,7 +229,9 @@ def make_stage(rc: RunContext, fold: int, stage: str, train_ds: CacheDataset, va
                backbone: dict | None = None, rows: dict | None = None) -> Stage:
     """A fresh stage: seeded, its model built (and given `backbone`), optimiser, schedule and loaders ready."""
     cfg, dev = rc.cfg, rc.device
-    epochs = cfg.pretrain_epochs if stage == "pretrain" else cfg.epochs
+    # a compute-matched arm (arms.yaml) trains as long as a multi-task arm's two stages together
+    matched = stage != "pretrain" and arm_flags(rc.arm).get("compute_matched", False)
+    epochs = cfg.pretrain_epochs if stage == "pretrain" else cfg.epochs + (cfg.pretrain_epochs if matched else 0)
     seed = stage_seed(cfg.seed, fold, stage)
     if cfg.batch_size % rc.world: raise MultiDeepNetError(f"train.batch_size {cfg.batch_size} is not divisible by the {rc.world} processes")
     seed_everything(seed)
