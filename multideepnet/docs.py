@@ -118,8 +118,8 @@ def _duration(seconds: float) -> str:
     if seconds < 90: return f"{seconds:.0f} s"
     return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
-def claims_block(data: dict, source: str = "", titles: dict | None = None) -> str:
-    """The claims table (Markdown) of a claims record, the paper's words folded below, and its machine line."""
+def claims_block(data: dict, source: str = "", titles: dict | None = None, quotes: bool = False) -> str:
+    """The claims table (Markdown) of a claims record and its machine line; with `quotes`, the paper's words too."""
     titles = {k: v["title"] for k, v in load_yaml(config_path("arms.yaml")).items()} if titles is None else titles
     lines = ["| claim | test (regime, metric, A vs B) | effect [95% CI] | P(A > B) | k | verdict |",
              "|---|---|---|---|---|---|"]
@@ -133,10 +133,12 @@ def claims_block(data: dict, source: str = "", titles: dict | None = None) -> st
             lo, hi = r["ci"]
             lines.append(f"| {head if j == 0 else ''} | {test} | {_fmt(r['effect'])} [{_fmt(lo)}, {_fmt(hi)}] | "
                          f"{_prob(r['p_improve'])} | {r['k']} | {md_text(r['verdict'])} |")
-    lines += ["", "<details><summary>The claims in the paper's words</summary>", ""]
-    lines += [f"- **{md_text(c['id'])}** ({md_text(c['section'])}): \u201c{md_text(c['quote'])}\u201d"
-              for c in data["claims"]]
-    lines += ["", "</details>", ""]
+    if quotes:
+        lines += ["", "<details><summary>The claims in the paper's words</summary>", ""]
+        lines += [f"- **{md_text(c['id'])}** ({md_text(c['section'])}): \u201c{md_text(c['quote'])}\u201d"
+                  for c in data["claims"]]
+        lines += ["", "</details>"]
+    lines.append("")
     m, v = data["machine"], data["versions"]
     machine = md_text(m.get("cpu") or m.get("gpu") or "unknown machine")
     if m.get("cores"): machine += f", {m['cores']} cores"
