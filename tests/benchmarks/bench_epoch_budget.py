@@ -8,7 +8,7 @@ stage of the run that made it (both from study.json).
 
 Prints one row per E: seconds, each arm's accuracy and macro AUC (mean of the fold models), the lowest McNemar p
 between two arms (the report's test, unadjusted) and its pair; then the CPU and torch version. Nothing is tuned
-here: it measures the one protocol at several lengths (nbs/09_train.ipynb, "What twelve minutes buy").
+here: it measures the one protocol at several lengths (nbs/experiments/01_quick_preset.ipynb, "What twelve minutes buy").
 
 Run: .venv/bin/python tests/benchmarks/bench_epoch_budget.py --epochs 5 9 14 --work /tmp/budget
 (about 45 minutes on a 2-core CPU for the quick preset at 5, 9 and 14 epochs; --preset smoke --epochs 1 2 checks
