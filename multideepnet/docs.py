@@ -92,8 +92,6 @@ def check_claims(data: dict, source: str = "claims") -> dict:
         where = f"{source}: claims[{i}]"
         if not isinstance(c, dict): raise MultiDeepNetError(f"{where}: expected an object")
         _need(c, _CLAIM, where)
-        if not c["rows"] and not isinstance(c.get("note"), str):
-            raise MultiDeepNetError(f"{where} ({c['id']}): no comparison rows and no 'note' saying why")
         for j, r in enumerate(c["rows"]):
             w = f"{where}.rows[{j}]"
             if not isinstance(r, dict): raise MultiDeepNetError(f"{w}: expected an object")
@@ -114,7 +112,8 @@ def _prob(p) -> str:
     if p is None or not math.isfinite(p): return "n/a"
     return "> 0.99" if p > 0.995 else "< 0.01" if p < 0.005 else f"{p:.2f}"
 
-def _duration(seconds: float) -> str:
+def _duration(seconds: float | None) -> str:
+    if seconds is None: return "n/a"
     if seconds < 90: return f"{seconds:.0f} s"
     return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
@@ -126,9 +125,12 @@ def claims_block(data: dict, source: str = "", titles: dict | None = None, quote
     for c in data["claims"]:
         head = f"**{md_text(c['id'])}** {md_text(c['title'])}: **{md_text(c['verdict'])}**"
         if not c["rows"]:
-            lines.append(f"| {head} | {md_text(c['note'])} | | | | {md_text(c['verdict'])} |")
+            note = c.get("note") or (c.get("evidence") or {}).get("note") or "no comparison"
+            lines.append(f"| {head} | {md_text(note)} | | | | {md_text(c['verdict'])} |")
         for j, r in enumerate(c["rows"]):
-            test = (f"{md_text(r['regime'])}, {md_text(r['metric'])}: {_arm_title(r['a'], titles)} vs "
+            regime = md_text(r["regime"]) + (f" minus {md_text(r['versus_regime'])}" if r.get("versus_regime") else "")
+            size = f", n={md_text(r['size'])}" if r.get("size") is not None else ""
+            test = (f"{regime}{size}, {md_text(r['metric'])}: {_arm_title(r['a'], titles)} vs "
                     f"{_arm_title(r['b'], titles)}")
             lo, hi = r["ci"]
             lines.append(f"| {head if j == 0 else ''} | {test} | {_fmt(r['effect'])} [{_fmt(lo)}, {_fmt(hi)}] | "
@@ -166,7 +168,7 @@ def load_json_result(path: Path) -> dict:
 @register("claims")
 def claims_section(results: Path) -> str:
     """The README's claims table from the newest `results/claims-*.json`."""
-    files = sorted(Path(results).glob("claims-*.json"))
+    files = sorted(f for f in Path(results).glob("claims-*.json") if "pilot" not in f.name)   # pilot runs decide no claim
     if not files: raise MissingResults(f"no {Path(results).name}/claims-*.json: the claims study's results are not committed yet")
     recs = [(p, check_claims(load_json_result(p), f"{Path(results).name}/{p.name}")) for p in files]
     path, data = max(recs, key=lambda t: (str(t[1]["date"]), t[0].name))
