@@ -39,7 +39,7 @@ def main() -> None:
         v = pd.read_csv(val)
         rows.append({"regime": f.parts[-4], "trial": f.parts[-2], "val_accuracy": float((v.y_true == v.y_pred).mean()), "n_val": len(v)})
     df = pd.DataFrame(rows)
-    out = {"date": datetime.date.today().isoformat(), "machine": machine_info(), "rule": f"keep the difficulty when the baseline's mean validation accuracy lies in [{LOW}, {HIGH}]",
+    out = {"protocol": {"out_shape": list(p.prep.out_shape), "steps": t["steps"]}, "date": datetime.date.today().isoformat(), "machine": machine_info(), "rule": f"keep the difficulty when the baseline's mean validation accuracy lies in [{LOW}, {HIGH}]",
            "regimes": {}}
     for name, g in df.groupby("regime"):
         acc = g.val_accuracy.mean()
@@ -47,7 +47,7 @@ def main() -> None:
                                 "mean": round(acc, 4), "decision": "keep" if LOW <= acc <= HIGH else ("easier" if acc < LOW else "harder")}
     cpu = re.sub(r"[^a-z0-9]+", "-", machine_info()["cpu"].lower()).strip("-")
     Path(a.results).mkdir(exist_ok=True)
-    (Path(a.results) / f"claims-pilot-{cpu}.json").write_text(json.dumps(out, indent=1))
+    (Path(a.results) / f"claims-pilot-{'x'.join(map(str, p.prep.out_shape))}-{t['steps']}steps-{cpu}.json").write_text(json.dumps(out, indent=1))
     print(json.dumps(out["regimes"], indent=1))
 
 if __name__ == "__main__":
