@@ -47,7 +47,7 @@ def main() -> None:
                                 "mean": round(acc, 4), "decision": "keep" if LOW <= acc <= HIGH else ("easier" if acc < LOW else "harder")}
     cpu = re.sub(r"[^a-z0-9]+", "-", machine_info()["cpu"].lower()).strip("-")
     Path(a.results).mkdir(exist_ok=True)
-    (Path(a.results) / f"claims-pilot-{'x'.join(map(str, p.prep.out_shape))}-{t['steps']}steps-{cpu}.json").write_text(json.dumps(out, indent=1))
+    (Path(a.results) / f"claims-pilot-{'x'.join(map(str, p.prep.out_shape))}-{t['steps']}steps-{'-'.join(sorted({r['difficulty'] for r in t['regimes'].values()}))}-{cpu}.json").write_text(json.dumps(out, indent=1))
     print(json.dumps(out["regimes"], indent=1))
 
 if __name__ == "__main__":
