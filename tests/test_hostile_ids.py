@@ -26,12 +26,19 @@ import pytest
 
 pytestmark = pytest.mark.slow
 EXE = str(Path(sys.executable).with_name("multideepnet"))
-PWNED = re.compile(r"""data-pwned\s*=\s*["']?([^"'\s>]*)""")
+PWNED = re.compile(r"""data-pwned\s*=\s*["']?([^"'\s>]*)""")     # the mark on the root element
 
 
-def payload(tag: str) -> str:
-    """JavaScript that marks the page if it runs (and never spells the mark itself)."""
-    return f"document.documentElement.setAttribute('data-'+'pwned','{tag}')"
+def payload(tag: str, root: str = "document") -> str:
+    """JavaScript that, if it runs, adds `|tag` to the page's mark (never spelling the mark itself; no spaces, so it
+    also fits an unquoted attribute)."""
+    el, mark = f"{root}.documentElement", "'data-'+'pwned'"
+    return f"{el}.setAttribute({mark},({el}.getAttribute({mark})||'')+'|{tag}')"
+
+
+def payloads_run(dom: str) -> list[str]:
+    """The tags of the payloads that ran in a page (from its rendered DOM)."""
+    return sorted({t for m in PWNED.findall(dom) for t in m.split("|") if t})
 
 
 def id_shapes() -> list[tuple[str, str]]:
@@ -44,7 +51,7 @@ def id_shapes() -> list[tuple[str, str]]:
         ("single-quote break", f"'><img src=x onerror=\"{p('squote')}\">"),
         ("script end tag", f'</script><img src=x onerror="{p("endscript")}">'),
         ("details ontoggle", f'<details open ontoggle="{p("details")}">'),
-        ("iframe srcdoc", f'<iframe srcdoc="<img src=x onerror=parent.{p("iframe")}>">'),
+        ("iframe srcdoc", f'<iframe srcdoc="<img src=x onerror={p("iframe", "parent.document")}>">'),
         ("textarea end tag", f'</textarea><img src=x onerror="{p("textarea")}">'),
         ("title end tag", f'</title><img src=x onerror="{p("title")}">'),
         ("style end tag", f'</style><img src=x onerror="{p("style")}">'),
@@ -145,7 +152,7 @@ def test_no_page_runs_injected_script(chromium, hostile_study, sinks_page, tmp_p
     ran, shown = {}, {}
     for k, page in enumerate(pages):
         dom = dump_dom(chromium, page, tmp_path / f"profile{k}")
-        ran[page.name if page.parent.parent != out / "arms" else f"arms/{page.parent.name}/{page.name}"] = PWNED.findall(dom)
+        ran[page.name if page.parent.parent != out / "arms" else f"arms/{page.parent.name}/{page.name}"] = payloads_run(dom)
         shown[page.name] = ("onerror=" in dom, "widget-html" in dom)
     print("pages and the payloads that ran in them:", ran)
     assert all(not v for v in ran.values()), f"injected script ran: {ran}"
@@ -159,17 +166,17 @@ def test_no_page_runs_injected_script(chromium, hostile_study, sinks_page, tmp_p
 
 
 def test_detector_sees_a_payload_that_runs(chromium, tmp_path):
-    """Control: the same ids written raw into a page (as text would be, unescaped, and as an HTML widget's value is
-    inserted) do run, and the detector sees them."""
+    """Control: the same ids inserted as markup, as an HTML widget's value is (innerHTML, each into its own element),
+    do run, and the detector names them: every shape but the `<script>` (not run when inserted so) and TeX ones."""
+    import json
     ids = [i for _, i in id_shapes()[:12]]
-    raw = "\n".join(f"<div>{i}</div>" for i in ids)
+    literal = lambda text: json.dumps(text).replace("</", "<\\/")         # a JS string that cannot end the script
+    js = "".join(f"document.body.insertAdjacentHTML('beforeend', '<div>' + {literal(i)} + '</div>');" for i in ids)
     page = tmp_path / "control.html"
-    page.write_text(f"<!doctype html><html><head><title>x</title></head><body>{raw}</body></html>", encoding="utf-8")
-    assert PWNED.findall(dump_dom(chromium, page, tmp_path / "p1"))
-    inner = tmp_path / "inner.html"
-    js = "".join(f"document.getElementById('t').insertAdjacentHTML('beforeend', {i!r});" for i in ids[:2])
-    inner.write_text(f"<!doctype html><html><body><div id=t></div><script>{js}</script></body></html>", encoding="utf-8")
-    assert PWNED.findall(dump_dom(chromium, inner, tmp_path / "p2"))                  # innerHTML: img and nested SVG
+    page.write_text(f"<!doctype html><html><head><title>x</title></head><body><script>{js}</script></body></html>",
+                    encoding="utf-8")
+    assert payloads_run(dump_dom(chromium, page, tmp_path / "p1")) == [
+        "details", "endscript", "iframe", "img", "markdown", "squote", "style", "svg", "textarea", "title"]
 
 
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
