@@ -15,7 +15,7 @@ import torch
 
 from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json, stable_hash
 from .config import ExplainConfig, GradcamConfig, Preset, load_preset
-from .layout import ArmDir, read_table, write_table
+from .layout import ArmDir, case_stem, read_table, write_table
 from .cohort import read_manifest
 from . import preprocess as prep
 from .geometry import CropGeometry, original_to_crop
@@ -133,13 +133,14 @@ def _save_case(out: Path, pid: str, vol: np.ndarray, res: dict, record: dict, le
                spacing: Sequence[float], title: str) -> dict:
     """npz (volume, maps, lesion, spacing), three-plane PNG and NIfTI of one explained case; their names."""
     extra = {"lesion": lesion.astype(np.uint8)} if lesion is not None else {}
-    with atomic_path(out / f"{pid}.npz") as tmp:
+    stem = case_stem(pid)                        # any id (a `/`, markup) names files inside gradcam/
+    with atomic_path(out / f"{stem}.npz") as tmp:
         with open(tmp, "wb") as f:
             np.savez_compressed(f, volume=vol.astype(np.float16), spacing=np.asarray(spacing, np.float32), **extra,
                                 **{f"map_{k}": v.astype(np.float16) for k, v in res["maps"].items()})
-    viewer.save_three_plane(out / f"{pid}.png", vol, res["maps"]["combined"], spacing=spacing, contour=lesion, title=title)
-    save_heatmap_nifti(res["maps"]["combined"], record, out / f"{pid}_gradcam.nii.gz")
-    return {"npz": f"gradcam/{pid}.npz", "png": f"gradcam/{pid}.png", "nifti": f"gradcam/{pid}_gradcam.nii.gz"}
+    viewer.save_three_plane(out / f"{stem}.png", vol, res["maps"]["combined"], spacing=spacing, contour=lesion, title=title)
+    save_heatmap_nifti(res["maps"]["combined"], record, out / f"{stem}_gradcam.nii.gz")
+    return {"npz": f"gradcam/{stem}.npz", "png": f"gradcam/{stem}.png", "nifti": f"gradcam/{stem}_gradcam.nii.gz"}
 
 # %% ../nbs/14_arm.ipynb #664204db
 def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None = None, gradcam: GradcamConfig | dict | None = None,
@@ -259,7 +260,7 @@ def explain_figure_cases(arm_dir: Path, models, index: pd.DataFrame, method: str
             heads = ("combined", *VIEWS) if models[0].multiview else ("combined",)
             maps, _ = ensemble_maps(models, vol, CLASSES.index(c.predicted), method, cfg, heads, layer)
             data.update({f"xmap_{h}": v.astype(np.float16) for h, v in maps.items()})
-            nii = save_heatmap_nifti(maps["combined"], record, files.gradcam / f"{c.patient_id}_{method}.nii.gz")
+            nii = save_heatmap_nifti(maps["combined"], record, files.case_file(c.patient_id, f"_{method}.nii.gz"))
             row["nifti"] = f"gradcam/{nii.name}"
         if c.patient_id in scans:
             shown = {"gradcam": data["map_combined"].astype(np.float32), method: maps["combined"]}

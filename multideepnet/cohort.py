@@ -4,13 +4,14 @@
 
 # %% ../nbs/02_cohort.ipynb #a956e6ce
 from __future__ import annotations
-import argparse, os, re, sys
+import argparse, os, re, sys, unicodedata
 from pathlib import Path
 
 import pandas as pd
 
 from .core import CLASSES, MultiDeepNetError, atomic_path
 from .io import VOLUME_SUFFIXES, natural_key, scan_name
+from .layout import neutralise_cells, restore_cells
 
 # %% auto #0
 __all__ = ['REQUIRED_COLUMNS', 'PATH_COLUMNS', 'SPLITS', 'LABEL_SYNONYMS', 'ManifestError', 'normalize_label', 'read_manifest',
@@ -37,6 +38,10 @@ def normalize_label(name: str) -> str | None:
     return LABEL_SYNONYMS.get(re.sub(r"[^a-z0-9]", "", key))
 
 # %% ../nbs/02_cohort.ipynb #261f6e7a
+def _control_chars(text: str) -> str:
+    """The control characters in `text` as `U+000A, ...` ("" when it holds none)."""
+    return ", ".join(dict.fromkeys(f"U+{ord(ch):04X}" for ch in text if unicodedata.category(ch) == "Cc"))
+
 def _row_problems(df: pd.DataFrame, base: Path, check_paths: bool = True) -> list[str]:
     """One message per problem in the rows of a manifest, with CSV line numbers."""
     problems, seen = [], {}
@@ -57,6 +62,9 @@ def _row_problems(df: pd.DataFrame, base: Path, check_paths: bool = True) -> lis
             elif check_paths and not (base / value).exists(): problems.append(f"line {line}: {col} not found: {value}")
         if "split" in df.columns and row["split"].strip() not in SPLITS + ("",):
             problems.append(f"line {line}: bad split {row['split']!r} (expected {'|'.join(SPLITS)} or blank)")
+        for col, value in row.items():
+            if isinstance(value, str) and (bad := _control_chars(value.strip())):
+                problems.append(f"line {line}: {col} holds control character(s) {bad}: {value.strip()!r}")
     return problems
 
 def read_manifest(path: str | os.PathLike, check_paths: bool = True) -> pd.DataFrame:
@@ -66,6 +74,7 @@ def read_manifest(path: str | os.PathLike, check_paths: bool = True) -> pd.DataF
     try: df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
         raise ManifestError(f"{path}: not a readable CSV ({str(e).strip().splitlines()[0]})") from None
+    df = restore_cells(df)                              # what `write_manifest` guarded against spreadsheets
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing: raise ManifestError(f"{path}: missing column(s) {', '.join(missing)} (need {','.join(REQUIRED_COLUMNS)}[,split])")
     if df.empty: raise ManifestError(f"{path}: no patients (header only)")
@@ -96,7 +105,7 @@ def write_manifest(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     out = df[[*REQUIRED_COLUMNS, *(["split"] if "split" in df.columns else []),
               *[c for c in df.columns if c not in (*REQUIRED_COLUMNS, "split")]]].copy()
     for c in (c for c in PATH_COLUMNS if c in out.columns): out[c] = [_relative(str(v), base) for v in out[c]]
-    with atomic_path(path) as tmp: out.to_csv(tmp, index=False)
+    with atomic_path(path) as tmp: neutralise_cells(out).to_csv(tmp, index=False)
     return path
 
 # %% ../nbs/02_cohort.ipynb #5cf9fc92
@@ -127,6 +136,8 @@ def build_manifest(root: str | os.PathLike) -> pd.DataFrame:
             for split, label, d in groups for name, p in _patients_in(d)]
     if not rows: raise ManifestError(f"{root}: class folders hold no patient subfolders or volume files")
     df = pd.DataFrame(rows)
+    for name, p in ((r["patient_id"], r["path"]) for r in rows):
+        if bad := _control_chars(name): raise ManifestError(f"{p!r}: the name holds control character(s) {bad}; rename it")
     clash = df["patient_id"].duplicated(keep=False)
     df.loc[clash, "patient_id"] = df.loc[clash, "label"] + "_" + df.loc[clash, "patient_id"]
     if df["patient_id"].duplicated().any():
@@ -148,7 +159,7 @@ def _manifest(args: argparse.Namespace) -> int:
     if args.out:
         write_manifest(df, args.out)
         print(f"{args.out}: {len(df)} patients ({_counts(df)})", file=sys.stderr)
-    else: df.to_csv(sys.stdout, index=False)
+    else: neutralise_cells(df).to_csv(sys.stdout, index=False)
     return 0
 
 def register_cli(sub) -> None:

@@ -71,7 +71,8 @@ _UMASK = os.umask(0); os.umask(_UMASK)
 def atomic_path(dest: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temp path next to `dest`; rename it onto `dest` only if the block succeeds."""
     dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=suffix or "".join(dest.suffixes), dir=dest.parent)
+    tail = "".join(s for s in dest.suffixes[-2:] if len(s) <= 8)      # the format's suffix, not every dot in the name
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name[:80]}.", suffix=suffix or tail, dir=dest.parent)
     os.close(fd); tmp = Path(tmp)
     try:
         yield tmp

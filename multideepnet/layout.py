@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_layout.ipynb #b230b120
 from __future__ import annotations
-import json, os
+import hashlib, json, os, re
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -12,11 +12,40 @@ from .core import CLASSES, VIEWS, MultiDeepNetError, atomic_path
 if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` runs without pandas (0.2 s)
 
 # %% auto #0
-__all__ = ['TEXT_COLUMNS', 'PREDICTION_COLUMNS', 'PROB_COLUMNS', 'VIEW_COLUMNS', 'CACHE_INDEX', 'INDEX_COLUMNS', 'INDEX_REQUIRED',
-           'read_table', 'write_table', 'prob_columns', 'view_columns', 'CacheDir', 'read_json', 'ArmDir', 'StudyDir']
+__all__ = ['TEXT_COLUMNS', 'FORMULA_START', 'PREDICTION_COLUMNS', 'PROB_COLUMNS', 'VIEW_COLUMNS', 'CACHE_INDEX', 'INDEX_COLUMNS',
+           'INDEX_REQUIRED', 'neutralise_cell', 'restore_cell', 'neutralise_cells', 'restore_cells', 'read_table',
+           'write_table', 'prob_columns', 'view_columns', 'CacheDir', 'read_json', 'case_stem', 'ArmDir', 'StudyDir']
 
 # %% ../nbs/00a_layout.ipynb #57b05f84
 TEXT_COLUMNS: dict[str, type] = {"patient_id": str, "label": str, "split": str}
+FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")   # OWASP: a spreadsheet runs such a cell as a formula
+
+def neutralise_cell(value):
+    """A text cell a spreadsheet would run as a formula (it starts with `FORMULA_START`, perhaps after quotes) with a
+    `'` in front, which spreadsheets show as text; anything else (other text, numbers, NaN) as it is."""
+    return "'" + value if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_START) else value
+
+def restore_cell(value):
+    """The value `neutralise_cell` was given: one leading `'` taken from a cell it neutralised."""
+    return value[1:] if isinstance(value, str) and value.startswith("'") and value.lstrip("'").startswith(FORMULA_START) else value
+
+def _map_text(df: "pd.DataFrame", fn) -> "pd.DataFrame":
+    """A copy of `df` with `fn` applied to each cell of its text columns and of a text index."""
+    import pandas as pd
+    text = lambda s: s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
+    out = df.copy()
+    for i in range(out.shape[1]):
+        if text(out.iloc[:, i]): out.isetitem(i, out.iloc[:, i].map(fn))
+    if text(out.index): out.index = out.index.map(fn)
+    return out
+
+def neutralise_cells(df: "pd.DataFrame") -> "pd.DataFrame":
+    """`neutralise_cell` on every text cell: what the project writes into a CSV file."""
+    return _map_text(df, neutralise_cell)
+
+def restore_cells(df: "pd.DataFrame") -> "pd.DataFrame":
+    """`restore_cell` on every text cell: what the project reads back from a CSV file."""
+    return _map_text(df, restore_cell)
 
 def read_table(path: str | os.PathLike, cases: bool = True, index_col: int | str | None = None) -> "pd.DataFrame":
     """The one reader of the project's CSV tables. `cases` (a table of patients): ids, labels and splits as text
@@ -25,12 +54,13 @@ def read_table(path: str | os.PathLike, cases: bool = True, index_col: int | str
     path = Path(path)
     if not path.is_file(): raise MultiDeepNetError(f"{path}: table not found")
     kw = {"dtype": TEXT_COLUMNS, "keep_default_na": False} if cases else {}
-    try: return pd.read_csv(path, index_col=index_col, **kw)
+    try: df = pd.read_csv(path, index_col=index_col, **kw)
     except (ValueError, OSError, UnicodeDecodeError) as e: raise MultiDeepNetError(f"{path}: unreadable table ({type(e).__name__}: {e})") from None
+    return restore_cells(df)
 
 def write_table(df: "pd.DataFrame", path: str | os.PathLike, index: bool = False) -> Path:
-    """Write a table atomically (a reader never sees half of it)."""
-    with atomic_path(path) as tmp: df.to_csv(tmp, index=index)
+    """Write a table atomically (a reader never sees half of it), formula-like text cells neutralised."""
+    with atomic_path(path) as tmp: neutralise_cells(df).to_csv(tmp, index=index)
     return Path(path)
 
 def prob_columns(classes: Sequence[str] = CLASSES) -> list[str]:
@@ -82,6 +112,15 @@ def read_json(path: str | os.PathLike) -> dict:
     except (ValueError, UnicodeDecodeError) as e: raise MultiDeepNetError(f"{path}: not valid JSON ({e})") from None
 
 # %% ../nbs/00a_layout.ipynb #63bbf884
+def case_stem(patient_id: str) -> str:
+    """The stem of a patient's file names: the id itself where it is a plain name (letters, digits, `.`, `_`, `-`, not
+    starting with `.` or `-`, at most 80 characters), else its plain characters, `~` and a hash of the whole id. Any id
+    (holding `/`, `..` or markup) then names a file inside its folder, and two ids never share one."""
+    pid = str(patient_id)
+    if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,79}", pid): return pid
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "_", pid).strip("._-")[:40]
+    return f"{plain}~{hashlib.sha1(pid.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
+
 class ArmDir:
     """An arm's results folder: every file name in it, and its readers."""
     RUN, SPLITS, LOG, PREDICTIONS = "run.json", "splits.csv", "log.csv", "predictions.csv"
@@ -124,6 +163,9 @@ class ArmDir:
     gradcam_cases = property(lambda self: self.gradcam / "cases.csv")
     localization = property(lambda self: self.gradcam / "localization.csv")
     explanations = property(lambda self: self.path / self.EXPLANATIONS)
+    def case_file(self, patient_id: str, suffix: str) -> Path:
+        """A figure case's file in gradcam/ (`.npz`, `.png`, `_gradcam.nii.gz`, ...), named by `case_stem`."""
+        return self.gradcam / f"{case_stem(patient_id)}{suffix}"
     def explanation_table(self, name: str) -> Path:
         if name not in self.EXPLANATION_TABLES: raise MultiDeepNetError(f"no explanation table {name!r} (known: {', '.join(self.EXPLANATION_TABLES)})")
         return self.explanations / f"{name}.csv"

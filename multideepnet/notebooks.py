@@ -13,8 +13,8 @@ from .core import MultiDeepNetError, atomic_path, atomic_write_json, atomic_writ
 # %% auto #0
 __all__ = ['HTML_MANAGER_VERSION', 'REQUIREJS_VERSION', 'WIDGETS_JS_ENV', 'CDN_HOST', 'CDN_URLS', 'KATEX_VERSION', 'KATEX_CDN',
            'BOOK_SKIP_FLAGS', 'NotebookError', 'widgets_js_cache', 'fetch_widgets_js', 'install_widgets_js',
-           'fetch_katex', 'install_katex', 'execute_notebook', 'export_html', 'study_notebook', 'ProgressLines',
-           'run_notebook', 'book_notebooks', 'build_book', 'explore_scan', 'register_cli']
+           'fetch_katex', 'install_katex', 'kernel_config', 'execute_notebook', 'export_html', 'study_notebook',
+           'ProgressLines', 'run_notebook', 'book_notebooks', 'build_book', 'explore_scan', 'register_cli']
 
 # %% ../nbs/15_notebooks.ipynb #43f19729
 class NotebookError(MultiDeepNetError):
@@ -108,6 +108,18 @@ def install_katex(assets_dir: str | os.PathLike, cache_dir: str | os.PathLike | 
     return _copy_new(fetch_katex(cache_dir), Path(assets_dir))
 
 # %% ../nbs/15_notebooks.ipynb #1a1249eb
+def kernel_config():
+    """The traitlets config of the kernels this module starts: on 127.0.0.1, its traffic encrypted (CurveZMQ) where
+    jupyter_client, pyzmq and the kernel support it (elsewhere as before: loopback, unencrypted)."""
+    import zmq
+    from jupyter_client.manager import KernelManager
+    from traitlets.config import Config
+    c = Config()
+    c.KernelManager.ip = "127.0.0.1"
+    if "transport_encryption" in KernelManager.class_trait_names() and zmq.has("curve"):
+        c.KernelManager.transport_encryption = "auto"
+    return c
+
 def execute_notebook(ipynb: str | os.PathLike, out_ipynb: str | os.PathLike, timeout: int = 600,
                      cwd: str | os.PathLike | None = None, kernel_name: str = "python3") -> Path:
     """Run a notebook with nbclient, saving outputs and widget state, to `out_ipynb` (atomically)."""
@@ -117,7 +129,7 @@ def execute_notebook(ipynb: str | os.PathLike, out_ipynb: str | os.PathLike, tim
     src = Path(ipynb)
     nb = _read_notebook(src)
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, store_widget_state=True,
-                            resources={"metadata": {"path": str(cwd or src.parent)}})
+                            resources={"metadata": {"path": str(cwd or src.parent)}}, config=kernel_config())
     try: client.execute()
     except CellExecutionError as e: raise NotebookError(f"{src}: a cell failed ({e.ename}: {e.evalue})") from None
     with atomic_path(out_ipynb) as tmp: nbformat.write(nb, tmp)
@@ -257,7 +269,7 @@ def run_notebook(name: str, out_ipynb: str | os.PathLike, parameters: dict, time
         pm.execute_notebook(str(study_notebook(name)), str(out_ipynb), parameters=parameters, kernel_name="python3",
                             execution_timeout=timeout, store_widget_state=True, progress_bar=False,
                             stdout_file=ProgressLines(),   # the arm's "[train] ..." epoch lines reach the terminal
-                            cwd=str(out_ipynb.parent))
+                            cwd=str(out_ipynb.parent), config=kernel_config())
     except pm.PapermillExecutionError as e:
         raise NotebookError(f"{out_ipynb}: cell {e.exec_count} failed ({e.ename}: {e.evalue})") from None
     return out_ipynb

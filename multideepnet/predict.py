@@ -20,9 +20,9 @@ from .preprocess import preprocess_volume, to_unit
 if TYPE_CHECKING: import numpy as np, torch   # PyTorch (and the model and Grad-CAM modules) are imported where used: see below
 
 # %% auto #0
-__all__ = ['MODEL_FORMAT', 'PredictError', 'training_provenance', 'bundle_prep', 'provenance_line', 'export_arm_model',
-           'bundle_info', 'load_arm_model', 'ensemble_cam', 'set_bundle_explanation', 'chosen_explanation',
-           'explanation_map', 'predict_scan', 'predict_scans', 'register_cli']
+__all__ = ['MODEL_FORMAT', 'PredictError', 'training_provenance', 'bundle_prep', 'provenance_line', 'provenance_note',
+           'export_arm_model', 'bundle_info', 'load_arm_model', 'ensemble_cam', 'set_bundle_explanation',
+           'chosen_explanation', 'explanation_map', 'predict_scan', 'predict_scans', 'register_cli']
 
 # %% ../nbs/13_predict.ipynb #46f3b87c
 class PredictError(MultiDeepNetError):
@@ -55,6 +55,15 @@ def provenance_line(info: dict) -> str | None:
                 f"its predictions on real scans mean nothing")
     if not p or p.get("source") == "unknown": return "training data not recorded in this model bundle"
     return None
+
+def provenance_note(info: dict) -> str:
+    """What the model was trained on, as the note shown beside each of its predictions (`predict`'s console, the
+    explore page): `provenance_line` where it has one, else the real scans' manifest. `info` is a bundle's metadata or
+    a prediction's record (both hold `training_data`)."""
+    line = provenance_line(info)
+    if line: return f"note: this model was {line}" if line.startswith("trained") else f"note: {line}"
+    p = info["training_data"]
+    return f"note: this model was trained on the real scans listed in {p.get('manifest')} (preset {p.get('preset')})"
 
 # %% ../nbs/13_predict.ipynb #bf8f76c8
 def export_arm_model(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None = None) -> Path:
@@ -274,7 +283,7 @@ def _predict_cmd(args) -> int:
             probs = ", ".join(f"{CLASS_TITLES[c]} {p:.3f}" for c, p in r["probabilities"].items())
             print(f"{r['scan']}: {CLASS_TITLES[r['predicted']]} ({probs}) in {r['timings_s']['total_s']} s")
             for w in r.get("warnings") or []: print(f"  warning: {w}")
-            if r.get("provenance"): print(f"  note: this model was {r['provenance']}" if r["provenance"].startswith("trained") else f"  note: {r['provenance']}")
+            if r.get("provenance"): print(f"  {provenance_note(r)}")      # the model is not trained on real scans
         else: print(f"{r['scan']}: FAILED - {r['error']}", file=sys.stderr)
     return 0 if all(r["status"] == "ok" for r in res) else 1
 

@@ -18,7 +18,7 @@ from .core import (MultiDeepNetError, atomic_path, atomic_write_json,
                                n_threads, path_fingerprint, peak_rss_mb, set_threads, stable_hash)
 from .config import PrepConfig
 from .geometry import CropGeometry, Grid, crop_box
-from .layout import INDEX_COLUMNS, CacheDir
+from .layout import INDEX_COLUMNS, CacheDir, case_stem
 from .io import CTVolume, itk_path, read_ct
 from .lungseg import LungMasks, LungSegError, fov_disk, segment_lungs, working_grid
 if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` needs no pandas (0.2 s)
@@ -340,9 +340,6 @@ def case_key(path: str | os.PathLike, cfg: PrepConfig, read: dict | None = None)
     fp.pop("path", None)   # the same files moved elsewhere are the same input
     return stable_hash({"input": fp, "config": cfg.as_dict(), "version": PREP_VERSION, **({"read": read} if read else {})})
 
-def _safe(pid: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(pid)) or "case"
-
 def load_case(path: str | os.PathLike, as_float: bool = False) -> tuple[np.ndarray, dict]:
     """A cached case: (memory-mapped array, or float32 in [0, 1] if `as_float`; its record)."""
     path = Path(path)
@@ -365,7 +362,7 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
     except (OSError, PreprocessError) as e:
         why = f"{src}: cannot be read ({e.strerror})" if isinstance(e, OSError) else str(e)
         return {**base, "status": "failed", "array": "", "record": "", "error": why}
-    stem = f"{_safe(pid)}__{key}"
+    stem = f"{case_stem(pid)}__{key}"       # a plain id as it is; any other bounded, unique, inside cases/
     rec_path, npy_path = cache.cases / f"{stem}.json", cache.cases / f"{stem}.npy"
     if rec_path.is_file():
         rec = json.loads(rec_path.read_text(encoding="utf-8"))

@@ -72,13 +72,13 @@ def config_table(collected: dict) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 def dataset_banner(study_dir: str | os.PathLike) -> tuple[str, pd.DataFrame]:
-    """Markdown line (synthetic phantoms or real data) and the case counts per split and class."""
+    """HTML line (synthetic phantoms or real data, the manifest's path as text) and the case counts per split and class."""
     study = StudyDir(study_dir).read_study()
     if study["source"] == "phantoms":
-        head = ("**Data: synthetic chest-CT phantoms** made by this project. They exercise the pipeline and prove "
-                "nothing clinically; the paper's numbers come from private SPHCC scans.")
+        head = ("<p><b>Data: synthetic chest-CT phantoms</b> made by this project. They exercise the pipeline and prove "
+                "nothing clinically; the paper's numbers come from private SPHCC scans.</p>")
     else:
-        head = f"**Data: real scans** listed in `{study['manifest']}`."
+        head = f"<p><b>Data: real scans</b> listed in <code>{html.escape(str(study['manifest']))}</code>.</p>"
     splits = sorted(p for p in (ArmDir(a).splits for a in StudyDir(study_dir).arms.glob("*")) if p.is_file())
     if not splits: return head, pd.DataFrame()
     s = read_table(splits[0])
@@ -238,7 +238,8 @@ def case_viewer(collected: dict, arm: str, patient_id: str | None = None, size: 
     if cases.empty: raise MultiDeepNetError(f"{collected[arm]['dir']}: no explained cases (gradcam/cases.csv)")
     pid = patient_id if patient_id is not None else cases.patient_id.iloc[0]
     row = cases.set_index("patient_id").loc[pid]
-    z = np.load(ArmDir(collected[arm]["dir"]).gradcam / f"{pid}.npz")
+    files = ArmDir(collected[arm]["dir"])
+    z = np.load(files / row["npz"] if row.get("npz") else files.case_file(pid, ".npz"))   # named by `case_stem`
     name = METHOD_TITLES.get(method, method).removesuffix(" (paper)")
     if f"scan_map_{method}" in z.files:   # the scan as read, the map mapped back onto it
         ct, maps = z["scan"], {(name, "combined"): z[f"scan_map_{method}"].astype(np.float32)}
@@ -280,7 +281,7 @@ def plot_preprocessing_stages(stages: Sequence[dict], title: str | None = None):
             ax.contour(np.linspace(0, w * sx, w), np.linspace(0, h * sy, h), st["outline"].astype(float), [0.5],
                        colors="red", linewidths=0.8)
         ax.set_title(f"{st['step']}\n{tuple(st['shape_zyx'])}", fontsize=8); ax.axis("off")
-    if title: fig.suptitle(title, fontsize=10)
+    if title: fig.suptitle(title, fontsize=10, parse_math=False)      # a patient id's `$` is text, not TeX
     fig.tight_layout()
     return fig
 
@@ -300,7 +301,7 @@ def write_index(study_dir: str | os.PathLike) -> Path:
                                      _link(d, f.roc, "ROC"), _link(d, f.curves, "curves"),
                                      _link(d, f.model, "model"), _link(d, f.gradcam, "Grad-CAM")] if x)
         err = html.escape(st.get("error", ""))
-        rows.append(f"<tr><td>{html.escape(arm_title(arm))}</td><td>{html.escape(st['status'])}</td><td>{st.get('seconds', '')}</td>"
+        rows.append(f"<tr><td>{html.escape(arm_title(arm))}</td><td>{html.escape(st['status'])}</td><td>{html.escape(str(st.get('seconds', '')))}</td>"
                     f"<td>{links}</td><td>{err}</td></tr>")
     collected = collect_study(d)
     headline = (f"<h2>Headline</h2>{headline_table(collected).to_html(classes='headline', border=0)}"
@@ -314,7 +315,7 @@ def write_index(study_dir: str | os.PathLike) -> Path:
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}}
 p.reading{{background:#f4f6f8;padding:8px 12px;border-left:4px solid #4a7;}}</style></head><body>
 <h1>Multi-DeepNet ablation study: preset <code>{html.escape(study['preset_name'])}</code></h1>
-<p>Data: {html.escape(src)}. Started {study['started']}, wall time {study.get('wall_seconds', '?')} s.</p>
+<p>Data: {html.escape(src)}. Started {html.escape(str(study['started']))}, wall time {html.escape(str(study.get('wall_seconds', '?')))} s.</p>
 <p><small>Machine: {html.escape(machine)}. Metrics can differ between CPU types (floating-point kernels), not between runs on one machine.</small></p>
 {headline}
 <p>{_link(d, d / 'report.html', 'The report (Table 2, Fig. 6, Fig. 7, localisation, McNemar, ROC)') or 'Report not built.'}

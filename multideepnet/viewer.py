@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_viewer.ipynb #681f271e
 from __future__ import annotations
-import base64, io, os
+import base64, html, io, os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
@@ -256,7 +256,8 @@ class LiveViewer:
         """Re-render the three planes (called on every widget change)."""
         for p in PLANES: self.images[p].value = encode_image(self.render(p))
         missing = self.heat and self.current_heat() is None
-        self.status.value = f"<i>no heatmap for {self.cls.value} / {self.view.value}: CT only</i>" if missing else ""
+        pair = f"{self.cls.value} / {self.view.value}"                  # names from the data: text, not markup
+        self.status.value = f"<i>no heatmap for {html.escape(pair)}: CT only</i>" if missing else ""
 
     def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
 
@@ -323,7 +324,7 @@ def static_viewer(ct: np.ndarray, heatmaps: Optional[HeatmapsLike] = None, *, sp
     opts = dict(alpha=alpha, lut=lut, spacing=spacing, size=size, fmt=fmt, quality=quality, show_from=show_from, contour=contour)
     stacks, links = {}, []
     def panel(c, v):
-        if table and (c, v) not in table: return widgets.HTML(f"<i>no heatmap for {c} / {v}</i>")
+        if table and (c, v) not in table: return widgets.HTML(f"<i>no heatmap for {html.escape(f'{c} / {v}')}</i>")
         stacks[(c, v)] = _plane_stacks(ct, table.get((c, v)), positions, sliders, links, **opts)
         return widgets.HBox(list(stacks[(c, v)].values()))
     view_sel = widgets.ToggleButtons(options=views, description="view"); view_sel.add_class("mdn-view")
@@ -336,12 +337,13 @@ def static_viewer(ct: np.ndarray, heatmaps: Optional[HeatmapsLike] = None, *, sp
     by_class = widgets.Stack(class_panels, selected_index=0)
     links.append(widgets.jslink((class_sel, "index"), (by_class, "selected_index")))
     step = max(1, round((ct.shape[0] - 1) / max(1, len(positions["axial"]) - 1)))
-    note = widgets.HTML(f"<small>{caption + ' ' if caption else ''}Opens at the map's peak; heat drawn above {show_from:g} "
+    # the title and caption carry text from the data (patient ids, file names): escaped, an HTML widget's value is markup
+    note = widgets.HTML(f"<small>{html.escape(caption) + ' ' if caption else ''}Opens at the map's peak; heat drawn above {show_from:g} "
                         f"of its maximum{', ground-truth lesions outlined in green' if contour is not None else ''}. "
                         f"Precomputed slices (axial every ~{step}): drag a slider to step through them; works without a kernel.</small>")
     selectors = [w for w, n in ((class_sel, len(classes)), (view_sel, len(views))) if n > 1]
-    headers = widgets.HBox([widgets.HTML(f"<b>{p}</b>", layout=widgets.Layout(width=f"{size + 8}px")) for p in PLANES])
-    children = ([widgets.HTML(f"<b>{title}</b>")] if title else []) + [widgets.HBox(selectors), headers, by_class,
+    headers = widgets.HBox([widgets.HTML(f"<b>{html.escape(p)}</b>", layout=widgets.Layout(width=f"{size + 8}px")) for p in PLANES])
+    children = ([widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []) + [widgets.HBox(selectors), headers, by_class,
                                                                         widgets.HBox(list(sliders.values())), note]
     fallback = three_plane_figure(ct, first, spacing=spacing, alpha=alpha, cmap=cmap, size=size * 4 // 3,
                                   show_from=show_from, contour=contour, center=peak,

@@ -98,6 +98,9 @@ def test_explore_command(smoke_study, sample_dir, tmp_path):
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     page = (tmp_path / "ex" / "P001_explore.html").read_text(encoding="utf-8")
     assert "application/vnd.jupyter.widget-state+json" in page and "Grad-CAM" in page
+    # beside the prediction, what the model was trained on, in predict's words; no kernel transport warning
+    assert "note: this model was trained only on synthetic phantoms (18 medium phantoms, preset smoke)" in page
+    assert "without encryption" not in res.stdout + res.stderr
     chosen = json.loads(model.with_suffix(".json").read_text(encoding="utf-8"))["explanation"]["method"]
     assert (tmp_path / "ex" / "P001_gradcam.nii.gz").exists()
     if chosen != "gradcam": assert (tmp_path / "ex" / f"P001_{chosen}.nii.gz").exists()
