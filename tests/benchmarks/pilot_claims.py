@@ -3,7 +3,7 @@
 Runs the claims preset's baseline arm only (2 trials, each regime's largest training size) and reads its
 *validation* predictions (fold 0's held-out part of the training draw), never the test set. The rule, written
 before the pilot ran: a regime keeps its difficulty when the baseline's mean validation accuracy lies in
-[0.55, 0.90]; below it the regime would move to `easy`, above it to `hard`. Writes results/claims-pilot-<cpu>.json.
+[0.55, 0.90]; below it the regime would move to `easy`, above it to `hard`. Writes results/pilot-<shape>-<steps>steps-<difficulty>-<cpu>.json.
 
 Run: .venv/bin/python tests/benchmarks/pilot_claims.py [--out reports/claims-pilot]
 """
@@ -47,7 +47,7 @@ def main() -> None:
                                 "mean": round(acc, 4), "decision": "keep" if LOW <= acc <= HIGH else ("easier" if acc < LOW else "harder")}
     cpu = re.sub(r"[^a-z0-9]+", "-", machine_info()["cpu"].lower()).strip("-")
     Path(a.results).mkdir(exist_ok=True)
-    (Path(a.results) / f"claims-pilot-{'x'.join(map(str, p.prep.out_shape))}-{t['steps']}steps-{'-'.join(sorted({r['difficulty'] for r in t['regimes'].values()}))}-{cpu}.json").write_text(json.dumps(out, indent=1))
+    (Path(a.results) / f"pilot-{'x'.join(map(str, p.prep.out_shape))}-{t['steps']}steps-{'-'.join(sorted({r['difficulty'] for r in t['regimes'].values()}))}-{cpu}.json").write_text(json.dumps(out, indent=1))
     print(json.dumps(out["regimes"], indent=1))
 
 if __name__ == "__main__":
