@@ -67,20 +67,27 @@ _GRAD_MEMORY: dict = {}
 
 def grad_memory_mb(model: nn.Module, shape: Sequence[int]) -> float:
     """Estimated memory (MB) of one volume of `shape` (D, H, W) through the model with autograd from the input and
-    its backward: the tensors the forward keeps (traced on fake tensors), plus twice the largest of them."""
+    its backward: the tensors the forward keeps (traced on fake tensors), plus twice the largest tensor it makes."""
     from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils._python_dispatch import TorchDispatchMode
     key = (type(model).__name__, tuple((tuple(q.shape), q.requires_grad) for q in model.parameters()), tuple(shape), is_channels_last(model))
     if key not in _GRAD_MEMORY:
-        kept = {}
+        kept, largest = {}, [0]
         def pack(t):
             if t.requires_grad or t.grad_fn is not None or not t.dtype.is_floating_point:   # not a weight: an activation
                 kept[t.untyped_storage()._cdata] = t.untyped_storage().nbytes()
             return t
+        class Largest(TorchDispatchMode):   # every operation's outputs, also those not kept (inside the stem)
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                out = func(*args, **(kwargs or {}))
+                for t in (out if isinstance(out, (tuple, list)) else [out]):
+                    if isinstance(t, torch.Tensor): largest[0] = max(largest[0], t.numel() * t.element_size())
+                return out
         with FakeTensorMode(allow_non_fake_inputs=True), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
             x = torch.empty(1, 1, *shape)
             if is_channels_last(model): x = x.contiguous(memory_format=torch.channels_last_3d)
-            with _weights_frozen(model): _grad_stages(model, x.requires_grad_(True), None)
-        _GRAD_MEMORY[key] = (sum(kept.values()) + 2 * max(kept.values(), default=0)) / 2**20
+            with _weights_frozen(model), Largest(): _grad_stages(model, x.requires_grad_(True), None)
+        _GRAD_MEMORY[key] = (sum(kept.values()) + 2 * largest[0]) / 2**20
     return _GRAD_MEMORY[key]
 
 def grad_batch(model: nn.Module, shape: Sequence[int], n: int, budget_mb: float = SMOOTHGRAD_BUDGET_MB) -> int:

@@ -214,23 +214,46 @@ def conv_input_grad(grad: torch.Tensor, weight: torch.Tensor, stride: Sequence[i
     return out[:, :, :size[0], :size[1], :size[2]]
 
 # %% ../nbs/10_gradcam.ipynb #c5866fed
-class _FirstConv(torch.autograd.Function):
-    """A one-channel 3-D convolution whose backward gives its input's gradient by `conv_input_grad` (none for the
-    weights)."""
+class _Stem(torch.autograd.Function):
+    """A ResNet3D stem (one-channel convolution, eval-mode batch norm or none, ReLU, max pooling) whose backward gives
+    the input's gradient only: it keeps the pooled map and the pooling's indices, not the full-size ReLU output."""
     @staticmethod
-    def forward(ctx, x: torch.Tensor, conv: nn.Conv3d) -> torch.Tensor:
-        ctx.conv, ctx.size = conv, tuple(x.shape[2:])
-        return conv(x)
+    def forward(ctx, x: torch.Tensor, stem: nn.Sequential) -> torch.Tensor:
+        conv, bn, _, pool = stem
+        h = torch.relu_(bn(conv(x)))
+        out, idx = F.max_pool3d(h, pool.kernel_size, pool.stride, pool.padding, pool.dilation, pool.ceil_mode, return_indices=True)
+        ctx.save_for_backward(out, idx)
+        ctx.stem, ctx.size, ctx.full = stem, tuple(x.shape[2:]), (h.shape, _layout(h))
+        return out
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        c = ctx.conv
-        return conv_input_grad(grad, c.weight, c.stride, c.padding, ctx.size), None
+        from torch.nn.modules.utils import _triple
+        out, idx = ctx.saved_tensors
+        conv, bn, _, pool = ctx.stem
+        # ReLU before the pooling: a window whose maximum is 0 passed nothing back, the others pass to their argmax,
+        # where the ReLU let the value through; so mask on the pooled grid, then scatter (`like` gives only the shape)
+        like = torch.empty(ctx.full[0], memory_format=ctx.full[1])
+        stride = pool.stride if pool.stride is not None else pool.kernel_size
+        g = torch.ops.aten.max_pool3d_with_indices_backward(grad * (out > 0), like, _triple(pool.kernel_size), _triple(stride),
+                                                            _triple(pool.padding), _triple(pool.dilation), pool.ceil_mode, idx)
+        if isinstance(bn, nn.BatchNorm3d):   # eval mode: a fixed scale per channel
+            scale = torch.rsqrt(bn.running_var + bn.eps) * (bn.weight if bn.weight is not None else 1)
+            g = g * scale.view(1, -1, 1, 1, 1)
+        return conv_input_grad(g, conv.weight, conv.stride, conv.padding, ctx.size), None
 
-def _polyphase_ok(conv: nn.Module) -> bool:
-    """Whether `conv_input_grad` applies: a 3-D convolution of one input channel, zero padding given in voxels."""
+def _layout(t: torch.Tensor) -> torch.memory_format:
+    return torch.channels_last_3d if t.is_contiguous(memory_format=torch.channels_last_3d) and not t.is_contiguous() else torch.contiguous_format
+
+def _stem_ok(stem: nn.Module) -> bool:
+    """Whether `_Stem` applies: convolution of one input channel (zero padding in voxels, no dilation or groups),
+    eval-mode batch norm or none, ReLU, max pooling."""
+    if not (isinstance(stem, nn.Sequential) and len(stem) == 4): return False
+    conv, bn, relu, pool = stem
     return (isinstance(conv, nn.Conv3d) and conv.in_channels == 1 and conv.groups == 1 and conv.padding_mode == "zeros"
-            and tuple(conv.dilation) == (1, 1, 1) and not isinstance(conv.padding, str))
+            and tuple(conv.dilation) == (1, 1, 1) and not isinstance(conv.padding, str)
+            and (isinstance(bn, nn.Identity) or (isinstance(bn, nn.BatchNorm3d) and not bn.training and bn.track_running_stats))
+            and isinstance(relu, nn.ReLU) and isinstance(pool, nn.MaxPool3d) and not pool.return_indices)
 
 @contextmanager
 def _weights_frozen(model: nn.Module):
@@ -248,8 +271,7 @@ def _grad_stages(model: nn.Module, x: torch.Tensor, layer: str | None) -> tuple[
         if layer is not None: raise MultiDeepNetError(f"CAM layer {layer!r} needs a ResNet3D backbone")
         return None, model(x)
     if layer is not None and layer not in CAM_LAYERS: raise MultiDeepNetError(f"unknown CAM layer {layer!r}: expected one of {', '.join(CAM_LAYERS)}")
-    conv = bb.stem[0]
-    h = bb.stem[1:](_FirstConv.apply(x, conv) if _polyphase_ok(conv) else conv(x))
+    h = _Stem.apply(x, bb.stem) if _stem_ok(bb.stem) else bb.stem(x)
     a = None
     for name in ("layer1", "layer2", "layer3", "layer4"):
         h = getattr(bb, name)(h)
