@@ -188,9 +188,10 @@ def explanation_map(models: Sequence[torch.nn.Module], unit: np.ndarray, target:
                             budget_mb=SMOOTHGRAD_BUDGET_MB if budget_mb is None else budget_mb)
     return maps["combined"]
 
-# one forward with autograd and its backward to the input cost about this many forwards without autograd (the
-# paper-size full arm, polyphase first-convolution gradient: tests/benchmarks/bench_predict.py, its results file)
-GRAD_PASS_FORWARDS = 3.5
+# one noisy copy (a forward with autograd and its backward to the input) costs about this many of the forwards
+# timed by predict's Grad-CAM step (paper-size full arm: tests/benchmarks/bench_predict.py, `smoothgrad_copy_forwards`
+# in its results file)
+GRAD_PASS_FORWARDS = 2.5
 
 def attribution_plan(models: Sequence[torch.nn.Module], shape: Sequence[int], method: str, cfg: ExplainConfig,
                      budget_mb: float, forward_s: float) -> dict | None:
