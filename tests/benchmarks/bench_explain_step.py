@@ -5,7 +5,7 @@ rows old against new (the explanation tables' columns).
 
 The models have the quick preset's architecture (full arm, its width and output stride), folded and channels-last
 as `load_arm_model` makes them, with untrained seeded weights; the cases are seeded random 32x64x64 volumes with a
-bright block as the lesion. Speed does not depend on the values; the rows show how far the two codes' tables differ
+bright block as the lesion; one thread, as the study gives each arm on a 2-core CPU. Speed does not depend on the values; the rows show how far the two codes' tables differ
 on the same inputs. Results: results/bench_explain_step-<cpu>.json (machine, torch, date), unless --no-json.
 
 Run: .venv/bin/python tests/benchmarks/bench_explain_step.py [--cases 6 --runs 2]
@@ -31,6 +31,7 @@ from multideepnet.explain import ExplainCase, randomisation_check, score_case
 from multideepnet.model import fuse_for_inference, model_from_config
 import multideepnet
 n_cases, out = int(sys.argv[1]), sys.argv[2]
+torch.set_num_threads(1)   # as the study runs an arm on 2 cores (two arms at a time, one thread each)
 p = load_preset("quick")
 cfg = p.explanations
 models = []

@@ -136,9 +136,11 @@ def run_predict(scan: str, bundle: Path, out: Path, env: dict) -> dict:
                           cwd=out.parent)   # not the repository root: its package would shadow PYTHONPATH's
     wall = time.perf_counter() - t0
     if proc.returncode != 0: sys.exit(proc.stderr[-3000:])
-    rss = next(int(l.split()[-1]) for l in proc.stderr.splitlines() if "Maximum resident set size" in l) / 1024
+    lines = proc.stderr.splitlines()
+    rss = next(int(l.split()[-1]) for l in lines if "Maximum resident set size" in l) / 1024
+    cpu = sum(float(l.split()[-1]) for l in lines if "User time (seconds)" in l or "System time (seconds)" in l)
     res = json.loads(next(out.glob("*.json")).read_text())
-    return {"wall_s": round(wall, 2), "peak_rss_mb": round(rss), "timings_s": res["timings_s"],
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(rss), "timings_s": res["timings_s"],
             "plan": (res.get("explanation") or {}).get("plan"), "stdout": proc.stdout.strip().splitlines()[:3]}
 
 
@@ -224,36 +226,40 @@ if __name__ == "__main__":
                 row = {"variant": v, "version": ver, **run_predict(a.scan, bundles[v], work / f"out_{v}_{ver}", env_for(ver, old_dir))}
                 rows.append(row)
                 t = row["timings_s"]
-                print(f"round {r}: {v:10s} {ver}: wall {row['wall_s']:6.2f} s, peak RSS {row['peak_rss_mb']:5d} MB; model+gradcam "
+                print(f"round {r}: {v:10s} {ver}: wall {row['wall_s']:6.2f} s, CPU {row['cpu_s']:6.2f} s, peak RSS {row['peak_rss_mb']:5d} MB; model+gradcam "
                       f"{t.get('model_gradcam_s', 0):.2f} s, explanation {t.get('explanation_s', 0):.2f} s"
                       + (f"; plan: {row['plan']}" if row.get("plan") else ""), flush=True)
         ref["forward_s"].append(forward_seconds(shape, repeats=1))
         result["rounds"].append(rows)
-    # summary: medians over rounds; the extra time of a map is its wall minus Grad-CAM only's, per round
+    # summary per variant and code: the least contended round (min) and the median, of wall and of CPU time (user +
+    # sys of the command: less sensitive to other processes on a shared CPU than wall time); a map's extra cost is
+    # its time minus Grad-CAM only's
     summary = {}
     for ver in versions:
         s = {}
         for v in variants:
-            walls = [row["wall_s"] for rows in result["rounds"] for row in rows if row["variant"] == v and row["version"] == ver]
-            rss = [row["peak_rss_mb"] for rows in result["rounds"] for row in rows if row["variant"] == v and row["version"] == ver]
-            s[v] = {"wall_s": statistics.median(walls), "peak_rss_mb": max(rss)}
+            rows = [row for rr in result["rounds"] for row in rr if row["variant"] == v and row["version"] == ver]
+            s[v] = {"wall_s_min": min(x["wall_s"] for x in rows), "wall_s_median": statistics.median(x["wall_s"] for x in rows),
+                    "cpu_s_min": min(x["cpu_s"] for x in rows), "cpu_s_median": statistics.median(x["cpu_s"] for x in rows),
+                    "peak_rss_mb": max(x["peak_rss_mb"] for x in rows)}
+        for v in variants:
             if v != "gradcam" and "gradcam" in variants:
-                extra = [next(x["wall_s"] for x in rows if x["variant"] == v and x["version"] == ver)
-                         - next(x["wall_s"] for x in rows if x["variant"] == "gradcam" and x["version"] == ver) for rows in result["rounds"]]
-                s[v]["extra_s"] = statistics.median(extra)
+                for k in ("wall_s_min", "cpu_s_min"): s[v][f"extra_{k}"] = round(s[v][k] - s["gradcam"][k], 2)
         summary[ver] = s
     checks = {}
     if "new" in summary and {"gradcam", "gradxinput"} <= set(variants):
         n = summary["new"]
-        checks["gradxinput_over_gradcam"] = n["gradxinput"]["wall_s"] / n["gradcam"]["wall_s"]
+        for k in ("wall_s_min", "cpu_s_min"):
+            checks[f"gradxinput_over_gradcam_{k}"] = n["gradxinput"][k] / n["gradcam"][k]
+            if "smoothgrad" in variants:
+                checks[f"smoothgrad_extra_over_n_gradxinput_extra_{k}"] = n["smoothgrad"][f"extra_{k}"] / (a.samples * n["gradxinput"][f"extra_{k}"])
+            if "old" in summary: checks[f"gradcam_new_over_old_{k}"] = n["gradcam"][k] / summary["old"]["gradcam"][k]
         if "smoothgrad" in variants:
-            checks["smoothgrad_extra_over_n_gradxinput_extra"] = n["smoothgrad"]["extra_s"] / (a.samples * n["gradxinput"]["extra_s"])
             checks["smoothgrad_peak_rss_mb"] = n["smoothgrad"]["peak_rss_mb"]
             # one noisy copy in forwards as predict times them (its Grad-CAM step: one forward per fold model)
             sg = [row for rows in result["rounds"] for row in rows if row["variant"] == "smoothgrad" and row["version"] == "new"]
             checks["smoothgrad_copy_forwards"] = statistics.median(
                 row["timings_s"]["explanation_s"] / a.samples / row["timings_s"]["model_gradcam_s"] for row in sg)
-        if "old" in summary: checks["gradcam_new_over_old"] = n["gradcam"]["wall_s"] / summary["old"]["gradcam"]["wall_s"]
     result["summary"], result["checks"] = summary, checks
     print(json.dumps({"summary": summary, "checks": checks}, indent=1), flush=True)
     if not a.no_compare and {"old", "new"} <= set(versions):
