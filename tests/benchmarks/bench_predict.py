@@ -33,7 +33,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from multideepnet.core import CLASSES, cpu_model, machine_info
+from multideepnet.core import CLASSES, atomic_write_json, cpu_model, machine_info
 from multideepnet.model import build_model, fuse_for_inference
 from multideepnet.predict import MODEL_FORMAT
 
@@ -50,9 +50,11 @@ def paper_bundle(path: Path, shape: tuple, folds: int = 3) -> Path:
         sd = build_model("full", width=1.0).state_dict()   # conv weights channels-last, as export_arm_model stores them
         states.append({n: v.contiguous(memory_format=torch.channels_last_3d) if v.ndim == 5 else v for n, v in sd.items()})
     prep = {"out_shape": list(shape), "window_level": -600, "window_width": 600, "dtype": "uint8"}
-    torch.save({"format": MODEL_FORMAT, "arm": "full", "model": {"width": 1.0}, "classes": list(CLASSES), "prep": prep,
-                "gradcam": {"layer": "layer4", "method": "gradcam", "tolerance_mm": 10.0}, "config_hash": "bench",
-                "states": states}, path)
+    bundle = {"format": MODEL_FORMAT, "arm": "full", "model": {"width": 1.0}, "classes": list(CLASSES), "prep": prep,
+              "gradcam": {"layer": "layer4", "method": "gradcam", "tolerance_mm": 10.0}, "config_hash": "bench"}
+    torch.save({**bundle, "states": states}, path)
+    # model.json beside it, as export_arm_model writes it: predict then preprocesses the scan while it loads PyTorch
+    atomic_write_json(path.with_suffix(".json"), bundle)
     return path
 
 
