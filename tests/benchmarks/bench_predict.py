@@ -179,6 +179,38 @@ def nifti_diff(a: Path, b: Path) -> float:
     return float(np.abs(sitk.GetArrayFromImage(sitk.ReadImage(str(a))) - sitk.GetArrayFromImage(sitk.ReadImage(str(b)))).max())
 
 
+def summarise(result: dict, variants: list, versions: list, samples: int) -> tuple[dict, dict]:
+    """Per variant and code: the median and the least contended (min) round, of wall time and of CPU time (user + sys
+    of the command, less sensitive than wall time to other processes on a shared CPU); a map's extra cost is its time
+    minus Grad-CAM only's. The checks of the issue's targets on the medians (and on the minima)."""
+    summary = {}
+    for ver in versions:
+        s = {}
+        for v in variants:
+            rows = [row for rr in result["rounds"] for row in rr if row["variant"] == v and row["version"] == ver]
+            s[v] = {f"{m}_{f.__name__}": f([x[m] for x in rows]) for m in ("wall_s", "cpu_s") for f in (statistics.median, min)}
+            s[v]["peak_rss_mb"] = max(x["peak_rss_mb"] for x in rows)
+        for v in variants:
+            if v != "gradcam" and "gradcam" in variants:
+                for k in ("wall_s_median", "cpu_s_median", "wall_s_min", "cpu_s_min"): s[v][f"extra_{k}"] = round(s[v][k] - s["gradcam"][k], 2)
+        summary[ver] = s
+    checks = {}
+    if "new" in summary and {"gradcam", "gradxinput"} <= set(variants):
+        n = summary["new"]
+        for k in ("cpu_s_median", "wall_s_median", "cpu_s_min", "wall_s_min"):
+            checks[f"gradxinput_over_gradcam_{k}"] = n["gradxinput"][k] / n["gradcam"][k]
+            if "smoothgrad" in variants:
+                checks[f"smoothgrad_extra_over_n_gradxinput_extra_{k}"] = n["smoothgrad"][f"extra_{k}"] / (samples * n["gradxinput"][f"extra_{k}"])
+            if "old" in summary: checks[f"gradcam_new_over_old_{k}"] = n["gradcam"][k] / summary["old"]["gradcam"][k]
+        if "smoothgrad" in variants:
+            checks["smoothgrad_peak_rss_mb"] = n["smoothgrad"]["peak_rss_mb"]
+            # one noisy copy in forwards as predict times them (its Grad-CAM step: one forward per fold model)
+            sg = [row for rows in result["rounds"] for row in rows if row["variant"] == "smoothgrad" and row["version"] == "new"]
+            checks["smoothgrad_copy_forwards"] = statistics.median(
+                row["timings_s"]["explanation_s"] / samples / row["timings_s"]["model_gradcam_s"] for row in sg)
+    return summary, checks
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--scan", default=str(ROOT.parent / "shared/data/covid-ct-md-sample/COVID-19 subjects/P001"))
@@ -191,7 +223,16 @@ if __name__ == "__main__":
     ap.add_argument("--old-ref", default=OLD_REF, help="the code to compare against (a git commit of this repository)")
     ap.add_argument("--no-compare", action="store_true", help="skip the crop-space map comparison (old against new)")
     ap.add_argument("--no-json", action="store_true")
+    ap.add_argument("--summarise", metavar="JSON", help="only recompute the summary and checks of a results file from its rounds")
     a = ap.parse_args()
+    if a.summarise:
+        res = json.loads(Path(a.summarise).read_text())
+        rows = [row for rr in res["rounds"] for row in rr]
+        res["summary"], res["checks"] = summarise(res, list(dict.fromkeys(r["variant"] for r in rows)),
+                                                  list(dict.fromkeys(r["version"] for r in rows)), res["smoothgrad_samples"])
+        Path(a.summarise).write_text(json.dumps(res, indent=1) + "\n")
+        print(json.dumps({"summary": res["summary"], "checks": res["checks"]}, indent=1))
+        sys.exit(0)
     shape = tuple(int(s) for s in a.out_shape.split("x"))
     work = Path(a.work); work.mkdir(parents=True, exist_ok=True)
     variants, versions = a.variants.split(","), a.versions.split(",")
@@ -233,36 +274,8 @@ if __name__ == "__main__":
                       + (f"; plan: {row['plan']}" if row.get("plan") else ""), flush=True)
         ref["forward_s"].append(forward_seconds(shape, repeats=1))
         result["rounds"].append(rows)
-    # summary per variant and code: the least contended round (min) and the median, of wall and of CPU time (user +
-    # sys of the command: less sensitive to other processes on a shared CPU than wall time); a map's extra cost is
-    # its time minus Grad-CAM only's
-    summary = {}
-    for ver in versions:
-        s = {}
-        for v in variants:
-            rows = [row for rr in result["rounds"] for row in rr if row["variant"] == v and row["version"] == ver]
-            s[v] = {"wall_s_min": min(x["wall_s"] for x in rows), "wall_s_median": statistics.median(x["wall_s"] for x in rows),
-                    "cpu_s_min": min(x["cpu_s"] for x in rows), "cpu_s_median": statistics.median(x["cpu_s"] for x in rows),
-                    "peak_rss_mb": max(x["peak_rss_mb"] for x in rows)}
-        for v in variants:
-            if v != "gradcam" and "gradcam" in variants:
-                for k in ("wall_s_min", "cpu_s_min"): s[v][f"extra_{k}"] = round(s[v][k] - s["gradcam"][k], 2)
-        summary[ver] = s
-    checks = {}
-    if "new" in summary and {"gradcam", "gradxinput"} <= set(variants):
-        n = summary["new"]
-        for k in ("wall_s_min", "cpu_s_min"):
-            checks[f"gradxinput_over_gradcam_{k}"] = n["gradxinput"][k] / n["gradcam"][k]
-            if "smoothgrad" in variants:
-                checks[f"smoothgrad_extra_over_n_gradxinput_extra_{k}"] = n["smoothgrad"][f"extra_{k}"] / (a.samples * n["gradxinput"][f"extra_{k}"])
-            if "old" in summary: checks[f"gradcam_new_over_old_{k}"] = n["gradcam"][k] / summary["old"]["gradcam"][k]
-        if "smoothgrad" in variants:
-            checks["smoothgrad_peak_rss_mb"] = n["smoothgrad"]["peak_rss_mb"]
-            # one noisy copy in forwards as predict times them (its Grad-CAM step: one forward per fold model)
-            sg = [row for rows in result["rounds"] for row in rows if row["variant"] == "smoothgrad" and row["version"] == "new"]
-            checks["smoothgrad_copy_forwards"] = statistics.median(
-                row["timings_s"]["explanation_s"] / a.samples / row["timings_s"]["model_gradcam_s"] for row in sg)
-    result["summary"], result["checks"] = summary, checks
+    result["summary"], result["checks"] = summarise(result, variants, versions, a.samples)
+    summary, checks = result["summary"], result["checks"]
     print(json.dumps({"summary": summary, "checks": checks}, indent=1), flush=True)
     if not a.no_compare and {"old", "new"} <= set(versions):
         diffs = {}
