@@ -14,14 +14,16 @@ import torch.nn as nn
 from .core import MultiDeepNetError
 from .config import METHODS, ExplainConfig
 from .model import VIEWS, ModelOutput
-from .gradcam import grad_cam, is_channels_last, localization_scores
+from .gradcam import (CAMForward, _grad_stages, _weights_frozen, cam_maps, grad_cam, grad_forward,
+                                  is_channels_last, localization_scores)
 
 # %% auto #0
-__all__ = ['CASCADE', 'RANDOMISATION_PASS', 'contrast_scores', 'positive_map', 'occlusion_window', 'lung_fill_value', 'explain',
+__all__ = ['SMOOTHGRAD_BUDGET_MB', 'CASCADE', 'RANDOMISATION_PASS', 'contrast_scores', 'positive_map', 'occlusion_window',
+           'lung_fill_value', 'grad_memory_mb', 'grad_batch', 'gradxinput_maps', 'explain_methods', 'explain',
            'corner_model', 'chance_pointing', 'top_fraction_masks', 'top_fraction_mask', 'ensemble_probs',
            'ensemble_prob', 'deletion_curve', 'deletion_score', 'randomise_module', 'cascade_models', 'map_ranks',
-           'ranks_correlation', 'rank_correlation', 'repeatability', 'ExplainCase', 'ensemble_maps', 'score_case',
-           'randomisation_check', 'randomisation_summary', 'choose_method']
+           'ranks_correlation', 'rank_correlation', 'repeatability', 'ExplainCase', 'mean_map', 'ensemble_method_maps',
+           'ensemble_maps', 'score_case', 'randomisation_check', 'randomisation_summary', 'choose_method']
 
 # %% ../nbs/10b_explain.ipynb #5d66d93d
 def contrast_scores(out: ModelOutput, target: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -60,36 +62,77 @@ def lung_fill_value(x: torch.Tensor | np.ndarray) -> float:
     v = v[(v > 0) & (v < 0.5)]
     return float(v.median()) if v.numel() else 0.0
 
-def _forward_fn(model: nn.Module, target: int, head: str, channels_last: bool) -> Callable:
+SMOOTHGRAD_BUDGET_MB = 1024
+_GRAD_MEMORY: dict = {}
+
+def grad_memory_mb(model: nn.Module, shape: Sequence[int]) -> float:
+    """Estimated memory (MB) of one volume of `shape` (D, H, W) through the model with autograd from the input and
+    its backward: the tensors the forward keeps (traced on fake tensors), plus twice the largest tensor it makes."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils._python_dispatch import TorchDispatchMode
+    key = (type(model).__name__, tuple((tuple(q.shape), q.requires_grad) for q in model.parameters()), tuple(shape), is_channels_last(model))
+    if key not in _GRAD_MEMORY:
+        kept, largest = {}, [0]
+        def pack(t):
+            if t.requires_grad or t.grad_fn is not None or not t.dtype.is_floating_point:   # not a weight: an activation
+                kept[t.untyped_storage()._cdata] = t.untyped_storage().nbytes()
+            return t
+        class Largest(TorchDispatchMode):   # every operation's outputs, also those not kept (inside the stem)
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                out = func(*args, **(kwargs or {}))
+                for t in (out if isinstance(out, (tuple, list)) else [out]):
+                    if isinstance(t, torch.Tensor): largest[0] = max(largest[0], t.numel() * t.element_size())
+                return out
+        with FakeTensorMode(allow_non_fake_inputs=True), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            x = torch.empty(1, 1, *shape)
+            if is_channels_last(model): x = x.contiguous(memory_format=torch.channels_last_3d)
+            with _weights_frozen(model), Largest(): _grad_stages(model, x.requires_grad_(True), None)
+        _GRAD_MEMORY[key] = (sum(kept.values()) + 2 * largest[0]) / 2**20
+    return _GRAD_MEMORY[key]
+
+def grad_batch(model: nn.Module, shape: Sequence[int], n: int, budget_mb: float = SMOOTHGRAD_BUDGET_MB) -> int:
+    """How many of `n` copies of a volume of `shape` go through the network at once within `budget_mb` (at least 1)."""
+    return int(max(1, min(n, budget_mb // max(grad_memory_mb(model, shape), 1e-6))))
+
+def _forward_fn(model: nn.Module, target: int, head: str, channels_last: bool, grads: bool = False) -> Callable:
+    """The contrast score of `head` as a function of the input, for Captum (`grads`: through `grad_forward`'s stages)."""
     t = torch.tensor([target])
     def f(inp):
         if channels_last: inp = inp.contiguous(memory_format=torch.channels_last_3d)
-        out = model(inp)
+        out = _grad_stages(model, inp, None)[1] if grads else model(inp)
         return contrast_scores(out, t.expand(inp.shape[0]))[head]
     return f
 
-def explain(model: nn.Module, x: torch.Tensor, method: str, target: int, cfg: ExplainConfig | None = None,
-            heads: Sequence[str] = ("combined",), layer: str = "layer4") -> dict[str, np.ndarray]:
-    """Maps of one volume `x` (1, 1, D, H, W) for class `target` by `method`: {head: (D, H, W) in [0, 1]}."""
-    from captum.attr import InputXGradient, IntegratedGradients, NoiseTunnel, Occlusion, Saliency
-    cfg = cfg or ExplainConfig()
-    if method not in METHODS: raise MultiDeepNetError(f"unknown explanation method {method!r} (known: {', '.join(METHODS)})")
-    if x.ndim != 5 or x.shape[0] != 1: raise MultiDeepNetError(f"explain takes one volume (1, 1, D, H, W), got {tuple(x.shape)}")
-    model.eval()
+def gradxinput_maps(fwd: CAMForward, target: int, cfg: ExplainConfig, heads: Sequence[str] = ("combined",)) -> dict[str, np.ndarray]:
+    """Gradient x input maps of a `grad_forward` pass for class `target`, one backward to the input per head (the
+    last frees the graph): {head: (D, H, W) in [0, 1]}."""
+    scores = contrast_scores(fwd.out, torch.full((fwd.x.shape[0],), int(target)))
+    x, out = fwd.x.detach(), {}
+    for i, h in enumerate(heads):
+        g = torch.autograd.grad(scores[h].sum(), fwd.x, retain_graph=i < len(heads) - 1)[0]
+        out[h] = positive_map((x * g)[0, 0], cfg.smooth_sigma)
+    return out
+
+def _explain_one(model: nn.Module, x: torch.Tensor, method: str, target: int, cfg: ExplainConfig, heads: Sequence[str],
+                 layer: str, budget_mb: float) -> dict[str, np.ndarray]:
+    """One method's maps, Grad-CAM through `grad_cam`, the rest through Captum (gradient x input: `explain_methods`)."""
+    from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
     if method == "gradcam":
         res = grad_cam(model, x, target=target, layer=layer)
         return {h: res.maps[h][0].numpy().astype(np.float32) for h in heads}
     cl, out = is_channels_last(model), {}
     for h in heads:
-        f, xin = _forward_fn(model, target, h, cl), x.detach().clone().requires_grad_(True)
-        if method == "gradxinput": attr = InputXGradient(f).attribute(xin)
-        elif method == "smoothgrad":   # its own seeded noise: the map depends on the case, not on what ran before
-            with torch.random.fork_rng(devices=[]):
+        f, xin = _forward_fn(model, target, h, cl, grads=method != "occlusion"), x.detach().clone().requires_grad_(True)
+        if method == "smoothgrad":   # its own seeded noise: the map depends on the case, not on what ran before
+            n = cfg.smoothgrad_samples
+            with torch.random.fork_rng(devices=[]), _weights_frozen(model):
                 torch.manual_seed(cfg.seed)
-                attr = NoiseTunnel(Saliency(f)).attribute(xin, nt_type="smoothgrad", nt_samples=cfg.smoothgrad_samples,
-                                                          nt_samples_batch_size=cfg.smoothgrad_samples, stdevs=cfg.smoothgrad_noise, abs=True)
+                attr = NoiseTunnel(Saliency(f)).attribute(xin, nt_type="smoothgrad", nt_samples=n, stdevs=cfg.smoothgrad_noise, abs=True,
+                                                          nt_samples_batch_size=grad_batch(model, x.shape[2:], n, budget_mb))
         elif method == "integrated_gradients":
-            attr = IntegratedGradients(f).attribute(xin, baselines=0.0, n_steps=cfg.ig_steps, internal_batch_size=cfg.ig_steps)
+            with _weights_frozen(model):
+                attr = IntegratedGradients(f).attribute(xin, baselines=0.0, n_steps=cfg.ig_steps,
+                                                        internal_batch_size=grad_batch(model, x.shape[2:], cfg.ig_steps, budget_mb))
         else:
             win = occlusion_window(x.shape[2:], cfg.occlusion_grid)
             with torch.no_grad():
@@ -97,6 +140,32 @@ def explain(model: nn.Module, x: torch.Tensor, method: str, target: int, cfg: Ex
                                               baselines=lung_fill_value(x), perturbations_per_eval=int(np.prod(cfg.occlusion_grid)))
         out[h] = positive_map(attr[0, 0], cfg.smooth_sigma if method != "occlusion" else 0.0)
     return out
+
+def explain_methods(model: nn.Module, x: torch.Tensor, methods: Sequence[str], target: int, cfg: ExplainConfig | None = None,
+                    heads: Sequence[str] = ("combined",), layer: str = "layer4",
+                    budget_mb: float = SMOOTHGRAD_BUDGET_MB) -> dict[str, dict[str, np.ndarray]]:
+    """Maps of one volume `x` (1, 1, D, H, W) for class `target` by each of `methods`: {method: {head: (D, H, W) in
+    [0, 1]}}; gradient x input and Grad-CAM from one forward pass when both are asked."""
+    cfg = cfg or ExplainConfig()
+    bad = [m for m in methods if m not in METHODS]
+    if bad: raise MultiDeepNetError(f"unknown explanation method {bad[0]!r} (known: {', '.join(METHODS)})")
+    if x.ndim != 5 or x.shape[0] != 1: raise MultiDeepNetError(f"explain takes one volume (1, 1, D, H, W), got {tuple(x.shape)}")
+    model.eval()
+    out = {}
+    if "gradxinput" in methods:
+        fwd = grad_forward(model, x, layer if "gradcam" in methods else None)
+        if "gradcam" in methods:
+            res = cam_maps(fwd, target=target, retain_graph=True)
+            out["gradcam"] = {h: res.maps[h][0].numpy().astype(np.float32) for h in heads}
+        out["gradxinput"] = gradxinput_maps(fwd, target, cfg, heads)
+    for m in methods:
+        if m not in out: out[m] = _explain_one(model, x, m, target, cfg, heads, layer, budget_mb)
+    return {m: out[m] for m in methods}
+
+def explain(model: nn.Module, x: torch.Tensor, method: str, target: int, cfg: ExplainConfig | None = None,
+            heads: Sequence[str] = ("combined",), layer: str = "layer4", budget_mb: float = SMOOTHGRAD_BUDGET_MB) -> dict[str, np.ndarray]:
+    """Maps of one volume `x` (1, 1, D, H, W) for class `target` by `method`: {head: (D, H, W) in [0, 1]}."""
+    return explain_methods(model, x, (method,), target, cfg, heads, layer, budget_mb)[method]
 
 # %% ../nbs/10b_explain.ipynb #cfb4200b
 def corner_model(view_bins: int | None = None) -> nn.Module:
@@ -214,17 +283,25 @@ class ExplainCase:
     lesion: np.ndarray
     spacing: tuple
 
+def mean_map(maps: Sequence[np.ndarray]) -> np.ndarray:
+    """The mean of maps (each already scaled to its maximum), renormalised to a maximum of 1 (all zero stays zero)."""
+    m = np.mean(maps, axis=0)
+    return (m / m.max() if m.max() > 0 else m).astype(np.float32)
+
+def ensemble_method_maps(models: Sequence[nn.Module], volume: np.ndarray, target: int, methods: Sequence[str],
+                         cfg: ExplainConfig | None = None, heads: Sequence[str] = ("combined",), layer: str = "layer4",
+                         budget_mb: float = SMOOTHGRAD_BUDGET_MB) -> dict[str, tuple[dict, list[dict]]]:
+    """Per method, the ensemble's maps of one (D, H, W) volume for class `target` ({head: `mean_map` of the models'})
+    and each model's maps; each model's maps of all methods by `explain_methods` (one pass for Grad-CAM and gradient x input)."""
+    x = torch.from_numpy(np.ascontiguousarray(volume, np.float32))[None, None]
+    per_model = [explain_methods(m, x, methods, target, cfg, heads, layer, budget_mb) for m in models]
+    return {meth: ({h: mean_map([p[meth][h] for p in per_model]) for h in heads}, [p[meth] for p in per_model]) for meth in methods}
+
 def ensemble_maps(models: Sequence[nn.Module], volume: np.ndarray, target: int, method: str, cfg: ExplainConfig | None = None,
-                  heads: Sequence[str] = ("combined",), layer: str = "layer4") -> tuple[dict, list[dict]]:
+                  heads: Sequence[str] = ("combined",), layer: str = "layer4", budget_mb: float = SMOOTHGRAD_BUDGET_MB) -> tuple[dict, list[dict]]:
     """The ensemble's maps of one (D, H, W) volume for class `target` ({head: map}, the mean of the models' maps,
     each scaled to its maximum, renormalised) and each model's maps."""
-    x = torch.from_numpy(np.ascontiguousarray(volume, np.float32))[None, None]
-    per_model = [explain(m, x, method, target, cfg, heads, layer) for m in models]
-    mean = {}
-    for h in heads:
-        m = np.mean([p[h] for p in per_model], axis=0)
-        mean[h] = (m / m.max() if m.max() > 0 else m).astype(np.float32)
-    return mean, per_model
+    return ensemble_method_maps(models, volume, target, (method,), cfg, heads, layer, budget_mb)[method]
 
 def score_case(models: Sequence[nn.Module], case: ExplainCase, cfg: ExplainConfig, tolerance_mm: float = 10.0,
                layer: str = "layer4") -> tuple[list[dict], dict[str, np.ndarray]]:
@@ -232,8 +309,7 @@ def score_case(models: Sequence[nn.Module], case: ExplainCase, cfg: ExplainConfi
     repeatability) and the ensemble's combined map."""
     rng = np.random.default_rng([cfg.seed, int(np.frombuffer(case.patient_id.encode()[:8].ljust(8, b"\0"), np.uint64)[0] % 2**31)])
     maps, reps = {}, {}
-    for method in cfg.methods:
-        mean, per_model = ensemble_maps(models, case.volume, case.target, method, cfg, layer=layer)
+    for method, (mean, per_model) in ensemble_method_maps(models, case.volume, case.target, cfg.methods, cfg, layer=layer).items():
         maps[method], reps[method] = mean["combined"], repeatability([p["combined"] for p in per_model])
     fr = cfg.deletion_fractions
     masks = [case.lesion] + [rng.random(case.volume.shape) < f for f in fr]
@@ -260,11 +336,12 @@ def randomisation_check(model: nn.Module, cases: Sequence[ExplainCase], cfg: Exp
     rows = []
     for case in cases:
         x = torch.from_numpy(np.ascontiguousarray(case.volume, np.float32))[None, None]
-        trained = {m: map_ranks(explain(model, x, m, case.target, cfg, layer=layer)["combined"]) for m in cfg.methods}
+        trained = {m: map_ranks(v["combined"]) for m, v in explain_methods(model, x, cfg.methods, case.target, cfg, layer=layer).items()}
         for step, rnd in cascade_models(model, seed=cfg.seed):
+            maps = explain_methods(rnd, x, cfg.methods, case.target, cfg, layer=layer)
             for m in cfg.methods:
-                r = explain(rnd, x, m, case.target, cfg, layer=layer)["combined"]
-                rows.append({"patient_id": case.patient_id, "method": m, "step": step, "rank_corr": ranks_correlation(trained[m], map_ranks(r))})
+                rows.append({"patient_id": case.patient_id, "method": m, "step": step,
+                             "rank_corr": ranks_correlation(trained[m], map_ranks(maps[m]["combined"]))})
     return rows
 
 # %% ../nbs/10b_explain.ipynb #87cbb63d

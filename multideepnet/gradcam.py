@@ -5,6 +5,7 @@
 # %% ../nbs/10_gradcam.ipynb #a07f07ee
 from __future__ import annotations
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -17,15 +18,15 @@ import torch.nn.functional as F
 
 from .core import MultiDeepNetError
 from .config import CAM_LAYERS, CAM_METHODS
-from .model import ModelOutput, MultiDeepNet
+from .model import ModelOutput, MultiDeepNet, ResNet3D
 from .io import write_unit_nifti
 from .geometry import CropGeometry, crop_to_original
 if TYPE_CHECKING: import pandas as pd
 
 # %% auto #0
 __all__ = ['upsample_trilinear', 'upsample_normalised', 'CAMResult', 'is_channels_last', 'CAMForward', 'cam_forward', 'cam_maps',
-           'grad_cam', 'randomise_weights', 'map_correlation', 'heatmap_to_original', 'save_heatmap_nifti', 'map_peak',
-           'mask_distance_mm', 'localization_scores', 'localization_summary']
+           'grad_cam', 'conv_input_grad', 'grad_forward', 'randomise_weights', 'map_correlation', 'heatmap_to_original',
+           'save_heatmap_nifti', 'map_peak', 'mask_distance_mm', 'localization_scores', 'localization_summary']
 
 # %% ../nbs/10_gradcam.ipynb #c1ff58cd
 def _linear_matrix(n_in: int, n_out: int, dtype=torch.float32, device=None) -> torch.Tensor:
@@ -134,11 +135,13 @@ def _split_backbone(model: MultiDeepNet, layer: str):
 @dataclass
 class CAMForward:
     """One forward pass kept for Grad-CAM: the feature map at `layer` (a leaf that requires gradients) and the
-    model output computed from it with autograd on, so maps for any class can follow without a second forward."""
-    a: torch.Tensor
+    model output computed from it with autograd on, so maps for any class can follow without a second forward.
+    From `grad_forward`: autograd from the input `x` (a leaf), `a` the map on the way (None without a layer)."""
+    a: torch.Tensor | None
     out: dict
     size: tuple
-    layer: str
+    layer: str | None
+    x: torch.Tensor | None = None
 
 def cam_forward(model: MultiDeepNet, x: torch.Tensor, layer: str = "layer4", channels_last: bool | None = None) -> CAMForward:
     """Forward pass for Grad-CAM (the model must be in eval mode): no autograd up to `layer`, autograd after it."""
@@ -153,15 +156,16 @@ def cam_forward(model: MultiDeepNet, x: torch.Tensor, layer: str = "layer4", cha
 
 # %% ../nbs/10_gradcam.ipynb #17695a4e
 def cam_maps(fwd: CAMForward, target: int | Sequence[int] | torch.Tensor | None = None, method: str = "gradcam",
-             upsample: bool = True) -> CAMResult:
-    """The maps of one `CAMForward` for the predicted (or `target`) class; frees the forward's graph."""
+             upsample: bool = True, retain_graph: bool = False) -> CAMResult:
+    """The maps of one `CAMForward` for the predicted (or `target`) class; frees the forward's graph unless
+    `retain_graph` (more gradients to take from it: other classes, or the input's gradient of a `grad_forward`)."""
     if method not in CAM_METHODS: raise MultiDeepNetError(f"unknown CAM method {method!r}: expected {' or '.join(CAM_METHODS)}")
     a, out = fwd.a, fwd.out
     tgt = _targets(out.prob.detach(), target)
     with torch.enable_grad():
         scores = _class_scores(out, tgt)
         names = list(scores)
-        grads = [torch.autograd.grad(scores[n], a, retain_graph=i < len(names) - 1)[0] for i, n in enumerate(names)]
+        grads = [torch.autograd.grad(scores[n], a, retain_graph=retain_graph or i < len(names) - 1)[0] for i, n in enumerate(names)]
     with torch.no_grad():
         coarse = torch.stack([_coarse_cam(g, a.detach(), method) for g in grads], dim=1)  # (B, M, d, h, w)
         b, m = coarse.shape[:2]
@@ -181,6 +185,108 @@ def grad_cam(model: MultiDeepNet, x: torch.Tensor, target: int | Sequence[int] |
     model.eval()
     try: return cam_maps(cam_forward(model, x, layer, channels_last), target, method, upsample)
     finally: model.train(was_training)
+
+# %% ../nbs/10_gradcam.ipynb #0bc7feaf
+def conv_input_grad(grad: torch.Tensor, weight: torch.Tensor, stride: Sequence[int], padding: Sequence[int],
+                    size: Sequence[int]) -> torch.Tensor:
+    """Gradient (B, 1, *size) at the input of a one-channel 3-D convolution (no dilation, one group) from the gradient
+    at its output (B, C, ...): one forward convolution over the stride's phases of the input grid (see above)."""
+    ks, s, p = weight.shape[2:], tuple(stride), tuple(padding)
+    j0 = [-((si - 1 + pi) // si) for si, pi in zip(s, p)]           # tap offsets j of kernel index k = s*j + r + p
+    j1 = [(k - 1 - pi) // si for k, si, pi in zip(ks, s, p)]
+    taps = []
+    for k, si, pi, a, b in zip(ks, s, p, j0, j1):                    # per axis: (phase r, tap t) -> kernel index
+        idx = torch.tensor([[si * (b - t) + r + pi for t in range(b - a + 1)] for r in range(si)])
+        taps.append(torch.where((idx >= 0) & (idx < k), idx, k))     # index k: the zero appended below
+    w = F.pad(weight[:, 0], (0, 1, 0, 1, 0, 1))
+    iz, iy, ix = taps
+    phased = w[:, iz[:, None, None, :, None, None], iy[None, :, None, None, :, None], ix[None, None, :, None, None, :]]
+    n = [b - a + 1 for a, b in zip(j0, j1)]
+    phased = phased.permute(1, 2, 3, 0, 4, 5, 6).reshape(s[0] * s[1] * s[2], weight.shape[0], *n)
+    if grad.is_contiguous(memory_format=torch.channels_last_3d): phased = phased.contiguous(memory_format=torch.channels_last_3d)
+    q = [-(-m // si) for m, si in zip(size, s)]                      # positions per phase along each axis
+    # phase positions q read grad[q - j1 .. q - j0]: zero padding on both sides, the extra output cropped
+    pad = [max(b, qi - o - a, 0) for a, b, qi, o in zip(j0, j1, q, grad.shape[2:])]
+    out = F.conv3d(grad, phased.to(grad.dtype), padding=pad)
+    out = out[:, :, pad[0] - j1[0]:pad[0] - j1[0] + q[0], pad[1] - j1[1]:pad[1] - j1[1] + q[1], pad[2] - j1[2]:pad[2] - j1[2] + q[2]]
+    b = grad.shape[0]
+    out = out.reshape(b, s[0], s[1], s[2], *q).permute(0, 4, 1, 5, 2, 6, 3).reshape(b, 1, q[0] * s[0], q[1] * s[1], q[2] * s[2])
+    return out[:, :, :size[0], :size[1], :size[2]]
+
+# %% ../nbs/10_gradcam.ipynb #c5866fed
+class _Stem(torch.autograd.Function):
+    """A ResNet3D stem (one-channel convolution, eval-mode batch norm or none, ReLU, max pooling) whose backward gives
+    the input's gradient only: it keeps the pooled map and the pooling's indices, not the full-size ReLU output."""
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, stem: nn.Sequential) -> torch.Tensor:
+        conv, bn, _, pool = stem
+        h = torch.relu_(bn(conv(x)))
+        out, idx = F.max_pool3d(h, pool.kernel_size, pool.stride, pool.padding, pool.dilation, pool.ceil_mode, return_indices=True)
+        ctx.save_for_backward(out, idx)
+        ctx.stem, ctx.size, ctx.full = stem, tuple(x.shape[2:]), (h.shape, _layout(h))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        from torch.nn.modules.utils import _triple
+        out, idx = ctx.saved_tensors
+        conv, bn, _, pool = ctx.stem
+        # ReLU before the pooling: a window whose maximum is 0 passed nothing back, the others pass to their argmax,
+        # where the ReLU let the value through; so mask on the pooled grid, then scatter (`like` gives only the shape)
+        like = torch.empty(ctx.full[0], memory_format=ctx.full[1])
+        stride = pool.stride if pool.stride is not None else pool.kernel_size
+        g = torch.ops.aten.max_pool3d_with_indices_backward(grad * (out > 0), like, _triple(pool.kernel_size), _triple(stride),
+                                                            _triple(pool.padding), _triple(pool.dilation), pool.ceil_mode, idx)
+        if isinstance(bn, nn.BatchNorm3d):   # eval mode: a fixed scale per channel
+            scale = torch.rsqrt(bn.running_var + bn.eps) * (bn.weight if bn.weight is not None else 1)
+            g = g * scale.view(1, -1, 1, 1, 1)
+        return conv_input_grad(g, conv.weight, conv.stride, conv.padding, ctx.size), None
+
+def _layout(t: torch.Tensor) -> torch.memory_format:
+    return torch.channels_last_3d if t.is_contiguous(memory_format=torch.channels_last_3d) and not t.is_contiguous() else torch.contiguous_format
+
+def _stem_ok(stem: nn.Module) -> bool:
+    """Whether `_Stem` applies: convolution of one input channel (zero padding in voxels, no dilation or groups),
+    eval-mode batch norm or none, ReLU, max pooling."""
+    if not (isinstance(stem, nn.Sequential) and len(stem) == 4): return False
+    conv, bn, relu, pool = stem
+    return (isinstance(conv, nn.Conv3d) and conv.in_channels == 1 and conv.groups == 1 and conv.padding_mode == "zeros"
+            and tuple(conv.dilation) == (1, 1, 1) and not isinstance(conv.padding, str)
+            and (isinstance(bn, nn.Identity) or (isinstance(bn, nn.BatchNorm3d) and not bn.training and bn.track_running_stats))
+            and isinstance(relu, nn.ReLU) and isinstance(pool, nn.MaxPool3d) and not pool.return_indices)
+
+@contextmanager
+def _weights_frozen(model: nn.Module):
+    """The model's parameters without `requires_grad` for the duration: a graph built meanwhile has no edges to them."""
+    params = [q for q in model.parameters() if q.requires_grad]
+    for q in params: q.requires_grad_(False)
+    try: yield
+    finally:
+        for q in params: q.requires_grad_(True)
+
+def _grad_stages(model: nn.Module, x: torch.Tensor, layer: str | None) -> tuple[torch.Tensor | None, ModelOutput]:
+    """(the feature map at `layer` or None, the model output), with autograd, stage by stage through a ResNet3D."""
+    bb = getattr(model, "backbone", None)
+    if not isinstance(bb, ResNet3D):
+        if layer is not None: raise MultiDeepNetError(f"CAM layer {layer!r} needs a ResNet3D backbone")
+        return None, model(x)
+    if layer is not None and layer not in CAM_LAYERS: raise MultiDeepNetError(f"unknown CAM layer {layer!r}: expected one of {', '.join(CAM_LAYERS)}")
+    h = _Stem.apply(x, bb.stem) if _stem_ok(bb.stem) else bb.stem(x)
+    a = None
+    for name in ("layer1", "layer2", "layer3", "layer4"):
+        h = getattr(bb, name)(h)
+        if name == layer: a = h
+    return a, model.forward_head(h)
+
+def grad_forward(model: nn.Module, x: torch.Tensor, layer: str | None = "layer4", channels_last: bool | None = None) -> CAMForward:
+    """One forward with autograd from the input (the model in eval mode): `x` becomes a leaf that requires gradients,
+    the weights' gradients are off, and the feature map at `layer` is kept for Grad-CAM (None: not kept)."""
+    if x.ndim != 5 or x.shape[1] != 1: raise MultiDeepNetError(f"model input must be (B, 1, D, H, W), got {tuple(x.shape)}")
+    if channels_last is None: channels_last = is_channels_last(model)
+    leaf = x.detach().requires_grad_(True)
+    xin = leaf.contiguous(memory_format=torch.channels_last_3d) if channels_last else leaf
+    with _weights_frozen(model), torch.enable_grad(): a, out = _grad_stages(model, xin, layer)
+    return CAMForward(a, out, tuple(x.shape[2:]), layer, leaf)
 
 # %% ../nbs/10_gradcam.ipynb #c93eb2ae
 def randomise_weights(module: nn.Module, seed: int = 0) -> nn.Module:

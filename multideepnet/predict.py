@@ -13,16 +13,17 @@ import SimpleITK as sitk
 
 from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json
 from .io import read_ct, scan_name, write_unit_nifti
-from .config import GradcamConfig, PrepConfig
+from .config import ExplainConfig, GradcamConfig, PrepConfig
 from .layout import ArmDir
 from .geometry import CropGeometry
 from .preprocess import preprocess_volume, to_unit
 if TYPE_CHECKING: import numpy as np, torch   # PyTorch (and the model and Grad-CAM modules) are imported where used: see below
 
 # %% auto #0
-__all__ = ['MODEL_FORMAT', 'PredictError', 'training_provenance', 'bundle_prep', 'provenance_line', 'provenance_note',
-           'export_arm_model', 'bundle_info', 'load_arm_model', 'ensemble_cam', 'set_bundle_explanation',
-           'chosen_explanation', 'explanation_map', 'predict_scan', 'predict_scans', 'register_cli']
+__all__ = ['MODEL_FORMAT', 'GRAD_PASS_FORWARDS', 'PredictError', 'training_provenance', 'bundle_prep', 'provenance_line',
+           'provenance_note', 'export_arm_model', 'bundle_info', 'load_arm_model', 'ensemble_cam',
+           'set_bundle_explanation', 'chosen_explanation', 'explanation_map', 'attribution_plan', 'plan_line',
+           'predict_scan', 'predict_scans', 'register_cli']
 
 # %% ../nbs/13_predict.ipynb #46f3b87c
 class PredictError(MultiDeepNetError):
@@ -120,24 +121,53 @@ def load_arm_model(path: str | os.PathLike, device: str = "cpu") -> tuple[list[t
 
 # %% ../nbs/13_predict.ipynb #3f319e3e
 def ensemble_cam(models: Sequence[torch.nn.Module], x: torch.Tensor, target: int | None = None,
-                 layer: str = "layer4", method: str = "gradcam", maps: Sequence[str] | None = None) -> dict:
+                 layer: str = "layer4", method: str = "gradcam", maps: Sequence[str] | None = None,
+                 gradxinput: ExplainConfig | None = None) -> dict:
     """Mean probabilities of the fold models and their mean Grad-CAM maps for the ensemble's predicted class
     (or `target`): one forward pass per model. Each model's coarse map is scaled to its own maximum, the scaled maps
     are averaged and upsampled once to the input's size (normalised to a maximum of 1); `maps` limits which maps
-    (`combined`, and the views of a multi-view arm) are made."""
+    (`combined`, and the views of a multi-view arm) are made. With `gradxinput` (the arm's explanation settings),
+    the ensemble's gradient x input map of the same class comes from the same forward pass of each model
+    (`grad_forward`) and one backward to the input: `gradxinput` (D, H, W), and `gradxinput_s`, the seconds of the
+    input backward passes and their maps."""
     import torch
-    from multideepnet.gradcam import cam_forward, cam_maps, upsample_normalised
-    fwds = [cam_forward(m.eval(), x, layer) for m in models]
-    prob = torch.stack([f.out.prob.detach() for f in fwds]).mean(0)
-    view_prob = {v: torch.stack([f.out.view_logits[v].detach().softmax(1) for f in fwds]).mean(0)
-                 for v in fwds[0].out.view_logits or {}}
-    target = int(prob[0].argmax()) if target is None else int(target)
-    coarse = [cam_maps(f, target=target, method=method, upsample=False).maps for f in fwds]
+    from multideepnet.gradcam import cam_forward, cam_maps, grad_forward, upsample_normalised
+    probs, view_probs = [], []
+    def keep(out):
+        probs.append(out.prob.detach())
+        view_probs.append({v: z.detach().softmax(1) for v, z in (out.view_logits or {}).items()})
+    if gradxinput is None:
+        fwds = [cam_forward(m.eval(), x, layer) for m in models]
+        for f in fwds: keep(f.out)
+        target = int(torch.stack(probs).mean(0)[0].argmax()) if target is None else int(target)
+        coarse = [cam_maps(f, target=target, method=method, upsample=False).maps for f in fwds]
+        extra = {}
+    else:
+        from multideepnet.explain import gradxinput_maps, mean_map
+        per_class, xmaps, guesses, xs = [], [], [], 0.0
+        for m in models:   # one graph alive at a time: each model's pass ends in its input backward
+            fwd = grad_forward(m.eval(), x, layer)
+            keep(fwd.out)
+            classes = range(fwd.out.prob.shape[1]) if target is None else [int(target)]
+            per_class.append({c: cam_maps(fwd, target=c, method=method, upsample=False, retain_graph=True).maps for c in classes})
+            guesses.append(int(torch.stack(probs).mean(0)[0].argmax()) if target is None else int(target))
+            t0 = time.perf_counter(); xmaps.append(gradxinput_maps(fwd, guesses[-1], gradxinput)["combined"]); xs += time.perf_counter() - t0
+            del fwd
+        target = int(torch.stack(probs).mean(0)[0].argmax()) if target is None else int(target)
+        for k, g in enumerate(guesses):
+            if g != target:   # the later models overturned the class guessed so far: this model's pass again
+                t0 = time.perf_counter()
+                xmaps[k] = gradxinput_maps(grad_forward(models[k], x, None), target, gradxinput)["combined"]
+                xs += time.perf_counter() - t0
+        coarse = [c[target] for c in per_class]
+        extra = {"gradxinput": mean_map(xmaps), "gradxinput_s": xs, "gradxinput_repeated": sum(g != target for g in guesses)}
+    prob = torch.stack(probs).mean(0)
+    view_prob = {v: torch.stack([p[v] for p in view_probs]).mean(0) for v in view_probs[0]}
     names = [n for n in coarse[0] if maps is None or n in maps]
     mean = torch.stack([torch.stack([c[n][0] for n in names]) for c in coarse]).mean(0)      # (maps, d, h, w)
     up, _ = upsample_normalised(mean, tuple(x.shape[2:]))
     return {"prob": prob[0].cpu().numpy(), "view_prob": {v: p[0].cpu().numpy() for v, p in view_prob.items()},
-            "target": target, "maps": {n: up[i].cpu().numpy() for i, n in enumerate(names)}}
+            "target": target, "maps": {n: up[i].cpu().numpy() for i, n in enumerate(names)}, **extra}
 
 # %% ../nbs/13_predict.ipynb #7dcf8553
 def set_bundle_explanation(path: str | os.PathLike, method: str, config: dict, rule: str = "") -> Path:
@@ -156,14 +186,38 @@ def chosen_explanation(info: dict) -> str | None:
     m = (info.get("explanation") or {}).get("method")
     return m if m and m != "gradcam" else None
 
-def explanation_map(models: Sequence[torch.nn.Module], unit: np.ndarray, target: int, info: dict) -> np.ndarray:
-    """The bundle's chosen explanation of one network input (D, H, W) in [0, 1] for class `target`, in crop space."""
-    from multideepnet.config import ExplainConfig
-    from multideepnet.explain import ensemble_maps
+def explanation_map(models: Sequence[torch.nn.Module], unit: np.ndarray, target: int, info: dict,
+                    budget_mb: float | None = None) -> np.ndarray:
+    """The bundle's chosen explanation of one network input (D, H, W) in [0, 1] for class `target`, in crop space
+    (SmoothGrad's copies in batches within `budget_mb`; None: `explain.SMOOTHGRAD_BUDGET_MB`)."""
+    from multideepnet.explain import SMOOTHGRAD_BUDGET_MB, ensemble_maps
     ex = info["explanation"]
     cam = GradcamConfig.from_dict(info.get("gradcam"))
-    maps, _ = ensemble_maps(models, unit, target, ex["method"], ExplainConfig.from_dict(ex.get("config")), layer=cam.layer)
+    maps, _ = ensemble_maps(models, unit, target, ex["method"], ExplainConfig.from_dict(ex.get("config")), layer=cam.layer,
+                            budget_mb=SMOOTHGRAD_BUDGET_MB if budget_mb is None else budget_mb)
     return maps["combined"]
+
+# one noisy copy (a forward with autograd and its backward to the input) costs about this many of the forwards
+# timed by predict's Grad-CAM step (paper-size full arm: tests/benchmarks/bench_predict.py, `smoothgrad_copy_forwards`
+# in its results file)
+GRAD_PASS_FORWARDS = 2.5
+
+def attribution_plan(models: Sequence[torch.nn.Module], shape: Sequence[int], method: str, cfg: ExplainConfig,
+                     budget_mb: float, forward_s: float) -> dict | None:
+    """For SmoothGrad and integrated gradients: how many copies (steps) per fold model, how many at a time within
+    `budget_mb`, each one's memory, and the seconds they should take given one forward's `forward_s`."""
+    from multideepnet.explain import grad_batch, grad_memory_mb
+    n = {"smoothgrad": cfg.smoothgrad_samples, "integrated_gradients": cfg.ig_steps}.get(method)
+    if n is None: return None
+    return {"method": method, "copies": int(n), "models": len(models), "at_a_time": grad_batch(models[0], shape, n, budget_mb),
+            "copy_mb": round(grad_memory_mb(models[0], shape), 1), "budget_mb": budget_mb,
+            "estimated_s": round(n * len(models) * GRAD_PASS_FORWARDS * forward_s, 1)}
+
+def plan_line(plan: dict) -> str:
+    """The console line `predict` prints before an attribution's copies start."""
+    what = "noisy copies" if plan["method"] == "smoothgrad" else "steps"
+    return (f"{plan['method']}: {plan['copies']} {what} x {plan['models']} fold models, {plan['at_a_time']} at a time "
+            f"(about {plan['copy_mb']:.0f} MB each, memory budget {plan['budget_mb']:.0f} MB): about {plan['estimated_s']:.0f} s")
 
 # %% ../nbs/13_predict.ipynb #c13e7477
 def _prepare_scan(scan: Path, cfg: PrepConfig) -> dict:
@@ -174,8 +228,10 @@ def _prepare_scan(scan: Path, cfg: PrepConfig) -> dict:
             "pid": os.getpid()}
 
 def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], info: dict, out_dir: str | os.PathLike,
-                 device: str = "cpu", figure: bool = True, prepared: dict | None = None, explanation: bool = True) -> dict:
-    """Prediction, Grad-CAM NIfTI in the scan's geometry, three-plane PNG and timings for one scan."""
+                 device: str = "cpu", figure: bool = True, prepared: dict | None = None, explanation: bool = True,
+                 budget_mb: float | None = None) -> dict:
+    """Prediction, Grad-CAM NIfTI in the scan's geometry, three-plane PNG and timings for one scan; the arm's chosen
+    explanation too (unless `explanation=False`; SmoothGrad's copies within `budget_mb`, its plan printed first)."""
     import torch
     from multideepnet.gradcam import heatmap_to_original
     scan, out_dir = Path(scan), Path(out_dir)
@@ -185,9 +241,12 @@ def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], inf
     t["read_s"], t["preprocess_s"] = p["read_s"], p["preprocess_s"]
     x = torch.from_numpy(to_unit(p["arr"]))[None, None].to(device)
     cam = GradcamConfig.from_dict(info.get("gradcam"))        # bundles made before the gradcam section: the paper's
-    t0 = time.perf_counter()
-    ens = ensemble_cam(models, x, layer=cam.layer, method=cam.method, maps=["combined"])
-    t["model_gradcam_s"] = time.perf_counter() - t0
+    method = chosen_explanation(info) if explanation else None
+    xcfg = ExplainConfig.from_dict(info["explanation"].get("config")) if method else None
+    t0 = time.perf_counter()   # gradient x input: from the same forward passes as Grad-CAM
+    ens = ensemble_cam(models, x, layer=cam.layer, method=cam.method, maps=["combined"],
+                       gradxinput=xcfg if method == "gradxinput" else None)
+    t["model_gradcam_s"] = time.perf_counter() - t0 - ens.get("gradxinput_s", 0.0)
     t0 = time.perf_counter()
     heat = heatmap_to_original(ens["maps"]["combined"], record)      # on the input file's own grid
     t["to_scan_grid_s"] = time.perf_counter() - t0
@@ -203,12 +262,19 @@ def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], inf
                                              + (" - model trained on synthetic phantoms only" if (info.get("training_data") or {}).get("synthetic") else "")))
         nifti = nifti.result()
     t["write_s"] = time.perf_counter() - t0
-    method, expl = chosen_explanation(info) if explanation else None, None
+    expl = None
     if method:   # the arm's chosen explanation, beside the paper's Grad-CAM, on the same grid
-        t0 = time.perf_counter()
-        xmap = explanation_map(models, to_unit(p["arr"]), ens["target"], info)
-        expl = {"method": method, "nifti": str(write_unit_nifti(heatmap_to_original(xmap, record), out_dir / f"{name}_{method}.nii.gz"))}
-        t["explanation_s"] = time.perf_counter() - t0
+        from multideepnet.explain import SMOOTHGRAD_BUDGET_MB
+        t0, plan = time.perf_counter(), None
+        if method == "gradxinput": xmap = ens["gradxinput"]
+        else:
+            budget = SMOOTHGRAD_BUDGET_MB if budget_mb is None else budget_mb
+            plan = attribution_plan(models, x.shape[2:], method, xcfg, budget, t["model_gradcam_s"] / len(models))
+            if plan: print(f"[predict] {name}: {plan_line(plan)}", flush=True)
+            xmap = explanation_map(models, to_unit(p["arr"]), ens["target"], info, budget)
+        expl = {"method": method, "nifti": str(write_unit_nifti(heatmap_to_original(xmap, record), out_dir / f"{name}_{method}.nii.gz")),
+                **({"plan": plan} if plan else {})}
+        t["explanation_s"] = time.perf_counter() - t0 + ens.get("gradxinput_s", 0.0)
     return {"scan": str(scan), "status": "ok", "arm": info["arm"], "predicted": CLASSES[ens["target"]],
             "probabilities": dict(zip(CLASSES, map(float, ens["prob"]))),
             "view_probabilities": {v: dict(zip(CLASSES, map(float, q))) for v, q in ens["view_prob"].items()},
@@ -247,7 +313,7 @@ def _prepared(fut: Future, scan: Path, cfg: PrepConfig) -> dict:
     except BrokenExecutor: return _prepare_scan(scan, cfg)   # the worker died (killed, out of memory): read it here
 
 def predict_scans(scans: Sequence[str | os.PathLike], checkpoint: str | os.PathLike, out_dir: str | os.PathLike,
-                  device: str = "cpu", figure: bool = True, explanation: bool = True) -> list[dict]:
+                  device: str = "cpu", figure: bool = True, explanation: bool = True, budget_mb: float | None = None) -> list[dict]:
     """`predict_scan` for each scan, the next one read and preprocessed (in a worker process where it can be forked
     safely) while the current one runs; writes OUT/<scan>.json; failures are recorded, not raised."""
     _return_big_frees_to_os()
@@ -265,7 +331,8 @@ def predict_scans(scans: Sequence[str | os.PathLike], checkpoint: str | os.PathL
         for i, s in enumerate(scans):
             cur, nxt = nxt, (_submit(ahead, scans[i + 1], cfg) if i + 1 < len(scans) else None)
             if nxt is None: ahead.shutdown(wait=False)   # the last scan is on its way: then the worker exits
-            try: r = predict_scan(s, models, info, out_dir, device, figure, prepared=_prepared(cur, s, cfg), explanation=explanation)
+            try: r = predict_scan(s, models, info, out_dir, device, figure, prepared=_prepared(cur, s, cfg), explanation=explanation,
+                                          budget_mb=budget_mb)
             except (MultiDeepNetError, OSError) as e:
                 r = {"scan": str(s), "status": "failed", "error": str(e)}
             atomic_write_json(out_dir / f"{scan_name(s)}.json", {**r, "checkpoint": str(checkpoint)})
@@ -277,7 +344,7 @@ def predict_scans(scans: Sequence[str | os.PathLike], checkpoint: str | os.PathL
 # %% ../nbs/13_predict.ipynb #29605b94
 def _predict_cmd(args) -> int:
     res = predict_scans(args.scans, args.checkpoint, args.out, args.device, figure=not args.no_figure,
-                        explanation=not args.gradcam_only)
+                        explanation=not args.gradcam_only, budget_mb=args.memory_budget)
     for r in res:
         if r["status"] == "ok":
             probs = ", ".join(f"{CLASS_TITLES[c]} {p:.3f}" for c, p in r["probabilities"].items())
@@ -299,4 +366,6 @@ def register_cli(sub) -> None:
     q.add_argument("--no-figure", action="store_true", help="skip the three-plane PNG")
     q.add_argument("--gradcam-only", action="store_true",
                    help="skip the arm's chosen explanation map (OUT/NAME_<method>.nii.gz): one backward pass per fold model")
+    q.add_argument("--memory-budget", type=float, default=None, metavar="MB",
+                   help="memory for SmoothGrad's noisy copies going through the network at once (default 1024)")
     q.set_defaults(func=_predict_cmd)
