@@ -348,6 +348,7 @@ class TrialsConfig(Section):
         return self.regimes[name].arms or self.arms
 
 
+# %% ../nbs/00c_config.ipynb #bab5df95
 @dataclass(frozen=True)
 class DecisionRule(Section):
     """The verdict of one test, from the paired differences (A - B) over the trials: "supported on phantoms" when the
