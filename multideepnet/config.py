@@ -330,7 +330,7 @@ class TrialsConfig(Section):
     test_size: int = 90
     seed: int = 0
     regimes: Any = field(default=None, metadata={"free": True})    # name -> RegimeConfig
-    claims: str = "claims.yaml"                # under configs/, or a path
+    claims: str | None = "claims.yaml"         # under configs/, or a path; None: trials for their spread alone
 
     def __post_init__(self):
         if self.k < 2: raise ConfigError(f"trials.k must be >= 2 (a spread needs two trials), got {self.k}")
@@ -394,11 +394,14 @@ class ClaimSpec(Section):
 def load_claims(trials: TrialsConfig, path: "str | os.PathLike | None" = None) -> tuple[DecisionRule, dict[str, ClaimSpec]]:
     """The rules and claims of `configs/claims.yaml` (or `path`), every name checked against the arms and against
     `trials`' regimes; a typo is refused with one line naming the claim and the key."""
-    p = Path(path) if path else (Path(trials.claims) if Path(trials.claims).is_file() else config_path(trials.claims))
+    spread_only = path is None and trials.claims is None       # no claims to decide: the shipped rules, for the record
+    name = "claims.yaml" if spread_only else trials.claims
+    p = Path(path) if path else (Path(name) if Path(name).is_file() else config_path(name))
     if not p.is_file(): raise ConfigError(f"{p}: claims file not found")
     d = check_keys(str(p), load_yaml(p), ["rules", "claims"], what="")
     try:
         rule = DecisionRule.from_dict(d.get("rules"), "rules")
+        if spread_only: return rule, {}
         claims = {}
         for cid, c in dict(d.get("claims") or {}).items():
             where = f"claims.{cid}"
@@ -455,7 +458,8 @@ class Preset:
 
 def load_preset(preset: "str | os.PathLike | Mapping | Preset") -> Preset:
     """The one reader of presets: a `Preset`, a dict, a YAML file, or a name under configs/presets/ (smoke, quick,
-    paper); every section checked and typed (an error names the file, the section and the key)."""
+    paper, ...; a file may name a `base` preset whose sections it takes where it sets none); every section checked
+    and typed (an error names the file, the section and the key)."""
     if isinstance(preset, Preset): return preset
     if isinstance(preset, Mapping): return Preset.from_dict(preset)
     if Path(preset).suffix in (".yaml", ".yml") or Path(preset).exists(): path = Path(preset)
@@ -466,5 +470,8 @@ def load_preset(preset: "str | os.PathLike | Mapping | Preset") -> Preset:
             raise ConfigError(f"{path}: no preset named {preset!r} (known presets: {', '.join(names)})")
     d = load_yaml(path)
     if not isinstance(d, Mapping): raise ConfigError(f"{path}: a preset is a YAML mapping of sections")
+    if "base" in d:     # another preset's protocol, repeated: the base's sections, each replaced where this one has it
+        base = load_preset(d["base"]).raw
+        d = {**{k: v for k, v in base.items() if k in SECTION_TYPES}, **{k: v for k, v in d.items() if k != "base"}}
     try: return Preset.from_dict(d)
     except ConfigError as e: raise ConfigError(f"{path}: {e}") from None

@@ -20,11 +20,11 @@ from .model import arm_flags
 from .metrics import claim_verdict, paired_comparison, trial_metrics
 
 # %% auto #0
-__all__ = ['TrialsError', 'regime_preset', 'trial_seed', 'draw_trial', 'steps_per_epoch', 'trial_preset', 'arm_order',
-           'plan_units', 'unit_done', 'run_unit', 'test_rows', 'claim_level', 'explanation_evidence',
-           'predict_time_evidence', 'spread_table', 'decide', 'claims_record', 'plot_sizes', 'claims_markdown',
-           'mechanism_reading', 'multiplicity_note', 'write_claims_page', 'run_claims', 'plan_claims', 'register_cli',
-           'committed_spread']
+__all__ = ['TIMING_KEYS', 'PROTOCOL_SECTIONS', 'TrialsError', 'regime_preset', 'trial_seed', 'draw_trial', 'steps_per_epoch',
+           'trial_preset', 'arm_order', 'plan_units', 'unit_done', 'run_unit', 'test_rows', 'claim_level',
+           'explanation_evidence', 'predict_time_evidence', 'spread_table', 'decide', 'claims_record',
+           'compare_records', 'plot_sizes', 'claims_markdown', 'mechanism_reading', 'multiplicity_note',
+           'write_claims_page', 'run_claims', 'plan_claims', 'register_cli', 'same_protocol', 'committed_spread']
 
 # %% ../nbs/16b_trials.ipynb #e6a20686
 class TrialsError(MultiDeepNetError):
@@ -231,6 +231,19 @@ def claims_record(p: Preset, rows: pd.DataFrame, rule: DecisionRule, claims: lis
                        "k": p.trials.k, "rules": rule.as_dict(), "claims": claims,
                        "spread": spread_table(rows).to_dict(orient="records"), "seconds": seconds})
 
+# what may differ between two runs of the same study on the same machine: when and how long, nothing else
+TIMING_KEYS = ("date", "seconds", "seconds_data", "runs")
+
+def compare_records(a: dict, b: dict, ignore: Sequence[str] = TIMING_KEYS) -> list[str]:
+    """The paths (`claims[0].rows[2].effect`) where two claims records differ, top-level `ignore` keys apart."""
+    def walk(x, y, path: str) -> list[str]:
+        if isinstance(x, dict) and isinstance(y, dict):
+            return [d for k in sorted(set(x) | set(y)) for d in walk(x.get(k), y.get(k), f"{path}.{k}" if path else k)]
+        if isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
+            return [d for i, (u, v) in enumerate(zip(x, y)) for d in walk(u, v, f"{path}[{i}]")]
+        return [] if x == y else [path]
+    return walk({k: v for k, v in a.items() if k not in ignore}, {k: v for k, v in b.items() if k not in ignore}, "")
+
 # %% ../nbs/16b_trials.ipynb #ff716ce3
 def plot_sizes(rows: pd.DataFrame, regime: str = "both", metric: str = "accuracy"):
     """Mean `metric` against training-set size per arm, with a band of one standard deviation across trials, and
@@ -269,6 +282,10 @@ def _fmt(x, digits: int = 3) -> str:
 def claims_markdown(record: dict) -> str:
     """The claims table as markdown: one row per test (C4 and C5: their evidence), text from the record escaped."""
     esc = lambda s: html.escape(str(s)).replace("|", "&#124;")
+    if not record["claims"]:      # trials for their spread alone
+        cols = ["regime", "size", "arm", "k", "accuracy_mean", "accuracy_sd", "macro_auc_mean", "macro_auc_sd"]
+        body = [f"| {' | '.join(esc(f'{r[c]:.3f}' if isinstance(r[c], float) else r[c]) for c in cols)} |" for r in record["spread"]]
+        return "\n".join([f"| {' | '.join(cols)} |", "|" + "---|" * len(cols), *body])
     lines = ["| claim | test | effect A - B [95% CI] | P(A > B) | k | verdict |", "|---|---|---|---|---|---|"]
     for c in record["claims"]:
         head = f"**{esc(c['id'])}** {esc(c['title'])}"
@@ -344,19 +361,22 @@ def write_claims_page(out: Path, record: dict, figure: str | None) -> Path:
                         f"<td>{r['k']}</td><td>{e(r['verdict'])}</td>{last}</tr>")
     spread = pd.DataFrame(record["spread"])
     m = record["machine"]
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>The paper's claims, one by one</title>
+    title = "The paper's claims, one by one" if record["claims"] else "Each arm's trial-to-trial spread"
+    claims = f"""<table><tr><th>claim</th><th>test</th><th>effect A - B [95% CI]</th><th>P(A &gt; B)</th><th>k</th><th>test verdict</th><th>claim</th></tr>
+{''.join(rows)}</table>
+<p>{e(multiplicity_note(record))}</p>
+<h2>Do the gains follow the mechanisms?</h2>
+{''.join(f'<p><b>{e(k)}</b>: {e(v)}</p>' for k, v in mechanism_reading(record).items())}""" if record["claims"] else \
+        "<p>This study decides no claim (its preset's trials have <code>claims: null</code>): it measures the spread below.</p>"
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto}} td,th{{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:13px}}
 table{{border-collapse:collapse}}</style></head><body>
-<h1>The paper's claims, one by one</h1>
+<h1>{title}</h1>
 <p>Synthetic phantoms, not patients: a verdict says what the mechanism does on phantoms built to isolate it, never
 what it does on real scans. Rules (configs/claims.yaml, written before the first run): {e(json.dumps(record['rules']))}.</p>
 <p>Preset {e(record['preset'])}, k = {record['k']} trials, {e(str(m.get('cpu')))} ({m.get('cores')} cores), {e(record['date'])},
 {'' if record.get('seconds') is None else f"{record['seconds']:.0f} s"}.</p>
-<table><tr><th>claim</th><th>test</th><th>effect A - B [95% CI]</th><th>P(A &gt; B)</th><th>k</th><th>test verdict</th><th>claim</th></tr>
-{''.join(rows)}</table>
-<p>{e(multiplicity_note(record))}</p>
-<h2>Do the gains follow the mechanisms?</h2>
-{''.join(f'<p><b>{e(k)}</b>: {e(v)}</p>' for k, v in mechanism_reading(record).items())}
+{claims}
 {f'<h2>Accuracy by training-set size</h2><img src="{e(figure)}" style="max-width:100%">' if figure else ''}
 <h2>Trial-to-trial spread of each arm</h2>
 <p>One run of an arm is one draw from these: a single-run difference between two arms smaller than about twice
@@ -405,8 +425,16 @@ def run_claims(preset: Preset | str = "claims", out: str | os.PathLike | None = 
         rows = pd.DataFrame(results)
         write_table(rows.drop(columns=["seconds", "ran"]), out / "trials.csv")
         decided = decide(rows, rule, claims, explanations_from, results_dir)
-        seconds = round(time.perf_counter() - t0, 1)
-        record = claims_record(p, rows, rule, decided, seconds) | {"seconds_data": round(t_data, 1)}
+        # the cost of this result is every invocation that worked on it: a resumed or re-decided study keeps the
+        # earlier invocations' timings (the first from nothing) and adds its own
+        old = json.loads((out / "claims.json").read_text()) if (out / "claims.json").is_file() else {}
+        prev = old.get("runs") or ([{k: old.get(k) for k in ("date", "seconds", "seconds_data")} | {"units_trained": None}]
+                                   if old.get("seconds") is not None else [])     # a record from before `runs`
+        runs = prev + [{"date": datetime.date.today().isoformat(), "seconds": round(time.perf_counter() - t0, 1),
+                        "seconds_data": round(t_data, 1), "units_trained": todo}]
+        seconds = round(sum(r["seconds"] for r in runs), 1)
+        record = claims_record(p, rows, rule, decided, seconds) | {"seconds_data": round(sum(r["seconds_data"] or 0 for r in runs), 1),
+                                                                    "runs": runs}
         atomic_write_json(out / "claims.json", record)
         fig = plot_sizes(rows) if "both" in set(rows.regime) else None
         if fig is not None:
@@ -414,7 +442,7 @@ def run_claims(preset: Preset | str = "claims", out: str | os.PathLike | None = 
             with atomic_path(out / "sizes.png") as tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
             plt.close(fig)
         write_claims_page(out, record, "sizes.png" if fig is not None else None)
-    print(f"[claims] done in {seconds} s: {out / 'index.html'}", flush=True)
+    print(f"[claims] done in {runs[-1]['seconds']} s ({todo} units trained): {out / 'index.html'}", flush=True)
     return record
 
 # %% ../nbs/16b_trials.ipynb #794f8dea
@@ -466,17 +494,27 @@ def register_cli(sub) -> None:
     p.set_defaults(func=run)
 
 # %% ../nbs/16b_trials.ipynb #88e62e18
-def committed_spread(results_dirs: Sequence[str | os.PathLike] | None = None) -> tuple[pd.DataFrame, dict] | None:
-    """Each arm's spread (regime `both`, largest size) from the newest committed claims results, with the record's
-    machine, date and k; None where no `claims-*.json` is found (in `results/` here or beside the package)."""
+PROTOCOL_SECTIONS = ("data", "prep", "model", "split", "train")
+
+def same_protocol(a: dict, b: dict) -> bool:
+    """Whether two presets (as written) train alike: the same data, preprocessing, model, split and training."""
+    return all(a.get(s) == b.get(s) for s in PROTOCOL_SECTIONS)
+
+def committed_spread(results_dirs: Sequence[str | os.PathLike] | None = None,
+                     protocol: dict | None = None) -> tuple[pd.DataFrame, dict] | None:
+    """Each arm's trial-to-trial spread from committed trials results (`claims-*.json`, `spread-*.json`, in `results/`
+    here or beside the package): the newest record of `protocol`'s own protocol (a preset as written) where there is
+    one, else the newest with a regime `both` (at its largest size). With the record's machine, date, k, preset and
+    `same_protocol`; None where no record is found."""
     import multideepnet
     dirs = results_dirs or [Path.cwd() / "results", Path(multideepnet.__file__).resolve().parents[1] / "results"]
-    files = [f for d in dirs for f in sorted(Path(d).glob("claims-*.json")) if "pilot" not in f.name]
-    if not files: return None
-    recs = [json.loads(f.read_text(encoding="utf-8")) for f in files]
+    files = {f.resolve() for d in dirs for pat in ("claims-*.json", "spread-*.json") for f in Path(d).glob(pat) if "pilot" not in f.name}
+    recs = [json.loads(f.read_text(encoding="utf-8")) for f in sorted(files)]
+    own = [r for r in recs if protocol is not None and same_protocol(r.get("preset_raw") or {}, protocol)]
+    recs = own or [r for r in recs if any(s.get("regime") == "both" for s in r.get("spread", []))]
+    if not recs: return None
     rec = max(recs, key=lambda r: r.get("date", ""))
     s = pd.DataFrame(rec["spread"])
-    s = s[s.regime == "both"]
-    if s.empty: return None
+    s = s[s.regime == ("both" if "both" in set(s.regime) else s.regime.iloc[0])]
     s = s[s["size"] == s["size"].max()].drop(columns=["regime"])
-    return s.reset_index(drop=True), {k: rec.get(k) for k in ("date", "machine", "k", "preset")}
+    return s.reset_index(drop=True), {k: rec.get(k) for k in ("date", "machine", "k", "preset")} | {"same_protocol": bool(own)}
