@@ -125,7 +125,12 @@ def claims_block(data: dict, source: str = "", titles: dict | None = None, quote
     for c in data["claims"]:
         head = f"**{md_text(c['id'])}** {md_text(c['title'])}: **{md_text(c['verdict'])}**"
         if not c["rows"]:
-            note = c.get("note") or (c.get("evidence") or {}).get("note") or "no comparison"
+            ev = c.get("evidence") or {}
+            note = c.get("note") or ev.get("note") or "no comparison"
+            if isinstance(ev.get("checks"), dict):      # which of the checks held: the reason for the verdict
+                held = [k for k, v in ev["checks"].items() if v]
+                note += f" (held: {', '.join(held) or 'none'}; failed: {', '.join(k for k in ev['checks'] if k not in held) or 'none'})"
+            elif c.get("note") and ev.get("note"): note += f" ({ev['note']})"
             lines.append(f"| {head} | {md_text(note)} | | | | {md_text(c['verdict'])} |")
         for j, r in enumerate(c["rows"]):
             regime = md_text(r["regime"]) + (f" minus {md_text(r['versus_regime'])}" if r.get("versus_regime") else "")

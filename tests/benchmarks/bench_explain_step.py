@@ -1,14 +1,14 @@
-"""Benchmark: the explanation checks of a quick-preset arm (`explain.score_case` on test cases with the arm's three
+"""Benchmark: the explanation checks of each quick-preset arm (`explain.score_case` on test cases with the arm's three
 fold models, `randomisation_check` on two cases with one model), by this checkout ("new") and by the code of
 --old-ref ("old", run from `git archive` of that commit with PYTHONPATH), interleaved, in fresh processes; then the
 rows old against new (the explanation tables' columns).
 
-The models have the quick preset's architecture (full arm, its width and output stride), folded and channels-last
+The models have the quick preset's architecture (each arm's, its width and output stride), folded and channels-last
 as `load_arm_model` makes them, with untrained seeded weights; the cases are seeded random 32x64x64 volumes with a
 bright block as the lesion; one thread, as the study gives each arm on a 2-core CPU. Speed does not depend on the values; the rows show how far the two codes' tables differ
 on the same inputs. Results: results/bench_explain_step-<cpu>.json (machine, torch, date), unless --no-json.
 
-Run: .venv/bin/python tests/benchmarks/bench_explain_step.py [--cases 6 --runs 2]
+Run: .venv/bin/python tests/benchmarks/bench_explain_step.py [--cases 6 --runs 2 --arms baseline multiview multitask full]
 """
 import argparse
 import datetime
@@ -30,14 +30,14 @@ from multideepnet.config import load_preset
 from multideepnet.explain import ExplainCase, randomisation_check, score_case
 from multideepnet.model import fuse_for_inference, model_from_config
 import multideepnet
-n_cases, out = int(sys.argv[1]), sys.argv[2]
+n_cases, out, arm = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 torch.set_num_threads(1)   # as the study runs an arm on 2 cores (two arms at a time, one thread each)
 p = load_preset("quick")
 cfg = p.explanations
 models = []
 for k in range(3):
     torch.manual_seed(k)
-    models.append(fuse_for_inference(model_from_config("full", p.model).eval()).to(memory_format=torch.channels_last_3d))
+    models.append(fuse_for_inference(model_from_config(arm, p.model).eval()).to(memory_format=torch.channels_last_3d))
 rng = np.random.default_rng(0)
 cases = []
 for i in range(n_cases):
@@ -56,8 +56,8 @@ json.dump({"test_s": t_test, "randomisation_s": t_rand, "rows": rows, "randomisa
 '''
 
 
-def run(version: str, n: int, out: Path, old_dir: Path) -> dict:
-    subprocess.run([sys.executable, "-c", WORKER, str(n), str(out)], env=env_for(version, old_dir), check=True, cwd=out.parent)
+def run(version: str, n: int, out: Path, old_dir: Path, arm: str) -> dict:
+    subprocess.run([sys.executable, "-c", WORKER, str(n), str(out), arm], env=env_for(version, old_dir), check=True, cwd=out.parent)
     return json.loads(out.read_text())
 
 
@@ -76,6 +76,7 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=6)
     ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--arms", nargs="+", default=["baseline", "multiview", "multitask", "full"])
     ap.add_argument("--old-ref", default=OLD_REF)
     ap.add_argument("--work", default=str(ROOT / ".scratch" / "bench_explain_step"))
     ap.add_argument("--no-json", action="store_true")
@@ -86,20 +87,23 @@ if __name__ == "__main__":
     old_dir, old_sha = old_package(a.old_ref, work)
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     res = {"benchmark": "bench_explain_step", "date": datetime.datetime.now().isoformat(timespec="seconds"), "machine": machine_info(),
-           "lscpu_model": cpu_model(), "torch": torch.__version__, "cases": a.cases, "old_commit": old_sha, "new_commit": head, "runs": []}
+           "lscpu_model": cpu_model(), "torch": torch.__version__, "cases": a.cases, "old_commit": old_sha, "new_commit": head,
+           "arms": a.arms, "runs": []}
     last = {}
     for r in range(a.runs):
-        for ver in (("old", "new") if r % 2 == 0 else ("new", "old")):
-            out = run(ver, a.cases, work / f"{ver}.json", old_dir)
-            last[ver] = out
-            res["runs"].append({"round": r, "version": ver, "test_s": out["test_s"], "randomisation_s": out["randomisation_s"]})
-            print(f"round {r} {ver}: score_case on {a.cases} cases x 3 models {out['test_s']:.1f} s, randomisation check "
-                  f"{out['randomisation_s']:.1f} s ({out['package']})", flush=True)
-    assert last["old"]["package"] != last["new"]["package"], "the old code did not run"
-    res["median"] = {ver: {k: statistics.median(x[k] for x in res["runs"] if x["version"] == ver) for k in ("test_s", "randomisation_s")}
-                     for ver in ("old", "new")}
-    res["row_differences"] = {"test": compare(last["old"]["rows"], last["new"]["rows"]),
-                              "randomisation": compare(last["old"]["randomisation"], last["new"]["randomisation"])}
+        for arm in a.arms:
+            for ver in (("old", "new") if r % 2 == 0 else ("new", "old")):
+                out = run(ver, a.cases, work / f"{ver}.json", old_dir, arm)
+                last[arm, ver] = out
+                res["runs"].append({"round": r, "arm": arm, "version": ver, "test_s": out["test_s"], "randomisation_s": out["randomisation_s"]})
+                print(f"round {r} {arm} {ver}: score_case on {a.cases} cases x 3 models {out['test_s']:.1f} s, randomisation check "
+                      f"{out['randomisation_s']:.1f} s ({out['package']})", flush=True)
+    assert all(last[arm, "old"]["package"] != last[arm, "new"]["package"] for arm in a.arms), "the old code did not run"
+    res["median"] = {arm: {ver: {k: statistics.median(x[k] for x in res["runs"] if x["version"] == ver and x["arm"] == arm)
+                                 for k in ("test_s", "randomisation_s")} for ver in ("old", "new")} for arm in a.arms}
+    res["row_differences"] = {arm: {"test": compare(last[arm, "old"]["rows"], last[arm, "new"]["rows"]),
+                                    "randomisation": compare(last[arm, "old"]["randomisation"], last[arm, "new"]["randomisation"])}
+                              for arm in a.arms}
     print(json.dumps({k: res[k] for k in ("median", "row_differences")}, indent=1))
     if not a.no_json:
         slug = re.sub(r"[^a-z0-9]+", "-", cpu_model().lower()).strip("-")
