@@ -49,7 +49,8 @@ def table_differences(a: Path, b: Path) -> dict:
             out[name] = {"shape": [list(x.shape), list(y.shape)]}; continue
         d = {}
         for c in x.columns:
-            if pd.api.types.is_numeric_dtype(x[c]) and pd.api.types.is_numeric_dtype(y[c]):
+            numeric = [pd.api.types.is_numeric_dtype(t[c]) and not pd.api.types.is_bool_dtype(t[c]) for t in (x, y)]
+            if all(numeric):
                 diff = (x[c] - y[c]).abs()
                 both_nan = x[c].isna() & y[c].isna()
                 d[c] = float(diff[~both_nan].max()) if (~both_nan).any() else 0.0
