@@ -24,7 +24,8 @@ __all__ = ['TIMING_KEYS', 'PROTOCOL_SECTIONS', 'TrialsError', 'regime_preset', '
            'trial_preset', 'arm_order', 'plan_units', 'unit_done', 'run_unit', 'test_rows', 'claim_level',
            'explanation_evidence', 'predict_time_evidence', 'spread_table', 'decide', 'claims_record',
            'compare_records', 'plot_sizes', 'claims_markdown', 'mechanism_reading', 'multiplicity_note',
-           'write_claims_page', 'run_claims', 'plan_claims', 'register_cli', 'same_protocol', 'committed_spread']
+           'write_claims_page', 'run_claims', 'plan_claims', 'register_cli', 'same_protocol', 'committed_spread',
+           'spread_caption']
 
 # %% ../nbs/16b_trials.ipynb #e6a20686
 class TrialsError(MultiDeepNetError):
@@ -518,3 +519,12 @@ def committed_spread(results_dirs: Sequence[str | os.PathLike] | None = None,
     s = s[s.regime == ("both" if "both" in set(s.regime) else s.regime.iloc[0])]
     s = s[s["size"] == s["size"].max()].drop(columns=["regime"])
     return s.reset_index(drop=True), {k: rec.get(k) for k in ("date", "machine", "k", "preset")} | {"same_protocol": bool(own)}
+
+def spread_caption(meta: dict) -> str:
+    """The sentence above a committed spread (HTML, the record's text escaped): whose trials, on which protocol."""
+    e = html.escape
+    where = ("on this study's own protocol, one fold model per trial (the study's arms average their folds, so their "
+             "spread is likely smaller)" if meta["same_protocol"] else
+             "on a smaller protocol than this study's: a guide to the size of the noise, not a measurement of it")
+    return (f"Measured by the <code>{e(str(meta['preset']))}</code> preset's {int(meta['k'])} trials "
+            f"({e(str((meta.get('machine') or {}).get('cpu')))}, {e(str(meta['date']))}), {where}:")
