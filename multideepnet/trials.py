@@ -190,7 +190,9 @@ def predict_time_evidence(results_dir: str | os.PathLike, threshold_s: float, pa
                           "note": f"no predict benchmark at the paper's input size with a Grad-CAM time under {results_dir}"}
     ok = [r["wall_s"] <= 1.5 * threshold_s for r in found]
     note = "; ".join(f"{r['wall_s']:.1f} s on {r['machine']}" for r in found) + f" (the paper: about {threshold_s:g} s on its GPU)"
-    return {"verdict": "supported on phantoms" if all(ok) else ("not supported" if not any(ok) else "mixed"), "measurements": found, "note": note}
+    # timed on a real scan, not a phantom: the verdict names what it rests on, the machine that was measured
+    return {"verdict": "supported on the machine measured" if all(ok) else ("not supported" if not any(ok) else "mixed"),
+            "measurements": found, "note": note}
 
 # %% ../nbs/16b_trials.ipynb #f9fe30be
 def spread_table(rows: pd.DataFrame) -> pd.DataFrame:
