@@ -12,7 +12,6 @@ Run: .venv/bin/python tests/benchmarks/bench_explain_arms.py [--study reports/qu
 import argparse
 import datetime
 import json
-import re
 import shutil
 import statistics
 import subprocess
@@ -23,7 +22,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_predict import OLD_REF, env_for, old_package   # noqa: E402
+from bench_predict import OLD_REF, env_for, old_package, write_result   # noqa: E402
 
 WORKER = r'''
 import json, sys, time
@@ -98,8 +97,4 @@ if __name__ == "__main__":
                            for ver in ("old", "new")} for arm in a.arms}
     print(json.dumps({k: res[k] for k in ("median", "tables")}, indent=1))
     if not a.no_json:
-        slug = re.sub(r"[^a-z0-9]+", "-", cpu_model().lower()).strip("-")
-        path = ROOT / "results" / f"bench_explain_arms-{slug}.json"
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(json.dumps(res, indent=1) + "\n")
-        print(f"written: {path}")
+        write_result("bench_explain_arms", res)

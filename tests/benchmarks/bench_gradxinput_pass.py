@@ -9,7 +9,7 @@ from what a fresh process adds. Results: results/bench_gradxinput_pass-<cpu>.jso
 
 Run: .venv/bin/python tests/benchmarks/bench_gradxinput_pass.py [--reps 3 --threads 2]
 """
-import argparse, datetime, json, re, statistics, time
+import argparse, datetime, json, statistics, sys, time
 from pathlib import Path
 
 import torch
@@ -21,7 +21,8 @@ from multideepnet.gradcam import cam_maps, grad_forward
 from multideepnet.model import build_model, fuse_for_inference
 from multideepnet.predict import ensemble_cam
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_predict import write_result   # noqa: E402
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
@@ -57,7 +58,4 @@ if __name__ == "__main__":
            "profile_one_fold_input_backward": [{"op": ev.key, "self_cpu_s": ev.self_cpu_time_total / 1e6, "calls": ev.count} for ev in ops]}
     print(json.dumps({k: res[k] for k in ("median", "gradxinput_extra_over_gradcam", "input_backward_per_fold_in_forwards")}, indent=1))
     for o in res["profile_one_fold_input_backward"]: print(f"  {o['op']:<45} {o['self_cpu_s']:.3f} s  x{o['calls']}")
-    slug = re.sub(r"[^a-z0-9]+", "-", cpu_model().lower()).strip("-")
-    path = ROOT / "results" / f"bench_gradxinput_pass-{slug}.json"
-    path.write_text(json.dumps(res, indent=1) + "\n")
-    print(f"written: {path}")
+    write_result("bench_gradxinput_pass", res)

@@ -41,6 +41,15 @@ ROOT = Path(__file__).resolve().parents[2]
 OLD_REF = "1d3c85e"     # the last commit before Grad-CAM and gradient x input shared a pass
 LAUNCH = "import sys; from multideepnet.cli import console_main; console_main()"
 
+def write_result(name: str, result: dict) -> Path:
+    """results/<name>-<cpu>.json: a benchmark's figures, named by the machine that measured them."""
+    slug = re.sub(r"[^a-z0-9]+", "-", cpu_model().lower()).strip("-")
+    path = ROOT / "results" / f"{name}-{slug}.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"written: {path}")
+    return path
+
 
 def paper_bundle(path: Path, shape: tuple, folds: int = 3) -> Path:
     if path.exists() and path.stat().st_mtime > Path(__file__).stat().st_mtime: return path
@@ -291,8 +300,4 @@ if __name__ == "__main__":
             print(f"maps old vs new, {v}: {diffs[v]}", flush=True)
         result["map_differences"] = diffs
     if not a.no_json:
-        slug = re.sub(r"[^a-z0-9]+", "-", cpu_model().lower()).strip("-")
-        path = ROOT / "results" / f"bench_predict-{slug}.json"
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(json.dumps(result, indent=1) + "\n")
-        print(f"written: {path}")
+        write_result("bench_predict", result)
