@@ -391,6 +391,7 @@ class ClaimSpec(Section):
     threshold_s: float = 0.0            # predict_time: the paper's seconds
     note: str = ""
 
+# %% ../nbs/00c_config.ipynb #d06fd5cf
 def load_claims(trials: TrialsConfig, path: "str | os.PathLike | None" = None) -> tuple[DecisionRule, dict[str, ClaimSpec]]:
     """The rules and claims of `configs/claims.yaml` (or `path`), every name checked against the arms and against
     `trials`' regimes; a typo is refused with one line naming the claim and the key."""

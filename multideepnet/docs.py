@@ -101,6 +101,7 @@ def check_claims(data: dict, source: str = "claims") -> dict:
             if len(r["ci"]) != 2: raise MultiDeepNetError(f"{w}: 'ci' must be [low, high], got {r['ci']!r:.60}")
     return data
 
+# %% ../nbs/18_docs.ipynb #eec13e98
 def _arm_title(arm, titles: dict) -> str:
     name = arm.get("title") or arm.get("name", "?") if isinstance(arm, dict) else arm
     return md_text(titles.get(name, name))
