@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .core import CLASSES, MultiDeepNetError, atomic_path, atomic_write_json, atomic_write_text, machine_info
-from .config import ClaimSpec, ClaimTest, DecisionRule, Preset, RegimeConfig, TrialsConfig, load_claims, load_preset
+from .config import PRESET_SECTIONS, ClaimSpec, ClaimTest, DecisionRule, Preset, RegimeConfig, TrialsConfig, load_claims, load_preset
 from .layout import ArmDir, CacheDir, write_table
 from .phantoms import PAPER_RATIO, class_counts
 from .data import split_patients
@@ -20,12 +20,11 @@ from .model import arm_flags
 from .metrics import claim_verdict, paired_comparison, trial_metrics
 
 # %% auto #0
-__all__ = ['TIMING_KEYS', 'PROTOCOL_SECTIONS', 'TrialsError', 'regime_preset', 'trial_seed', 'draw_trial', 'steps_per_epoch',
-           'trial_preset', 'arm_order', 'plan_units', 'unit_done', 'run_unit', 'test_rows', 'claim_level',
-           'explanation_evidence', 'predict_time_evidence', 'spread_table', 'decide', 'claims_record',
-           'compare_records', 'plot_sizes', 'claims_markdown', 'mechanism_reading', 'multiplicity_note',
-           'write_claims_page', 'run_claims', 'plan_claims', 'register_cli', 'same_protocol', 'committed_spread',
-           'spread_caption']
+__all__ = ['TIMING_KEYS', 'TrialsError', 'regime_preset', 'trial_seed', 'draw_trial', 'steps_per_epoch', 'trial_preset',
+           'arm_order', 'plan_units', 'unit_done', 'run_unit', 'test_rows', 'claim_level', 'explanation_evidence',
+           'predict_time_evidence', 'spread_table', 'decide', 'claims_record', 'compare_records', 'plot_sizes',
+           'claims_markdown', 'mechanism_reading', 'multiplicity_note', 'write_claims_page', 'run_claims',
+           'plan_claims', 'register_cli', 'same_protocol', 'committed_spread', 'spread_caption']
 
 # %% ../nbs/16b_trials.ipynb #e6a20686
 class TrialsError(MultiDeepNetError):
@@ -497,11 +496,9 @@ def register_cli(sub) -> None:
     p.set_defaults(func=run)
 
 # %% ../nbs/16b_trials.ipynb #88e62e18
-PROTOCOL_SECTIONS = ("data", "prep", "model", "split", "train")
-
 def same_protocol(a: dict, b: dict) -> bool:
     """Whether two presets (as written) train alike: the same data, preprocessing, model, split and training."""
-    return all(a.get(s) == b.get(s) for s in PROTOCOL_SECTIONS)
+    return all(a.get(s) == b.get(s) for s in PRESET_SECTIONS)       # the sections every preset must have
 
 def committed_spread(results_dirs: Sequence[str | os.PathLike] | None = None,
                      protocol: dict | None = None) -> tuple[pd.DataFrame, dict] | None:
