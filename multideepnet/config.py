@@ -15,8 +15,8 @@ from .core import CLASSES, MultiDeepNetError, config_path, load_yaml
 __all__ = ['OUTPUT_STRIDES', 'CAM_LAYERS', 'CAM_METHODS', 'METHODS', 'TRIAL_METRICS', 'CLAIM_SOURCES', 'PRESET_SECTIONS',
            'SECTION_TYPES', 'ConfigError', 'check_keys', 'auto_bool', 'Section', 'DataConfig', 'LungSegConfig',
            'PrepConfig', 'ModelConfig', 'SplitConfig', 'TrainConfig', 'GradcamConfig', 'ExplainConfig', 'known_arms',
-           'RegimeConfig', 'TrialsConfig', 'DecisionRule', 'ClaimTest', 'ClaimSpec', 'load_claims', 'Preset',
-           'load_preset']
+           'RegimeConfig', 'TrialsConfig', 'DecisionRule', 'RulesV2', 'ClaimTest', 'ClaimSpec', 'claims_path',
+           'load_claims', 'Preset', 'load_preset']
 
 # %% ../nbs/00c_config.ipynb #09650587
 class ConfigError(MultiDeepNetError):
@@ -291,7 +291,7 @@ class ExplainConfig(Section):
         return cfg
 
 # %% ../nbs/00c_config.ipynb #805adfc9
-TRIAL_METRICS: tuple[str, ...] = ("accuracy", "macro_auc", "cap_sensitivity", "cap_covid_auc")
+TRIAL_METRICS: tuple[str, ...] = ("accuracy", "macro_auc", "cap_sensitivity", "cap_covid_auc", "log_loss", "brier")
 CLAIM_SOURCES: tuple[str, ...] = ("trials", "explanations", "predict_time")
 
 def known_arms() -> list[str]:
@@ -310,7 +310,7 @@ class RegimeConfig(Section):
     difficulty: str = "medium"
     ratio: tuple[float, ...] | None = None     # the pool's healthy : CAP : COVID-19 (None: the paper's)
     train_ratio: tuple[float, ...] | None = None   # each training draw's (None: the pool's)
-    pool: int = 300
+    pool: int = 300                            # the phantoms trials draw from (with a shared test set: besides it)
     train_sizes: tuple[int, ...] = (240,)
     arms: tuple[str, ...] | None = None        # None: every arm of the trials section
 
@@ -324,16 +324,25 @@ class RegimeConfig(Section):
 class TrialsConfig(Section):
     """A preset's `trials` section: k trials of every arm on every regime and size."""
     section: ClassVar[str] = "trials"
-    k: int = 5
+    k: Any = field(default=5, metadata={"free": True})   # trials per arm, or "power": each primary test's arms run
+                                                         # the k its power plan asks (16a_verdicts), at most max_k
+    max_k: int | None = None                   # with k: power, no arm runs more trials than this (and others run this many)
     arms: tuple[str, ...] = ("baseline", "multiview", "multitask", "full", "baseline_matched")
     steps: int = 500                           # optimizer steps per training stage, at every training-set size
     test_size: int = 90
+    test_set: str = "per_trial"                # per_trial: each trial draws its own; shared: one per regime, apart from the pool
+    seed_scope: str = "regime"                 # regime: trial t's seed differs per regime; trial: every regime shares it
     seed: int = 0
     regimes: Any = field(default=None, metadata={"free": True})    # name -> RegimeConfig
     claims: str | None = "claims.yaml"         # under configs/, or a path; None: trials for their spread alone
 
     def __post_init__(self):
-        if self.k < 2: raise ConfigError(f"trials.k must be >= 2 (a spread needs two trials), got {self.k}")
+        if self.k != "power":
+            if isinstance(self.k, bool) or not isinstance(self.k, int): raise ConfigError(f"trials.k: a number of trials or power, got {self.k!r}")
+            if self.k < 2: raise ConfigError(f"trials.k must be >= 2 (a spread needs two trials), got {self.k}")
+        elif self.max_k is None or self.max_k < 2: raise ConfigError("trials.k: power needs trials.max_k >= 2 (the most trials an arm may run)")
+        if self.test_set not in ("per_trial", "shared"): raise ConfigError(f"trials.test_set must be per_trial or shared, got {self.test_set!r}")
+        if self.seed_scope not in ("regime", "trial"): raise ConfigError(f"trials.seed_scope must be regime or trial, got {self.seed_scope!r}")
         if self.steps < 1 or self.test_size < len(CLASSES): raise ConfigError("trials.steps must be >= 1 and trials.test_size >= 3")
         bad = [a for a in self.arms if a not in known_arms()]
         if bad: raise ConfigError(f"trials.arms: unknown arm(s) {', '.join(bad)} (known: {', '.join(known_arms())})")
@@ -359,13 +368,42 @@ class DecisionRule(Section):
     p_improve: float = 0.8
     min_effect: Any = field(default=None, metadata={"free": True})   # metric -> smallest gain that matters
 
+    version: ClassVar[int] = 1
+
     def __post_init__(self):
-        eff = dict(self.min_effect or {})
-        bad = [m for m in eff if m not in TRIAL_METRICS]
-        if bad or set(eff) != set(TRIAL_METRICS):
-            raise ConfigError(f"rules.min_effect: one number for each of {', '.join(TRIAL_METRICS)}, got {sorted(eff)}")
-        object.__setattr__(self, "min_effect", {m: float(eff[m]) for m in TRIAL_METRICS})
+        object.__setattr__(self, "min_effect", _min_effects(self.min_effect))
         if not 0.5 < self.ci < 1 or not 0.5 <= self.p_improve <= 1: raise ConfigError("rules: ci in (0.5, 1), p_improve in [0.5, 1]")
+
+def _min_effects(eff) -> dict[str, float]:
+    """rules.min_effect: metric -> the smallest gain that matters, each metric known (the tests' metrics are checked by load_claims)."""
+    eff = dict(eff or {})
+    bad = [m for m in eff if m not in TRIAL_METRICS]
+    if bad or not eff: raise ConfigError(f"rules.min_effect: a number per metric, metrics among {', '.join(TRIAL_METRICS)}, got {sorted(eff)}")
+    return {m: float(eff[m]) for m in TRIAL_METRICS if m in eff}
+
+@dataclass(frozen=True)
+class RulesV2(Section):
+    """Rules v2 (`16a_verdicts`): each test's gain A over B has a t-interval across trials (the primary tests'
+    Holm-adjusted) read against 0, the smallest gain that matters and the paper's effect; P(A > B) is an estimate with
+    a bootstrap interval, not a gate; a regime whose `guard` arm scores under `guard.min` is not testable."""
+    section: ClassVar[str] = "rules"
+    version: ClassVar[int] = 2
+    ci: float = 0.95
+    adjust: str = "holm"                # the primary family: holm | none
+    min_effect: Any = field(default=None, metadata={"free": True})   # metric -> smallest gain that matters
+    guard: Any = field(default=None, metadata={"free": True})        # {arm, metric, min}: a regime below is not testable
+    bootstrap: int = 2000               # resamples of P(A > B)'s interval
+    seed: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "min_effect", _min_effects(self.min_effect))
+        if not 0.5 < self.ci < 1: raise ConfigError(f"rules.ci must lie in (0.5, 1), got {self.ci}")
+        if self.adjust not in ("holm", "none"): raise ConfigError(f"rules.adjust must be holm or none, got {self.adjust!r}")
+        if self.guard is not None:
+            g = check_keys("rules.guard", self.guard, ["arm", "metric", "min"], what="")
+            if set(g) != {"arm", "metric", "min"} or g["metric"] not in TRIAL_METRICS:
+                raise ConfigError(f"rules.guard: arm, metric (one of {', '.join(TRIAL_METRICS)}) and min, got {dict(self.guard)}")
+            object.__setattr__(self, "guard", {"arm": str(g["arm"]), "metric": g["metric"], "min": float(g["min"])})
 
 @dataclass(frozen=True)
 class ClaimTest(Section):
@@ -378,6 +416,10 @@ class ClaimTest(Section):
     metric: str = "accuracy"
     size: str = "max"
     versus_regime: str | None = None
+    primary: bool = False               # rules v2: the one test per claim that decides it (Holm-adjusted as a family)
+    reason: str = ""                    # why this test and metric (v2: written before the run)
+    target_half_width: float | None = None   # power: the plain interval half-width on accuracy the plan aims for
+    planning_sd: float | None = None    # power: the paired sd of the accuracy gain the plan assumes
 
 @dataclass(frozen=True)
 class ClaimSpec(Section):
@@ -392,16 +434,25 @@ class ClaimSpec(Section):
     note: str = ""
 
 # %% ../nbs/00c_config.ipynb #d06fd5cf
-def load_claims(trials: TrialsConfig, path: "str | os.PathLike | None" = None) -> tuple[DecisionRule, dict[str, ClaimSpec]]:
+def claims_path(trials: TrialsConfig, path: "str | os.PathLike | None" = None) -> Path:
+    """The claims file of a trials section (or `path`): a file, else a name under configs/."""
+    name = "claims.yaml" if path is None and trials.claims is None else trials.claims
+    return Path(path) if path else (Path(name) if Path(name).is_file() else config_path(name))
+
+def load_claims(trials: TrialsConfig, path: "str | os.PathLike | None" = None,
+                data: Mapping | None = None) -> tuple[DecisionRule | RulesV2, dict[str, ClaimSpec]]:
     """The rules and claims of `configs/claims.yaml` (or `path`), every name checked against the arms and against
-    `trials`' regimes; a typo is refused with one line naming the claim and the key."""
+    `trials`' regimes; a typo is refused with one line naming the claim and the key. A file with `version: 2` has
+    rules v2 (`RulesV2`) and exactly one primary test per trials claim. `data`: the file's content as read
+    before (a record's copy), checked the same way."""
     spread_only = path is None and trials.claims is None       # no claims to decide: the shipped rules, for the record
-    name = "claims.yaml" if spread_only else trials.claims
-    p = Path(path) if path else (Path(name) if Path(name).is_file() else config_path(name))
-    if not p.is_file(): raise ConfigError(f"{p}: claims file not found")
-    d = check_keys(str(p), load_yaml(p), ["rules", "claims"], what="")
+    p = claims_path(trials, path) if data is None else Path("<record's claims file>")
+    if data is None and not p.is_file(): raise ConfigError(f"{p}: claims file not found")
+    d = check_keys(str(p), load_yaml(p) if data is None else data, ["version", "regimes", "rules", "claims"], what="")
+    declared = [str(r) for r in d.get("regimes") or []]     # v2: regimes a test may name though a preset lacks them
     try:
-        rule = DecisionRule.from_dict(d.get("rules"), "rules")
+        if d.get("version", 1) not in (1, 2): raise ConfigError(f"version: 1 or 2, got {d.get('version')!r}")
+        rule = (RulesV2 if d.get("version", 1) == 2 else DecisionRule).from_dict(d.get("rules"), "rules")
         if spread_only: return rule, {}
         claims = {}
         for cid, c in dict(d.get("claims") or {}).items():
@@ -414,11 +465,19 @@ def load_claims(trials: TrialsConfig, path: "str | os.PathLike | None" = None) -
                 for arm in (t.a, t.b):
                     if arm not in trials.arms: raise ConfigError(f"{w}: unknown arm {arm!r} (the trials run {', '.join(trials.arms)})")
                 for reg in (t.regime, t.versus_regime):
-                    if reg is not None and reg not in trials.regimes: raise ConfigError(f"{w}: unknown regime {reg!r} (known: {', '.join(trials.regimes)})")
-                    if reg is not None and not {t.a, t.b} <= set(trials.regime_arms(reg)): raise ConfigError(f"{w}: regime {reg!r} does not run {t.a} and {t.b}")
+                    if reg is None or (reg in declared and reg not in trials.regimes): continue   # not run by this preset
+                    if reg not in trials.regimes: raise ConfigError(f"{w}: unknown regime {reg!r} (known: {', '.join(trials.regimes)})")
+                    if not {t.a, t.b} <= set(trials.regime_arms(reg)): raise ConfigError(f"{w}: regime {reg!r} does not run {t.a} and {t.b}")
+                if t.primary and t.regime not in trials.regimes: raise ConfigError(f"{w}: a primary test's regime {t.regime!r} is not in the preset")
                 if t.metric not in TRIAL_METRICS: raise ConfigError(f"{w}: unknown metric {t.metric!r} (known: {', '.join(TRIAL_METRICS)})")
+                if t.metric not in rule.min_effect: raise ConfigError(f"{w}: rules.min_effect has no smallest gain for {t.metric!r}")
                 if t.size not in ("max", "all") and not str(t.size).isdigit(): raise ConfigError(f"{w}.size: max, all or a number, got {t.size!r}")
             if spec.source == "trials" and not tests: raise ConfigError(f"{where}: a trials claim needs tests")
+            primaries = [t for t in tests if t.primary]
+            if rule.version == 2 and spec.source == "trials" and len(primaries) != 1:
+                raise ConfigError(f"{where}: rules v2 need exactly one primary test per claim, got {len(primaries)}")
+            if trials.k == "power" and any(t.target_half_width is None or t.planning_sd is None for t in primaries):
+                raise ConfigError(f"{where}: trials.k is power, so its primary test needs target_half_width and planning_sd")
             claims[str(cid)] = ClaimSpec(**{**spec.__dict__, "tests": tests})
     except ConfigError as e: raise ConfigError(f"{p}: {e}") from None
     return rule, claims

@@ -13,8 +13,8 @@ from .core import MultiDeepNetError, atomic_write_text, config_path, load_yaml
 
 # %% auto #0
 __all__ = ['RENDERERS', 'MissingResults', 'open_marker', 'close_marker', 'Block', 'find_blocks', 'md_code', 'md_text',
-           'check_claims', 'claims_block', 'register', 'load_json_result', 'claims_section', 'missing_note',
-           'doc_files', 'render_text', 'render_docs', 'check_docs', 'register_cli']
+           'check_claims', 'claims_block', 'register', 'load_json_result', 'claims_block_v2', 'claims_section',
+           'claims_v1_section', 'missing_note', 'doc_files', 'render_text', 'render_docs', 'check_docs', 'register_cli']
 
 # %% ../nbs/18_docs.ipynb #0f8ddd51
 class MissingResults(MultiDeepNetError):
@@ -171,16 +171,76 @@ def load_json_result(path: Path) -> dict:
     try: return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as e: raise MultiDeepNetError(f"{path}: cannot read results: {e}") from None
 
+# %% ../nbs/18_docs.ipynb #52dd7f22
+def _ci(ci) -> str:
+    lo, hi = ci if ci else (None, None)
+    return f"[{_fmt(lo)}, {_fmt(hi)}]"
+
+def _p_ci(r: dict) -> str:
+    lo, hi = r.get("p_improve_ci") or (None, None)
+    return f"{_prob(r.get('p_improve'))} [{_fmt(lo, '.2f')}, {_fmt(hi, '.2f')}]"
+
+def _v2_test(r: dict, titles: dict) -> str:
+    regime = md_text(r["regime"]) + (f" minus {md_text(r['versus_regime'])}" if r.get("versus_regime") else "")
+    return f"{regime}, n={md_text(r['size'])}, {md_text(r['metric'])}: {_arm_title(r['a'], titles)} vs {_arm_title(r['b'], titles)}"
+
+def claims_block_v2(data: dict, source: str = "", titles: dict | None = None) -> str:
+    """The rules-v2 claims table (Markdown): per claim its primary test and verdicts, C4 and C5 in words, the
+    secondary tests folded, and the machine line."""
+    from multideepnet.verdicts import evidence_sentence
+    titles = {k: v["title"] for k, v in load_yaml(config_path("arms.yaml")).items()} if titles is None else titles
+    lines = ["| claim | primary test (regime, n, metric: A vs B) | gain [Holm-adjusted CI] | the paper's | P(A > B) [95% CI] | k | half-width (target) | verdict |",
+             "|---|---|---|---|---|---|---|---|"]
+    secondary = []
+    for c in data["claims"]:
+        head = f"**{md_text(c['id'])}** {md_text(c['title'])}"
+        prim = [r for r in c["rows"] if r.get("role") == "primary"]
+        secondary += [(c["id"], r) for r in c["rows"] if r.get("role") != "primary"]
+        if not prim:
+            lines.append(f"| {head} | {md_text(evidence_sentence(c))} | | | | | | **{md_text(c['verdict'])}** |"); continue
+        r = prim[0]
+        hw = "n/a" if r.get("half_width") is None else f"{r['half_width']:.3f} ({r['target_half_width']:.2f}" + (
+            ", met)" if not r.get("misses_target_by") else f", missed by {r['misses_target_by']:.3f})")
+        lines.append(f"| {head} | {_v2_test(r, titles)} | {_fmt(r['effect'])} {_ci(r['ci'])} at {100 * r['level']:.1f}% | "
+                     f"{_fmt(r.get('paper_effect'))} | {_p_ci(r)} | {r['k']} | {hw} | **{md_text(c['verdict'])}** |")
+    if secondary:
+        lines += ["", f"<details><summary>{len(secondary)} secondary tests (95% intervals, not adjusted)</summary>", "",
+                  "| claim | test | gain [95% CI] | P(A > B) | k | verdict |", "|---|---|---|---|---|---|"]
+        lines += [f"| {md_text(cid)} | {_v2_test(r, titles)} | {_fmt(r['effect'])} {_ci(r['ci'])} | {_p_ci(r)} | {r['k']} | {md_text(r['verdict'])} |"
+                  for cid, r in secondary]
+        lines += ["", "</details>"]
+    lines.append("")
+    m, v = data["machine"], data["versions"]
+    machine = md_text(m.get("cpu") or m.get("gpu") or "unknown machine") + (f", {m['cores']} cores" if m.get("cores") else "")
+    vers = ", ".join(f"{md_text(k)} {md_text(x)}" for k, x in v.items() if x)
+    lines.append(f"*Rules:* v2 \u00b7 *machine:* {machine} \u00b7 *date:* {md_text(str(data['date'])[:10])} \u00b7 *trials per arm:* "
+                 f"up to {data['k']} \u00b7 *cost:* {_duration(data['seconds'])} \u00b7 *preset:* {md_code(data['preset'])} \u00b7 {vers}"
+                 + (f" \u00b7 *from* {md_code(source)}" if source else ""))
+    return "\n".join(lines) + "\n"
+
+# %% ../nbs/18_docs.ipynb #ed823679
+def _claims_records(results: Path) -> list[tuple[Path, dict]]:
+    files = sorted(f for f in Path(results).glob("claims-*.json") if "pilot" not in f.name)   # pilot runs decide no claim
+    return [(p, check_claims(load_json_result(p), f"{Path(results).name}/{p.name}")) for p in files]
+
 @register("claims")
 def claims_section(results: Path) -> str:
-    """The README's claims table from the newest `results/claims-*.json`."""
-    files = sorted(f for f in Path(results).glob("claims-*.json") if "pilot" not in f.name)   # pilot runs decide no claim
-    if not files: raise MissingResults(f"no {Path(results).name}/claims-*.json: the claims study's results are not committed yet")
-    recs = [(p, check_claims(load_json_result(p), f"{Path(results).name}/{p.name}")) for p in files]
-    path, data = max(recs, key=lambda t: (str(t[1]["date"]), t[0].name))
-    md = claims_block(data, f"{Path(results).name}/{path.name}")
-    others = [md_code(f"{Path(results).name}/{p.name}") for p, _ in recs if p != path]
+    """The README's claims table from the newest `results/claims-*.json` of the newest rules version."""
+    recs = _claims_records(results)
+    if not recs: raise MissingResults(f"no {Path(results).name}/claims-*.json: the claims study's results are not committed yet")
+    path, data = max(recs, key=lambda t: (t[1].get("rules_version", 1), str(t[1]["date"]), t[0].name))
+    version = data.get("rules_version", 1)
+    md = (claims_block_v2 if version == 2 else claims_block)(data, f"{Path(results).name}/{path.name}")
+    others = [md_code(f"{Path(results).name}/{p.name}") for p, d in recs if p != path and d.get("rules_version", 1) == version]
     return md + (f"\nOther machines: {', '.join(others)}.\n" if others else "")
+
+@register("claims_v1")
+def claims_v1_section(results: Path) -> str:
+    """The rules-v1 claims table (history) from the newest v1 record in `results/`."""
+    recs = [(p, d) for p, d in _claims_records(results) if d.get("rules_version", 1) == 1]
+    if not recs: raise MissingResults(f"no rules-v1 record in {Path(results).name}/claims-*.json")
+    path, data = max(recs, key=lambda t: (str(t[1]["date"]), t[0].name))
+    return claims_block(data, f"{Path(results).name}/{path.name}")
 
 # %% ../nbs/18_docs.ipynb #f6d40281
 def missing_note(reason: str) -> str:

@@ -16,10 +16,12 @@ from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, config_path, load_ya
 from .layout import PREDICTION_COLUMNS, prob_columns
 
 # %% auto #0
-__all__ = ['PRED_COLUMNS', 'PAPER_TABLE2', 'metrics_from_confusion', 'accuracy_from_confusion', 'confusion', 'binary_auc',
-           'auc_ovr', 'view_predictions', 'evaluate', 'bootstrap_ci', 'mcnemar', 'trial_metrics', 'paired_comparison',
-           'claim_verdict', 'plot_confusion', 'plot_confusions', 'plot_roc', 'table2_columns', 'table2',
-           'paper_reference', 'paper_table2', 'paper_confusions', 'reconstruct_confusion', 'paper_review_table']
+__all__ = ['PRED_COLUMNS', 'LOWER_IS_BETTER', 'PAPER_TABLE2', 'metrics_from_confusion', 'accuracy_from_confusion', 'confusion',
+           'binary_auc', 'auc_ovr', 'view_predictions', 'evaluate', 'bootstrap_ci', 'mcnemar', 'trial_metrics',
+           'paired_comparison', 'claim_verdict', 'gain', 't_interval', 'welch_interval', 'p_value',
+           'p_improve_interval', 'holm_levels', 'verdicts_v2', 'half_width', 'sd_from_interval', 'power_k', 'power_at',
+           'plot_confusion', 'plot_confusions', 'plot_roc', 'table2_columns', 'table2', 'paper_reference',
+           'paper_table2', 'paper_confusions', 'reconstruct_confusion', 'paper_review_table']
 
 # %% ../nbs/08_metrics.ipynb #46c373bb
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -238,12 +240,18 @@ def mcnemar(pred_a, pred_b, truth=None, exact: bool | None = None, exact_below: 
 
 # %% ../nbs/08_metrics.ipynb #11113c1a
 def trial_metrics(predictions: pd.DataFrame) -> dict[str, float]:
-    """Accuracy, macro AUC, CAP sensitivity and CAP-vs-COVID-19 AUC of one run's test predictions."""
+    """Accuracy, macro AUC, CAP sensitivity, CAP-vs-COVID-19 AUC, log-loss and Brier score of one run's test predictions."""
     res = evaluate(predictions)
     sick = predictions[predictions.label.isin(["cap", "covid"])]
     score = sick.p_covid / (sick.p_covid + sick.p_cap).clip(lower=1e-12)
+    # proper scores (lower is better): the mean negative log-probability of the true class, and the multi-class
+    # Brier score (the squared distance of the probabilities from the one-hot truth, summed over classes)
+    proba = predictions[prob_columns()].to_numpy(float)
+    truth = np.eye(len(CLASSES))[predictions.y_true.to_numpy(int)]
+    p_true = np.clip((proba * truth).sum(1), 1e-12, 1.0)
     return {"accuracy": res["accuracy"], "macro_auc": res["macro_auc"], "cap_sensitivity": res["sensitivity_cap"],
-            "cap_covid_auc": binary_auc(sick.label == "covid", score)}
+            "cap_covid_auc": binary_auc(sick.label == "covid", score),
+            "log_loss": float(-np.log(p_true).mean()), "brier": float(((proba - truth) ** 2).sum(1).mean())}
 
 def paired_comparison(a: Sequence[float], b: Sequence[float], ci: float = 0.95) -> dict:
     """A against B over paired trials: mean difference with its t-interval, P(A > B) (ties count half), each side's
@@ -269,6 +277,98 @@ def claim_verdict(comparison: dict, min_effect: float, p_improve: float = 0.8) -
     if lo > 0 and comparison["p_improve"] >= p_improve: return "supported on phantoms"
     if hi < min_effect: return "not supported"
     return "inconclusive"
+
+# %% ../nbs/08_metrics.ipynb #34eed3d2
+LOWER_IS_BETTER: tuple[str, ...] = ("log_loss", "brier")
+
+def gain(a, b, metric: str) -> np.ndarray:
+    """A's gain over B per trial: A - B, or B - A for a score where lower is better (`LOWER_IS_BETTER`)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return b - a if metric in LOWER_IS_BETTER else a - b
+
+def t_interval(d, level: float = 0.95) -> dict:
+    """The mean of the paired differences `d` (NaN dropped) with its t-interval at `level`, sd and k."""
+    d = np.asarray(d, float); d = d[np.isfinite(d)]
+    k = len(d)
+    if k < 2: return {"k": k, "effect": float(d.mean()) if k else float("nan"), "ci": [float("nan")] * 2, "sd": float("nan")}
+    sd = float(d.std(ddof=1)); half = float(stats.t.ppf(0.5 + level / 2, k - 1) * sd / np.sqrt(k))
+    return {"k": k, "effect": float(d.mean()), "ci": [float(d.mean() - half), float(d.mean() + half)], "sd": sd}
+
+def welch_interval(x, y, level: float = 0.95) -> dict:
+    """mean(x) - mean(y) with Welch's interval at `level`, for two sets that share no randomness (unpaired)."""
+    x, y = (np.asarray(v, float) for v in (x, y)); x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    if min(len(x), len(y)) < 2: return {"k": min(len(x), len(y)), "effect": float("nan"), "ci": [float("nan")] * 2, "sd": float("nan")}
+    vx, vy = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
+    se = np.sqrt(vx + vy)
+    df = (vx + vy) ** 2 / (vx ** 2 / (len(x) - 1) + vy ** 2 / (len(y) - 1)) if se > 0 else len(x) + len(y) - 2
+    half = float(stats.t.ppf(0.5 + level / 2, df) * se)
+    eff = float(x.mean() - y.mean())
+    return {"k": min(len(x), len(y)), "effect": eff, "ci": [eff - half, eff + half], "sd": float("nan")}
+
+def p_value(d) -> float:
+    """Two-sided one-sample t-test p-value of mean(d) = 0 (1 where undefined; 0 where every difference is the same non-zero number)."""
+    d = np.asarray(d, float); d = d[np.isfinite(d)]
+    if len(d) < 2: return 1.0
+    if d.std(ddof=1) == 0: return 0.0 if d.mean() != 0 else 1.0
+    return float(stats.ttest_1samp(d, 0.0).pvalue)
+
+def p_improve_interval(d, level: float = 0.95, n_boot: int = 2000, seed: int = 0) -> dict:
+    """P(A > B) estimated as the share of trials with a positive gain (ties half), with a percentile bootstrap
+    interval over trials (resampled with replacement, `seed` fixed so that a re-decision gives the same numbers)."""
+    d = np.asarray(d, float); d = d[np.isfinite(d)]
+    if not len(d): return {"estimate": float("nan"), "ci": [float("nan")] * 2}
+    won = (d > 0) + 0.5 * (d == 0)
+    idx = np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))
+    boot = won[idx].mean(1)
+    lo, hi = np.quantile(boot, [0.5 - level / 2, 0.5 + level / 2])
+    return {"estimate": float(won.mean()), "ci": [float(lo), float(hi)]}
+
+# %% ../nbs/08_metrics.ipynb #6940a0eb
+def holm_levels(pvalues: Sequence[float], alpha: float = 0.05) -> tuple[list[float], list[float]]:
+    """Holm's step-down over a family: each test's adjusted p-value, and the level (1 - alpha_j) at which its
+    interval is read, alpha_j = alpha / (m - j) for the j-th smallest p-value up to the first that fails, that
+    failing level for every later one. So an interval excludes 0 exactly when Holm rejects."""
+    p = np.asarray(pvalues, float); m = len(p)
+    order = np.argsort(p, kind="stable")
+    adj, levels, running, failed = np.empty(m), np.empty(m), 0.0, None
+    for j, i in enumerate(order):
+        running = max(running, min(1.0, (m - j) * p[i]))
+        adj[i] = running
+        a_j = alpha / (m - j) if failed is None else failed
+        if failed is None and p[i] > a_j: failed = a_j
+        levels[i] = 1 - a_j
+    return adj.tolist(), levels.tolist()
+
+def verdicts_v2(ci: Sequence[float], min_effect: float, paper_effect: float | None = None) -> list[str]:
+    """The verdicts of rules v2 from a gain's (adjusted) interval: supported, worse, smaller than the paper's,
+    no useful gain; ["inconclusive"] when none holds (or the interval is undefined)."""
+    lo, hi = ci
+    if not (np.isfinite(lo) and np.isfinite(hi)): return ["inconclusive"]
+    out = ["supported"] * (lo > 0) + ["worse"] * (hi < 0)
+    if paper_effect is not None and hi < paper_effect: out.append("smaller than the paper's")
+    if hi < min_effect: out.append("no useful gain")
+    return out or ["inconclusive"]
+
+def half_width(sd: float, k: int, level: float = 0.95) -> float:
+    """The half-width of a paired t-interval at `level` from k trials whose differences have standard deviation sd."""
+    return float(stats.t.ppf(0.5 + level / 2, k - 1) * sd / np.sqrt(k)) if k >= 2 else float("inf")
+
+def sd_from_interval(ci: Sequence[float], k: int, level: float = 0.95) -> float:
+    """The paired standard deviation behind a committed t-interval: half-width x sqrt(k) / t(level, k - 1)."""
+    return float((ci[1] - ci[0]) / 2 * np.sqrt(k) / stats.t.ppf(0.5 + level / 2, k - 1))
+
+def power_k(sd: float, target: float, level: float = 0.95, k_min: int = 2, k_max: int = 100_000) -> int:
+    """The smallest k (>= k_min) whose interval half-width at `level` is at most `target` for paired sd `sd`."""
+    if sd <= 0: return k_min
+    k = max(k_min, int(np.ceil((stats.norm.ppf(0.5 + level / 2) * sd / target) ** 2)))   # the normal bound, then step up
+    while half_width(sd, k, level) > target and k < k_max: k += 1
+    return k
+
+def power_at(effect: float, sd: float, k: int, level: float = 0.95) -> float:
+    """The chance that a true gain `effect` gives an interval above 0 at k trials (noncentral t)."""
+    if k < 2 or sd <= 0: return float("nan")
+    crit = stats.t.ppf(0.5 + level / 2, k - 1)
+    return float(stats.nct.sf(crit, k - 1, effect * np.sqrt(k) / sd))
 
 # %% ../nbs/08_metrics.ipynb #f08c9374
 def plot_confusion(cm, classes: Sequence[str] = CLASSES, ax=None, title: str | None = None, cmap: str = "Blues"):

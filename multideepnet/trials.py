@@ -12,19 +12,23 @@ import numpy as np
 import pandas as pd
 
 from .core import CLASSES, MultiDeepNetError, atomic_path, atomic_write_json, atomic_write_text, machine_info
-from .config import PRESET_SECTIONS, ClaimSpec, ClaimTest, DecisionRule, Preset, RegimeConfig, TrialsConfig, load_claims, load_preset
+from .config import (PRESET_SECTIONS, ClaimSpec, ClaimTest, DecisionRule, Preset, RegimeConfig, TrialsConfig, claims_path,
+                                 load_claims, load_preset)
+from .core import load_yaml
 from .layout import ArmDir, CacheDir, write_table
 from .phantoms import PAPER_RATIO, class_counts
 from .data import split_patients
 from .model import arm_flags
 from .metrics import claim_verdict, paired_comparison, trial_metrics
+from .verdicts import arm_trials, decide_v2, json_safe, plot_primary_gains, power_plan, summary_lines
 
 # %% auto #0
-__all__ = ['TIMING_KEYS', 'TrialsError', 'regime_preset', 'trial_seed', 'draw_trial', 'steps_per_epoch', 'trial_preset',
-           'arm_order', 'plan_units', 'unit_done', 'run_unit', 'test_rows', 'claim_level', 'explanation_evidence',
-           'predict_time_evidence', 'spread_table', 'decide', 'claims_record', 'compare_records', 'plot_sizes',
-           'claims_markdown', 'mechanism_reading', 'multiplicity_note', 'write_claims_page', 'run_claims',
-           'plan_claims', 'register_cli', 'same_protocol', 'committed_spread', 'spread_caption']
+__all__ = ['UNIT_RECORD', 'TIMING_KEYS', 'UNIT_OVERHEAD', 'TrialsError', 'regime_preset', 'trial_seed', 'shared_test',
+           'draw_trial', 'steps_per_epoch', 'trial_preset', 'arm_order', 'plan_units', 'unit_done', 'unit_record',
+           'run_unit', 'test_rows', 'claim_level', 'explanation_evidence', 'predict_time_evidence', 'spread_table',
+           'claims_file_data', 'evidence_for', 'decide', 'claims_record', 'compare_records', 'plot_sizes',
+           'claims_markdown', 'mechanism_reading', 'multiplicity_note', 'write_claims_page', 'write_claims_page_v2',
+           'run_claims', 'plan_claims', 'register_cli', 'same_protocol', 'committed_spread', 'spread_caption']
 
 # %% ../nbs/16b_trials.ipynb #e6a20686
 class TrialsError(MultiDeepNetError):
@@ -33,23 +37,41 @@ class TrialsError(MultiDeepNetError):
 def regime_preset(p: Preset, name: str) -> Preset:
     """The preset whose data section makes regime `name`'s pool."""
     r = p.trials.regimes[name]
-    data = {**p.raw["data"], "n": r.pool, "difficulty": r.difficulty}
+    shared = p.trials.test_size if p.trials.test_set == "shared" else 0      # the shared test set is made with the pool
+    data = {**p.raw["data"], "n": r.pool + shared, "difficulty": r.difficulty}
     if r.cue != "both": data["cue"] = r.cue
     if r.ratio is not None: data["ratio"] = list(r.ratio)
     return p.updated(data=data)
 
 def trial_seed(trials: TrialsConfig, regime: str, t: int) -> int:
-    """Trial `t`'s seed in `regime` (draw, split, initialisation and data order): the same in every run."""
-    return int(np.random.SeedSequence([trials.seed, t, zlib.crc32(regime.encode())]).generate_state(1)[0] % 1_000_000)
+    """Trial `t`'s seed in `regime` (draw, split, initialisation and data order): the same in every run; with
+    `seed_scope: trial` the same in every regime, so that two regimes' trial t share their training randomness."""
+    key = [trials.seed, t] + ([zlib.crc32(regime.encode())] if trials.seed_scope == "regime" else [])
+    return int(np.random.SeedSequence(key).generate_state(1)[0] % 1_000_000)
 
-def draw_trial(pool: pd.DataFrame, regime: RegimeConfig, test_size: int, seed: int) -> dict[int, pd.DataFrame]:
+def shared_test(pool: pd.DataFrame, trials: TrialsConfig, regime: RegimeConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A regime's shared test set (`trials.test_size` cases in the pool's class ratio, drawn once from `trials.seed`:
+    regimes with the same cohort share it) and the training pool it leaves."""
+    rng = np.random.default_rng(np.random.SeedSequence([trials.seed, 0x7e57]))
+    n_test = class_counts(trials.test_size, regime.ratio or PAPER_RATIO)
+    test = set()
+    for c in CLASSES:
+        ids = np.sort(pool.patient_id[pool.label == c].to_numpy())
+        if n_test[c] > len(ids): raise TrialsError(f"pool of {len(pool)}: the shared test set needs {n_test[c]} {c} (the pool has {len(ids)})")
+        test |= set(rng.permutation(ids)[:n_test[c]])
+    is_test = pool.patient_id.isin(test)
+    return pool[is_test].reset_index(drop=True), pool[~is_test].reset_index(drop=True)
+
+def draw_trial(pool: pd.DataFrame, regime: RegimeConfig, test_size: int, seed: int,
+               shared: pd.DataFrame | None = None) -> dict[int, pd.DataFrame]:
     """Per training-set size, the cases of one trial: `test_size` test cases in the pool's class ratio and a training
     draw of that size (in `train_ratio` where given), as index rows with a `split` column. The test set is the same
-    at every size, and each size's training draw contains the smaller ones."""
+    at every size, and each size's training draw contains the smaller ones. With `shared` (a shared test set), the
+    pool is the training pool and `shared` is every trial's test set."""
     rng = np.random.default_rng(seed)
     ratio = regime.ratio or PAPER_RATIO
     per_class = {c: rng.permutation(np.sort(pool.patient_id[pool.label == c].to_numpy())) for c in CLASSES}
-    n_test = class_counts(test_size, ratio)
+    n_test = class_counts(0 if shared is not None else test_size, ratio)
     out = {}
     for size in sorted(regime.train_sizes):
         n_train = class_counts(size, regime.train_ratio or ratio)
@@ -60,6 +82,7 @@ def draw_trial(pool: pd.DataFrame, regime: RegimeConfig, test_size: int, seed: i
         train = {p for c in CLASSES for p in per_class[c][n_test[c]:n_test[c] + n_train[c]]}
         rows = pool[pool.patient_id.isin(test | train)].copy()
         rows["split"] = np.where(rows.patient_id.isin(test), "test", "train")
+        if shared is not None: rows = pd.concat([rows, shared.assign(split="test")])
         out[size] = rows.reset_index(drop=True)
     return out
 
@@ -83,22 +106,25 @@ def arm_order(arms: Sequence[str]) -> list[str]:
     pre = [a for a in arms if arm_flags(a)["multitask_pretrain"]]
     return pre[:1] + [a for a in arms if a not in pre] + pre[1:]
 
-def plan_units(p: Preset, out: Path, pools: dict[str, Path]) -> list[dict]:
-    """Every unit of the study, each trial's index written (once): regime, size, trial, arm, seed, epochs and folders."""
+def plan_units(p: Preset, out: Path, pools: dict[str, Path], counts: dict[str, dict[str, int]] | None = None) -> list[dict]:
+    """Every unit of the study, each trial's index written (once): regime, size, trial, arm, seed, epochs and folders.
+    `counts` (regime -> arm -> trials, `verdicts.arm_trials`) runs each arm for its own number of trials (default: k)."""
     units = []
     for name, reg in p.trials.regimes.items():
+        k_arm = (counts or {}).get(name) or {a: p.trials.k for a in p.trials.regime_arms(name)}
         pool = CacheDir(pools[name]).read_index()
         pool = pool[pool.status != "failed"].copy()
         for col in ("array", "record"):
             if col in pool.columns: pool[col] = [str((Path(pools[name]) / v).resolve()) if isinstance(v, str) and v else v for v in pool[col]]
-        for t in range(p.trials.k):
+        shared, train_pool = shared_test(pool, p.trials, reg) if p.trials.test_set == "shared" else (None, pool)
+        for t in range(max(k_arm.values())):
             seed = trial_seed(p.trials, name, t)
-            for size, rows in draw_trial(pool, reg, p.trials.test_size, seed).items():
+            for size, rows in draw_trial(train_pool, reg, p.trials.test_size, seed, shared).items():
                 cell = out / "trials" / name / f"n{size}" / f"t{t}"
                 cache = CacheDir(cell / "cache")
                 if not cache.index.is_file(): cache.index.parent.mkdir(parents=True, exist_ok=True); cache.write_index(rows)
                 tp = trial_preset(p, rows, seed)
-                for arm in arm_order(p.trials.regime_arms(name)):
+                for arm in arm_order([a for a in p.trials.regime_arms(name) if t < k_arm[a]]):
                     units.append({"regime": name, "size": size, "trial": t, "arm": arm, "seed": seed, "epochs": tp.train.epochs,
                                   "preset": tp.raw, "cache": str(cache.path), "out": str(cell / arm), "pretrain": str(cell / "pretrain")})
     return units
@@ -111,8 +137,21 @@ def unit_done(u: dict) -> bool:
     r = json.loads(run.read_text(encoding="utf-8"))
     return r.get("status") == "done" and r.get("config_hash") == arm_config_hash(u["arm"], u["preset"], u["cache"])
 
+UNIT_RECORD = "unit.json"
+
+def unit_record(u: dict) -> dict:
+    """A finished unit's own record (written beside its run as `unit.json`): which unit, its test metrics, the epochs
+    its selection chose (training; pre-training where there is one) and its configuration hash."""
+    arm = ArmDir(u["out"])
+    run, pred = arm.read_run(), arm.read_predictions()
+    fold = ((run.get("summary") or {}).get("folds") or [{}])[0]
+    return {k: u[k] for k in ("regime", "size", "trial", "arm", "seed", "epochs")} | trial_metrics(pred) | {
+        "n_test": len(pred), "epoch_chosen": fold.get("epoch"), "pretrain_epoch_chosen": fold.get("pretrain_epoch"),
+        "config_hash": run.get("config_hash")}
+
 def run_unit(u: dict) -> dict:
-    """Train one unit (fold 0, one thread, CPU) unless it is done; its test metrics and seconds."""
+    """Train one unit (fold 0, one thread, CPU) unless it is done; its record (written atomically by the unit itself,
+    so that nothing finished is lost if the driver stops) with the seconds it took."""
     import torch
     from multideepnet.train import train_arm
     torch.set_num_threads(1)
@@ -120,9 +159,9 @@ def run_unit(u: dict) -> dict:
     if not unit_done(u):
         train_arm(u["arm"], u["preset"], u["cache"], u["out"], device="cpu", folds=[0], progress=False, pretrain_dir=u["pretrain"])
         ran = True
-    pred = ArmDir(u["out"]).read_predictions()
-    return {k: u[k] for k in ("regime", "size", "trial", "arm", "seed", "epochs")} | trial_metrics(pred) | {
-        "n_test": len(pred), "seconds": round(time.perf_counter() - t0, 2), "ran": ran}
+    rec = unit_record(u)
+    atomic_write_json(Path(u["out"]) / UNIT_RECORD, json_safe(rec))
+    return rec | {"seconds": round(time.perf_counter() - t0, 2), "ran": ran}
 
 # %% ../nbs/16b_trials.ipynb #77e5b18e
 def _sizes(rows: pd.DataFrame, regime: str, size: str) -> list[int]:
@@ -200,9 +239,19 @@ def spread_table(rows: pd.DataFrame) -> pd.DataFrame:
     return g.agg(k=("trial", "count"), accuracy_mean=("accuracy", "mean"), accuracy_sd=("accuracy", "std"),
                  macro_auc_mean=("macro_auc", "mean"), macro_auc_sd=("macro_auc", "std")).reset_index()
 
+def claims_file_data(trials: TrialsConfig) -> dict:
+    """The claims file as read (kept in a v2 record, so that a re-decision uses the rules the run was judged by)."""
+    return load_yaml(claims_path(trials))
+
+def evidence_for(claims: dict[str, ClaimSpec], explanations_from=None, results_dir: str | os.PathLike = "results") -> dict[str, dict]:
+    """C4's and C5's evidence (the claims not decided by trials), by claim."""
+    return {cid: explanation_evidence(explanations_from) if s.source == "explanations" else predict_time_evidence(results_dir, s.threshold_s)
+            for cid, s in claims.items() if s.source != "trials"}
+
 def decide(rows: pd.DataFrame, rule: DecisionRule, claims: dict[str, ClaimSpec], explanations_from=None,
            results_dir: str | os.PathLike = "results") -> list[dict]:
-    """Every claim with its tests, effects and verdicts."""
+    """Every claim with its tests, effects and verdicts (rules v2: `verdicts.decide_v2`)."""
+    if rule.version == 2: return decide_v2(rows, rule, claims, evidence_for(claims, explanations_from, results_dir))
     out = []
     for cid, spec in claims.items():
         c = {"id": cid, "title": spec.title, "section": spec.paper_section, "quote": spec.quote, "source": spec.source, "note": spec.note}
@@ -215,19 +264,11 @@ def decide(rows: pd.DataFrame, rule: DecisionRule, claims: dict[str, ClaimSpec],
         out.append(c)
     return out
 
-def _json_safe(x):
-    if isinstance(x, float) and not math.isfinite(x): return None
-    if isinstance(x, dict): return {k: _json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)): return [_json_safe(v) for v in x]
-    if isinstance(x, (np.integer,)): return int(x)
-    if isinstance(x, (np.floating,)): return _json_safe(float(x))
-    return x
-
 def claims_record(p: Preset, rows: pd.DataFrame, rule: DecisionRule, claims: list[dict], seconds: float | None) -> dict:
     """claims.json: the verdicts with everything that produced them (timings apart, identical between two runs)."""
     from multideepnet import __version__
     info = machine_info()
-    return _json_safe({"preset": p.name, "preset_raw": p.raw, "date": datetime.date.today().isoformat(),
+    return json_safe({"preset": p.name, "preset_raw": p.raw, "date": datetime.date.today().isoformat(),
                        "machine": {k: info.get(k) for k in ("cpu", "cores", "platform", "torch_cpu_capability")},
                        "versions": {"multideepnet": __version__, **{k: info.get(k) for k in ("python", "torch", "numpy", "SimpleITK", "scipy")}},
                        "k": p.trials.k, "rules": rule.as_dict(), "claims": claims,
@@ -387,6 +428,63 @@ the standard deviation here is noise, not an effect.</p>
 </body></html>"""
     return atomic_write_text(out / "index.html", page)
 
+# %% ../nbs/16b_trials.ipynb #5ac45d1c
+def _f(x, spec: str = "+.3f") -> str:
+    return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, spec)
+
+def _v2_rows_html(rows: Sequence[dict]) -> str:
+    e = html.escape
+    return "".join(f"<tr><td>{e(r['test'])}</td><td>{_f(r['effect'])} [{_f(r['ci'][0])}, {_f(r['ci'][1])}]</td>"
+                   f"<td>{_f(r.get('paper_effect'))}</td><td>{_f(r.get('p_improve'), '.2f')} [{_f((r.get('p_improve_ci') or [None])[0], '.2f')}, "
+                   f"{_f((r.get('p_improve_ci') or [None, None])[1], '.2f')}]</td><td>{r['k']}</td><td>{e(r.get('pairing') or '')}</td>"
+                   f"<td>{e(r['verdict'])}</td></tr>" for r in rows)
+
+def write_claims_page_v2(out: Path, record: dict, figure: str | None) -> Path:
+    """`index.html` of a rules-v2 claims study: per claim its primary test, verdicts and folded secondaries; C4 and C5
+    in words; the power plan, the figure and each arm's spread; every text escaped."""
+    from multideepnet.verdicts import evidence_sentence
+    e, blocks = html.escape, []
+    head = "<tr><th>test</th><th>gain [CI]</th><th>the paper's</th><th>P(A &gt; B) [95% CI]</th><th>k</th><th>pairing</th><th>verdict</th></tr>"
+    for c in record["claims"]:
+        prim = [r for r in c["rows"] if r.get("role") == "primary"]
+        sec = [r for r in c["rows"] if r.get("role") != "primary"]
+        body = f"<h2>{e(c['id'])} {e(c['title'])}: {e(c['verdict'])}</h2><p><small>{e(c['section'])}: &ldquo;{e(c['quote'])}&rdquo;</small></p>"
+        if not prim: body += f"<p>{e(evidence_sentence(c))}</p>"
+        for r in prim:
+            target = "" if r.get("half_width") is None else (
+                f" The accuracy half-width is {r['half_width']:.3f} against the plan's target {r['target_half_width']:.2f}"
+                + (" (met)." if not r.get("misses_target_by") else f": missed by {r['misses_target_by']:.3f}."))
+            body += (f"<p><b>Primary test</b>: {e(r['test'])} ({e(r.get('reason') or '')}). Gain {_f(r['effect'])}, "
+                     f"interval [{_f(r['ci'][0])}, {_f(r['ci'][1])}] at {100 * r['level']:.1f}% (Holm over the primary tests; "
+                     f"plain 95%: [{_f(r['ci_plain'][0])}, {_f(r['ci_plain'][1])}]), k = {r['k']}. The paper's effect: "
+                     f"{_f(r.get('paper_effect'))} ({e(r.get('paper_arithmetic') or 'none in Table 2')}). Verdicts: <b>{e(r['verdict'])}</b>.{e(target)}</p>")
+        if sec: body += f"<details><summary>{len(sec)} secondary tests (95%, not adjusted)</summary><table>{head}{_v2_rows_html(sec)}</table></details>"
+        if c.get("not_run"): body += f"<p><small>Not run by this preset: {e('; '.join(c['not_run']))}.</small></p>"
+        blocks.append(body)
+    plan = pd.DataFrame(record.get("power_plan") or [])
+    m, rules = record["machine"], record["rules"]
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>The paper's claims (rules v2)</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}} td,th{{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:13px}}
+table{{border-collapse:collapse}}</style></head><body>
+<h1>The paper's claims, one by one (rules v2)</h1>
+<p>Synthetic phantoms, not patients: a verdict says what the mechanism does on phantoms built to isolate it, never
+what it does on real scans. Rules v2 (configs/claims_v2.yaml, written before the run): each test's gain has a
+{100 * rules['ci']:.0f}% interval across trials, the primary tests' adjusted by {e(str(rules['adjust']))}; read against 0
+(supported / worse), the smallest gain that matters ({e(json.dumps(rules['min_effect']))}: no useful gain) and the
+paper's own effect (smaller than the paper's). A regime whose {e(str((rules.get('guard') or {}).get('arm')))} scores under
+{e(str((rules.get('guard') or {}).get('min')))} is not testable.</p>
+<p>Preset {e(record['preset'])}, up to {record['k']} trials per arm, {e(str(m.get('cpu')))} ({m.get('cores')} cores), {e(record['date'])},
+{'' if record.get('seconds') is None else f"{record['seconds']:.0f} s"}.</p>
+{''.join(blocks)}
+{f'<h2>Per-trial gains of the primary tests</h2><img src="{e(figure)}" style="max-width:100%">' if figure else ''}
+<h2>The power plan</h2><p>Trials per primary test from the paired sd assumed before the run; each arm ran the most its tests asked, at most max_k.</p>
+{plan.to_html(index=False, float_format=lambda v: f"{v:.3f}", escape=True) if len(plan) else ''}
+<h2>Trial-to-trial spread of each arm</h2>
+{pd.DataFrame(record["spread"]).to_html(index=False, float_format=lambda v: f"{v:.3f}", escape=True)}
+<p>History: the rules-v1 study (k = 5, 90 test cases per trial) is kept as it was, in results/claims-intel-r-xeon-r-processor.json and docs/claims-v1.md.</p>
+</body></html>"""
+    return atomic_write_text(out / "index.html", page)
+
 # %% ../nbs/16b_trials.ipynb #9b412719
 def _pools(p: Preset, data_root: Path, workers: int) -> dict[str, Path]:
     """Each regime's pool cache (made where missing), regimes with the same data sharing one."""
@@ -413,7 +511,9 @@ def run_claims(preset: Preset | str = "claims", out: str | os.PathLike | None = 
     with study_lock(out):
         pools = _pools(p, Path(data_root), workers)
         t_data = time.perf_counter() - t0
-        units = plan_units(p, out, pools)
+        plan = power_plan(p.trials, claims, rule.ci) if rule.version == 2 else []
+        counts = arm_trials(p.trials, plan)
+        units = plan_units(p, out, pools, counts)
         todo = sum(not unit_done(u) for u in units)
         print(f"[claims] {len(units)} units ({todo} to train), {jobs} at a time", flush=True)
         results = []
@@ -437,41 +537,60 @@ def run_claims(preset: Preset | str = "claims", out: str | os.PathLike | None = 
         seconds = round(sum(r["seconds"] for r in runs), 1)
         record = claims_record(p, rows, rule, decided, seconds) | {"seconds_data": round(sum(r["seconds_data"] or 0 for r in runs), 1),
                                                                     "runs": runs}
+        if rule.version == 2:     # everything a re-decision needs: every unit's metrics, the claims file, the plan
+            record |= json_safe({"rules_version": 2, "k": max(max(v.values()) for v in counts.values()), "arm_trials": counts,
+                                  "power_plan": plan, "claims_file": claims_file_data(p.trials),
+                                  "units": rows.drop(columns=["seconds", "ran"]).to_dict(orient="records")})
         atomic_write_json(out / "claims.json", record)
-        fig = plot_sizes(rows) if "both" in set(rows.regime) else None
+        v2 = rule.version == 2
+        fig = plot_primary_gains(record) if v2 else plot_sizes(rows) if "both" in set(rows.regime) else None
+        name = "gains.png" if v2 else "sizes.png"
         if fig is not None:
             import matplotlib.pyplot as plt
-            with atomic_path(out / "sizes.png") as tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+            with atomic_path(out / name) as tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
             plt.close(fig)
-        write_claims_page(out, record, "sizes.png" if fig is not None else None)
+        (write_claims_page_v2 if v2 else write_claims_page)(out, record, name if fig is not None else None)
     print(f"[claims] done in {runs[-1]['seconds']} s ({todo} units trained): {out / 'index.html'}", flush=True)
     return record
 
 # %% ../nbs/16b_trials.ipynb #794f8dea
-def plan_claims(preset: Preset | str = "claims", calibrate_s: float = 20.0, device: str = "cpu") -> dict:
-    """What `run_claims` would do: per regime its pool, sizes and arms, the units and steps in all, and a time
-    estimate from a calibrated training step (one thread per job, `jobs` = 2)."""
+# core-seconds per optimizer step of a whole claims unit (validation, test inference and start-up included) per
+# core-second of a bare calibrated training step: the v1 claims run measured 3906 core-s for 102,000 steps
+UNIT_OVERHEAD = 1.6
+
+def plan_claims(preset: Preset | str = "claims", calibrate_s: float = 20.0, device: str = "cpu",
+                workers: Sequence[int] = (2,)) -> dict:
+    """What `run_claims` would do: per regime its pool, sizes and each arm's trials, the units and steps in all, the
+    power plan of every primary test (rules v2), and a time estimate on each of `workers` (one thread per unit)
+    from a calibrated training step."""
     p = load_preset(preset)
     if p.trials is None: raise TrialsError(f"preset {p.name!r} has no trials section")
-    load_claims(p.trials)
+    rule, claims = load_claims(p.trials)
+    power = power_plan(p.trials, claims, rule.ci) if rule.version == 2 else []
+    counts = arm_trials(p.trials, power)
     regimes, steps = {}, 0
     for name, r in p.trials.regimes.items():
-        n_arms = len(p.trials.regime_arms(name))
-        stage_equiv = sum(1 + arm_flags(a).get("compute_matched", False) for a in p.trials.regime_arms(name)) \
-            + any(arm_flags(a)["multitask_pretrain"] for a in p.trials.regime_arms(name))
+        arms, k_arm = p.trials.regime_arms(name), counts[name]
+        pre_trials = max([k_arm[a] for a in arms if arm_flags(a)["multitask_pretrain"]], default=0)   # one pre-training per trial
+        stage_equiv = sum(k_arm[a] * (1 + arm_flags(a).get("compute_matched", False)) for a in arms) + pre_trials
         regimes[name] = {"cue": r.cue, "difficulty": r.difficulty, "pool": r.pool, "train_sizes": list(r.train_sizes),
-                         "arms": list(p.trials.regime_arms(name)), "units": p.trials.k * len(r.train_sizes) * n_arms}
-        steps += p.trials.k * len(r.train_sizes) * stage_equiv * p.trials.steps
-    plan = {"preset": p.name, "k": p.trials.k, "steps_per_stage": p.trials.steps, "regimes": regimes,
+                         "arms": dict(k_arm), "units": len(r.train_sizes) * sum(k_arm.values())}
+        steps += len(r.train_sizes) * stage_equiv * p.trials.steps
+    shared = p.trials.test_size if p.trials.test_set == "shared" else 0
+    plan = {"preset": p.name, "k": p.trials.k, "max_k": p.trials.max_k, "steps_per_stage": p.trials.steps,
+            "test_set": p.trials.test_set, "test_size": p.trials.test_size, "regimes": regimes, "power": power,
             "units": sum(r["units"] for r in regimes.values()), "optimizer_steps": steps,
-            "phantoms": sum({(r.cue, r.difficulty, r.ratio, r.pool): r.pool for r in p.trials.regimes.values()}.values())}
+            "phantoms": sum({(r.cue, r.difficulty, r.ratio, r.pool): r.pool + shared for r in p.trials.regimes.values()}.values())}
     if calibrate_s > 0:
         import torch
         from multideepnet.study import calibrate_training
         torch.set_num_threads(1)
         cal = calibrate_training(p, device, calibrate_s)
-        plan["estimate"] = {**cal, "training_hours_two_jobs": round(steps * cal["seconds_per_step"] / 2 / 3600, 3),
-                            "basis": "optimizer steps x a calibrated step (one thread) / 2 jobs; validation, data and pools not counted"}
+        core_h = steps * cal["seconds_per_step"] * UNIT_OVERHEAD / 3600
+        plan["estimate"] = {**cal, "core_hours": round(core_h, 2),
+                            "hours_on": {str(w): round(core_h / w, 2) for w in workers},
+                            "basis": f"optimizer steps x a calibrated step (one thread) x {UNIT_OVERHEAD} (validation, test inference, "
+                                     "start-up: the v1 run's measured ratio) / workers, each unit on one core; the pools not counted"}
     return plan
 
 # %% ../nbs/16b_trials.ipynb #faf8d7f7
@@ -483,15 +602,16 @@ def register_cli(sub) -> None:
     p.add_argument("--explanations-from", help="claims study: a finished quick study folder whose full arm's "
                                                "explanation checks decide claim C4 (default: reports/quick if it is there)")
     p.add_argument("--results", default="results", help="claims study: folder of committed results (predict benchmark for C5)")
+    p.add_argument("--plan-workers", type=int, nargs="+", metavar="N", help="claims study, with --dry-run: the time on N workers (one unit each)")
     def run(args) -> int:
         pr = load_preset(args.preset)
         if pr.trials is None: return study._reproduce_cmd(args)
         if args.dry_run:
-            plan = plan_claims(pr, args.calibrate)
+            plan = plan_claims(pr, args.calibrate, workers=args.plan_workers or [args.jobs or 2])
             print(json.dumps(plan, indent=2)); return 0
         ex = args.explanations_from or ("reports/quick" if Path("reports/quick/study.json").is_file() else None)
         rec = run_claims(pr, args.out, args.data_root, args.workers, args.jobs or 2, ex, args.results)
-        print(claims_markdown(rec))
+        print("\n".join(summary_lines(rec)) if rec.get("rules_version") == 2 else claims_markdown(rec))
         return 0
     p.set_defaults(func=run)
 

@@ -25,7 +25,7 @@ def main() -> None:
     ap.add_argument("--out", default="reports/claims-pilot"); ap.add_argument("--data-root", default="data")
     ap.add_argument("--results", default="results")
     a = ap.parse_args()
-    p = load_preset("claims")
+    p = load_preset("claims_v1")   # the pilot that chose the protocol (v1; v2 keeps it)
     t = p.raw["trials"]
     regimes = {n: {**r, "train_sizes": [max(r["train_sizes"])], "arms": ["baseline"]} for n, r in t["regimes"].items()}
     claims = load_yaml(config_path(t.get("claims", "claims.yaml")))     # no comparison in a pilot: only the claims without tests
