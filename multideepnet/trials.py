@@ -28,7 +28,8 @@ __all__ = ['UNIT_RECORD', 'TIMING_KEYS', 'UNIT_OVERHEAD', 'TrialsError', 'regime
            'run_unit', 'test_rows', 'claim_level', 'explanation_evidence', 'predict_time_evidence', 'spread_table',
            'claims_file_data', 'evidence_for', 'decide', 'claims_record', 'compare_records', 'plot_sizes',
            'claims_markdown', 'mechanism_reading', 'multiplicity_note', 'write_claims_page', 'write_claims_page_v2',
-           'run_claims', 'plan_claims', 'register_cli', 'same_protocol', 'committed_spread', 'spread_caption']
+           'run_claims', 'plan_claims', 'plan_lines', 'register_cli', 'same_protocol', 'committed_spread',
+           'spread_caption']
 
 # %% ../nbs/16b_trials.ipynb #e6a20686
 class TrialsError(MultiDeepNetError):
@@ -593,6 +594,27 @@ def plan_claims(preset: Preset | str = "claims", calibrate_s: float = 20.0, devi
                                      "start-up: the v1 run's measured ratio) / workers, each unit on one core; the pools not counted"}
     return plan
 
+# %% ../nbs/16b_trials.ipynb #dcef0cfe
+def plan_lines(plan: dict) -> list[str]:
+    """The dry run in words: per regime its arms' trials, per primary test its planned k, the half-width it expects
+    and the chance to call the paper's effect supported, then the time on each number of workers."""
+    out = [f"[claims] preset {plan['preset']}: {plan['units']} units, {plan['optimizer_steps']:,} optimizer steps, "
+           f"{plan['phantoms']} phantoms to make; test set: {plan['test_set']} ({plan['test_size']} cases)"]
+    for name, r in plan["regimes"].items():
+        out.append(f"  regime {name} ({r['cue']}, {r['difficulty']}, pool {r['pool']}, sizes {r['train_sizes']}): "
+                   + ", ".join(f"{a} {k} trials" for a, k in r["arms"].items()))
+    for p in plan.get("power") or []:
+        miss = "meets" if p["meets_target"] else "misses"
+        out.append(f"  {p['claim']} primary, {p['test']}: sd {p['planning_sd']:.4f} assumed, planned k {p['planned_k']}, "
+                   f"runs k {p['k']}: expected half-width {p['expected_half_width']:.3f} ({miss} the target "
+                   f"{p['target_half_width']:.2f}); chance to call the paper's {p['paper_effect']:+.3f} supported: "
+                   f"{p['power_at_paper_effect']:.2f}")
+    est = plan.get("estimate")
+    if est:
+        out.append(f"  time: {est['core_hours']} core-hours; " + ", ".join(f"{h} h on {w} workers" for w, h in est["hours_on"].items())
+                   + f" ({est['basis']})")
+    return out
+
 # %% ../nbs/16b_trials.ipynb #faf8d7f7
 def register_cli(sub) -> None:
     """`reproduce`: the ablation study (16_study), or the claims study for a preset with a `trials` section."""
@@ -608,7 +630,7 @@ def register_cli(sub) -> None:
         if pr.trials is None: return study._reproduce_cmd(args)
         if args.dry_run:
             plan = plan_claims(pr, args.calibrate, workers=args.plan_workers or [args.jobs or 2])
-            print(json.dumps(plan, indent=2)); return 0
+            print(json.dumps(plan, indent=2) if args.json else "\n".join(plan_lines(plan))); return 0
         ex = args.explanations_from or ("reports/quick" if Path("reports/quick/study.json").is_file() else None)
         rec = run_claims(pr, args.out, args.data_root, args.workers, args.jobs or 2, ex, args.results)
         print("\n".join(summary_lines(rec)) if rec.get("rules_version") == 2 else claims_markdown(rec))
