@@ -28,7 +28,7 @@ __all__ = ['UNIT_RECORD', 'TIMING_KEYS', 'UNIT_OVERHEAD', 'TrialsError', 'regime
            'run_unit', 'test_rows', 'claim_level', 'explanation_evidence', 'predict_time_evidence', 'spread_table',
            'claims_file_data', 'evidence_for', 'decide', 'claims_record', 'compare_records', 'plot_sizes',
            'claims_markdown', 'mechanism_reading', 'multiplicity_note', 'write_claims_page', 'write_claims_page_v2',
-           'run_claims', 'plan_claims', 'plan_lines', 'register_cli', 'same_protocol', 'committed_spread',
+           'run_claims', 'pack_cases', 'plan_claims', 'plan_lines', 'register_cli', 'same_protocol', 'committed_spread',
            'spread_caption']
 
 # %% ../nbs/16b_trials.ipynb #e6a20686
@@ -553,6 +553,27 @@ def run_claims(preset: Preset | str = "claims", out: str | os.PathLike | None = 
         (write_claims_page_v2 if v2 else write_claims_page)(out, record, name if fig is not None else None)
     print(f"[claims] done in {runs[-1]['seconds']} s ({todo} units trained): {out / 'index.html'}", flush=True)
     return record
+
+# %% ../nbs/16b_trials.ipynb #ea9f69b9
+def pack_cases(study: str | os.PathLike, path: str | os.PathLike) -> Path:
+    """Every unit's test probabilities of a claims study folder in one compressed `.npz` (float32, as the predictions
+    are written); the test cases' ids and labels once per regime and size (a shared test set is stored once per regime)."""
+    from multideepnet.layout import prob_columns
+    arrays, ids = {}, {}
+    for f in sorted(Path(study).glob("trials/*/n*/t*/*/predictions.csv")):
+        regime, size, trial, arm = f.parts[-5:-1]
+        pred = ArmDir(f.parent).read_predictions().sort_values("patient_id", kind="stable")
+        key = f"{regime}/{size}"
+        pid = pred.patient_id.to_numpy(str)
+        if key in ids and not np.array_equal(ids[key][0], pid): key = f"{regime}/{size}/{trial}"     # per-trial test sets
+        if key not in ids: ids[key] = (pid, pred.y_true.to_numpy(np.int8))
+        arrays[f"proba:{regime}/{size}/{trial}/{arm}"] = pred[prob_columns()].to_numpy(np.float32)
+        arrays[f"cases_of:{regime}/{size}/{trial}/{arm}"] = np.array(key)
+    for key, (pid, y) in ids.items(): arrays[f"patient_id:{key}"], arrays[f"y_true:{key}"] = pid, y
+    if not arrays: raise TrialsError(f"{study}: no unit predictions (trials/*/n*/t*/*/predictions.csv)")
+    with atomic_path(Path(path)) as tmp:
+        with open(tmp, "wb") as fh: np.savez_compressed(fh, **arrays)
+    return Path(path)
 
 # %% ../nbs/16b_trials.ipynb #794f8dea
 # core-seconds per optimizer step of a whole claims unit (validation, test inference and start-up included) per
