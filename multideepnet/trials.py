@@ -463,6 +463,9 @@ def write_claims_page_v2(out: Path, record: dict, figure: str | None) -> Path:
         if c.get("not_run"): body += f"<p><small>Not run by this preset: {e('; '.join(c['not_run']))}.</small></p>"
         blocks.append(body)
     plan = pd.DataFrame(record.get("power_plan") or [])
+    if len(plan): plan = plan[["claim", "test", "planning_sd", "target_half_width", "planned_k", "k", "expected_half_width",
+                               "power_at_paper_effect"]].rename(columns={"planning_sd": "sd assumed", "target_half_width": "target",
+                               "expected_half_width": "expected half-width", "power_at_paper_effect": "power at the paper's effect"})
     m, rules = record["machine"], record["rules"]
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>The paper's claims (rules v2)</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}} td,th{{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:13px}}
@@ -576,9 +579,9 @@ def pack_cases(study: str | os.PathLike, path: str | os.PathLike) -> Path:
     return Path(path)
 
 # %% ../nbs/16b_trials.ipynb #794f8dea
-# core-seconds per optimizer step of a whole claims unit (validation, test inference and start-up included) per
-# core-second of a bare calibrated training step: the v1 claims run measured 3906 core-s for 102,000 steps
-UNIT_OVERHEAD = 1.6
+# a whole claims unit's core-seconds per optimizer step (validation, test inference, start-up) over a bare calibrated
+# training step's: 1.47 in the first v2 run (3812 core-s for 126,000 steps against a calibrated 0.0206 s, 2-core Xeon)
+UNIT_OVERHEAD = 1.5
 
 def plan_claims(preset: Preset | str = "claims", calibrate_s: float = 20.0, device: str = "cpu",
                 workers: Sequence[int] = (2,)) -> dict:
