@@ -18,8 +18,8 @@ from .metrics import (gain, half_width, holm_levels, p_improve_interval, p_value
 
 # %% auto #0
 __all__ = ['PAPER_COLUMNS', 'NOT_TESTABLE', 'paper_effect', 'power_plan', 'arm_trials', 'guard_check', 'compare', 'decide_v2',
-           'json_safe', 'read_units', 'redecide', 'summary_lines', 'register_cli', 'evidence_sentence',
-           'plot_primary_gains']
+           'json_safe', 'read_units', 'redecide', 'summary_lines', 'carried_evidence', 'register_cli',
+           'evidence_sentence', 'plot_primary_gains']
 
 # %% ../nbs/16a_verdicts.ipynb #aab6ab74
 PAPER_COLUMNS = {"accuracy": "accuracy", "macro_auc": "auc", "cap_sensitivity": "cap_sensitivity"}
@@ -192,16 +192,17 @@ def _unit_order(units: pd.DataFrame, like: Sequence[dict]) -> pd.DataFrame:
     pos = [order.get(tuple(r), len(order) + i) for i, r in enumerate(units[key].itertuples(index=False))]
     return units.assign(_o=pos).sort_values("_o").drop(columns="_o").reset_index(drop=True)
 
-def redecide(record: Mapping, units: pd.DataFrame | None = None, claims_data: Mapping | None = None) -> dict:
+def redecide(record: Mapping, units: pd.DataFrame | None = None, claims_data: Mapping | None = None,
+             evidence: Mapping[str, dict] | None = None) -> dict:
     """`record` with every claim decided again from its units (or `units`) under its own claims file (or
-    `claims_data`); C4's and C5's evidence as recorded."""
+    `claims_data`); C4's and C5's evidence as recorded, or as given in `evidence` (claim -> evidence)."""
     if record.get("rules_version") != 2 or "units" not in record:
         raise MultiDeepNetError("claims decide: this record has no per-unit metrics (a rules-v1 record); only v2 records can be re-decided")
     trials = TrialsConfig.from_dict(record["preset_raw"]["trials"])
     data = claims_data if claims_data is not None else record["claims_file"]
     rule, claims = load_claims(trials, data=data)
     rows = pd.DataFrame(record["units"]) if units is None else _unit_order(units, record["units"])
-    evidence = {c["id"]: c["evidence"] for c in record["claims"] if c.get("evidence")}
+    evidence = {c["id"]: c["evidence"] for c in record["claims"] if c.get("evidence")} | dict(evidence or {})
     decided = decide_v2(rows, rule, claims, evidence)
     return json_safe({**record, "claims": decided, "rules": rule.as_dict(), "claims_file": data,
                       "units": rows.to_dict(orient="records")})
@@ -220,6 +221,14 @@ def summary_lines(record: Mapping) -> list[str]:
             out.append(f"    primary {r['test']}: gain {eff} [{lo}, {hi}] at {100 * r['level']:.1f}% (Holm), k={r['k']}, paper {pe}")
     return out
 
+def carried_evidence(path: str | os.PathLike) -> dict[str, dict]:
+    """The evidence of the claims that trials do not decide (C4, C5) in another claims record, each marked with the
+    file it was carried from (C4's explanation checks do not depend on the trials, so a record may take them from
+    the record of an earlier study rather than run its quick study again)."""
+    try: other = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e: raise MultiDeepNetError(f"{path}: cannot read the claims record: {e}") from None
+    return {c["id"]: {**c["evidence"], "carried_from": Path(path).name} for c in other.get("claims", []) if c.get("evidence")}
+
 def _decide_cmd(args) -> int:
     from multideepnet.trials import compare_records      # the record's own differ (timings aside)
     src = Path(args.source)
@@ -229,7 +238,7 @@ def _decide_cmd(args) -> int:
     except (OSError, ValueError) as e: raise MultiDeepNetError(f"{rec_path}: cannot read the claims record: {e}") from None
     units = read_units(src) if src.is_dir() else None
     data = load_yaml(args.claims) if args.claims else None
-    new = redecide(record, units, data)
+    new = redecide(record, units, data, carried_evidence(args.evidence_from) if args.evidence_from else None)
     print("\n".join(summary_lines(new)))
     if args.out: atomic_write_json(args.out, new); print(f"[claims] re-decided record: {args.out}")
     if args.check:
@@ -250,6 +259,7 @@ def register_cli(sub) -> None:
     d.add_argument("--claims", help="another claims file (YAML) whose rules and tests to apply")
     d.add_argument("--out", help="write the re-decided record here")
     d.add_argument("--check", action="store_true", help="exit 1 when the re-decision differs from the record")
+    d.add_argument("--evidence-from", metavar="RECORD", help="take C4's and C5's evidence from another claims record (marked as carried)")
     d.set_defaults(func=_decide_cmd)
 
 # %% ../nbs/16a_verdicts.ipynb #7c10b810
@@ -261,12 +271,15 @@ def evidence_sentence(claim: Mapping) -> str:
         failed = [k for k in ev["checks"] if k not in held]
         pg = f" (pointing game {ev['pointing_game']:.2f} against {ev['chance_pointing_game']:.3f} by chance)" if "pointing_game" in ev else ""
         return (f"The paper's Grad-CAM in the full arm of the {ev.get('preset') or 'quick'} study: held: {', '.join(held) or 'none'}"
-                f"{pg}; failed: {', '.join(failed) or 'none'}. Supported when all four hold.")
+                f"{pg}; failed: {', '.join(failed) or 'none'}. Supported when all four hold." + _carried(ev))
     if ev.get("measurements"):
         m = "; ".join(f"{r['wall_s']:.1f} s on {r.get('machine') or 'an unnamed machine'} ({r.get('date') or 'undated'}, {r['file']})"
                       for r in ev["measurements"])
-        return f"predict with Grad-CAM, median wall time: {m}. Supported when at most 1.5 x the paper's 6 s; the paper's GPU is not ours."
+        return f"predict with Grad-CAM, median wall time: {m}. Supported when at most 1.5 x the paper's 6 s; the paper's GPU is not ours." + _carried(ev)
     return ev.get("note") or claim.get("note") or "no evidence"
+
+def _carried(ev: Mapping) -> str:
+    return f" (Evidence carried from {ev['carried_from']}.)" if ev.get("carried_from") else ""
 
 def plot_primary_gains(record: Mapping):
     """Per primary test: the per-trial gains (dots), their mean with the interval the verdict rests on (bar), 0, the

@@ -4,7 +4,7 @@ Compares two `claims.json` files with `trials.compare_records` and, where both s
 `trials.csv` cell by cell. Writes results/rerun-claims-full-<cpu>.json (not `claims-*.json`: the docs take those
 as claims results).
 
-Run: .venv/bin/python tests/benchmarks/claims_compare.py FIRST.json SECOND.json [--note "why a path differs"]
+Run: .venv/bin/python tests/benchmarks/claims_compare.py FIRST.json SECOND.json [--note "why a path differs"] [--name STEM]
 """
 import argparse, datetime, json, re
 from pathlib import Path
@@ -20,6 +20,7 @@ def main() -> None:
     ap.add_argument("first"); ap.add_argument("second")
     ap.add_argument("--note", action="append", default=[], help="explanation of an expected difference (repeatable)")
     ap.add_argument("--results", default="results")
+    ap.add_argument("--name", default="rerun-claims-full", help="result file stem (rules v2: rerun-claims-v2)")
     a = ap.parse_args()
     first, second = (json.loads(Path(p).read_text()) for p in (a.first, a.second))
     differ = compare_records(first, second)
@@ -39,7 +40,7 @@ def main() -> None:
            "timings": {k: {f: r.get(f) for f in ("date", "seconds", "seconds_data", "runs")} for k, r in
                        (("first", first), ("second", second))}}
     Path(a.results).mkdir(exist_ok=True)
-    path = Path(a.results) / f"rerun-claims-full-{cpu}.json"
+    path = Path(a.results) / f"{a.name}-{cpu}.json"
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps({k: out[k] for k in ("differing_paths", "trials_csv")}, indent=1))
     print(f"wrote {path}")
