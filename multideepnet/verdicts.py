@@ -238,7 +238,9 @@ def _decide_cmd(args) -> int:
     except (OSError, ValueError) as e: raise MultiDeepNetError(f"{rec_path}: cannot read the claims record: {e}") from None
     units = read_units(src) if src.is_dir() else None
     data = load_yaml(args.claims) if args.claims else None
-    new = redecide(record, units, data, carried_evidence(args.evidence_from) if args.evidence_from else None)
+    untested = {c["id"] for c in record["claims"] if str(c.get("verdict", "")).startswith("not tested")}
+    carried = {k: v for k, v in carried_evidence(args.evidence_from).items() if k in untested} if args.evidence_from else None
+    new = redecide(record, units, data, carried)
     print("\n".join(summary_lines(new)))
     if args.out: atomic_write_json(args.out, new); print(f"[claims] re-decided record: {args.out}")
     if args.check:
@@ -259,7 +261,7 @@ def register_cli(sub) -> None:
     d.add_argument("--claims", help="another claims file (YAML) whose rules and tests to apply")
     d.add_argument("--out", help="write the re-decided record here")
     d.add_argument("--check", action="store_true", help="exit 1 when the re-decision differs from the record")
-    d.add_argument("--evidence-from", metavar="RECORD", help="take C4's and C5's evidence from another claims record (marked as carried)")
+    d.add_argument("--evidence-from", metavar="RECORD", help="for C4 or C5 where this record has no evidence, take it from another claims record (marked as carried)")
     d.set_defaults(func=_decide_cmd)
 
 # %% ../nbs/16a_verdicts.ipynb #7c10b810
