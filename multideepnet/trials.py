@@ -615,7 +615,7 @@ def plan_claims(preset: Preset | str = "claims", calibrate_s: float = 20.0, devi
         plan["estimate"] = {**cal, "core_hours": round(core_h, 2),
                             "hours_on": {str(w): round(core_h / w, 2) for w in workers},
                             "basis": f"optimizer steps x a calibrated step (one thread) x {UNIT_OVERHEAD} (validation, test inference, "
-                                     "start-up: the v1 run's measured ratio) / workers, each unit on one core; the pools not counted"}
+                                     "start-up: the ratio the first v2 run measured) / workers, each unit on one core; the pools not counted"}
     return plan
 
 # %% ../nbs/16b_trials.ipynb #dcef0cfe

@@ -4,7 +4,7 @@
 
 # %% ../nbs/16a_verdicts.ipynb #1ad28e4f
 from __future__ import annotations
-import argparse, datetime, json, math, os, sys
+import json, math, os
 from pathlib import Path
 from typing import Mapping, Sequence
 
