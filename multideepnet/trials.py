@@ -20,7 +20,7 @@ from .phantoms import PAPER_RATIO, class_counts
 from .data import split_patients
 from .model import arm_flags
 from .metrics import claim_verdict, paired_comparison, trial_metrics
-from .verdicts import arm_trials, decide_v2, json_safe, plot_primary_gains, power_plan, summary_lines
+from .verdicts import UNIT_LOCAL, arm_trials, decide_v2, json_safe, plot_primary_gains, power_plan, summary_lines
 
 # %% auto #0
 __all__ = ['UNIT_RECORD', 'TIMING_KEYS', 'UNIT_OVERHEAD', 'TrialsError', 'regime_preset', 'trial_seed', 'shared_test',
@@ -544,7 +544,7 @@ def run_claims(preset: Preset | str = "claims", out: str | os.PathLike | None = 
         if rule.version == 2:     # everything a re-decision needs: every unit's metrics, the claims file, the plan
             record |= json_safe({"rules_version": 2, "k": max(max(v.values()) for v in counts.values()), "arm_trials": counts,
                                   "power_plan": plan, "claims_file": claims_file_data(p.trials),
-                                  "units": rows.drop(columns=["seconds", "ran"]).to_dict(orient="records")})
+                                  "units": rows.drop(columns=["seconds", "ran", *UNIT_LOCAL]).to_dict(orient="records")})
         atomic_write_json(out / "claims.json", record)
         v2 = rule.version == 2
         fig = plot_primary_gains(record) if v2 else plot_sizes(rows) if "both" in set(rows.regime) else None

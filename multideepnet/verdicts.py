@@ -17,8 +17,8 @@ from .metrics import (gain, half_width, holm_levels, p_improve_interval, p_value
                                   power_k, t_interval, verdicts_v2, welch_interval)
 
 # %% auto #0
-__all__ = ['PAPER_COLUMNS', 'NOT_TESTABLE', 'paper_effect', 'power_plan', 'arm_trials', 'guard_check', 'compare', 'decide_v2',
-           'json_safe', 'read_units', 'redecide', 'summary_lines', 'carried_evidence', 'register_cli',
+__all__ = ['PAPER_COLUMNS', 'NOT_TESTABLE', 'UNIT_LOCAL', 'paper_effect', 'power_plan', 'arm_trials', 'guard_check', 'compare',
+           'decide_v2', 'json_safe', 'read_units', 'redecide', 'summary_lines', 'carried_evidence', 'register_cli',
            'evidence_sentence', 'plot_primary_gains']
 
 # %% ../nbs/16a_verdicts.ipynb #aab6ab74
@@ -179,11 +179,17 @@ def json_safe(x):
     if isinstance(x, np.bool_): return bool(x)
     return x
 
+# a unit record's fields that name this copy of the study rather than its result: the configuration hash covers the
+# cache index's array paths, so the same study run in another folder has other hashes (kept in unit.json, for resuming)
+UNIT_LOCAL: tuple[str, ...] = ("config_hash",)
+
 def read_units(study: str | os.PathLike) -> pd.DataFrame:
-    """Every finished unit's own record under a claims study folder (`trials/<regime>/n<size>/t<trial>/<arm>/unit.json`)."""
+    """Every finished unit's own record under a claims study folder (`trials/<regime>/n<size>/t<trial>/<arm>/unit.json`),
+    without the fields that name the folder rather than the result (`UNIT_LOCAL`)."""
     files = sorted(Path(study).glob("trials/*/n*/t*/*/unit.json"))
     if not files: raise MultiDeepNetError(f"{study}: no unit records (trials/*/n*/t*/*/unit.json); is it a claims study folder?")
-    return pd.DataFrame([json.loads(f.read_text(encoding="utf-8")) for f in files])
+    units = pd.DataFrame([json.loads(f.read_text(encoding="utf-8")) for f in files])
+    return units.drop(columns=[c for c in UNIT_LOCAL if c in units.columns])
 
 def _unit_order(units: pd.DataFrame, like: Sequence[dict]) -> pd.DataFrame:
     """`units` in the order of the record's units (the run's own order), so that a re-decision repeats it."""
@@ -202,6 +208,7 @@ def redecide(record: Mapping, units: pd.DataFrame | None = None, claims_data: Ma
     data = claims_data if claims_data is not None else record["claims_file"]
     rule, claims = load_claims(trials, data=data)
     rows = pd.DataFrame(record["units"]) if units is None else _unit_order(units, record["units"])
+    rows = rows.drop(columns=[c for c in UNIT_LOCAL if c in rows.columns])
     evidence = {c["id"]: c["evidence"] for c in record["claims"] if c.get("evidence")} | dict(evidence or {})
     decided = decide_v2(rows, rule, claims, evidence)
     return json_safe({**record, "claims": decided, "rules": rule.as_dict(), "claims_file": data,
