@@ -11,6 +11,7 @@ cfg = cfg["DEFAULT"]
 
 requirements = cfg.get("requirements", "").split()
 dev_requirements = cfg.get("dev_requirements", "").split()
+cluster_requirements = cfg.get("cluster_requirements", "").split()   # Dask: --executor dask|tcp://|slurm
 scripts = [s.strip() for s in cfg.get("console_scripts", "").split() if s.strip()]
 
 class build_py_with_study_notebooks(build_py):
@@ -40,7 +41,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={"multideepnet": ["configs/*.yaml", "configs/**/*.yaml"]},
     install_requires=requirements,
-    extras_require={"dev": dev_requirements},
+    extras_require={"dev": dev_requirements, "cluster": cluster_requirements},
     entry_points={"console_scripts": scripts, "nbdev": [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
     zip_safe=False,
 )

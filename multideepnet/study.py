@@ -6,7 +6,7 @@
 from __future__ import annotations
 import contextlib, datetime, fcntl, json, os, platform, sys, time
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import pandas as pd
 import torch
@@ -21,15 +21,16 @@ from . import preprocess as prep
 from .data import read_cache_index, split_patients
 from .model import check_arms, load_arms, model_from_config
 from .devices import resolve_device, use_amp
-from .train import StepContext
+from .train import StepContext, pretrain_arm
 from .arm import arm_is_done
 from .notebooks import export_html, run_notebook
 from .report import write_index
+from .executor import EXECUTOR_HELP, ExecutorSpec, Task, TaskFailure, executor_lines, parse_executor, run_tasks
 
 # %% auto #0
 __all__ = ['STUDY_LOCK', 'StudyError', 'phantom_dir', 'ensure_phantoms', 'cache_dir_for', 'ensure_cache', 'calibrate_training',
-           'plan_study', 'format_plan', 'default_jobs', 'arm_schedule', 'run_scheduled', 'study_lock', 'study_data',
-           'run_report', 'reproduce', 'register_cli']
+           'plan_study', 'format_plan', 'default_jobs', 'arm_schedule', 'run_arm_task', 'study_tasks', 'study_lock',
+           'study_data', 'run_report', 'reproduce', 'register_cli']
 
 # %% ../nbs/16_study.ipynb #46b76eb5
 class StudyError(MultiDeepNetError):
@@ -174,21 +175,35 @@ def arm_schedule(arms: Sequence[str]) -> list[str]:
     pre = [a for a in arms if load_arms()[a]["multitask_pretrain"]]
     return pre + [a for a in arms if a not in pre]
 
-def run_scheduled(order: Sequence[str], jobs: int, run: Callable[[str], None]) -> list[str]:
-    """`run(arm)` for each arm of `order`, `jobs` at a time in threads, started in that order; returns the arms in
-    the order they finished (an exception raised by `run` propagates once the running arms are done; arms not
-    started by then are not started)."""
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-    pool = ThreadPoolExecutor(max(1, jobs))
-    running, finished = {pool.submit(run, a): a for a in order}, []
+def run_arm_task(arm: str, params: dict, notebook: str, cell_timeout: int) -> dict:
+    """One arm notebook, where the executor sent it; its status (a failed notebook is recorded, not raised)."""
+    _say(f"[study] {arm}: running arm notebook ...")
+    ta = time.perf_counter()
     try:
-        while running:
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for f in done:
-                arm = running.pop(f); f.result(); finished.append(arm)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return finished
+        run_notebook("arm", notebook, params, cell_timeout)
+        return dict(status="done", seconds=round(time.perf_counter() - ta, 1), error="")
+    except MultiDeepNetError as e:
+        return dict(status="failed", seconds=round(time.perf_counter() - ta, 1), error=str(e))
+
+def study_tasks(p: Preset, arms: Sequence[str], out: Path, cache: Path, manifest: Path, device: str, resume: bool,
+                n_boot: int, threads: int, cell_timeout: int) -> list[Task]:
+    """The study's units: one shared pre-training per fold where a multi-task arm is among `arms`, then the arms in
+    `arm_schedule` order, each multi-task arm waiting for every fold's pre-training."""
+    import importlib
+    lib = importlib.import_module("multideepnet.study")      # by name, so a worker can import it (also from a notebook)
+    sd, out = StudyDir(out), Path(out)
+    pre_dir = str(sd.pretrain.resolve())
+    pre_arms = [a for a in arms if load_arms()[a]["multitask_pretrain"]]
+    tasks = [Task(f"pre:fold{k}", pretrain_arm, (pre_arms[0], p.raw, str(cache), pre_dir, device, [k]), needs=(str(cache),),
+                  label=f"shared pre-training, fold {k}") for k in range(p.split.folds)] if pre_arms else []
+    pre_keys = tuple(t.key for t in tasks)
+    for arm in arm_schedule(arms):
+        a = sd.arm(arm)
+        params = dict(arm=arm, preset=p.raw, cache_dir=str(cache), arm_dir=str(a.path.resolve()), device=device, resume=resume,
+                      n_boot=n_boot, threads=threads, manifest=str(manifest), pretrain_dir=pre_dir)
+        tasks.append(Task(arm, lib.run_arm_task, (arm, params, str(a.notebook.resolve()), cell_timeout),
+                          deps=pre_keys if arm in pre_arms else (), needs=(str(cache), str(out)), label=arm))
+    return tasks
 
 # %% ../nbs/16_study.ipynb #9260daed
 STUDY_LOCK = ".study.lock"
@@ -269,25 +284,26 @@ def run_report(out: Path, study: dict, cell_timeout: int, write_html: bool) -> N
         _say(f"[study] report: FAILED - {e}", err=True); study["report"] = f"failed: {e}"
 
 # %% ../nbs/16_study.ipynb #22471e31
-def _reproduce(p: Preset, manifest, out: Path, arms, force, device, workers, data_root, cell_timeout, n_boot, write_html, jobs) -> dict:
-    import threading
+def _reproduce(p: Preset, manifest, out: Path, arms, force, device, workers, data_root, cell_timeout, n_boot, write_html, jobs,
+               executor: ExecutorSpec | None = None, threads: int | None = None) -> dict:
     t0 = time.perf_counter()
     arms = check_arms(arms)
     if manifest is not None and not Path(manifest).exists(): raise StudyError(f"{manifest}: manifest not found")
     data_root, manifest = Path(data_root).resolve(), (Path(manifest).resolve() if manifest is not None else None)
-    jobs = max(1, int(jobs or default_jobs(device)))
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    _say(f"[study] preset {p.name}: arms {', '.join(arms)} -> {out} ({jobs} at a time, {threads} thread(s) each)")
+    spec = executor or ExecutorSpec()
+    jobs = max(1, int(spec.workers or jobs or default_jobs(device)))
+    # the local pool shares this machine's cores among its arms; a distributed worker runs one unit on its own threads
+    threads = max(1, int(threads or (1 if spec.distributed else (os.cpu_count() or 1) // jobs)))
+    where = f"{jobs} at a time" if not spec.distributed else f"on {spec.text}"
+    _say(f"[study] preset {p.name}: arms {', '.join(arms)} -> {out} ({where}, {threads} thread(s) each)")
     data = study_data(p, manifest, data_root, workers)
     mpath, cache = data["manifest"], data["cache"]
     study = {"preset_name": p.name, "preset": p.raw, "source": "manifest" if manifest else "phantoms",
-             "manifest": str(mpath), "cache": str(cache), "device": device, "jobs": jobs,
+             "manifest": str(mpath), "cache": str(cache), "device": device, "jobs": jobs, "executor": spec.text,
              "threads_per_arm": threads, "started": datetime.datetime.now().isoformat(timespec="seconds"),
              "host": platform.node(), "machine": machine_info(), "seconds": data["seconds"],
              "arms": {a: {"status": "pending"} for a in arms}}
-    lock = threading.Lock()
-    def save():
-        with lock: atomic_write_json(StudyDir(out).study, study)
+    def save(): atomic_write_json(StudyDir(out).study, study)
     save()
     todo = []
     for arm in arms:
@@ -296,25 +312,19 @@ def _reproduce(p: Preset, manifest, out: Path, arms, force, device, workers, dat
         else: todo.append(arm)
     save()
 
-    def run_one(arm: str) -> None:
-        a = StudyDir(out).arm(arm); a_dir = a.path.resolve()
-        _say(f"[study] {arm}: running arm notebook ...")
-        ta = time.perf_counter()
-        try:
-            run_notebook("arm", a.notebook, dict(arm=arm, preset=p.raw, cache_dir=str(cache), arm_dir=str(a_dir),
-                                                           device=device, resume=not force, n_boot=n_boot, threads=threads,
-                                                           manifest=str(mpath), pretrain_dir=str(StudyDir(out).pretrain.resolve())),
-                         cell_timeout)
-            st = dict(status="done", seconds=round(time.perf_counter() - ta, 1), error="")
-            _say(f"[study] {arm}: done in {st['seconds']} s")
-        except MultiDeepNetError as e:
-            _say(f"[study] {arm}: FAILED - {e}", err=True)
-            st = dict(status="failed", seconds=round(time.perf_counter() - ta, 1), error=str(e))
+    def finished(t: Task, res) -> None:      # in the driver, as each unit ends
+        if t.key.startswith("pre:"): return       # a failed pre-training fails the arms that wait for it, named there
+        a = StudyDir(out).arm(t.key)
+        st = dict(status="failed", seconds=None, error=res.reason) if isinstance(res, TaskFailure) else dict(res)
+        if st["status"] == "done": _say(f"[study] {t.key}: done in {st['seconds']} s")
+        else: _say(f"[study] {t.key}: FAILED - {st['error']}", err=True)
         if write_html and a.notebook.exists(): st["html"] = _export(a.notebook, a.html, StudyDir(out).widgets_js)
-        with lock: _arm_status(study, arm, **st)
-        save()
+        _arm_status(study, t.key, **st); save()
 
-    run_scheduled(arm_schedule(todo), jobs, run_one)
+    if todo:
+        for line in executor_lines(spec, threads, device): _say(f"[study] {line}")
+        run_tasks(study_tasks(p, todo, out, cache, mpath, device, not force, n_boot, threads, cell_timeout), spec, jobs, threads,
+                  gpu=str(device).startswith("cuda"), on_result=finished, say=_say, prefix="[study]")
     run_report(out, study, cell_timeout, write_html)
     study["wall_seconds"] = round(time.perf_counter() - t0, 1)
     save()
@@ -327,25 +337,30 @@ def reproduce(preset: Preset | str | os.PathLike | dict = "quick", manifest: str
               out: str | os.PathLike | None = None, arms: Sequence[str] | None = None, force: bool = False,
               device: str = "auto", workers: int = 2, data_root: str | os.PathLike = "data",
               cell_timeout: int = 6 * 3600, n_boot: int = 1000, write_html: bool = True, jobs: int | None = None,
-              wait_lock: float = 0.0) -> dict:
-    """Run the ablation study end to end and write `OUT/index.html`; returns the study record. Holds OUT's
-    `study_lock` throughout (another study on the same OUT: waits `wait_lock` s, then refuses)."""
+              wait_lock: float = 0.0, executor: ExecutorSpec | str = "local", threads: int | None = None) -> dict:
+    """Run the ablation study end to end and write `OUT/index.html`; returns the study record. The arms run on
+    `executor` (`15b_executor`: local processes by default), each on `threads` threads (default: the cores shared
+    among the local pool's arms, 1 on a distributed worker). Holds OUT's `study_lock` throughout (another study on
+    the same OUT: waits `wait_lock` s, then refuses)."""
     p = load_preset(preset)
     # absolute paths from here on: papermill changes the process's working folder while it starts a notebook,
     # and arms run in threads, so a relative path could resolve against another arm's folder
     out = Path(out or Path("reports") / p.name).resolve()
     with study_lock(out, wait=wait_lock):
-        return _reproduce(p, manifest, out, arms, force, device, workers, data_root, cell_timeout, n_boot, write_html, jobs)
+        return _reproduce(p, manifest, out, arms, force, device, workers, data_root, cell_timeout, n_boot, write_html, jobs,
+                          parse_executor(executor) if isinstance(executor, str) else executor, threads)
 
 # %% ../nbs/16_study.ipynb #ccbb3ca0
 def _reproduce_cmd(args) -> int:
+    spec = parse_executor(args.executor)
     if args.dry_run:
         plan = plan_study(args.preset, args.manifest, args.arms, args.device, args.calibrate)
-        print(json.dumps(plan, indent=2) if args.json else format_plan(plan))
+        plan["executor"] = executor_lines(spec, args.threads_per_unit or 1, args.device, script=True)
+        print(json.dumps(plan, indent=2) if args.json else format_plan(plan) + "\n" + "\n".join(plan["executor"]))
         return 0
     study = reproduce(args.preset, args.manifest, args.out, args.arms, args.force, args.device, args.workers,
                       args.data_root, args.cell_timeout, args.n_boot, write_html=not args.no_html, jobs=args.jobs,
-                      wait_lock=args.wait_lock)
+                      wait_lock=args.wait_lock, executor=spec, threads=args.threads_per_unit)
     failed = [a for a, s in study["arms"].items() if s["status"] == "failed"]
     return 1 if failed or str(study.get("report", "")).startswith("failed") else 0
 
@@ -364,7 +379,10 @@ def register_cli(sub) -> None:
     p.add_argument("--data-root", default="data", help="where phantoms and caches are kept (default: data)")
     p.add_argument("--cell-timeout", type=int, default=6 * 3600, help="papermill per-cell timeout in seconds")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the 95%% CIs (default 1000)")
-    p.add_argument("--jobs", type=int, help="arm notebooks run at once (default: 2 on a CPU with 2+ cores, 1 on a GPU)")
+    p.add_argument("--jobs", type=int, help="units run at once by the local pool (default: 2 on a CPU with 2+ cores, 1 on a GPU)")
+    p.add_argument("--executor", default="local", metavar="SPEC", help=f"where the units run: {EXECUTOR_HELP}")
+    p.add_argument("--threads-per-unit", type=int, metavar="T", help="torch threads of each unit (default: the claims study 1; "
+                                                                    "the ablation study the cores shared among the local pool's arms, 1 on Dask)")
     p.add_argument("--no-html", action="store_true", help="keep the executed notebooks, skip their HTML export")
     p.add_argument("--wait-lock", type=float, default=0.0, metavar="SECONDS",
                    help="when another study holds OUT's lock, wait this long for it before refusing (default: refuse at once)")

@@ -32,7 +32,8 @@ from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, ModelOutput, arm_flags,
 __all__ = ['CHECKPOINT_FORMAT', 'StepContext', 'train_epoch', 'predict', 'val_metrics', 'selection_key', 'save_checkpoint',
            'load_checkpoint', 'RunContext', 'Interrupted', 'stage_seed', 'Stage', 'make_stage', 'parallel_model',
            'finish_epoch', 'resume_stage', 'run_stage', 'prediction_table', 'mean_predictions', 'cache_identity',
-           'run_config', 'pretrain_config', 'shared_pretraining', 'train_arm', 'register_cli', 'main']
+           'run_config', 'pretrain_config', 'shared_pretraining', 'device_cache_for', 'train_arm', 'pretrain_arm',
+           'register_cli', 'main']
 
 # %% ../nbs/09_train.ipynb #20ecf506
 @dataclass
@@ -437,6 +438,12 @@ def _train_fold(rc: RunContext, k: int, index: pd.DataFrame, assignment: pd.Data
     return summary
 
 # %% ../nbs/09_train.ipynb #fd46c838
+def device_cache_for(cfg: TrainConfig, index: pd.DataFrame, dev: torch.device) -> DeviceCache | None:
+    """The cache on the training device where `train.device_cache` asks for it (`auto`: where it fits), else None."""
+    want = str(cfg.device_cache).lower()
+    if cfg.device_cache is True or want == "true" or (want == "auto" and device_cache_fits(index, dev)): return DeviceCache(index, dev)
+    return None
+
 def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_dir: str | Path, device: str = "auto",
               resume: bool = True, folds: Sequence[int] | None = None, progress: bool = True,
               stop_after_epochs: int | None = None, pretrain_dir: str | Path | None = None, log_epochs: bool = False) -> dict:
@@ -468,9 +475,7 @@ def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_
                     shared=SharedPretraining(Path(pretrain_dir) if pretrain_dir else None, stable_hash(pretrain_config(config)),
                                              claiming=bool(arm_flags(arm)["multitask_pretrain"] and pretrain_dir and world == 1)))
     augment = augment_from(cfg.augment)
-    if cfg.device_cache is True or str(cfg.device_cache).lower() == "true" or (
-            str(cfg.device_cache).lower() == "auto" and device_cache_fits(index, dev)):
-        rc.cache = DeviceCache(index, dev)
+    rc.cache = device_cache_for(cfg, index, dev)
     run["device_cache"] = rc.cache is not None
     status, fold_summaries = "done", []
     try:
@@ -492,6 +497,34 @@ def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_
     if rank == 0: atomic_write_json(files.run, {**run, "status": status, "summary": summary})
     barrier()
     return summary
+
+# %% ../nbs/09_train.ipynb #c951bd6e
+def pretrain_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, pretrain_dir: str | Path, device: str = "auto",
+                 folds: Sequence[int] | None = None, progress: bool = False) -> dict:
+    """Only the multi-task pre-training of `arm`'s folds, left in `pretrain_dir` as the shared backbones
+    (`<pretrain hash>_fold<k>.pt`) that every arm with the same pre-training loads. Folds already there are skipped;
+    an interrupted stage resumes from `pretrain_dir/<pretrain hash>/`."""
+    preset = load_preset(preset)
+    if not arm_flags(arm)["multitask_pretrain"]: raise MultiDeepNetError(f"arm {arm!r} has no multi-task pre-training (arms.yaml)")
+    dev = resolve_device(device)
+    if dev.type == "cuda": torch.cuda.set_device(dev)
+    cfg, index = preset.train, read_cache_index(cache_dir)
+    assignment = split_patients(index, preset.split, where=str(cache_dir))
+    phash = stable_hash(pretrain_config(run_config(arm, preset, index)))
+    shared = SharedPretraining(Path(pretrain_dir), phash)
+    folds = list(range(preset.split.folds)) if folds is None else [int(k) for k in folds]
+    todo = [k for k in folds if not shared.path(k).exists()]
+    rc = RunContext(arm, cfg, preset.model, phash, Path(pretrain_dir) / phash, dev, progress=progress,
+                    n_folds=preset.split.folds, shared=shared)
+    rc.out_dir.mkdir(parents=True, exist_ok=True)
+    rc.cache, augment = device_cache_for(cfg, index, dev), augment_from(cfg.augment)
+    if dev.type == "cuda": torch.backends.cudnn.benchmark = not use_deterministic(cfg, dev)
+    with deterministic_mode(use_deterministic(cfg, dev)):
+        for k in todo:
+            parts = fold_parts(index, assignment, k)
+            shared_pretraining(rc, k, CacheDataset(index.iloc[parts["train"]], augment=augment, raw=True),
+                               CacheDataset(index.iloc[parts["val"]], raw=True), resume=True, rows=parts)
+    return {"pretrain_hash": phash, "folds": folds, "trained": todo, "paths": [str(shared.path(k)) for k in folds]}
 
 # %% ../nbs/09_train.ipynb #01eaaaa6
 def _add_train_args(p: argparse.ArgumentParser):

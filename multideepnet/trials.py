@@ -19,17 +19,18 @@ from .layout import ArmDir, CacheDir, write_table
 from .phantoms import PAPER_RATIO, class_counts
 from .data import split_patients
 from .model import arm_flags
-from .metrics import claim_verdict, paired_comparison, trial_metrics
+from .metrics import claim_verdict, half_width, paired_comparison, trial_metrics
+from .executor import ExecutorSpec, Task, TaskFailure, executor_lines, parse_executor, run_tasks
 from .verdicts import UNIT_LOCAL, arm_trials, decide_v2, json_safe, plot_primary_gains, power_plan, summary_lines
 
 # %% auto #0
 __all__ = ['UNIT_RECORD', 'TIMING_KEYS', 'UNIT_OVERHEAD', 'TrialsError', 'regime_preset', 'trial_seed', 'shared_test',
            'draw_trial', 'steps_per_epoch', 'trial_preset', 'arm_order', 'plan_units', 'unit_done', 'unit_record',
-           'run_unit', 'test_rows', 'claim_level', 'explanation_evidence', 'predict_time_evidence', 'spread_table',
-           'claims_file_data', 'evidence_for', 'decide', 'claims_record', 'compare_records', 'plot_sizes',
-           'claims_markdown', 'mechanism_reading', 'multiplicity_note', 'write_claims_page', 'write_claims_page_v2',
-           'run_claims', 'pack_cases', 'plan_claims', 'plan_lines', 'register_cli', 'same_protocol', 'committed_spread',
-           'spread_caption']
+           'run_unit', 'pretrain_unit', 'unit_key', 'unit_tasks', 'test_rows', 'claim_level', 'explanation_evidence',
+           'predict_time_evidence', 'spread_table', 'claims_file_data', 'evidence_for', 'decide', 'claims_record',
+           'compare_records', 'plot_sizes', 'claims_markdown', 'mechanism_reading', 'multiplicity_note',
+           'write_claims_page', 'write_claims_page_v2', 'run_claims', 'pack_cases', 'hour_on_workers', 'plan_claims',
+           'plan_lines', 'register_cli', 'same_protocol', 'committed_spread', 'spread_caption']
 
 # %% ../nbs/16b_trials.ipynb #e6a20686
 class TrialsError(MultiDeepNetError):
@@ -150,19 +151,45 @@ def unit_record(u: dict) -> dict:
         "n_test": len(pred), "epoch_chosen": fold.get("epoch"), "pretrain_epoch_chosen": fold.get("pretrain_epoch"),
         "config_hash": run.get("config_hash")}
 
-def run_unit(u: dict) -> dict:
-    """Train one unit (fold 0, one thread, CPU) unless it is done; its record (written atomically by the unit itself,
-    so that nothing finished is lost if the driver stops) with the seconds it took."""
-    import torch
+def run_unit(u: dict, device: str = "cpu") -> dict:
+    """Train one unit (fold 0; the executor sets its threads) unless it is done; its record (written atomically by
+    the unit itself, so that nothing finished is lost if the driver stops) with the seconds it took."""
     from multideepnet.train import train_arm
-    torch.set_num_threads(1)
     t0, ran = time.perf_counter(), False
     if not unit_done(u):
-        train_arm(u["arm"], u["preset"], u["cache"], u["out"], device="cpu", folds=[0], progress=False, pretrain_dir=u["pretrain"])
+        train_arm(u["arm"], u["preset"], u["cache"], u["out"], device=device, folds=[0], progress=False, pretrain_dir=u["pretrain"])
         ran = True
     rec = unit_record(u)
     atomic_write_json(Path(u["out"]) / UNIT_RECORD, json_safe(rec))
     return rec | {"seconds": round(time.perf_counter() - t0, 2), "ran": ran}
+
+def pretrain_unit(u: dict, device: str = "cpu") -> dict:
+    """The shared multi-task pre-training of `u`'s trial (fold 0), left in its `pretrain` folder for the trial's
+    pre-training arms; nothing is trained where it is there already."""
+    from multideepnet.train import pretrain_arm
+    t0 = time.perf_counter()
+    res = pretrain_arm(u["arm"], u["preset"], u["cache"], u["pretrain"], device=device, folds=[0])
+    return res | {"seconds": round(time.perf_counter() - t0, 2), "ran": bool(res["trained"])}
+
+def unit_key(u: dict) -> str:
+    return f"{u['regime']}/n{u['size']}/t{u['trial']}/{u['arm']}"
+
+def unit_tasks(units: Sequence[dict], device: str = "cpu") -> list[Task]:
+    """The units as executor tasks, in order: before a trial's first pre-training arm its shared pre-training (a task
+    of its own, `pre:<trial>`), on which every pre-training arm of the trial depends. A finished unit costs 0."""
+    tasks, pre = [], {}
+    for u in units:
+        deps = ()
+        if arm_flags(u["arm"])["multitask_pretrain"]:
+            key = "pre:" + unit_key(u).rsplit("/", 1)[0]
+            if key not in pre:
+                pre[key] = Task(key, pretrain_unit, (u, device), needs=(u["cache"],), label=f"{key} shared pre-training",
+                                cost=0.0 if any(Path(u["pretrain"]).glob("*_fold0.pt")) else 0.5)
+                tasks.append(pre[key])
+            deps = (key,)
+        tasks.append(Task(unit_key(u), run_unit, (u, device), deps=deps, needs=(u["cache"],), label=unit_key(u),
+                          cost=0.0 if unit_done(u) else 1.0))
+    return tasks
 
 # %% ../nbs/16b_trials.ipynb #77e5b18e
 def _sizes(rows: pd.DataFrame, regime: str, size: str) -> list[int]:
@@ -502,11 +529,13 @@ def _pools(p: Preset, data_root: Path, workers: int) -> dict[str, Path]:
 
 def run_claims(preset: Preset | str = "claims", out: str | os.PathLike | None = None, data_root: str | os.PathLike = "data",
                workers: int = 2, jobs: int = 2, explanations_from: str | os.PathLike | None = None,
-               results_dir: str | os.PathLike = "results") -> dict:
-    """The claims study end to end: pools, trials (resumed), claims.json and index.html in `out`."""
-    from concurrent.futures import ProcessPoolExecutor
-    import multiprocessing as mp
+               results_dir: str | os.PathLike = "results", executor: ExecutorSpec | str = "local", threads: int = 1,
+               device: str = "cpu") -> dict:
+    """The claims study end to end: pools, trials (resumed) on `executor` (local: `jobs` processes; each unit on
+    `threads` threads of `device`), claims.json and index.html in `out`. `trials.csv` is rewritten as units finish;
+    a unit that fails is named and the study stops before deciding (what finished is kept: run it again to resume)."""
     from multideepnet.study import study_lock
+    spec = parse_executor(executor) if isinstance(executor, str) else executor
     p = load_preset(preset)
     if p.trials is None: raise TrialsError(f"preset {p.name!r} has no trials section")
     rule, claims = load_claims(p.trials)
@@ -519,17 +548,23 @@ def run_claims(preset: Preset | str = "claims", out: str | os.PathLike | None = 
         counts = arm_trials(p.trials, plan)
         units = plan_units(p, out, pools, counts)
         todo = sum(not unit_done(u) for u in units)
-        print(f"[claims] {len(units)} units ({todo} to train), {jobs} at a time", flush=True)
-        results = []
+        where = f"{spec.workers or jobs} at a time" if not spec.distributed else f"on {spec.text}"
+        print(f"[claims] {len(units)} units ({todo} to train), {where}, {threads} thread(s) each", flush=True)
+        keys, results = [unit_key(u) for u in units], {}
+        def finished(t: Task, r) -> None:      # in the driver as each unit ends: the table so far, in plan order
+            if t.key.startswith("pre:") or isinstance(r, TaskFailure): return
+            results[t.key] = r
+            write_table(pd.DataFrame([results[k] for k in keys if k in results]).drop(columns=["seconds", "ran"]), out / "trials.csv")
         import importlib
-        worker = importlib.import_module("multideepnet.trials").run_unit     # picklable also from a notebook
-        with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=mp.get_context("spawn")) as ex:
-            for i, r in enumerate(ex.map(worker, units), 1):
-                results.append(r)
-                if r["ran"]: print(f"[claims] {i}/{len(units)} {r['regime']} n={r['size']} trial {r['trial']} {r['arm']}: "
-                                   f"accuracy {r['accuracy']:.3f} ({r['seconds']:.0f} s)", flush=True)
-        rows = pd.DataFrame(results)
-        write_table(rows.drop(columns=["seconds", "ran"]), out / "trials.csv")
+        mod = importlib.import_module("multideepnet.trials")      # the units' functions picklable also from a notebook
+        tasks = [Task(t.key, getattr(mod, t.fn.__name__), t.args, t.deps, t.needs, t.cost, t.label) for t in unit_tasks(units, device)]
+        out_all = run_tasks(tasks, spec, jobs, threads, gpu=device.startswith("cuda"), on_result=finished,
+                            say=lambda s: print(s, flush=True), prefix="[claims]")
+        failed = [r for r in out_all.values() if isinstance(r, TaskFailure)]
+        if failed:
+            raise TrialsError(f"{len(failed)} of {len(tasks)} units failed ({len(results)} units finished and kept in {out}; "
+                              "run again to resume): " + "; ".join(f"{f.key}: {f.reason}" for f in failed[:5]))
+        rows = pd.DataFrame([results[k] for k in keys])
         decided = decide(rows, rule, claims, explanations_from, results_dir)
         # the cost of this result is every invocation that worked on it: a resumed or re-decided study keeps the
         # earlier invocations' timings (the first from nothing) and adds its own
@@ -537,7 +572,7 @@ def run_claims(preset: Preset | str = "claims", out: str | os.PathLike | None = 
         prev = old.get("runs") or ([{k: old.get(k) for k in ("date", "seconds", "seconds_data")} | {"units_trained": None}]
                                    if old.get("seconds") is not None else [])     # a record from before `runs`
         runs = prev + [{"date": datetime.date.today().isoformat(), "seconds": round(time.perf_counter() - t0, 1),
-                        "seconds_data": round(t_data, 1), "units_trained": todo}]
+                        "seconds_data": round(t_data, 1), "units_trained": todo, "executor": spec.text, "threads_per_unit": threads}]
         seconds = round(sum(r["seconds"] for r in runs), 1)
         record = claims_record(p, rows, rule, decided, seconds) | {"seconds_data": round(sum(r["seconds_data"] or 0 for r in runs), 1),
                                                                     "runs": runs}
@@ -583,6 +618,16 @@ def pack_cases(study: str | os.PathLike, path: str | os.PathLike) -> Path:
 # training step's: 1.47 in the first v2 run (3812 core-s for 126,000 steps against a calibrated 0.0206 s, 2-core Xeon)
 UNIT_OVERHEAD = 1.5
 
+def hour_on_workers(power: Sequence[dict], core_hours: float, workers: int, level: float = 0.95) -> dict:
+    """What one hour on `workers` workers buys: the share of the planned run it completes (every arm's trials
+    scaled alike) and each primary test's k and expected half-width at that k."""
+    share = workers / core_hours if core_hours > 0 else float("inf")
+    tests = {}
+    for r in power:
+        k = math.floor(r["k"] * share)
+        tests[r["claim"]] = {"k": k, "half_width": round(half_width(r["planning_sd"], k, level), 4) if k >= 2 else None}
+    return {"share_of_plan": round(share, 3), "primary": tests}
+
 def plan_claims(preset: Preset | str = "claims", calibrate_s: float = 20.0, device: str = "cpu",
                 workers: Sequence[int] = (2,)) -> dict:
     """What `run_claims` would do: per regime its pool, sizes and each arm's trials, the units and steps in all, the
@@ -614,6 +659,7 @@ def plan_claims(preset: Preset | str = "claims", calibrate_s: float = 20.0, devi
         core_h = steps * cal["seconds_per_step"] * UNIT_OVERHEAD / 3600
         plan["estimate"] = {**cal, "core_hours": round(core_h, 2),
                             "hours_on": {str(w): round(core_h / w, 2) for w in workers},
+                            "in_an_hour": {str(w): hour_on_workers(power, core_h, w, rule.ci) for w in workers},
                             "basis": f"optimizer steps x a calibrated step (one thread) x {UNIT_OVERHEAD} (validation, test inference, "
                                      "start-up: the ratio the first v2 run measured) / workers, each unit on one core; the pools not counted"}
     return plan
@@ -637,6 +683,10 @@ def plan_lines(plan: dict) -> list[str]:
     if est:
         out.append(f"  time: {est['core_hours']} core-hours; " + ", ".join(f"{h} h on {w} workers" for w, h in est["hours_on"].items())
                    + f" ({est['basis']})")
+        for w, h in (est.get("in_an_hour") or {}).items():
+            prim = ", ".join(f"{c} k {t['k']} half-width " + (f"{t['half_width']:.3f}" if t["half_width"] is not None else "n/a (k < 2)")
+                             for c, t in h["primary"].items())
+            out.append(f"  one hour on {w} workers: {h['share_of_plan']:.0%} of this plan" + (f"; {prim}" if prim else ""))
     return out
 
 # %% ../nbs/16b_trials.ipynb #faf8d7f7
@@ -652,11 +702,14 @@ def register_cli(sub) -> None:
     def run(args) -> int:
         pr = load_preset(args.preset)
         if pr.trials is None: return study._reproduce_cmd(args)
+        spec, device = parse_executor(args.executor), ("cpu" if args.device == "auto" else args.device)
         if args.dry_run:
-            plan = plan_claims(pr, args.calibrate, workers=args.plan_workers or [args.jobs or 2])
-            print(json.dumps(plan, indent=2) if args.json else "\n".join(plan_lines(plan))); return 0
+            plan = plan_claims(pr, args.calibrate, workers=args.plan_workers or [spec.workers or args.jobs or 2])
+            plan["executor"] = executor_lines(spec, args.threads_per_unit or 1, device, script=True)
+            print(json.dumps(plan, indent=2) if args.json else "\n".join(plan_lines(plan) + plan["executor"])); return 0
         ex = args.explanations_from or ("reports/quick" if Path("reports/quick/study.json").is_file() else None)
-        rec = run_claims(pr, args.out, args.data_root, args.workers, args.jobs or 2, ex, args.results)
+        rec = run_claims(pr, args.out, args.data_root, args.workers, args.jobs or 2, ex, args.results, spec,
+                         args.threads_per_unit or 1, device)
         print("\n".join(summary_lines(rec)) if rec.get("rules_version") == 2 else claims_markdown(rec))
         return 0
     p.set_defaults(func=run)

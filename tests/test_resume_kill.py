@@ -38,14 +38,15 @@ def glob_count(root: Path, pattern: str, since: float = 0.0) -> int:
     return sum(1 for f in root.glob(pattern) if f.stat().st_mtime >= since)
 
 
-# (name, condition on the study root that means "this point is reached"); arms run in the order multitask, full
-# (the multi-task arms lead: with --jobs 1 the second reuses the first's pre-training), baseline, multiview.
+# (name, condition on the study root that means "this point is reached"); units run in the order: the shared
+# pre-training fold by fold (a unit of its own, in report/pretrain/<hash>/), then multitask, full (both load it),
+# baseline, multiview.
 KILL_POINTS = [
     ("phantom writing", lambda r, t: glob_count(r, "data/phantoms/*/cases/*.json") >= 5),
     ("preprocessing", lambda r, t: glob_count(r, "data/cache/*/cases/*.npy") >= 5),
     # per fold: pre-training, then 3-class training; fold 1 comes after fold 0, so each point lies beyond the last
     # (a checkpoint written by this very run: the kill falls inside that stage, not at the restart)
-    ("pre-training (multitask arm, fold 1)", lambda r, t: glob_count(r, "report/arms/multitask/fold1/pretrain_last.pt", t) > 0),
+    ("shared pre-training (fold 1)", lambda r, t: glob_count(r, "report/pretrain/*/fold1/pretrain_last.pt", t) > 0),
     ("3-class training (multitask arm, fold 1)", lambda r, t: glob_count(r, "report/arms/multitask/fold1/train_last.pt", t) > 0),
     ("between arms", lambda r, t: (r / "report/arms/multitask/done.json").exists()),
     ("report", lambda r, t: (r / "report/report.ipynb").exists()),
