@@ -13,9 +13,9 @@ from typing import Any, Callable, Sequence
 from .core import MultiDeepNetError, load_yaml
 
 # %% auto #0
-__all__ = ['SLURM_KEYS', 'EXECUTOR_HELP', 'ExecutorError', 'SlurmConfig', 'ExecutorSpec', 'parse_executor', 'Task', 'TaskFailure',
-           'check_visible', 'run_task', 'failure_reason', 'Progress', 'slurm_cluster', 'slurm_job_script',
-           'dask_client', 'dashboard', 'run_tasks', 'executor_lines']
+__all__ = ['SLURM_KEYS', 'EXECUTOR_HELP', 'M_TRIM_THRESHOLD', 'M_MMAP_THRESHOLD', 'ExecutorError', 'SlurmConfig', 'ExecutorSpec',
+           'parse_executor', 'Task', 'TaskFailure', 'check_visible', 'restore_malloc', 'run_task', 'failure_reason',
+           'Progress', 'slurm_cluster', 'slurm_job_script', 'dask_client', 'dashboard', 'run_tasks', 'executor_lines']
 
 # %% ../nbs/15b_executor.ipynb #22599786
 class ExecutorError(MultiDeepNetError):
@@ -109,10 +109,28 @@ def check_visible(paths: Sequence[str | os.PathLike]) -> None:
             raise ExecutorError(f"worker {platform.node()} cannot see {p}: every worker needs the study folder at the same "
                                 "path (a shared filesystem; README, 'On a cluster')")
 
+# Dask's nanny starts every worker with MALLOC_TRIM_THRESHOLD_=65536 (`distributed.nanny.pre-spawn-environ`). Setting
+# it switches off glibc's adaptive thresholds: every buffer over 128 KiB is then mapped and unmapped, page faults and
+# all, at every step. The claims units trained 1.48x slower on a Dask LocalCluster than in the local pool
+# (results/executor-claims-dask-default-malloc-*.json); a 3-D convolution's step 1.3x (one process, 2-core Xeon).
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3            # glibc's mallopt parameters (malloc.h)
+
+def restore_malloc() -> bool:
+    """Where this process was started with MALLOC_TRIM_THRESHOLD_ (a Dask worker), give glibc large fixed thresholds
+    in place of the 64 KiB one (32 MiB, the top of its adaptive range, for mapping; twice that for trimming).
+    True where it did; False elsewhere (no such variable, or not glibc)."""
+    if "MALLOC_TRIM_THRESHOLD_" not in os.environ or not sys.platform.startswith("linux"): return False
+    import ctypes
+    try: libc = ctypes.CDLL("libc.so.6")
+    except OSError: return False
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 64 << 20))
+
 def run_task(fn: Callable, args: tuple, needs: tuple = (), threads: int = 1, *_deps) -> Any:
-    """Run one unit where it was sent: its paths checked, torch on `threads` threads. `_deps` are the results of the
-    tasks it waited for (Dask passes them in place of their futures); only the order matters."""
+    """Run one unit where it was sent: its paths checked, malloc's thresholds restored, torch on `threads` threads.
+    `_deps` are the results of the tasks it waited for (Dask passes them in place of their futures); only the order
+    matters."""
     check_visible(needs)
+    restore_malloc()
     if threads:
         import torch
         torch.set_num_threads(int(threads))
@@ -193,7 +211,9 @@ def slurm_cluster(cfg: SlurmConfig, threads: int = 1, gpu: bool = False):
     res = f"cores={max(1, cfg.cores // processes)}" + (",GPU=1" if gpu else "")
     kw = dict(queue=cfg.queue, account=cfg.account, cores=cfg.cores, processes=processes, memory=cfg.memory,
               walltime=cfg.walltime, job_extra_directives=list(cfg.job_extra) + ([f"--gres=gpu:{cfg.gpus}"] if cfg.gpus else []),
-              job_script_prologue=list(cfg.prologue), worker_extra_args=["--resources", res],
+              # workers that may start processes of their own (papermill kernels, data-loading workers)
+              job_script_prologue=["export DASK_DISTRIBUTED__WORKER__DAEMON=False", *cfg.prologue],
+              worker_extra_args=["--resources", res],
               python=cfg.python or sys.executable, local_directory=cfg.local_directory)
     return SLURMCluster(**{k: v for k, v in kw.items() if v is not None})
 
@@ -222,7 +242,9 @@ def dask_client(spec: ExecutorSpec, workers: int = 2, threads: int = 1, gpu: boo
             except OSError as e: raise ExecutorError(f"--executor {spec.text}: no Dask scheduler answers there ({e})") from None
             with client:
                 if spec.kind == "address":
-                    client.wait_for_workers(1, timeout=connect_timeout)
+                    try: client.wait_for_workers(1, timeout=connect_timeout)
+                    except TimeoutError: raise ExecutorError(f"--executor {spec.text}: no worker joined the scheduler within "
+                                                             f"{connect_timeout:.0f} s (start workers: dask worker {spec.address})") from None
                     have = [w.get("resources") or {} for w in client.scheduler_info()["workers"].values()]
                     if gpu and not any(r.get("GPU") for r in have):
                         raise ExecutorError(f"--executor {spec.text}: --device cuda needs workers started with --resources GPU=1")

@@ -61,6 +61,26 @@ def test_rerun_skips_finished_arms(smoke_study):
     assert "phantoms:" not in res.stderr                                                 # the cohort is not made again
 
 
+def test_smoke_arms_on_a_dask_local_cluster(smoke_study):
+    """The same study through the executor seam on a Dask LocalCluster of two workers: the shared pre-training as a
+    unit of its own, each arm notebook on a worker, and every arm's predictions and metrics those of the local pool."""
+    pytest.importorskip("distributed")
+    out = smoke_study["out"].parent / "report_dask"
+    cmd = [EXE, "reproduce", "--preset", "smoke", "--out", str(out), "--data-root", str(smoke_study["data"]),
+           "--n-boot", "200", "--executor", "dask:2", "--no-html"]
+    res = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace", timeout=1800)
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
+    assert "Dask scheduler tcp://" in res.stdout and "shared pre-training, fold 1" in res.stdout
+    study = json.loads((out / "study.json").read_text(encoding="utf-8"))
+    assert study["executor"] == "dask:2" and [s["status"] for s in study["arms"].values()] == ["done"] * 4
+    assert len(list((out / "pretrain").glob("*_fold*.pt"))) == 2                      # smoke: two folds
+    for arm in ("baseline", "multiview", "multitask", "full"):
+        a, b = (pd.read_csv(d / "arms" / arm / "predictions.csv") for d in (smoke_study["out"], out))
+        pd.testing.assert_frame_equal(a, b)
+        ma, mb = (json.loads((d / "arms" / arm / "metrics.json").read_text(encoding="utf-8"))["metrics"] for d in (smoke_study["out"], out))
+        assert ma == mb, arm
+
+
 def test_unknown_arm_and_missing_manifest_fail_clearly(tmp_path, capsys):
     assert main(["reproduce", "--preset", "smoke", "--arms", "resnet50", "--out", str(tmp_path)]) == 2
     assert "unknown arm(s) resnet50" in capsys.readouterr().err
