@@ -230,7 +230,9 @@ def dask_client(spec: ExecutorSpec, workers: int = 2, threads: int = 1, gpu: boo
     distributed = _dask()
     import dask
     want = {"cores": max(1, threads)} | ({"GPU": 1} if gpu else {})
-    with dask.config.set({"distributed.worker.daemon": False}):
+    # workers that may start processes (papermill kernels); a unit of unknown length taken as long, not as Dask's
+    # default half second, so that the first units are spread over the workers before any duration is measured
+    with dask.config.set({"distributed.worker.daemon": False, "distributed.scheduler.unknown-task-duration": "60s"}):
         if spec.kind == "dask":
             cluster = distributed.LocalCluster(n_workers=spec.workers or workers, threads_per_worker=1, processes=True,
                                                resources=want)
@@ -263,7 +265,10 @@ def _run_dask(client, tasks: Sequence[Task], resources: dict, threads: int, on_d
     futures, by_future, run_id = {}, {}, uuid.uuid4().hex[:6]
     for i, t in enumerate(tasks):
         deps = [futures[d] for d in t.deps]
-        f = client.submit(_worker_fn(), t.fn, t.args, t.needs, threads, *deps, key=f"{t.key}-{run_id}", pure=False,
+        # the key's first word (the function) is the task's group to Dask: it learns the units' duration from the
+        # first ones and balances the rest across the workers; the unit's own key follows, for the dashboard
+        key = f"{getattr(t.fn, '__name__', 'task')}-{t.key}-{run_id}"
+        f = client.submit(_worker_fn(), t.fn, t.args, t.needs, threads, *deps, key=key, pure=False,
                           resources=resources or None, priority=len(tasks) - i)
         futures[t.key] = f; by_future[f.key] = t
     for f in distributed.as_completed(list(futures.values())):

@@ -63,7 +63,7 @@ def _running_unit(study: Path, client, run_started: float):
         if status != "running": continue
         key = "/".join(d.parts[-4:])
         for worker, keys in client.processing().items():
-            if any(str(k).startswith(key + "-") for k in keys): return key, worker
+            if any(f"-{key}-" in str(k) for k in keys): return key, worker
     return None
 
 
