@@ -177,17 +177,19 @@ def unit_key(u: dict) -> str:
 def unit_tasks(units: Sequence[dict], device: str = "cpu") -> list[Task]:
     """The units as executor tasks, in order: before a trial's first pre-training arm its shared pre-training (a task
     of its own, `pre:<trial>`), on which every pre-training arm of the trial depends. A finished unit costs 0."""
+    import importlib
+    lib = importlib.import_module("multideepnet.trials")      # by name, so a worker can import it (also from a notebook)
     tasks, pre = [], {}
     for u in units:
         deps = ()
         if arm_flags(u["arm"])["multitask_pretrain"]:
             key = "pre:" + unit_key(u).rsplit("/", 1)[0]
             if key not in pre:
-                pre[key] = Task(key, pretrain_unit, (u, device), needs=(u["cache"],), label=f"{key} shared pre-training",
+                pre[key] = Task(key, lib.pretrain_unit, (u, device), needs=(u["cache"],), label=f"{key} shared pre-training",
                                 cost=0.0 if any(Path(u["pretrain"]).glob("*_fold0.pt")) else 0.5)
                 tasks.append(pre[key])
             deps = (key,)
-        tasks.append(Task(unit_key(u), run_unit, (u, device), deps=deps, needs=(u["cache"],), label=unit_key(u),
+        tasks.append(Task(unit_key(u), lib.run_unit, (u, device), deps=deps, needs=(u["cache"],), label=unit_key(u),
                           cost=0.0 if unit_done(u) else 1.0))
     return tasks
 
@@ -555,9 +557,7 @@ def run_claims(preset: Preset | str = "claims", out: str | os.PathLike | None = 
             if t.key.startswith("pre:") or isinstance(r, TaskFailure): return
             results[t.key] = r
             write_table(pd.DataFrame([results[k] for k in keys if k in results]).drop(columns=["seconds", "ran"]), out / "trials.csv")
-        import importlib
-        mod = importlib.import_module("multideepnet.trials")      # the units' functions picklable also from a notebook
-        tasks = [Task(t.key, getattr(mod, t.fn.__name__), t.args, t.deps, t.needs, t.cost, t.label) for t in unit_tasks(units, device)]
+        tasks = unit_tasks(units, device)
         out_all = run_tasks(tasks, spec, jobs, threads, gpu=device.startswith("cuda"), on_result=finished,
                             say=lambda s: print(s, flush=True), prefix="[claims]")
         failed = [r for r in out_all.values() if isinstance(r, TaskFailure)]
