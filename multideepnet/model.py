@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_model.ipynb #16c772d0
 from __future__ import annotations
-import os
+import copy, os
 from pathlib import Path
 from typing import Mapping, NamedTuple, Sequence
 
@@ -19,7 +19,8 @@ from .config import OUTPUT_STRIDES, ModelConfig
 __all__ = ['CHANNELS_LAST_DEVICES', 'TASKS', 'conv3x3x3', 'BasicBlock3d', 'stage_widths', 'stage_strides', 'ResNet3D', 'n_params',
            'GlobalHead', 'MultiViewHead', 'MultiTaskHead', 'task_targets', 'ModelOutput', 'MultiDeepNet', 'load_arms',
            'check_arms', 'arm_flags', 'build_model', 'build_pretrain_model', 'model_from_config', 'classification_loss',
-           'multitask_losses', 'multitask_loss', 'load_backbone', 'fuse_for_inference']
+           'multitask_losses', 'multitask_loss', 'load_backbone', 'fuse_for_inference', 'GroupedLinear', 'SplitConv3d',
+           'pack_models', 'unpack_state', 'PackedNet']
 
 # %% ../nbs/07_model.ipynb #0348b7d6
 def conv3x3x3(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Conv3d:
@@ -190,7 +191,10 @@ class MultiDeepNet(nn.Module):
 
     def forward_head(self, a: torch.Tensor) -> ModelOutput:
         """Apply the head to a feature map and package its output."""
-        out = self.head(a)
+        return self.package(self.head(a))
+
+    def package(self, out) -> ModelOutput:
+        """The head's raw output (logits, or logits per view or task) as a `ModelOutput`."""
         if self.head_kind == "multitask": return ModelOutput(task_logits=out)
         if self.head_kind == "multiview":
             return ModelOutput(prob=sum(F.softmax(out[v], dim=1) for v in VIEWS) / len(VIEWS), view_logits=out)
@@ -309,3 +313,82 @@ def fuse_for_inference(model: MultiDeepNet) -> MultiDeepNet:
                 if blk.downsample is not None:
                     blk.downsample[0], blk.downsample[1] = fuse_conv_bn_eval(blk.downsample[0], blk.downsample[1]), nn.Identity()
     return model
+
+# %% ../nbs/07_model.ipynb #b930b7d1
+class GroupedLinear(nn.Module):
+    """G fully connected layers applied at once: (B, G*in) -> (B, G*out), member g's rows of `weight` (G*out, in)
+    and `bias` (G*out) being its own `nn.Linear`'s."""
+    def __init__(self, groups: int, in_features: int, out_features: int):
+        super().__init__()
+        self.groups, self.in_features, self.out_features = groups, in_features, out_features
+        self.weight = nn.Parameter(torch.empty(groups * out_features, in_features))
+        self.bias = nn.Parameter(torch.empty(groups * out_features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        g, i, o = self.groups, self.in_features, self.out_features
+        y = torch.baddbmm(self.bias.view(g, 1, o), x.reshape(-1, g, i).transpose(0, 1), self.weight.view(g, o, i).transpose(1, 2))
+        return y.transpose(0, 1).reshape(-1, g * o)
+
+class SplitConv3d(nn.Conv3d):
+    """A grouped 3-D convolution computed as one plain convolution per group (faster where each group has a single
+    input channel); the weights and the result are those of the grouped `nn.Conv3d`."""
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        g, ci, co = self.groups, self.in_channels // self.groups, self.out_channels // self.groups
+        b = None if self.bias is None else self.bias.view(g, co)
+        return torch.cat([F.conv3d(x[:, k * ci:(k + 1) * ci], self.weight[k * co:(k + 1) * co], None if b is None else b[k],
+                                   self.stride, self.padding, self.dilation) for k in range(g)], dim=1)
+
+def _packed_module(m: nn.Module, g: int) -> nn.Module | None:
+    """The G-fold version of one layer (fresh, weights loaded later); None for layers without parameters."""
+    if isinstance(m, nn.Conv3d):
+        if m.groups != 1: raise MultiDeepNetError("pack_models: grouped convolutions cannot be packed again")
+        cls = SplitConv3d if m.in_channels == 1 else nn.Conv3d
+        return cls(m.in_channels * g, m.out_channels * g, m.kernel_size, m.stride, m.padding, m.dilation, groups=g,
+                   bias=m.bias is not None)
+    if isinstance(m, nn.BatchNorm3d): return nn.BatchNorm3d(m.num_features * g, m.eps, m.momentum, m.affine, m.track_running_stats)
+    if isinstance(m, nn.Linear): return GroupedLinear(g, m.in_features, m.out_features)
+    if next(m.parameters(recurse=False), None) is not None:
+        raise MultiDeepNetError(f"pack_models: no packed form of {type(m).__name__}")
+    return None
+
+def pack_models(models: Sequence[MultiDeepNet]) -> "PackedNet":
+    """G models of one architecture as one packed network (`PackedNet`) holding their weights and buffers."""
+    g = len(models)
+    if g < 1: raise MultiDeepNetError("pack_models: no models")
+    states = [m.state_dict() for m in models]
+    if any(s.keys() != states[0].keys() or any(s[k].shape != states[0][k].shape for k in s) for s in states):
+        raise MultiDeepNetError("pack_models: the models differ in architecture")
+    net = copy.deepcopy(models[0])
+    for name, m in list(net.named_modules()):
+        new = _packed_module(m, g) if name else None
+        if new is not None:
+            parent, _, leaf = name.rpartition(".")
+            setattr(net.get_submodule(parent) if parent else net, leaf, new)
+    state, counts = {}, {}
+    for k, t in states[0].items():
+        if t.ndim == 0:        # batch norm's num_batches_tracked: the pack counts from 0, each member keeps its own start
+            state[k], counts[k] = torch.zeros_like(t), [s[k].clone() for s in states]
+        else: state[k] = torch.cat([s[k] for s in states], dim=0)
+    net.load_state_dict(state)
+    return PackedNet(net, g, counts)
+
+def unpack_state(packed: "PackedNet", member: int) -> dict[str, torch.Tensor]:
+    """Member `member`'s state dict (the single model's keys and shapes), copied out of the packed network."""
+    g = packed.groups
+    if not 0 <= member < g: raise MultiDeepNetError(f"unpack_state: member {member} outside 0..{g - 1}")
+    return {k: (packed.counts[k][member] + t if t.ndim == 0 else t.chunk(g, dim=0)[member]).detach().clone()
+            for k, t in packed.net.state_dict().items()}
+
+class PackedNet(nn.Module):
+    """G packed models (`pack_models`): (B, G, D, H, W) -> one `ModelOutput` per member."""
+    def __init__(self, net: MultiDeepNet, groups: int, counts: dict[str, list[torch.Tensor]] | None = None):
+        super().__init__()
+        self.net, self.groups, self.counts = net, groups, counts or {}     # counts: each member's scalar buffers when packed
+
+    def forward(self, x: torch.Tensor) -> list[ModelOutput]:
+        g = self.groups
+        if x.ndim != 5 or x.shape[1] != g:
+            raise MultiDeepNetError(f"packed model input must be (B, {g}, D, H, W), got {tuple(x.shape)}")
+        raw = self.net.head(self.net.backbone(x))
+        part = lambda t, k: t.chunk(g, dim=1)[k]
+        return [self.net.package({n: part(t, k) for n, t in raw.items()} if isinstance(raw, Mapping) else part(raw, k)) for k in range(g)]

@@ -5,7 +5,7 @@
 # %% ../nbs/09_train.ipynb #9eb8e156
 from __future__ import annotations
 import argparse, contextlib, json, math, shutil, sys, time, warnings
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -25,15 +25,16 @@ from .metrics import auc_ovr, binary_auc
 from .claims import SharedPretraining
 from .devices import (amp_dtype, barrier, close_distributed, deterministic_mode, dist_env, init_distributed, resolve_device,
                                   rng_state, seed_everything, set_rng_state, use_amp, use_deterministic)
-from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, ModelOutput, arm_flags, model_from_config,
-                                classification_loss, load_backbone, multitask_loss, task_targets)
+from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, ModelOutput, PackedNet, arm_flags, model_from_config,
+                                classification_loss, load_backbone, multitask_loss, pack_models, task_targets, unpack_state)
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'StepContext', 'train_epoch', 'predict', 'val_metrics', 'selection_key', 'save_checkpoint',
-           'load_checkpoint', 'RunContext', 'Interrupted', 'stage_seed', 'Stage', 'make_stage', 'parallel_model',
-           'finish_epoch', 'resume_stage', 'run_stage', 'prediction_table', 'mean_predictions', 'cache_identity',
-           'run_config', 'pretrain_config', 'shared_pretraining', 'device_cache_for', 'train_arm', 'pretrain_arm',
-           'register_cli', 'main']
+__all__ = ['CHECKPOINT_FORMAT', 'StepContext', 'train_epoch', 'predict', 'predict_packed', 'val_metrics', 'selection_key',
+           'save_checkpoint', 'load_checkpoint', 'RunContext', 'Interrupted', 'stage_seed', 'Stage', 'make_stage',
+           'parallel_model', 'finish_epoch', 'resume_stage', 'run_stage', 'prediction_table', 'mean_predictions',
+           'cache_identity', 'run_config', 'pretrain_config', 'shared_pretraining', 'device_cache_for', 'ArmRun',
+           'open_arm_run', 'close_arm_run', 'train_arm', 'pretrain_arm', 'PackedLoader', 'run_stages_packed',
+           'shared_pretraining_packed', 'train_arms_packed', 'pretrain_arms_packed', 'register_cli', 'main']
 
 # %% ../nbs/09_train.ipynb #20ecf506
 @dataclass
@@ -59,54 +60,101 @@ class StepContext:
         if self.stage == "pretrain": return multitask_loss(out, y, self.lambdas)
         return classification_loss(out, y, view_loss=self.view_loss)
 
+    def losses(self, out: ModelOutput | list[ModelOutput], y: torch.Tensor) -> torch.Tensor:
+        """One loss per model, (G,): a packed model's outputs against the columns of y (B, G); (1,) for one model."""
+        if isinstance(out, ModelOutput): return self.loss(out, y).reshape(1)
+        return torch.stack([self.loss(o, y[:, g]) for g, o in enumerate(out)])
+
 # %% ../nbs/09_train.ipynb #1b213d43
-def train_epoch(model, loader, optimizer, scaler, ctx: StepContext, progress=None) -> dict:
-    """One epoch of optimisation; returns the mean training loss and the number of draws seen."""
+def train_epoch(model, loader, optimizer, scaler, ctx: StepContext, progress=None) -> dict | list[dict]:
+    """One epoch of optimisation; returns the mean training loss and the number of draws seen (a packed model: a list,
+    one per member, whose losses are summed for the step: each member's gradient is its own loss's)."""
     model.train()
-    # summed on the device, no sync per step: loss total, draws with a finite loss, all draws
-    acc = torch.zeros(3, dtype=torch.float64, device=ctx.device)
+    # summed on the device, no sync per step: per member loss total, draws with a finite loss, all draws
+    acc = None
     for step, (x, y) in enumerate(loader, 1):
         x, y = ctx.to_device(x), y.to(ctx.device, non_blocking=True)
         with ctx.autocast():
-            loss = ctx.loss(model(x), y)
+            losses = ctx.losses(model(x), y)
+            loss = losses.sum() if len(losses) > 1 else losses[0]
         optimizer.zero_grad(set_to_none=True)
         if scaler is not None:   # a step whose fp16 forward overflowed is skipped by the scaler, not applied
             scaler.scale(loss).backward(); scaler.step(optimizer); scaler.update()
         else:
             loss.backward(); optimizer.step()
-        l = loss.detach().double(); ok = torch.isfinite(l)
-        acc += torch.stack([torch.where(ok, l, torch.zeros_like(l)) * len(y), ok.double() * len(y), l.new_tensor(float(len(y)))])
+        l = losses.detach().double(); ok = torch.isfinite(l)
+        part = torch.stack([torch.where(ok, l, torch.zeros_like(l)) * len(y), ok.double() * len(y), torch.full_like(l, float(len(y)))])
+        acc = part if acc is None else acc + part
         if progress is not None:
             progress.update(1)
-            if step % 25 == 0: progress.set_postfix(loss=f"{(acc[0] / acc[1].clamp(min=1)).item():.4f}")
+            if step % 25 == 0: progress.set_postfix(loss=f"{(acc[0].sum() / acc[1].sum().clamp(min=1)).item():.4f}")
+    if acc is None: acc = torch.zeros(3, 1, dtype=torch.float64, device=ctx.device)
     if dist.is_available() and dist.is_initialized(): dist.all_reduce(acc)  # the mean over all processes' draws
-    total, finite, n = acc.tolist()
-    if finite == 0 or (scaler is None and finite < n):
-        raise MultiDeepNetError(f"training loss became non-finite in {int(n - finite)} of {int(n)} draws (diverged)")
-    return {"train_loss": total / finite, "train_draws": int(n), "nonfinite_draws": int(n - finite)}
+    rows = []
+    for g, (total, finite, n) in enumerate(acc.T.tolist()):
+        if finite == 0 or (scaler is None and finite < n):
+            who = f" of packed model {g}" if acc.shape[1] > 1 else ""
+            raise MultiDeepNetError(f"training loss{who} became non-finite in {int(n - finite)} of {int(n)} draws (diverged)")
+        rows.append({"train_loss": total / finite, "train_draws": int(n), "nonfinite_draws": int(n - finite)})
+    return rows if isinstance(model, PackedNet) else rows[0]
 
 # %% ../nbs/09_train.ipynb #842e658c
+class _Collected:
+    """What `predict` gathers batch by batch for one model."""
+    def __init__(self):
+        self.ys, self.probs, self.views, self.tasks, self.total = [], [], {v: [] for v in VIEWS}, {t: [] for t in TASKS}, 0.0
+
+    def add(self, out: ModelOutput, y: torch.Tensor, ctx: StepContext):
+        self.total += ctx.loss(out, y).float().item() * len(y)
+        self.ys.append(y.cpu())
+        if out.task_logits is not None:
+            for t in TASKS: self.tasks[t].append(out.task_logits[t].float().softmax(1)[:, 1].cpu())
+        else:
+            self.probs.append(out.prob.float().cpu())
+            for v, z in (out.view_logits or {}).items(): self.views[v].append(z.float().softmax(1).cpu())
+
+    def result(self) -> dict:
+        res = {"y": torch.cat(self.ys).numpy() if self.ys else np.zeros(0, int), "loss": self.total / max(sum(map(len, self.ys)), 1)}
+        if self.probs: res["prob"] = torch.cat(self.probs).numpy()
+        res["view_prob"] = {v: torch.cat(p).numpy() for v, p in self.views.items() if p}
+        res["task_prob"] = {t: torch.cat(p).numpy() for t, p in self.tasks.items() if p}
+        return res
+
 @torch.no_grad()
 def predict(model, loader, ctx: StepContext) -> dict:
     """Labels, probabilities (per class, per view or per task) and mean loss of `model` over `loader`."""
     model.eval()
-    ys, probs, views, tasks, total = [], [], {v: [] for v in VIEWS}, {t: [] for t in TASKS}, 0.0
+    got = _Collected()
     for x, y in loader:
         x, y = ctx.to_device(x), y.to(ctx.device)
         with ctx.autocast():
-            out = model(x)
-            total += ctx.loss(out, y).float().item() * len(y)
-        ys.append(y.cpu())
-        if out.task_logits is not None:
-            for t in TASKS: tasks[t].append(out.task_logits[t].float().softmax(1)[:, 1].cpu())
-        else:
-            probs.append(out.prob.float().cpu())
-            for v, z in (out.view_logits or {}).items(): views[v].append(z.float().softmax(1).cpu())
-    res = {"y": torch.cat(ys).numpy(), "loss": total / max(sum(map(len, ys)), 1)}
-    if probs: res["prob"] = torch.cat(probs).numpy()
-    res["view_prob"] = {v: torch.cat(p).numpy() for v, p in views.items() if p}
-    res["task_prob"] = {t: torch.cat(p).numpy() for t, p in tasks.items() if p}
-    return res
+            got.add(model(x), y, ctx)
+    return got.result()
+
+def _first_rows(out: ModelOutput, n: int) -> ModelOutput:
+    cut = lambda t: None if t is None else {k: v[:n] for k, v in t.items()} if isinstance(t, dict) else t[:n]
+    return ModelOutput(*(cut(t) for t in out))
+
+@torch.no_grad()
+def predict_packed(model: PackedNet, loaders: Sequence, ctx: StepContext) -> list[dict]:
+    """`predict` of each member of a packed model over its own loader, the members' batches evaluated together.
+    A member whose batch is shorter (or whose loader is done) is padded with zeros: in eval mode the samples of a
+    batch do not interact, and the padded rows' outputs are dropped."""
+    model.eval()
+    got, its = [_Collected() for _ in loaders], [iter(l) for l in loaders]
+    while True:
+        batches = [next(it, None) for it in its]
+        if all(b is None for b in batches): break
+        sizes = [0 if b is None else len(b[1]) for b in batches]
+        shape = next(b[0] for b in batches if b is not None).shape[2:]
+        x = torch.zeros((max(sizes), model.groups, *shape), device=ctx.device)
+        for g, b in enumerate(batches):
+            if b is not None: x[:sizes[g], g:g + 1] = ctx.to_device(b[0])
+        with ctx.autocast():
+            outs = model(ctx.to_device(x))
+            for g, b in enumerate(batches):
+                if b is not None: got[g].add(_first_rows(outs[g], sizes[g]), b[1].to(ctx.device), ctx)
+    return [c.result() for c in got]
 
 # %% ../nbs/09_train.ipynb #a86b440a
 def val_metrics(pred: dict) -> dict:
@@ -264,15 +312,16 @@ def parallel_model(rc: RunContext, st: Stage) -> torch.nn.Module:
     return torch.nn.parallel.DistributedDataParallel(st.model, device_ids=[dev.index] if dev.type == "cuda" else None)
 
 # %% ../nbs/09_train.ipynb #864be188
-def finish_epoch(rc: RunContext, st: Stage, epoch: int, row: dict) -> None:
-    """Main process, after an epoch: log it, keep the weights if the epoch is selected, save the resume checkpoint."""
+def finish_epoch(rc: RunContext, st: Stage, epoch: int, row: dict, resumable: bool = True) -> None:
+    """Main process, after an epoch: log it, keep the weights if the epoch is selected, save the resume checkpoint
+    (not for a packed stage: `resumable=False`, its optimiser state is the pack's)."""
     st.rows.append(row)
     if st.best is None or selection_key(row) > selection_key(st.best) or rc.cfg.select == "last":
         st.best = row
         save_checkpoint(st.best_path, {"format": CHECKPOINT_FORMAT, "arm": rc.arm, "stage": st.name,
                                        "config_hash": rc.config_hash, "epoch": epoch + 1, "row": row,
                                        "model": st.model.state_dict()})
-    save_checkpoint(st.last, {"format": CHECKPOINT_FORMAT, "arm": rc.arm, "stage": st.name, "fold": st.fold,
+    if resumable: save_checkpoint(st.last, {"format": CHECKPOINT_FORMAT, "arm": rc.arm, "stage": st.name, "fold": st.fold,
                               "config_hash": rc.config_hash, "epoch": epoch + 1, "model": st.model.state_dict(),
                               "optimizer": st.optimizer.state_dict(), "scheduler": st.scheduler.state_dict(),
                               "scaler": st.scaler.state_dict() if st.scaler is not None else None,
@@ -386,19 +435,26 @@ def shared_pretraining(rc: RunContext, k: int, train_ds: CacheDataset, val_ds: C
     sp = rc.shared; shared = sp.path(k)
     if shared is not None and sp.claiming and not shared.exists(): sp.claim(k, wait=True)
     try:
-        if shared is not None and shared.exists():
-            ck = torch.load(shared, map_location="cpu", weights_only=False)
-            rc.log_rows[(k, "pretrain")] = list(ck["history"])
-            if rc.main: print(f"{rc.arm} fold {k}: identical multi-task pre-training reused from {shared}")
-            return ck["backbone"], ck["row"]
+        if shared is not None and shared.exists(): return _load_shared(rc, k)
         pre, row = run_stage(rc, k, "pretrain", train_ds, val_ds, resume, rows=rows)
-        backbone = {n: t.detach().cpu() for n, t in pre.backbone.state_dict().items()}
-        if shared is not None and rc.main:
-            save_checkpoint(shared, {"format": CHECKPOINT_FORMAT, "pretrain_hash": sp.config_hash, "fold": k,
-                                     "backbone": backbone, "row": row, "history": rc.log_rows[(k, "pretrain")]})
-        return backbone, row
+        return _keep_shared(rc, k, pre, row), row
     finally:
         sp.release(k)
+
+def _load_shared(rc: RunContext, k: int) -> tuple[dict, dict]:
+    shared = rc.shared.path(k)
+    ck = torch.load(shared, map_location="cpu", weights_only=False)
+    rc.log_rows[(k, "pretrain")] = list(ck["history"])
+    if rc.main: print(f"{rc.arm} fold {k}: identical multi-task pre-training reused from {shared}")
+    return ck["backbone"], ck["row"]
+
+def _keep_shared(rc: RunContext, k: int, pre, row: dict) -> dict:
+    """The pre-trained backbone (on the CPU), left in the shared folder where there is one."""
+    backbone = {n: t.detach().cpu() for n, t in pre.backbone.state_dict().items()}
+    if rc.shared.path(k) is not None and rc.main:
+        save_checkpoint(rc.shared.path(k), {"format": CHECKPOINT_FORMAT, "pretrain_hash": rc.shared.config_hash, "fold": k,
+                                            "backbone": backbone, "row": row, "history": rc.log_rows[(k, "pretrain")]})
+    return backbone
 
 # %% ../nbs/09_train.ipynb #e1295746
 def _train_folds(rc: RunContext, folds: Sequence[int], index: pd.DataFrame, assignment: pd.DataFrame, augment,
@@ -444,16 +500,24 @@ def device_cache_for(cfg: TrainConfig, index: pd.DataFrame, dev: torch.device) -
     if cfg.device_cache is True or want == "true" or (want == "auto" and device_cache_fits(index, dev)): return DeviceCache(index, dev)
     return None
 
-def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_dir: str | Path, device: str = "auto",
-              resume: bool = True, folds: Sequence[int] | None = None, progress: bool = True,
-              stop_after_epochs: int | None = None, pretrain_dir: str | Path | None = None, log_epochs: bool = False) -> dict:
-    """Train one ablation arm with the paper's protocol; return output paths and a summary."""
+@dataclass
+class ArmRun:
+    """One arm's run, opened (`open_arm_run`): its context, cases, patient split, folds and the record being written."""
+    rc: RunContext
+    index: pd.DataFrame
+    assignment: pd.DataFrame
+    folds: list[int]
+    run: dict
+    augment: Any
+    t_start: float
+
+def open_arm_run(arm: str, preset: Preset, cache_dir: str | Path, out_dir: str | Path, dev: torch.device, resume: bool = True,
+                 folds: Sequence[int] | None = None, progress: bool = True, stop_after_epochs: int | None = None,
+                 pretrain_dir: str | Path | None = None, log_epochs: bool = False) -> ArmRun:
+    """Read the cache, split the patients, prepare the output folder (`run.json` running, `splits.csv`) and the
+    run's context, its cache on the device where it fits."""
     t_start = time.perf_counter()
-    preset = load_preset(preset)
-    dev = resolve_device(device)
-    init_distributed(dev)
     rank, world, _ = dist_env()
-    if dev.type == "cuda": torch.cuda.set_device(dev)
     cfg, split_cfg = preset.train, preset.split
     index = read_cache_index(cache_dir)
     assignment = split_patients(index, split_cfg, where=str(cache_dir))
@@ -474,29 +538,45 @@ def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_
                     progress, stop_after_epochs, log_epochs=log_epochs, n_folds=split_cfg.folds,
                     shared=SharedPretraining(Path(pretrain_dir) if pretrain_dir else None, stable_hash(pretrain_config(config)),
                                              claiming=bool(arm_flags(arm)["multitask_pretrain"] and pretrain_dir and world == 1)))
-    augment = augment_from(cfg.augment)
     rc.cache = device_cache_for(cfg, index, dev)
     run["device_cache"] = rc.cache is not None
-    status, fold_summaries = "done", []
-    try:
-        if dev.type == "cuda": torch.backends.cudnn.benchmark = not use_deterministic(cfg, dev)
-        with deterministic_mode(use_deterministic(cfg, dev)):
-            _train_folds(rc, folds, index, assignment, augment, resume, fold_summaries)
-    except Interrupted:
-        status = "interrupted"
-    test_tables = [read_table(p) for k in range(split_cfg.folds) if (p := files.fold_predictions(k, "test")).exists()]
-    summary = {"arm": arm, "status": status, "config_hash": chash, "out_dir": str(out), "run": str(files.run),
+    return ArmRun(rc, index, assignment, folds, run, augment_from(cfg.augment), t_start)
+
+def close_arm_run(ar: ArmRun, status: str, fold_summaries: list[dict]) -> dict:
+    """After the folds: the mean of the folds' test predictions (a finished run), `run.json` with its summary."""
+    rc, files, rank = ar.rc, ar.rc.files, ar.rc.rank
+    test_tables = [read_table(p) for k in range(rc.n_folds) if (p := files.fold_predictions(k, "test")).exists()]
+    summary = {"arm": rc.arm, "status": status, "config_hash": rc.config_hash, "out_dir": str(rc.out_dir), "run": str(files.run),
                "log": str(files.log), "splits": str(files.splits), "folds": fold_summaries,
                "checkpoints": [str(p) for p in files.checkpoints()], "predictions": None,
-               "n_test": int((assignment.split == "test").sum()), "seconds": round(time.perf_counter() - t_start, 2)}
+               "n_test": int((ar.assignment.split == "test").sum()), "seconds": round(time.perf_counter() - ar.t_start, 2)}
     if rank == 0 and status == "done" and test_tables:
         mean = mean_predictions(test_tables)
         write_table(mean, files.predictions)
         summary.update(predictions=str(files.predictions), n_folds_averaged=len(test_tables),
                        test_accuracy=float((mean.y_true == mean.y_pred).mean()) if len(mean) else float("nan"))
-    if rank == 0: atomic_write_json(files.run, {**run, "status": status, "summary": summary})
+    if rank == 0: atomic_write_json(files.run, {**ar.run, "status": status, "summary": summary})
     barrier()
     return summary
+
+def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_dir: str | Path, device: str = "auto",
+              resume: bool = True, folds: Sequence[int] | None = None, progress: bool = True,
+              stop_after_epochs: int | None = None, pretrain_dir: str | Path | None = None, log_epochs: bool = False) -> dict:
+    """Train one ablation arm with the paper's protocol; return output paths and a summary."""
+    preset = load_preset(preset)
+    dev = resolve_device(device)
+    init_distributed(dev)
+    if dev.type == "cuda": torch.cuda.set_device(dev)
+    ar = open_arm_run(arm, preset, cache_dir, out_dir, dev, resume, folds, progress, stop_after_epochs, pretrain_dir, log_epochs)
+    cfg = preset.train
+    status, fold_summaries = "done", []
+    try:
+        if dev.type == "cuda": torch.backends.cudnn.benchmark = not use_deterministic(cfg, dev)
+        with deterministic_mode(use_deterministic(cfg, dev)):
+            _train_folds(ar.rc, ar.folds, ar.index, ar.assignment, ar.augment, resume, fold_summaries)
+    except Interrupted:
+        status = "interrupted"
+    return close_arm_run(ar, status, fold_summaries)
 
 # %% ../nbs/09_train.ipynb #c951bd6e
 def pretrain_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, pretrain_dir: str | Path, device: str = "auto",
@@ -525,6 +605,151 @@ def pretrain_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, p
             shared_pretraining(rc, k, CacheDataset(index.iloc[parts["train"]], augment=augment, raw=True),
                                CacheDataset(index.iloc[parts["val"]], raw=True), resume=True, rows=parts)
     return {"pretrain_hash": phash, "folds": folds, "trained": todo, "paths": [str(shared.path(k)) for k in folds]}
+
+# %% ../nbs/09_train.ipynb #4605534f
+class PackedLoader:
+    """The members' training loaders in step: per step their batches stacked on the channel axis, (b, G, D, H, W),
+    and their labels (b, G). Every member must draw the same number of samples per step."""
+    def __init__(self, loaders: Sequence):
+        self.loaders = list(loaders)
+        if len({len(l) for l in self.loaders}) != 1: raise MultiDeepNetError("cannot pack: the members' epochs have different numbers of steps")
+
+    def __len__(self) -> int: return len(self.loaders[0])
+
+    def __iter__(self):
+        for batches in zip(*self.loaders):
+            if len({len(y) for _, y in batches}) != 1: raise MultiDeepNetError("cannot pack: the members' batches differ in size")
+            yield torch.cat([x for x, _ in batches], dim=1), torch.stack([y for _, y in batches], dim=1)
+
+def run_stages_packed(rcs: Sequence[RunContext], fold: int, stage: str, train_dss: Sequence[CacheDataset],
+                      val_dss: Sequence[CacheDataset], backbones: Sequence[dict | None], rows: Sequence[dict]) -> list[tuple[torch.nn.Module, dict]]:
+    """`run_stage` for G members at once (no resume): each member's model holding its selected weights, and its row."""
+    sts = [make_stage(rc, fold, stage, t, v, b, r) for rc, t, v, b, r in zip(rcs, train_dss, val_dss, backbones, rows)]
+    first, rc0, dev = sts[0], rcs[0], rcs[0].device
+    if any(st.epochs != first.epochs for st in sts): raise MultiDeepNetError("cannot pack: the members train for different numbers of epochs")
+    if first.scaler is not None or any(rc.world != 1 for rc in rcs):
+        raise MultiDeepNetError("cannot pack: a packed stage runs in one process without loss scaling (float32 or bfloat16)")
+    loader = PackedLoader([st.loader for st in sts])
+    packed = pack_models([st.model for st in sts]).to(dev)
+    if dev.type in CHANNELS_LAST_DEVICES: packed = packed.to(memory_format=torch.channels_last_3d)
+    cfg = rc0.cfg
+    optimizer = torch.optim.SGD(packed.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
+                                fused=dev.type == "cuda" or None)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, cfg.milestone_epochs(first.epochs), gamma=cfg.gamma)
+    for rc, st in zip(rcs, sts): rc.log_rows[(fold, stage)] = st.rows
+    for epoch in range(first.epochs):
+        t0 = time.perf_counter()
+        for st in sts: st.loader.sampler.set_epoch(epoch)
+        lr = optimizer.param_groups[0]["lr"]
+        trs = train_epoch(packed, loader, optimizer, None, first.ctx)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Detected call of")
+            scheduler.step()
+        preds = predict_packed(packed, [st.val_loader for st in sts], first.ctx)
+        seconds = round((time.perf_counter() - t0) / len(sts), 3)      # each member's share of the epoch
+        for g, (rc, st) in enumerate(zip(rcs, sts)):
+            st.model.load_state_dict(unpack_state(packed, g))
+            finish_epoch(rc, st, epoch, {"fold": fold, "stage": stage, "epoch": epoch + 1, "lr": lr, **trs[g],
+                                         **val_metrics(preds[g]), "seconds": seconds}, resumable=False)
+    out = []
+    for st in sts:
+        ck = torch.load(st.best_path, map_location="cpu", weights_only=False)
+        st.model.load_state_dict(ck["model"]); out.append((st.model, ck["row"]))
+    return out
+
+def shared_pretraining_packed(rcs: Sequence[RunContext], k: int, train_dss: Sequence[CacheDataset],
+                              val_dss: Sequence[CacheDataset], rows: Sequence[dict]) -> list[tuple[dict, dict]]:
+    """`shared_pretraining` of fold `k` for G members: backbones already in their shared folders loaded, the others
+    pre-trained together (packed) and left there."""
+    out = [_load_shared(rc, k) if rc.shared.path(k) is not None and rc.shared.path(k).exists() else None for rc in rcs]
+    todo = [g for g, o in enumerate(out) if o is None]
+    if len(todo) == 1:
+        g = todo[0]; out[g] = shared_pretraining(rcs[g], k, train_dss[g], val_dss[g], resume=False, rows=rows[g])
+    elif todo:
+        pre = run_stages_packed([rcs[g] for g in todo], k, "pretrain", [train_dss[g] for g in todo], [val_dss[g] for g in todo],
+                                [None] * len(todo), [rows[g] for g in todo])
+        for g, (model, row) in zip(todo, pre): out[g] = (_keep_shared(rcs[g], k, model, row), row)
+    return out
+
+def _check_packable(presets: Sequence[Preset]) -> None:
+    base = lambda p: (replace(p.train, seed=0, epochs=1, pretrain_epochs=1), p.model, replace(p.split, seed=0))
+    if any(base(p) != base(presets[0]) for p in presets):
+        raise MultiDeepNetError("cannot pack: the members' presets differ beyond their seeds and epochs")
+
+def _train_fold_packed(ars: Sequence[ArmRun], k: int) -> list[dict]:
+    """`_train_fold` of fold `k` for G members at once."""
+    rcs = [ar.rc for ar in ars]
+    parts = [fold_parts(ar.index, ar.assignment, k) for ar in ars]
+    tds = [CacheDataset(ar.index.iloc[p["train"]], augment=ar.augment, raw=True) for ar, p in zip(ars, parts)]
+    vds = [CacheDataset(ar.index.iloc[p["val"]], raw=True) for ar, p in zip(ars, parts)]
+    summaries = [{"fold": k, "n_train": len(p["train"]), "n_val": len(p["val"])} for p in parts]
+    backbones = [None] * len(ars)
+    if arm_flags(rcs[0].arm)["multitask_pretrain"]:
+        for g, (backbone, row) in enumerate(shared_pretraining_packed(rcs, k, tds, vds, parts)):
+            backbones[g] = backbone; summaries[g].update(pretrain_epoch=row["epoch"], pretrain_val_auc=row["val_auc"])
+    trained = run_stages_packed(rcs, k, "train", tds, vds, backbones, parts)
+    for s, (_, row) in zip(summaries, trained):
+        s.update(epoch=row["epoch"], val_auc=row["val_auc"], val_loss=row["val_loss"], val_acc=row.get("val_acc"))
+    packed = pack_models([m for m, _ in trained]).to(rcs[0].device)
+    if rcs[0].device.type in CHANNELS_LAST_DEVICES: packed = packed.to(memory_format=torch.channels_last_3d)
+    ctx = StepContext(rcs[0].device, amp=rcs[0].amp, view_loss=rcs[0].cfg.view_loss)
+    for name in ("val", "test"):
+        dss = [CacheDataset(ar.index.iloc[p[name]], raw=True) for ar, p in zip(ars, parts)]
+        preds = predict_packed(packed, [_loader(rc, ds, p[name], rc.cfg.batch_size, train=False) for rc, ds, p in zip(rcs, dss, parts)], ctx)
+        for rc, ds, pred in zip(rcs, dss, preds):
+            if not len(ds): pred = {"y": np.zeros(0, int), "prob": np.zeros((0, 3)), "view_prob": {}}
+            write_table(prediction_table(ds.table, pred).assign(fold=k), rc.files.fold_predictions(k, name))
+    return summaries
+
+def train_arms_packed(arm: str, presets: Sequence[Preset | dict | str], caches: Sequence[str | Path], outs: Sequence[str | Path],
+                      device: str = "cpu", folds: Sequence[int] | None = None, pretrain_dirs: Sequence[str | Path | None] | None = None,
+                      progress: bool = False) -> list[dict]:
+    """`train_arm` of one arm for G members (each its preset, cache, output and pre-training folder), trained as one
+    packed network; their summaries. Members' folders are started afresh."""
+    presets = [load_preset(p) for p in presets]
+    pretrain_dirs = list(pretrain_dirs or [None] * len(presets))
+    if not len(presets) == len(caches) == len(outs) == len(pretrain_dirs): raise MultiDeepNetError("train_arms_packed: one preset, cache, output and pre-training folder per member")
+    if len(presets) == 1: return [train_arm(arm, presets[0], caches[0], outs[0], device, folds=folds, progress=progress, pretrain_dir=pretrain_dirs[0])]
+    _check_packable(presets)
+    dev = resolve_device(device)
+    if dev.type == "cuda": torch.cuda.set_device(dev)
+    ars = [open_arm_run(arm, p, c, o, dev, resume=False, folds=folds, progress=progress, pretrain_dir=d)
+           for p, c, o, d in zip(presets, caches, outs, pretrain_dirs)]
+    for ar in ars: ar.rc.shared.claiming = False; ar.run["pack"] = len(ars)
+    cfg, summaries = presets[0].train, [[] for _ in ars]
+    if dev.type == "cuda": torch.backends.cudnn.benchmark = not use_deterministic(cfg, dev)
+    with deterministic_mode(use_deterministic(cfg, dev)):
+        for k in ars[0].folds:
+            for s, fs in zip(summaries, _train_fold_packed(ars, k)): s.append(fs)
+    return [close_arm_run(ar, "done", s) for ar, s in zip(ars, summaries)]
+
+def pretrain_arms_packed(arm: str, presets: Sequence[Preset | dict | str], caches: Sequence[str | Path],
+                         pretrain_dirs: Sequence[str | Path], device: str = "cpu", folds: Sequence[int] | None = None) -> list[dict]:
+    """`pretrain_arm` for G members, the backbones not yet in their shared folders pre-trained as one packed network."""
+    presets = [load_preset(p) for p in presets]
+    if len(presets) == 1: return [pretrain_arm(arm, presets[0], caches[0], pretrain_dirs[0], device, folds=folds)]
+    if not arm_flags(arm)["multitask_pretrain"]: raise MultiDeepNetError(f"arm {arm!r} has no multi-task pre-training (arms.yaml)")
+    _check_packable(presets)
+    dev = resolve_device(device)
+    rcs, data, out = [], [], []
+    for p, c, d in zip(presets, caches, pretrain_dirs):
+        index = read_cache_index(c)
+        assignment = split_patients(index, p.split, where=str(c))
+        phash = stable_hash(pretrain_config(run_config(arm, p, index)))
+        rc = RunContext(arm, p.train, p.model, phash, Path(d) / phash, dev, progress=False, n_folds=p.split.folds,
+                        shared=SharedPretraining(Path(d), phash))
+        rc.out_dir.mkdir(parents=True, exist_ok=True)
+        rc.cache = device_cache_for(p.train, index, dev)
+        rcs.append(rc); data.append((index, assignment, augment_from(p.train.augment)))
+        fl = list(range(p.split.folds)) if folds is None else [int(k) for k in folds]
+        out.append({"pretrain_hash": phash, "folds": fl, "trained": [k for k in fl if not rc.shared.path(k).exists()],
+                    "paths": [str(rc.shared.path(k)) for k in fl]})
+    with deterministic_mode(use_deterministic(presets[0].train, dev)):
+        for k in out[0]["folds"]:
+            parts = [fold_parts(ix, asg, k) for ix, asg, _ in data]
+            shared_pretraining_packed(rcs, k, [CacheDataset(ix.iloc[p["train"]], augment=aug, raw=True) for (ix, _, aug), p in zip(data, parts)],
+                                      [CacheDataset(ix.iloc[p["val"]], raw=True) for (ix, _, _), p in zip(data, parts)], parts)
+    return out
 
 # %% ../nbs/09_train.ipynb #01eaaaa6
 def _add_train_args(p: argparse.ArgumentParser):
