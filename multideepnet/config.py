@@ -335,6 +335,7 @@ class TrialsConfig(Section):
     seed: int = 0
     regimes: Any = field(default=None, metadata={"free": True})    # name -> RegimeConfig
     claims: str | None = "claims.yaml"         # under configs/, or a path; None: trials for their spread alone
+    pack: int = 1                              # trials of one arm trained as one packed network (1: each alone)
 
     def __post_init__(self):
         if self.k != "power":
@@ -344,6 +345,7 @@ class TrialsConfig(Section):
         if self.test_set not in ("per_trial", "shared"): raise ConfigError(f"trials.test_set must be per_trial or shared, got {self.test_set!r}")
         if self.seed_scope not in ("regime", "trial"): raise ConfigError(f"trials.seed_scope must be regime or trial, got {self.seed_scope!r}")
         if self.steps < 1 or self.test_size < len(CLASSES): raise ConfigError("trials.steps must be >= 1 and trials.test_size >= 3")
+        if isinstance(self.pack, bool) or not isinstance(self.pack, int) or self.pack < 1: raise ConfigError(f"trials.pack: a pack size >= 1, got {self.pack!r}")
         bad = [a for a in self.arms if a not in known_arms()]
         if bad: raise ConfigError(f"trials.arms: unknown arm(s) {', '.join(bad)} (known: {', '.join(known_arms())})")
         if not isinstance(self.regimes, Mapping) or not self.regimes: raise ConfigError("trials.regimes: a mapping of at least one regime name to its settings")

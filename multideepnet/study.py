@@ -19,7 +19,7 @@ from .cohort import read_manifest
 from .phantoms import PHANTOM_VERSION, make_cohort
 from . import preprocess as prep
 from .data import read_cache_index, split_patients
-from .model import check_arms, load_arms, model_from_config
+from .model import check_arms, load_arms, model_from_config, pack_models
 from .devices import resolve_device, use_amp
 from .train import StepContext, pretrain_arm
 from .arm import arm_is_done
@@ -76,22 +76,25 @@ def _plan_index(preset: Preset, manifest: str | os.PathLike | None) -> pd.DataFr
     return pd.DataFrame([{"patient_id": f"ph{c}{i}", "label": c} for c, n in counts.items() for i in range(n)])
 
 # %% ../nbs/16_study.ipynb #61ac3dd4
-def calibrate_training(preset: Preset | dict | str, device: str = "auto", seconds: float = 60.0) -> dict:
+def calibrate_training(preset: Preset | dict | str, device: str = "auto", seconds: float = 60.0, pack: int = 1) -> dict:
     """Training volumes per second of the preset's network at its input size on `device` (random data, at most
-    about `seconds`, at least one measured step after a warm-up step)."""
+    about `seconds`, at least one measured step after a warm-up step); with `pack` > 1 of `pack` models trained as one
+    packed network (`model.pack_models`), the seconds per step being one model's share."""
     p = load_preset(preset)
     dev, cfg = resolve_device(device), p.train
     ctx = StepContext(dev, amp=use_amp(cfg, dev))          # training's own autocast, layout and loss
     shape = p.prep.out_shape
-    model = model_from_config("full", p.model).to(dev)     # the preset's width and output stride
+    members = [model_from_config("full", p.model) for _ in range(pack)]     # the preset's width and output stride
+    model = (members[0] if pack == 1 else pack_models(members)).to(dev)
     if ctx.channels_last: model = model.to(memory_format=torch.channels_last_3d)
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
-    x = ctx.to_device(torch.rand(cfg.batch_size, 1, *shape, device=dev))
+    x = ctx.to_device(torch.rand(cfg.batch_size, pack, *shape, device=dev))
     y = torch.arange(cfg.batch_size, device=dev) % len(CLASSES)
+    if pack > 1: y = y[:, None].expand(-1, pack)
     sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
     def step():
-        with ctx.autocast(): loss = ctx.loss(model(x), y)
+        with ctx.autocast(): loss = ctx.losses(model(x), y).sum()
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
     t0 = time.perf_counter(); step(); sync(); warm = time.perf_counter() - t0
     n, t0 = 0, time.perf_counter()
@@ -99,8 +102,8 @@ def calibrate_training(preset: Preset | dict | str, device: str = "auto", second
         spent = time.perf_counter() - t0; return spent + spent / n
     while n < 50 and (warm <= seconds / 2 if n == 0 else after_next() < seconds - warm):
         step(); sync(); n += 1
-    dt = (time.perf_counter() - t0) / n if n else warm      # a slow device: the first step alone (a little pessimistic)
-    return {"device": str(dev), "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_model(),
+    dt = ((time.perf_counter() - t0) / n if n else warm) / pack   # a slow device: the first step alone (a little pessimistic)
+    return {"pack": pack, "device": str(dev), "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_model(),
             "batch": cfg.batch_size, "steps_measured": n, "seconds_per_step": round(dt, 4),
             "vol_per_s": round(cfg.batch_size / dt, 3), "amp": ctx.amp, "threads": torch.get_num_threads()}
 

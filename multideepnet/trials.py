@@ -25,12 +25,13 @@ from .verdicts import UNIT_LOCAL, arm_trials, decide_v2, json_safe, plot_primary
 
 # %% auto #0
 __all__ = ['UNIT_RECORD', 'TIMING_KEYS', 'UNIT_OVERHEAD', 'TrialsError', 'regime_preset', 'trial_seed', 'shared_test',
-           'draw_trial', 'steps_per_epoch', 'trial_preset', 'arm_order', 'plan_units', 'unit_done', 'unit_record',
-           'run_unit', 'pretrain_unit', 'unit_key', 'unit_tasks', 'test_rows', 'claim_level', 'explanation_evidence',
-           'predict_time_evidence', 'spread_table', 'claims_file_data', 'evidence_for', 'decide', 'claims_record',
-           'compare_records', 'plot_sizes', 'claims_markdown', 'mechanism_reading', 'multiplicity_note',
-           'write_claims_page', 'write_claims_page_v2', 'run_claims', 'pack_cases', 'hour_on_workers', 'plan_claims',
-           'plan_lines', 'register_cli', 'same_protocol', 'committed_spread', 'spread_caption']
+           'draw_trial', 'epoch_draws', 'steps_per_epoch', 'trial_preset', 'arm_order', 'plan_units', 'unit_done',
+           'unit_record', 'run_unit', 'pretrain_unit', 'unit_key', 'run_pack', 'pretrain_pack', 'pack_groups',
+           'unit_tasks', 'test_rows', 'claim_level', 'explanation_evidence', 'predict_time_evidence', 'spread_table',
+           'claims_file_data', 'evidence_for', 'decide', 'claims_record', 'compare_records', 'plot_sizes',
+           'claims_markdown', 'mechanism_reading', 'multiplicity_note', 'write_claims_page', 'write_claims_page_v2',
+           'run_claims', 'pack_cases', 'hour_on_workers', 'plan_claims', 'plan_lines', 'register_cli', 'same_protocol',
+           'committed_spread', 'spread_caption']
 
 # %% ../nbs/16b_trials.ipynb #e6a20686
 class TrialsError(MultiDeepNetError):
@@ -89,12 +90,15 @@ def draw_trial(pool: pd.DataFrame, regime: RegimeConfig, test_size: int, seed: i
     return out
 
 # %% ../nbs/16b_trials.ipynb #429fe7ca
-def steps_per_epoch(rows: pd.DataFrame, p: Preset, seed: int) -> int:
-    """Optimizer steps of one epoch of fold 0 of a trial's rows under `p`'s split (with `seed`) and oversampling."""
+def epoch_draws(rows: pd.DataFrame, p: Preset, seed: int) -> int:
+    """Training draws of one epoch of fold 0 of a trial's rows under `p`'s split (with `seed`) and oversampling."""
     a = split_patients(rows, {**p.raw["split"], "seed": seed}, where="trial")
     tr = a[(a.split == "train") & (a.fold != 0)].label.value_counts()
-    draws = len(CLASSES) * int(tr.max()) if p.train.oversample else int(tr.sum())
-    return -(-draws // p.train.batch_size)
+    return len(CLASSES) * int(tr.max()) if p.train.oversample else int(tr.sum())
+
+def steps_per_epoch(rows: pd.DataFrame, p: Preset, seed: int) -> int:
+    """Optimizer steps of one epoch of fold 0 of a trial's rows under `p`'s split (with `seed`) and oversampling."""
+    return -(-epoch_draws(rows, p, seed) // p.train.batch_size)
 
 def trial_preset(p: Preset, rows: pd.DataFrame, seed: int) -> Preset:
     """The preset of one trial: its seed, and the epochs that make `p.trials.steps` steps per stage."""
@@ -128,7 +132,8 @@ def plan_units(p: Preset, out: Path, pools: dict[str, Path], counts: dict[str, d
                 tp = trial_preset(p, rows, seed)
                 for arm in arm_order([a for a in p.trials.regime_arms(name) if t < k_arm[a]]):
                     units.append({"regime": name, "size": size, "trial": t, "arm": arm, "seed": seed, "epochs": tp.train.epochs,
-                                  "preset": tp.raw, "cache": str(cache.path), "out": str(cell / arm), "pretrain": str(cell / "pretrain")})
+                                  "draws": epoch_draws(rows, p, seed), "preset": tp.raw, "cache": str(cache.path),
+                                  "out": str(cell / arm), "pretrain": str(cell / "pretrain")})
     return units
 
 def unit_done(u: dict) -> bool:
@@ -174,11 +179,76 @@ def pretrain_unit(u: dict, device: str = "cpu") -> dict:
 def unit_key(u: dict) -> str:
     return f"{u['regime']}/n{u['size']}/t{u['trial']}/{u['arm']}"
 
-def unit_tasks(units: Sequence[dict], device: str = "cpu") -> list[Task]:
+def run_pack(units: Sequence[dict], device: str = "cpu") -> list[dict]:
+    """Train units of one arm that differ only in their trial as one packed network (`train.train_arms_packed`), those
+    not yet done; each member's record written beside its run, as `run_unit` writes it. The pack's seconds are shared
+    out over the members it trained."""
+    from multideepnet.train import train_arms_packed
+    t0, todo = time.perf_counter(), [u for u in units if not unit_done(u)]
+    if todo:
+        train_arms_packed(todo[0]["arm"], [u["preset"] for u in todo], [u["cache"] for u in todo], [u["out"] for u in todo],
+                          device, folds=[0], pretrain_dirs=[u["pretrain"] for u in todo])
+    share, out = round((time.perf_counter() - t0) / max(len(todo), 1), 2), []
+    for u in units:
+        rec = unit_record(u)
+        atomic_write_json(Path(u["out"]) / UNIT_RECORD, json_safe(rec))
+        out.append(rec | {"seconds": share if u in todo else 0.0, "ran": u in todo, "pack": len(todo) if u in todo else 0})
+    return out
+
+def pretrain_pack(units: Sequence[dict], device: str = "cpu") -> list[dict]:
+    """The shared pre-trainings of several trials (one unit of each) as one packed network; those there already skipped."""
+    from multideepnet.train import pretrain_arms_packed
+    t0 = time.perf_counter()
+    res = pretrain_arms_packed(units[0]["arm"], [u["preset"] for u in units], [u["cache"] for u in units],
+                               [u["pretrain"] for u in units], device, folds=[0])
+    return [r | {"seconds": round(time.perf_counter() - t0, 2), "ran": bool(r["trained"])} for r in res]
+
+def pack_groups(units: Sequence[dict], pack: int) -> list[list[dict]]:
+    """The units in packs of at most `pack`, in plan order of their first member: one arm, regime and size, trials
+    from the same block of `pack` consecutive trials, and the same epochs and draws per epoch (what a packed loop
+    needs in common). `pack` 1: every unit alone."""
+    groups: dict[tuple, list[dict]] = {}
+    for u in units:
+        key = (u["regime"], u["size"], u["arm"], u["trial"] // pack, u["epochs"], u.get("draws")) if pack > 1 else unit_key(u)
+        groups.setdefault(key, []).append(u)
+    return list(groups.values())
+
+def _pack_key(members: Sequence[dict], prefix: str = "") -> str:
+    u = members[0]
+    trials = "+".join(f"t{m['trial']}" for m in members)
+    return prefix + f"{u['regime']}/n{u['size']}/{trials}" + ("" if prefix else f"/{u['arm']}")
+
+def _packed_tasks(units: Sequence[dict], device: str, pack: int, lib) -> list[Task]:
+    """`unit_tasks` with packs: one task per pack, after the packed shared pre-training of its members' trials."""
+    pre_units = {}                      # (regime, size, trial) -> the first pre-training unit of that trial
+    for u in units:
+        if arm_flags(u["arm"])["multitask_pretrain"]: pre_units.setdefault((u["regime"], u["size"], u["trial"]), u)
+    pre_of, pre_tasks = {}, {}
+    for members in pack_groups(list(pre_units.values()), pack):
+        key = _pack_key(members, "pre:")
+        done = all(any(Path(m["pretrain"]).glob("*_fold0.pt")) for m in members)
+        pre_tasks[key] = Task(key, lib.pretrain_pack, (members, device), needs=(members[0]["cache"],),
+                              label=f"{key} shared pre-training", cost=0.0 if done else 0.5 * len(members))
+        for m in members: pre_of[(m["regime"], m["size"], m["trial"])] = key
+    tasks, placed = [], set()
+    for members in pack_groups(units, pack):
+        deps = tuple(dict.fromkeys(pre_of[(m["regime"], m["size"], m["trial"])] for m in members)) \
+            if arm_flags(members[0]["arm"])["multitask_pretrain"] else ()
+        for d in deps:
+            if d not in placed: tasks.append(pre_tasks[d]); placed.add(d)
+        key = _pack_key(members)
+        tasks.append(Task(key, lib.run_pack, (members, device), deps=deps, needs=(members[0]["cache"],), label=key,
+                          cost=float(sum(not unit_done(m) for m in members))))
+    return tasks
+
+def unit_tasks(units: Sequence[dict], device: str = "cpu", pack: int = 1) -> list[Task]:
     """The units as executor tasks, in order: before a trial's first pre-training arm its shared pre-training (a task
-    of its own, `pre:<trial>`), on which every pre-training arm of the trial depends. A finished unit costs 0."""
+    of its own, `pre:<trial>`), on which every pre-training arm of the trial depends. A finished unit costs 0. With
+    `pack` > 1, one task per pack (`pack_groups`, `run_pack`) after the packed pre-training of its trials; its
+    result is the list of its members' records."""
     import importlib
     lib = importlib.import_module("multideepnet.trials")      # by name, so a worker can import it (also from a notebook)
+    if pack > 1: return _packed_tasks(units, device, pack, lib)
     tasks, pre = [], {}
     for u in units:
         deps = ()
@@ -551,20 +621,22 @@ def run_claims(preset: Preset | str = "claims", out: str | os.PathLike | None = 
         units = plan_units(p, out, pools, counts)
         todo = sum(not unit_done(u) for u in units)
         where = f"{spec.workers or jobs} at a time" if not spec.distributed else f"on {spec.text}"
-        print(f"[claims] {len(units)} units ({todo} to train), {where}, {threads} thread(s) each", flush=True)
+        print(f"[claims] {len(units)} units ({todo} to train), {where}, {threads} thread(s) each"
+              + (f", in packs of up to {p.trials.pack}" if p.trials.pack > 1 else ""), flush=True)
         keys, results = [unit_key(u) for u in units], {}
-        def finished(t: Task, r) -> None:      # in the driver as each unit ends: the table so far, in plan order
+        def finished(t: Task, r) -> None:      # in the driver as each unit (or pack) ends: the table so far, in plan order
             if t.key.startswith("pre:") or isinstance(r, TaskFailure): return
-            results[t.key] = r
-            write_table(pd.DataFrame([results[k] for k in keys if k in results]).drop(columns=["seconds", "ran"]), out / "trials.csv")
-        tasks = unit_tasks(units, device)
+            for rec in (r if isinstance(r, list) else [r]): results[unit_key(rec)] = rec
+            write_table(pd.DataFrame([results[k] for k in keys if k in results]).drop(columns=["seconds", "ran", "pack"], errors="ignore"),
+                        out / "trials.csv")
+        tasks = unit_tasks(units, device, p.trials.pack)
         out_all = run_tasks(tasks, spec, jobs, threads, gpu=device.startswith("cuda"), on_result=finished,
                             say=lambda s: print(s, flush=True), prefix="[claims]")
         failed = [r for r in out_all.values() if isinstance(r, TaskFailure)]
         if failed:
-            raise TrialsError(f"{len(failed)} of {len(tasks)} units failed ({len(results)} units finished and kept in {out}; "
+            raise TrialsError(f"{len(failed)} of {len(tasks)} tasks failed ({len(results)} units finished and kept in {out}; "
                               "run again to resume): " + "; ".join(f"{f.key}: {f.reason}" for f in failed[:5]))
-        rows = pd.DataFrame([results[k] for k in keys])
+        rows = pd.DataFrame([results[k] for k in keys]).drop(columns=["pack"], errors="ignore")
         decided = decide(rows, rule, claims, explanations_from, results_dir)
         # the cost of this result is every invocation that worked on it: a resumed or re-decided study keeps the
         # earlier invocations' timings (the first from nothing) and adds its own
@@ -572,7 +644,8 @@ def run_claims(preset: Preset | str = "claims", out: str | os.PathLike | None = 
         prev = old.get("runs") or ([{k: old.get(k) for k in ("date", "seconds", "seconds_data")} | {"units_trained": None}]
                                    if old.get("seconds") is not None else [])     # a record from before `runs`
         runs = prev + [{"date": datetime.date.today().isoformat(), "seconds": round(time.perf_counter() - t0, 1),
-                        "seconds_data": round(t_data, 1), "units_trained": todo, "executor": spec.text, "threads_per_unit": threads}]
+                        "seconds_data": round(t_data, 1), "units_trained": todo, "executor": spec.text, "threads_per_unit": threads,
+                        "pack": p.trials.pack}]
         seconds = round(sum(r["seconds"] for r in runs), 1)
         record = claims_record(p, rows, rule, decided, seconds) | {"seconds_data": round(sum(r["seconds_data"] or 0 for r in runs), 1),
                                                                     "runs": runs}
@@ -655,13 +728,14 @@ def plan_claims(preset: Preset | str = "claims", calibrate_s: float = 20.0, devi
         import torch
         from multideepnet.study import calibrate_training
         torch.set_num_threads(1)
-        cal = calibrate_training(p, device, calibrate_s)
+        cal = calibrate_training(p, device, calibrate_s, pack=p.trials.pack)
         core_h = steps * cal["seconds_per_step"] * UNIT_OVERHEAD / 3600
         plan["estimate"] = {**cal, "core_hours": round(core_h, 2),
                             "hours_on": {str(w): round(core_h / w, 2) for w in workers},
                             "in_an_hour": {str(w): hour_on_workers(power, core_h, w, rule.ci) for w in workers},
-                            "basis": f"optimizer steps x a calibrated step (one thread) x {UNIT_OVERHEAD} (validation, test inference, "
-                                     "start-up: the ratio the first v2 run measured) / workers, each unit on one core; the pools not counted"}
+                            "basis": f"optimizer steps x a calibrated step (one thread{f', one model of a pack of {p.trials.pack}' if p.trials.pack > 1 else ''}) "
+                                     f"x {UNIT_OVERHEAD} (validation, test inference, start-up: the ratio the first v2 run measured) / workers, "
+                                     "each unit on one core; the pools not counted"}
     return plan
 
 # %% ../nbs/16b_trials.ipynb #dcef0cfe

@@ -10,30 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
-from multideepnet.config import load_preset
-from multideepnet.core import config_path, load_yaml
+from conftest import tiny_claims
 from multideepnet.trials import compare_records, run_claims, unit_key
 
 pytestmark = pytest.mark.slow
 distributed = pytest.importorskip("distributed")
-
-
-def tiny_claims(root: Path):
-    """The claims preset shrunk to seconds (two regimes of 30 phantoms of 8x16x16, three trials, a few steps)."""
-    claims = load_yaml(config_path("claims_v2.yaml"))
-    claims["rules"]["guard"]["min"] = 0.0                  # a tiny study is near chance
-    (root / "claims.yaml").write_text(yaml.safe_dump(claims))
-    p = load_preset("claims")
-    return p.updated(
-        data={"source": "phantoms", "n": 30, "seed": 0, "difficulty": "easy", "matrix": 64, "dicom_fraction": 0},
-        prep={**p.raw["prep"], "out_shape": [8, 16, 16]},
-        trials={"k": "power", "max_k": 3, "steps": 12, "test_size": 9, "test_set": "shared", "seed_scope": "trial",
-                "claims": str(root / "claims.yaml"), "arms": ["baseline", "multiview", "multitask", "full", "baseline_matched"],
-                "regimes": {"both": {"pool": 30, "ratio": [1, 1, 1], "difficulty": "easy", "train_sizes": [18]},
-                            "where": {"cue": "where", "pool": 30, "ratio": [1, 1, 1], "difficulty": "easy", "train_sizes": [18],
-                                      "arms": ["baseline", "multiview", "multitask"]}}})
 
 
 @pytest.fixture(scope="module")
