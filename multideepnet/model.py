@@ -19,8 +19,8 @@ from .config import OUTPUT_STRIDES, ModelConfig
 __all__ = ['CHANNELS_LAST_DEVICES', 'TASKS', 'conv3x3x3', 'BasicBlock3d', 'stage_widths', 'stage_strides', 'ResNet3D', 'n_params',
            'GlobalHead', 'MultiViewHead', 'MultiTaskHead', 'task_targets', 'ModelOutput', 'MultiDeepNet', 'load_arms',
            'check_arms', 'arm_flags', 'build_model', 'build_pretrain_model', 'model_from_config', 'classification_loss',
-           'multitask_losses', 'multitask_loss', 'load_backbone', 'fuse_for_inference', 'GroupedLinear', 'SplitConv3d',
-           'pack_models', 'unpack_state', 'PackedNet']
+           'multitask_losses', 'multitask_loss', 'load_backbone', 'fuse_for_inference', 'GroupedLinear', 'pack_models',
+           'unpack_state', 'PackedNet']
 
 # %% ../nbs/07_model.ipynb #0348b7d6
 def conv3x3x3(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Conv3d:
@@ -329,21 +329,11 @@ class GroupedLinear(nn.Module):
         y = torch.baddbmm(self.bias.view(g, 1, o), x.reshape(-1, g, i).transpose(0, 1), self.weight.view(g, o, i).transpose(1, 2))
         return y.transpose(0, 1).reshape(-1, g * o)
 
-class SplitConv3d(nn.Conv3d):
-    """A grouped 3-D convolution computed as one plain convolution per group (faster where each group has a single
-    input channel); the weights and the result are those of the grouped `nn.Conv3d`."""
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        g, ci, co = self.groups, self.in_channels // self.groups, self.out_channels // self.groups
-        b = None if self.bias is None else self.bias.view(g, co)
-        return torch.cat([F.conv3d(x[:, k * ci:(k + 1) * ci], self.weight[k * co:(k + 1) * co], None if b is None else b[k],
-                                   self.stride, self.padding, self.dilation) for k in range(g)], dim=1)
-
 def _packed_module(m: nn.Module, g: int) -> nn.Module | None:
     """The G-fold version of one layer (fresh, weights loaded later); None for layers without parameters."""
     if isinstance(m, nn.Conv3d):
         if m.groups != 1: raise MultiDeepNetError("pack_models: grouped convolutions cannot be packed again")
-        cls = SplitConv3d if m.in_channels == 1 else nn.Conv3d
-        return cls(m.in_channels * g, m.out_channels * g, m.kernel_size, m.stride, m.padding, m.dilation, groups=g,
+        return nn.Conv3d(m.in_channels * g, m.out_channels * g, m.kernel_size, m.stride, m.padding, m.dilation, groups=g,
                    bias=m.bias is not None)
     if isinstance(m, nn.BatchNorm3d): return nn.BatchNorm3d(m.num_features * g, m.eps, m.momentum, m.affine, m.track_running_stats)
     if isinstance(m, nn.Linear): return GroupedLinear(g, m.in_features, m.out_features)

@@ -203,15 +203,19 @@ def pretrain_pack(units: Sequence[dict], device: str = "cpu") -> list[dict]:
                                [u["pretrain"] for u in units], device, folds=[0])
     return [r | {"seconds": round(time.perf_counter() - t0, 2), "ran": bool(r["trained"])} for r in res]
 
-def pack_groups(units: Sequence[dict], pack: int) -> list[list[dict]]:
-    """The units in packs of at most `pack`, in plan order of their first member: one arm, regime and size, trials
-    from the same block of `pack` consecutive trials, and the same epochs and draws per epoch (what a packed loop
-    needs in common). `pack` 1: every unit alone."""
-    groups: dict[tuple, list[dict]] = {}
+def pack_groups(units: Sequence[dict], pack: int, by_arm: bool = True) -> list[list[dict]]:
+    """The units in packs of at most `pack`, in plan order of their first member. A pack holds one arm (unless
+    `by_arm` is False: the shared pre-trainings), one regime and size, and trials with the same epochs and draws per
+    epoch (what a packed loop needs in common), taken in trial order: so every arm packs the same trials together, an
+    arm with fewer trials only stopping earlier. `pack` 1: every unit alone."""
+    if pack <= 1: return [[u] for u in units]
+    classes: dict[tuple, list[dict]] = {}
     for u in units:
-        key = (u["regime"], u["size"], u["arm"], u["trial"] // pack, u["epochs"], u.get("draws")) if pack > 1 else unit_key(u)
-        groups.setdefault(key, []).append(u)
-    return list(groups.values())
+        key = (u["regime"], u["size"], u["arm"] if by_arm else None, u["epochs"], u.get("draws"))
+        classes.setdefault(key, []).append(u)
+    packs = [sorted(c, key=lambda u: u["trial"])[i:i + pack] for c in classes.values() for i in range(0, len(c), pack)]
+    first = {id(u): i for i, u in enumerate(units)}
+    return sorted(packs, key=lambda g: min(first[id(u)] for u in g))
 
 def _pack_key(members: Sequence[dict], prefix: str = "") -> str:
     u = members[0]
@@ -224,7 +228,7 @@ def _packed_tasks(units: Sequence[dict], device: str, pack: int, lib) -> list[Ta
     for u in units:
         if arm_flags(u["arm"])["multitask_pretrain"]: pre_units.setdefault((u["regime"], u["size"], u["trial"]), u)
     pre_of, pre_tasks = {}, {}
-    for members in pack_groups(list(pre_units.values()), pack):
+    for members in pack_groups(list(pre_units.values()), pack, by_arm=False):
         key = _pack_key(members, "pre:")
         done = all(any(Path(m["pretrain"]).glob("*_fold0.pt")) for m in members)
         pre_tasks[key] = Task(key, lib.pretrain_pack, (members, device), needs=(members[0]["cache"],),

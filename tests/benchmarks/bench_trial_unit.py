@@ -4,7 +4,7 @@ A *unit* here is what a claims trial of a multi-task arm costs: its shared multi
 arm's fine-tuning, on one fold of a real claims trial cell (the `claims` preset's protocol: 24x48x48, width 0.0625,
 600 steps per stage, validation every epoch, 1000 shared test cases), one thread, in one warm process.
 
-Variants, run one after another in this one process (`--order` alternates them over `--rounds`):
+Variants, run one after another in this one process, `--rounds` times in turn (each figure is the median round):
 - `today`: `train.pretrain_arm` + `train.train_arm` per trial (pack 1);
 - `pack<G>`: `train.pretrain_arms_packed` + `train.train_arms_packed` on G trials at once;
 - `bf16` / `pack<G>-bf16`: the same with `train.amp: true` (bfloat16 autocast; only where the CPU has native bf16);
@@ -34,7 +34,10 @@ def units_for(p, root: Path, data_root: Path, n: int) -> list[dict]:
     q = p.updated(trials={**p.raw["trials"], "k": n, "max_k": None, "arms": ["full"],
                           "regimes": {"both": {**p.raw["trials"]["regimes"]["both"]}}})
     pools = _pools(q, data_root, 2)
-    return [u for u in plan_units(q, root / "plan", pools) if u["arm"] == "full"][:n]
+    units = [u for u in plan_units(q.updated(trials={**q.raw["trials"], "k": 3 * n}), root / "plan", pools) if u["arm"] == "full"]
+    # trials that can share a pack: the most common epochs and draws per epoch (trials.pack_groups)
+    shape = max({(u["epochs"], u["draws"]) for u in units}, key=lambda s: sum((u["epochs"], u["draws"]) == s for u in units))
+    return [u for u in units if (u["epochs"], u["draws"]) == shape][:n]
 
 
 def run_variant(units: list[dict], g: int, out: Path, amp: bool) -> dict:
@@ -101,6 +104,9 @@ def main() -> None:
     ap.add_argument("--today-units", type=int, default=2, help="trials timed on today's path")
     ap.add_argument("--bf16-pack", type=int, default=4, help="the pack also timed with bf16 (0: none)")
     ap.add_argument("--no-steps", action="store_true", help="skip the step-level compile comparison")
+    ap.add_argument("--no-bf16", action="store_true", help="skip the bf16 variants")
+    ap.add_argument("--rounds", type=int, default=1, help="times every variant runs, in turn (the median is kept)")
+    ap.add_argument("--tag", default="", help="added to the results file name")
     ap.add_argument("--data-root", default="data")
     ap.add_argument("--root", default="runs/bench_unit")
     ap.add_argument("--results", default="results")
@@ -110,26 +116,32 @@ def main() -> None:
     root = Path(a.root).resolve()
     units = units_for(p, root, Path(a.data_root).resolve(), max(a.packs + [a.today_units]))
     variants = [("today", 1, False)] + [(f"pack{g}", g, False) for g in a.packs]
-    if cpu_has_bf16():
+    if cpu_has_bf16() and not a.no_bf16:
         variants += [("bf16", 1, True)] + ([(f"pack{a.bf16_pack}-bf16", a.bf16_pack, True)] if a.bf16_pack else [])
+    rounds = {name: [] for name, _, _ in variants}
+    for r in range(a.rounds):
+        for name, g, amp in variants:
+            n = a.today_units if g == 1 else g
+            rounds[name].append(run_variant(units[:n], g, root / name, amp))
+            x = rounds[name][-1]
+            print(f"[bench] round {r + 1} {name}: {x['seconds_per_unit']} s per unit, {x['units_per_core_hour']} units per core-hour", flush=True)
     res = {}
-    for name, g, amp in variants:
-        n = a.today_units if g == 1 else g
-        res[name] = run_variant(units[:n], g, root / name, amp)
-        print(f"[bench] {name}: {res[name]['seconds_per_unit']} s per unit, {res[name]['units_per_core_hour']} units per core-hour", flush=True)
+    for name, runs in rounds.items():
+        med = sorted(runs, key=lambda x: x["seconds"])[len(runs) // 2]
+        res[name] = med | {"seconds_per_unit_rounds": [x["seconds_per_unit"] for x in runs]}
     base = res["today"]["units_per_core_hour"]
     for r in res.values(): r["speedup"] = round(r["units_per_core_hour"] / base, 3)
     fp32 = {k: v for k, v in res.items() if "bf16" not in k}
     best = max(res, key=lambda k: res[k]["units_per_core_hour"])
     equality = {name: member_diff(res["today"]["outs"][0], r["outs"][0]) for name, r in res.items() if name != "today"}
-    out = {"date": datetime.date.today().isoformat(), "machine": machine_info(), "torch_threads": 1, "preset": p.name,
+    out = {"date": datetime.date.today().isoformat(), "machine": machine_info(), "torch_threads": 1, "preset": p.name, "rounds": a.rounds,
            "unit": "shared multi-task pre-training + full arm fine-tuning of one claims trial (fold 0), one thread",
            "variants": {k: {kk: vv for kk, vv in v.items() if kk != "outs"} for k, v in res.items()},
            "best": best, "best_float32": max(fp32, key=lambda k: fp32[k]["units_per_core_hour"]),
            "member0_vs_alone": equality}
     if not a.no_steps: out["step_level"] = step_level(p, [1, max(a.packs)])
     cpu = re.sub(r"[^a-z0-9]+", "-", out["machine"]["cpu"].lower()).strip("-")
-    path = Path(a.results) / f"trial-unit-{cpu}.json"
+    path = Path(a.results) / f"trial-unit{'-' + a.tag if a.tag else ''}-{cpu}.json"
     atomic_write_json(path, out)
     print(json.dumps({k: v["units_per_core_hour"] for k, v in res.items()}), "->", path, flush=True)
 
