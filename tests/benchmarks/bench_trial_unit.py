@@ -65,8 +65,11 @@ def member_diff(a: str, b: str) -> dict:
     pa, pb = read_table(Path(a) / "predictions.csv"), read_table(Path(b) / "predictions.csv")
     wa = torch.load(Path(a) / "fold0" / "train_best.pt", weights_only=False)
     wb = torch.load(Path(b) / "fold0" / "train_best.pt", weights_only=False)
+    buffers = {k for k in wa["model"] if "running_" in k or "num_batches" in k}
+    diff = lambda keys: max(float((wa["model"][k].double() - wb["model"][k].double()).abs().max()) for k in keys)
     return {"test_probability": float(np.abs(pa[PROB_COLUMNS].to_numpy() - pb[PROB_COLUMNS].to_numpy()).max()),
-            "weights": max(float((wa["model"][k].double() - wb["model"][k].double()).abs().max()) for k in wa["model"]),
+            "weights": diff([k for k in wa["model"] if k not in buffers]),       # the learned parameters
+            "running_stats": diff([k for k in buffers if "running_" in k]),     # batch norm's running mean and variance
             "epoch_chosen": [wa["epoch"], wb["epoch"]]}
 
 

@@ -3,8 +3,15 @@ on its own (same initialisation, same data order), after one epoch of each stage
 
 For each arm, trials 0..G-1 of the `claims` preset's regime `both` train as one pack (`train.train_arms_packed`, with
 the packed pre-training for the multi-task arms) and trial 0 trains alone (`train.train_arm`, its own pre-training);
-the largest absolute differences of the selected epoch's weights and of the 1000 test probabilities are written,
-with the epochs each chose, to results/pack-equality-<cpu>.json (machine, date, torch).
+the largest absolute differences of the selected epoch's weights (learned parameters; batch norm's running statistics
+apart) and of the 1000 test probabilities are written, with the epochs each chose, to results/pack-equality-<cpu>.json
+(machine, date, torch).
+
+Beside them, the yardstick of training's own sensitivity (`sensitivity`): on the protocol's network and random
+batches, the weight difference after 1, 5 and 38 steps (one epoch) between a model trained alone and (a) the same
+model with every weight changed by one part in a million, (b) the same model as member 0 of a pack. If (b) is of the
+size of (a), the packed runs part from the runs alone as any rounding would make them part, not by an error.
+`--from-outputs` recomputes the differences from the folders of an earlier run.
 
 Run: .venv/bin/python tests/benchmarks/pack_equality.py --data-root /work/runs/data3 --root /work/runs/pack_eq --pack 4
 """
@@ -34,6 +41,37 @@ def run(units: list[dict], arm: str, out: Path, epochs: int | None) -> tuple[str
     return str(alone), str(outs[0])
 
 
+def sensitivity(p, pack: int, steps=(1, 5, 38), seed: int = 0) -> dict:
+    import copy
+    from multideepnet.model import model_from_config, pack_models, unpack_state
+    from multideepnet.train import StepContext
+    ctx, cl = StepContext(torch.device("cpu")), torch.channels_last_3d
+    torch.manual_seed(seed)
+    members = [model_from_config("baseline", p.model) for _ in range(pack)]
+    alone, nudged = copy.deepcopy(members[0]), copy.deepcopy(members[0])
+    with torch.no_grad():
+        for w in nudged.parameters(): w.mul_(1 + 1e-6 * torch.randn_like(w))
+    packed = pack_models(members).to(memory_format=cl)
+    nets = {"alone": alone.to(memory_format=cl), "nudged": nudged.to(memory_format=cl), "packed": packed}
+    opts = {k: torch.optim.SGD(m.parameters(), lr=p.train.lr, momentum=p.train.momentum, weight_decay=p.train.weight_decay)
+            for k, m in nets.items()}
+    gen, out = torch.Generator().manual_seed(seed + 1), {}
+    for step in range(1, max(steps) + 1):
+        x = torch.rand(p.train.batch_size, pack, *p.prep.out_shape, generator=gen)
+        y = torch.randint(0, 3, (p.train.batch_size, pack), generator=gen)
+        for k, m in nets.items():
+            m.train()
+            xi, yi = (x, y) if k == "packed" else (x[:, :1], y[:, 0])
+            loss = ctx.losses(m(xi.contiguous(memory_format=cl)), yi).sum()
+            opts[k].zero_grad(); loss.backward(); opts[k].step()
+        if step in steps:
+            ref = dict(alone.named_parameters())
+            member = unpack_state(packed, 0)
+            out[str(step)] = {"nudged_1e-6": max(float((w - ref[n]).abs().max()) for n, w in nudged.named_parameters()),
+                              "packed_member": max(float((member[n] - ref[n]).abs().max()) for n in ref)}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pack", type=int, default=4)
@@ -41,18 +79,22 @@ def main() -> None:
     ap.add_argument("--data-root", default="data")
     ap.add_argument("--root", default="runs/pack_eq")
     ap.add_argument("--results", default="results")
+    ap.add_argument("--from-outputs", action="store_true", help="only recompute the differences from --root")
     a = ap.parse_args()
     torch.set_num_threads(1)
     p, root = load_preset("claims"), Path(a.root).resolve()
-    units = units_for(p, root, Path(a.data_root).resolve(), a.pack)
+    units = [] if a.from_outputs else units_for(p, root, Path(a.data_root).resolve(), a.pack)
     out = {"date": datetime.date.today().isoformat(), "machine": machine_info(), "preset": p.name, "pack": a.pack,
            "compared": "member 0 of a pack against the same trial trained alone", "arms": {}}
+    out["sensitivity"] = sensitivity(p, a.pack)
+    print(f"[equality] sensitivity: {out['sensitivity']}", flush=True)
     for arm in a.arms:
         res = {}
         for name, epochs in (("one_epoch_per_stage", 1), ("whole_unit", None)):
             t0 = time.perf_counter()
-            alone, member = run([{**u, "arm": arm} for u in units], arm, root / arm / name, epochs)
-            res[name] = member_diff(alone, member) | {"seconds": round(time.perf_counter() - t0, 1)}
+            if a.from_outputs: alone, member = str(root / arm / name / "alone"), str(root / arm / name / "pack_t0")
+            else: alone, member = run([{**u, "arm": arm} for u in units], arm, root / arm / name, epochs)
+            res[name] = member_diff(alone, member) | ({} if a.from_outputs else {"seconds": round(time.perf_counter() - t0, 1)})
             print(f"[equality] {arm} {name}: {res[name]}", flush=True)
         out["arms"][arm] = res
     cpu = re.sub(r"[^a-z0-9]+", "-", out["machine"]["cpu"].lower()).strip("-")
