@@ -65,9 +65,9 @@ def sensitivity(p, pack: int, steps=(1, 5, 38), seed: int = 0) -> dict:
             loss = ctx.losses(m(xi.contiguous(memory_format=cl)), yi).sum()
             opts[k].zero_grad(); loss.backward(); opts[k].step()
         if step in steps:
-            ref = dict(alone.named_parameters())
+            ref = {n: w.detach() for n, w in alone.named_parameters()}
             member = unpack_state(packed, 0)
-            out[str(step)] = {"nudged_1e-6": max(float((w - ref[n]).abs().max()) for n, w in nudged.named_parameters()),
+            out[str(step)] = {"nudged_1e-6": max(float((w.detach() - ref[n]).abs().max()) for n, w in nudged.named_parameters()),
                               "packed_member": max(float((member[n] - ref[n]).abs().max()) for n in ref)}
     return out
 
