@@ -724,7 +724,7 @@ def plan_claims(preset: Preset | str = "claims", calibrate_s: float = 20.0, devi
                          "arms": dict(k_arm), "units": len(r.train_sizes) * sum(k_arm.values())}
         steps += len(r.train_sizes) * stage_equiv * p.trials.steps
     shared = p.trials.test_size if p.trials.test_set == "shared" else 0
-    plan = {"preset": p.name, "k": p.trials.k, "max_k": p.trials.max_k, "steps_per_stage": p.trials.steps,
+    plan = {"preset": p.name, "k": p.trials.k, "max_k": p.trials.max_k, "steps_per_stage": p.trials.steps, "pack": p.trials.pack,
             "test_set": p.trials.test_set, "test_size": p.trials.test_size, "regimes": regimes, "power": power,
             "units": sum(r["units"] for r in regimes.values()), "optimizer_steps": steps,
             "phantoms": sum({(r.cue, r.difficulty, r.ratio, r.pool): r.pool + shared for r in p.trials.regimes.values()}.values())}
@@ -746,7 +746,8 @@ def plan_claims(preset: Preset | str = "claims", calibrate_s: float = 20.0, devi
 def plan_lines(plan: dict) -> list[str]:
     """The dry run in words: per regime its arms' trials, per primary test its planned k, the half-width it expects
     and the chance to call the paper's effect supported, then the time on each number of workers."""
-    out = [f"[claims] preset {plan['preset']}: {plan['units']} units, {plan['optimizer_steps']:,} optimizer steps, "
+    packs = f" in packs of up to {plan['pack']} (trials.pack)" if plan.get("pack", 1) > 1 else ""
+    out = [f"[claims] preset {plan['preset']}: {plan['units']} units{packs}, {plan['optimizer_steps']:,} optimizer steps, "
            f"{plan['phantoms']} phantoms to make; test set: {plan['test_set']} ({plan['test_size']} cases)"]
     for name, r in plan["regimes"].items():
         out.append(f"  regime {name} ({r['cue']}, {r['difficulty']}, pool {r['pool']}, sizes {r['train_sizes']}): "
