@@ -26,8 +26,8 @@ from .verdicts import UNIT_LOCAL, arm_trials, decide_v2, json_safe, plot_primary
 # %% auto #0
 __all__ = ['UNIT_RECORD', 'TIMING_KEYS', 'UNIT_OVERHEAD', 'TrialsError', 'regime_preset', 'trial_seed', 'shared_test',
            'draw_trial', 'epoch_draws', 'steps_per_epoch', 'trial_preset', 'arm_order', 'plan_units', 'unit_done',
-           'unit_record', 'run_unit', 'pretrain_unit', 'unit_key', 'run_pack', 'pretrain_pack', 'pack_groups',
-           'unit_tasks', 'test_rows', 'claim_level', 'explanation_evidence', 'predict_time_evidence', 'spread_table',
+           'unit_record', 'run_unit', 'pretrain_unit', 'unit_key', 'unit_tasks', 'run_pack', 'pretrain_pack',
+           'pack_groups', 'test_rows', 'claim_level', 'explanation_evidence', 'predict_time_evidence', 'spread_table',
            'claims_file_data', 'evidence_for', 'decide', 'claims_record', 'compare_records', 'plot_sizes',
            'claims_markdown', 'mechanism_reading', 'multiplicity_note', 'write_claims_page', 'write_claims_page_v2',
            'run_claims', 'pack_cases', 'hour_on_workers', 'plan_claims', 'plan_lines', 'register_cli', 'same_protocol',
@@ -179,6 +179,29 @@ def pretrain_unit(u: dict, device: str = "cpu") -> dict:
 def unit_key(u: dict) -> str:
     return f"{u['regime']}/n{u['size']}/t{u['trial']}/{u['arm']}"
 
+def unit_tasks(units: Sequence[dict], device: str = "cpu", pack: int = 1) -> list[Task]:
+    """The units as executor tasks, in order: before a trial's first pre-training arm its shared pre-training (a task
+    of its own, `pre:<trial>`), on which every pre-training arm of the trial depends. A finished unit costs 0. With
+    `pack` > 1, one task per pack (`pack_groups`, `run_pack`) after the packed pre-training of its trials; its
+    result is the list of its members' records."""
+    import importlib
+    lib = importlib.import_module("multideepnet.trials")      # by name, so a worker can import it (also from a notebook)
+    if pack > 1: return _packed_tasks(units, device, pack, lib)
+    tasks, pre = [], {}
+    for u in units:
+        deps = ()
+        if arm_flags(u["arm"])["multitask_pretrain"]:
+            key = "pre:" + unit_key(u).rsplit("/", 1)[0]
+            if key not in pre:
+                pre[key] = Task(key, lib.pretrain_unit, (u, device), needs=(u["cache"],), label=f"{key} shared pre-training",
+                                cost=0.0 if any(Path(u["pretrain"]).glob("*_fold0.pt")) else 0.5)
+                tasks.append(pre[key])
+            deps = (key,)
+        tasks.append(Task(unit_key(u), lib.run_unit, (u, device), deps=deps, needs=(u["cache"],), label=unit_key(u),
+                          cost=0.0 if unit_done(u) else 1.0))
+    return tasks
+
+# %% ../nbs/16b_trials.ipynb #9f446f9c
 def run_pack(units: Sequence[dict], device: str = "cpu") -> list[dict]:
     """Train units of one arm that differ only in their trial as one packed network (`train.train_arms_packed`), those
     not yet done; each member's record written beside its run, as `run_unit` writes it. The pack's seconds are shared
@@ -243,28 +266,6 @@ def _packed_tasks(units: Sequence[dict], device: str, pack: int, lib) -> list[Ta
         key = _pack_key(members)
         tasks.append(Task(key, lib.run_pack, (members, device), deps=deps, needs=(members[0]["cache"],), label=key,
                           cost=float(sum(not unit_done(m) for m in members))))
-    return tasks
-
-def unit_tasks(units: Sequence[dict], device: str = "cpu", pack: int = 1) -> list[Task]:
-    """The units as executor tasks, in order: before a trial's first pre-training arm its shared pre-training (a task
-    of its own, `pre:<trial>`), on which every pre-training arm of the trial depends. A finished unit costs 0. With
-    `pack` > 1, one task per pack (`pack_groups`, `run_pack`) after the packed pre-training of its trials; its
-    result is the list of its members' records."""
-    import importlib
-    lib = importlib.import_module("multideepnet.trials")      # by name, so a worker can import it (also from a notebook)
-    if pack > 1: return _packed_tasks(units, device, pack, lib)
-    tasks, pre = [], {}
-    for u in units:
-        deps = ()
-        if arm_flags(u["arm"])["multitask_pretrain"]:
-            key = "pre:" + unit_key(u).rsplit("/", 1)[0]
-            if key not in pre:
-                pre[key] = Task(key, lib.pretrain_unit, (u, device), needs=(u["cache"],), label=f"{key} shared pre-training",
-                                cost=0.0 if any(Path(u["pretrain"]).glob("*_fold0.pt")) else 0.5)
-                tasks.append(pre[key])
-            deps = (key,)
-        tasks.append(Task(unit_key(u), lib.run_unit, (u, device), deps=deps, needs=(u["cache"],), label=unit_key(u),
-                          cost=0.0 if unit_done(u) else 1.0))
     return tasks
 
 # %% ../nbs/16b_trials.ipynb #77e5b18e
