@@ -671,6 +671,7 @@ def shared_pretraining_packed(rcs: Sequence[RunContext], k: int, train_dss: Sequ
         for g, (model, row) in zip(todo, pre): out[g] = (_keep_shared(rcs[g], k, model, row), row)
     return out
 
+# %% ../nbs/09_train.ipynb #453e7b7c
 def _check_packable(presets: Sequence[Preset]) -> None:
     base = lambda p: (replace(p.train, seed=0, epochs=1, pretrain_epochs=1), p.model, replace(p.split, seed=0))
     if any(base(p) != base(presets[0]) for p in presets):
