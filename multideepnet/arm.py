@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_arm.ipynb #19fbb67d
 from __future__ import annotations
-import datetime, json, os, time
+import datetime, os, time
 from pathlib import Path
 from typing import Sequence
 
@@ -14,7 +14,8 @@ import SimpleITK as sitk
 import torch
 
 from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json, stable_hash
-from .config import ExplainConfig, GradcamConfig, Preset, load_preset
+from .config import ExplainConfig, GradcamConfig, Preset, expect_preset
+from .identity import explanation_hash, run_config, run_finished   # what a finished arm is (00d_identity)
 from .layout import ArmDir, case_stem, read_table, write_table
 from .cohort import read_manifest
 from . import preprocess as prep
@@ -22,7 +23,7 @@ from .geometry import CropGeometry, original_to_crop
 from .data import read_cache_index
 from .model import VIEWS, check_arms, load_arms
 from .devices import use_threads
-from .train import run_config, train_arm
+from .train import train_arm
 from . import metrics as mx
 from .io import itk_path, read_ct
 from .gradcam import heatmap_to_original, localization_scores, localization_summary, map_peak, save_heatmap_nifti
@@ -33,37 +34,32 @@ from .predict import (ensemble_cam, export_arm_model, load_arm_model,
 from . import viewer
 
 # %% auto #0
-__all__ = ['ArmError', 'arm_config_hash', 'explanation_hash', 'arm_is_done', 'mark_arm_done', 'plot_training_curves',
-           'evaluate_arm', 'lesion_paths', 'typical_correct_cases', 'explain_arm', 'validation_cases', 'scan_paths',
-           'explain_figure_cases', 'check_explanations', 'train_step', 'evaluate_step', 'explain_step', 'run_arm']
+__all__ = ['ArmError', 'arm_config_hash', 'arm_is_done', 'mark_arm_done', 'plot_training_curves', 'evaluate_arm', 'lesion_paths',
+           'typical_correct_cases', 'explain_arm', 'validation_cases', 'scan_paths', 'explain_figure_cases',
+           'check_explanations', 'train_step', 'evaluate_step', 'explain_step', 'run_arm']
 
 # %% ../nbs/14_arm.ipynb #745a801a
 class ArmError(MultiDeepNetError):
     """An arm's step cannot run: its training is not finished, or its folder lacks what the step needs."""
 
-def arm_config_hash(arm: str, preset: Preset | dict | str, cache_dir: str | os.PathLike) -> str:
-    """The configuration hash that a finished run of `arm` on this preset and cache records."""
+def arm_config_hash(arm: str, preset: Preset, cache_dir: str | os.PathLike) -> str:
+    """The configuration hash that a finished run of `arm` on this preset and cache records (`identity.run_config`)."""
     return stable_hash(run_config(arm, preset, read_cache_index(cache_dir, check_arrays=False)))
 
-def explanation_hash(gradcam: GradcamConfig | dict | None, explanations: ExplainConfig | dict | None) -> str:
-    """The identity of an arm's explanations (the Grad-CAM settings and the `explanations` section as used)."""
-    return stable_hash({"gradcam": GradcamConfig.from_dict(gradcam).as_dict(), "explanations": ExplainConfig.from_dict(explanations).as_dict()})
-
-def arm_is_done(arm_dir: str | os.PathLike, arm: str, preset: Preset | dict | str, cache_dir: str | os.PathLike) -> bool:
+def arm_is_done(arm_dir: str | os.PathLike, arm: str, preset: Preset, cache_dir: str | os.PathLike) -> bool:
     """True when `arm_dir` holds finished results (done.json) of exactly this arm, preset and cache, explained with
-    this preset's settings (an arm explained otherwise is run again: its training resumes as finished, its maps are new)."""
-    done, preset = ArmDir(arm_dir).done, load_preset(preset)
-    if not done.exists(): return False
-    d = json.loads(done.read_text(encoding="utf-8"))
-    if d.get("config_hash") != arm_config_hash(arm, preset, cache_dir): return False
-    return d.get("explanation_hash", "none") in (None, explanation_hash(preset.gradcam, preset.explanations))
+    this preset's settings (an arm explained otherwise is run again: its training resumes as finished, its maps are
+    new); decided by `identity.run_finished`, as a claims unit is."""
+    return run_finished(arm_dir, lambda: arm_config_hash(arm, preset, cache_dir),
+                        explanation=explanation_hash(preset.gradcam, preset.explanations))
 
 def mark_arm_done(arm_dir: str | os.PathLike) -> Path:
     """Record that every output of the arm is written (the last step of an arm's run), with what explained it
     (`explanation_hash` None where the data had no lesion masks to check explanations against)."""
     files = ArmDir(arm_dir)
     m = files.read_metrics()
-    ex = explanation_hash(m.get("gradcam") or {}, m["explanation_config"]) if "explanation_config" in m else None
+    ex = (explanation_hash(GradcamConfig.from_dict(m.get("gradcam") or {}), ExplainConfig.from_dict(m["explanation_config"]))
+          if "explanation_config" in m else None)
     return atomic_write_json(files.done, {"arm": m["arm"], "config_hash": m["config_hash"], "explanation_hash": ex,
                                                            "finished": datetime.datetime.now().isoformat(timespec="seconds")})
 
@@ -143,13 +139,13 @@ def _save_case(out: Path, pid: str, vol: np.ndarray, res: dict, record: dict, le
     return {"npz": f"gradcam/{stem}.npz", "png": f"gradcam/{stem}.png", "nifti": f"gradcam/{stem}_gradcam.nii.gz"}
 
 # %% ../nbs/14_arm.ipynb #664204db
-def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None = None, gradcam: GradcamConfig | dict | None = None,
+def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None = None, gradcam: GradcamConfig | None = None,
                 device: str = "cpu", n_boot: int = 1000, seed: int = 0) -> dict:
     """Grad-CAM of the arm's fold models on its test cases: the figure cases (one typical correct case per class:
     npz, PNG, NIfTI in gradcam/) and, where the manifest names lesion masks, the localisation scores of every
     correctly classified CAP and COVID-19 case (gradcam/localization.csv, `localization` in metrics.json)."""
     files = ArmDir(arm_dir)
-    arm_dir, cfg = Path(arm_dir), GradcamConfig.from_dict(gradcam)
+    arm_dir, cfg = Path(arm_dir), gradcam or GradcamConfig()
     models, info = load_arm_model(files.model, device)
     run = files.read_run()
     index = read_cache_index(run["cache_dir"]).set_index("patient_id")
@@ -287,14 +283,14 @@ def _summarise_method(rows: pd.DataFrame, rand: dict, val: pd.DataFrame, n_boot:
                                for c in rows.columns if c.startswith("p_deleted_")},
             "n_cases": int(len(rows))}
 
-def check_explanations(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None, explanations: dict | None = None,
-                       gradcam: dict | None = None, device: str = "cpu", n_boot: int = 1000, seed: int = 0) -> dict | None:
+def check_explanations(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None, explanations: ExplainConfig | None = None,
+                       gradcam: GradcamConfig | None = None, device: str = "cpu", n_boot: int = 1000, seed: int = 0) -> dict | None:
     """Every explanation method's four checks on the arm's test cases, the method to show chosen on validation cases,
     and that method's maps of the figure cases (beside their Grad-CAM); `explanations` and `explanation_chosen` in
     metrics.json, per-case tables in explanations/. None where the data has no lesion masks."""
     files = ArmDir(arm_dir)
     t0, arm_dir = time.perf_counter(), Path(arm_dir)
-    cfg, gcfg = ExplainConfig.from_dict(explanations), GradcamConfig.from_dict(gradcam)
+    cfg, gcfg = explanations or ExplainConfig(), gradcam or GradcamConfig()
     lesions = lesion_paths(manifest)
     if not lesions: return None
     models, _ = load_arm_model(files.model, device)
@@ -331,31 +327,31 @@ def check_explanations(arm_dir: str | os.PathLike, manifest: str | os.PathLike |
     return {"summary": summary, "chosen": chosen, "reason": reason, "test": test_df, "validation": val_df}
 
 # %% ../nbs/14_arm.ipynb #fd9b1e45
-def train_step(arm: str, preset: Preset | dict | str, cache_dir: str | os.PathLike, arm_dir: str | os.PathLike,
+def train_step(arm: str, preset: Preset, cache_dir: str | os.PathLike, arm_dir: str | os.PathLike,
                device: str = "auto", resume: bool = True, pretrain_dir: str | os.PathLike | None = None,
                log_epochs: bool = True) -> dict:
     """Step 1: train the arm (both stages for the multi-task arms, every fold), one line per epoch; an unfinished
     training is an error."""
-    summary = train_arm(check_arms([arm])[0], load_preset(preset), cache_dir, arm_dir, device=device, resume=resume,
+    summary = train_arm(check_arms([arm])[0], expect_preset(preset, "train_step"), cache_dir, arm_dir, device=device, resume=resume,
                         progress=False, pretrain_dir=pretrain_dir, log_epochs=log_epochs)
     if summary["status"] != "done": raise ArmError(f"{arm_dir}: training of arm {arm} did not finish ({summary['status']})")
     return summary
 
-def evaluate_step(arm_dir: str | os.PathLike, preset: Preset | dict | str, n_boot: int = 1000) -> dict:
+def evaluate_step(arm_dir: str | os.PathLike, preset: Preset, n_boot: int = 1000) -> dict:
     """Step 2: test-set metrics with patient-bootstrap intervals (seeded by the preset's training seed)."""
-    return evaluate_arm(arm_dir, n_boot=n_boot, seed=load_preset(preset).train.seed)
+    return evaluate_arm(arm_dir, n_boot=n_boot, seed=expect_preset(preset, "evaluate_step").train.seed)
 
-def explain_step(arm_dir: str | os.PathLike, preset: Preset | dict | str, manifest: str | os.PathLike | None = None,
+def explain_step(arm_dir: str | os.PathLike, preset: Preset, manifest: str | os.PathLike | None = None,
                  n_boot: int = 1000) -> tuple[dict, dict | None]:
     """Step 3: bundle the model, explain the figure cases with the preset's Grad-CAM and score it against the
     lesions, then check every explanation method (`check_explanations`)."""
-    p = load_preset(preset)
+    p = expect_preset(preset, "explain_step")
     export_arm_model(arm_dir, manifest)
     explained = explain_arm(arm_dir, manifest, p.gradcam, n_boot=n_boot, seed=p.train.seed)
     checked = check_explanations(arm_dir, manifest, p.explanations, p.gradcam, n_boot=n_boot, seed=p.train.seed)
     return explained, checked
 
-def run_arm(arm: str, preset: Preset | dict | str, cache_dir: str | os.PathLike, arm_dir: str | os.PathLike,
+def run_arm(arm: str, preset: Preset, cache_dir: str | os.PathLike, arm_dir: str | os.PathLike,
             device: str = "auto", resume: bool = True, n_boot: int = 1000, pretrain_dir: str | os.PathLike | None = None,
             manifest: str | os.PathLike | None = None, threads: int | None = None, log_epochs: bool = True) -> dict:
     """The arm notebook without the notebook: the same steps, with the same arguments, then `mark_arm_done`."""

@@ -12,7 +12,7 @@ __all__ = ['COMMANDS', 'FAST_EXIT', 'build_parser', 'main', 'console_main']
 
 # %% ../nbs/17_cli.ipynb #e5624d3d
 COMMANDS: dict[str, str] = {"info": "io", "manifest": "cohort", "phantoms": "phantoms", "prepare": "preprocess",
-                            "train": "train", "reproduce": "trials", "predict": "predict", "book": "notebooks",
+                            "train": "train", "reproduce": "runners", "predict": "predict", "book": "notebooks",
                             "explore": "notebooks", "docs": "docs", "claims": "verdicts"}
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00c_config.ipynb #3eab11fc
 from __future__ import annotations
-import difflib, json, os
+import difflib, functools, json, os
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
@@ -13,10 +13,10 @@ from .core import CLASSES, MultiDeepNetError, config_path, load_yaml
 
 # %% auto #0
 __all__ = ['OUTPUT_STRIDES', 'CAM_LAYERS', 'CAM_METHODS', 'METHODS', 'TRIAL_METRICS', 'CLAIM_SOURCES', 'PRESET_SECTIONS',
-           'SECTION_TYPES', 'ConfigError', 'check_keys', 'auto_bool', 'Section', 'DataConfig', 'LungSegConfig',
-           'PrepConfig', 'ModelConfig', 'SplitConfig', 'TrainConfig', 'GradcamConfig', 'ExplainConfig', 'known_arms',
-           'RegimeConfig', 'TrialsConfig', 'DecisionRule', 'RulesV2', 'ClaimTest', 'ClaimSpec', 'claims_path',
-           'load_claims', 'Preset', 'load_preset']
+           'SECTION_TYPES', 'PARSES', 'ConfigError', 'check_keys', 'auto_bool', 'Section', 'DataConfig',
+           'LungSegConfig', 'PrepConfig', 'ModelConfig', 'SplitConfig', 'TrainConfig', 'GradcamConfig', 'ExplainConfig',
+           'arms_table', 'known_arms', 'RegimeConfig', 'TrialsConfig', 'DecisionRule', 'RulesV2', 'ClaimTest',
+           'ClaimSpec', 'claims_path', 'load_claims', 'Preset', 'expect_preset', 'preset_names', 'load_preset']
 
 # %% ../nbs/00c_config.ipynb #09650587
 class ConfigError(MultiDeepNetError):
@@ -294,9 +294,18 @@ class ExplainConfig(Section):
 TRIAL_METRICS: tuple[str, ...] = ("accuracy", "macro_auc", "cap_sensitivity", "cap_covid_auc", "log_loss", "brier")
 CLAIM_SOURCES: tuple[str, ...] = ("trials", "explanations", "predict_time")
 
+@functools.lru_cache(maxsize=1)
+def _arms_yaml() -> str:
+    return json.dumps(load_yaml(config_path("arms.yaml")))
+
+def arms_table() -> dict:
+    """`configs/arms.yaml` (each arm's flags and title, in table order), read once per process; every caller gets
+    its own copy, so none can change another's."""
+    return json.loads(_arms_yaml())
+
 def known_arms() -> list[str]:
     """The arms of `configs/arms.yaml` (read as data here: the model module builds them)."""
-    return list(load_yaml(config_path("arms.yaml")))
+    return list(arms_table())
 
 def _tuple_or_none(obj, name: str, kind=float) -> None:
     v = getattr(obj, name)
@@ -518,22 +527,36 @@ class Preset:
         """This preset with whole sections replaced (given as written), checked again."""
         return Preset.from_dict({**self.raw, **sections})
 
+PARSES = {"presets": 0}    # how often this process turned text or a dict into a Preset (the edge's test counts them)
+
+def expect_preset(preset, where: str) -> "Preset":
+    """`preset` itself where it is a `Preset`; else a one-line TypeError naming `where`: below the edge, nothing
+    parses a preset again."""
+    if isinstance(preset, Preset): return preset
+    raise TypeError(f"{where} takes a Preset: parse the preset once with config.load_preset({preset!r}) and pass that")
+
+def preset_names() -> list[str]:
+    """The presets shipped in configs/presets/, by name."""
+    return sorted(f.stem for f in config_path("presets").glob("*.yaml"))
+
 def load_preset(preset: "str | os.PathLike | Mapping | Preset") -> Preset:
     """The one reader of presets: a `Preset`, a dict, a YAML file, or a name under configs/presets/ (smoke, quick,
     paper, ...; a file may name a `base` preset whose sections it takes where it sets none); every section checked
-    and typed (an error names the file, the section and the key)."""
+    and typed (an error names the file, the section and the key). Called at the edge only (the command line, a
+    study notebook's parameter cell); everything below takes the `Preset`."""
     if isinstance(preset, Preset): return preset
+    PARSES["presets"] += 1
     if isinstance(preset, Mapping): return Preset.from_dict(preset)
     if Path(preset).suffix in (".yaml", ".yml") or Path(preset).exists(): path = Path(preset)
     else:
         path = config_path("presets", f"{preset}.yaml")
         if not path.exists():
-            names = sorted(f.stem for f in config_path("presets").glob("*.yaml"))
-            raise ConfigError(f"{path}: no preset named {preset!r} (known presets: {', '.join(names)})")
+            raise ConfigError(f"{path}: no preset named {preset!r} (known presets: {', '.join(preset_names())})")
     d = load_yaml(path)
     if not isinstance(d, Mapping): raise ConfigError(f"{path}: a preset is a YAML mapping of sections")
     if "base" in d:     # another preset's protocol, repeated: the base's sections, each replaced where this one has it
         base = load_preset(d["base"]).raw
+        PARSES["presets"] -= 1           # the base is part of this one parse
         d = {**{k: v for k, v in base.items() if k in SECTION_TYPES}, **{k: v for k, v in d.items() if k != "base"}}
     try: return Preset.from_dict(d)
     except ConfigError as e: raise ConfigError(f"{path}: {e}") from None

@@ -202,9 +202,9 @@ def _draw_counts(out: pd.DataFrame, cfg: SplitConfig, where: str) -> None:
         out.loc[order[n_test + n_train:], "split"] = "unused"
 
 # %% ../nbs/06_data.ipynb #c490f5ad
-def split_patients(index: pd.DataFrame, cfg: SplitConfig | dict | None = None, where: str = "cache") -> pd.DataFrame:
+def split_patients(index: pd.DataFrame, cfg: SplitConfig | None = None, where: str = "cache") -> pd.DataFrame:
     """Per patient: label, split ('train'|'test'|'unused') and validation fold (-1 outside training)."""
-    cfg = cfg if isinstance(cfg, SplitConfig) else SplitConfig.from_dict(cfg)
+    cfg = cfg or SplitConfig()
     labels = patient_labels(index)
     require_all_classes(labels, where)
     if cfg.folds < 2: raise MultiDeepNetError(f"split.folds must be at least 2, got {cfg.folds}")

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .core import MultiDeepNetError, atomic_write_text, config_path, load_yaml
+from .core import MultiDeepNetError, atomic_write_text
+from .config import arms_table
 
 # %% auto #0
 __all__ = ['RENDERERS', 'MissingResults', 'open_marker', 'close_marker', 'Block', 'find_blocks', 'md_code', 'md_text',
@@ -120,7 +121,7 @@ def _duration(seconds: float | None) -> str:
 
 def claims_block(data: dict, source: str = "", titles: dict | None = None, quotes: bool = False) -> str:
     """The claims table (Markdown) of a claims record and its machine line; with `quotes`, the paper's words too."""
-    titles = {k: v["title"] for k, v in load_yaml(config_path("arms.yaml")).items()} if titles is None else titles
+    titles = {k: v["title"] for k, v in arms_table().items()} if titles is None else titles
     lines = ["| claim | test (regime, metric, A vs B) | effect [95% CI] | P(A > B) | k | verdict |",
              "|---|---|---|---|---|---|"]
     for c in data["claims"]:
@@ -188,7 +189,7 @@ def claims_block_v2(data: dict, source: str = "", titles: dict | None = None) ->
     """The rules-v2 claims table (Markdown): per claim its primary test and verdicts, C4 and C5 in words, the
     secondary tests folded, and the machine line."""
     from multideepnet.verdicts import evidence_sentence
-    titles = {k: v["title"] for k, v in load_yaml(config_path("arms.yaml")).items()} if titles is None else titles
+    titles = {k: v["title"] for k, v in arms_table().items()} if titles is None else titles
     lines = ["| claim | primary test (regime, n, metric: A vs B) | gain [Holm-adjusted CI] | the paper's | P(A > B) [95% CI] | k | half-width (target) | verdict |",
              "|---|---|---|---|---|---|---|---|"]
     secondary = []

@@ -12,8 +12,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import CLASSES, VIEWS, MultiDeepNetError, config_path, load_yaml
-from .config import OUTPUT_STRIDES, ModelConfig
+from .core import CLASSES, VIEWS, MultiDeepNetError, config_path
+from .config import OUTPUT_STRIDES, ModelConfig, arms_table
 
 # %% auto #0
 __all__ = ['CHANNELS_LAST_DEVICES', 'TASKS', 'conv3x3x3', 'BasicBlock3d', 'stage_widths', 'stage_strides', 'ResNet3D', 'n_params',
@@ -209,7 +209,7 @@ class MultiDeepNet(nn.Module):
 # %% ../nbs/07_model.ipynb #a0fb99d3
 def load_arms() -> dict:
     """The ablation arms of `configs/arms.yaml` (flags and titles), in table order."""
-    return load_yaml(config_path("arms.yaml"))
+    return arms_table()
 
 def check_arms(arms: Sequence[str] | None = None) -> list[str]:
     """The requested arms (by default the paper's ablation arms, in table order: those not marked `ablation: false`);

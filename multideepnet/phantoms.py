@@ -16,6 +16,7 @@ from scipy import ndimage as ndi
 from threadpoolctl import threadpool_limits
 
 from .core import CLASSES, MultiDeepNetError, atomic_path, atomic_write_json, stable_hash
+from .identity import PHANTOM_VERSION, phantom_case_key   # what a finished phantom is (00d_identity)
 from .io import CTVolume, new_uid, write_dicom_series, write_nifti, write_volume
 
 from .anatomy import (CODE, Grid, build_anatomy, draw_geometry, lung_trees, model_grid, paint_trees,
@@ -23,10 +24,10 @@ from .anatomy import (CODE, Grid, build_anatomy, draw_geometry, lung_trees, mode
 from .lesions import CUES, DIFFICULTY, LesionCanvas, add_cap, add_covid, add_cued, lung_candidates
 
 # %% auto #0
-__all__ = ['PAD_VALUES', 'DEFAULT_MATRIX', 'DEFAULT_SLICE_RANGE', 'TISSUE_RANGES', 'PAPER_RATIO', 'PHANTOM_VERSION',
-           'HISTOGRAM_EDGES_HU', 'noise_bank', 'scan_geometry', 'ModelChest', 'model_chest', 'model_hu', 'scan_image',
-           'scan_masks', 'scan_tissue', 'Phantom', 'make_phantom', 'lesion_summary', 'class_counts', 'write_phantom',
-           'make_cohort', 'cue_features', 'cue_separability', 'register_cli']
+__all__ = ['PAD_VALUES', 'DEFAULT_MATRIX', 'DEFAULT_SLICE_RANGE', 'TISSUE_RANGES', 'PAPER_RATIO', 'HISTOGRAM_EDGES_HU',
+           'noise_bank', 'scan_geometry', 'ModelChest', 'model_chest', 'model_hu', 'scan_image', 'scan_masks',
+           'scan_tissue', 'Phantom', 'make_phantom', 'lesion_summary', 'class_counts', 'write_phantom', 'make_cohort',
+           'cue_features', 'cue_separability', 'register_cli']
 
 # %% ../nbs/03c_phantoms.ipynb #e5afb80e
 PAD_VALUES = (-1024, -2000, -3024)   # what scanners store outside the reconstruction circle
@@ -236,8 +237,6 @@ def write_phantom(ph: Phantom, out_dir: Path, pid: str, as_dicom: bool = False) 
     return dict(patient_id=pid, label=ph.label, path=scan.as_posix(), lung_mask=lung.as_posix(), lesion_mask=lesion.as_posix())
 
 # %% ../nbs/03c_phantoms.ipynb #d40ce6b8
-PHANTOM_VERSION = "2026-12-01.1"   # bump when a code change alters the phantoms: cohorts are then made anew
-
 def _case_record(job: dict) -> Path:
     return Path(job["out_dir"]) / "cases" / f"{job['patient_id']}.json"
 
@@ -245,7 +244,7 @@ def _make_case(job: dict) -> dict:
     """Worker: make and write one phantom, unless an earlier run finished exactly this job (its record, written
     last and atomically, says so); failures come back as a record instead of an exception."""
     t = time.perf_counter()
-    key = {k: v for k, v in job.items() if k != "out_dir"} | {"version": PHANTOM_VERSION}
+    key = phantom_case_key(job)
     rec_path = _case_record(job)
     if rec_path.is_file():
         rec = json.loads(rec_path.read_text(encoding="utf-8"))

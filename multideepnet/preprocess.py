@@ -15,8 +15,9 @@ import SimpleITK as sitk
 from scipy import ndimage as ndi
 
 from .core import (MultiDeepNetError, atomic_path, atomic_write_json,
-                               n_threads, path_fingerprint, peak_rss_mb, set_threads, stable_hash)
+                               n_threads, peak_rss_mb, set_threads)
 from .config import PrepConfig
+from .identity import PREP_VERSION, case_key   # the cache's keys (00d_identity)
 from .geometry import CropGeometry, Grid, crop_box
 from .layout import INDEX_COLUMNS, CacheDir, case_stem
 from .io import CTVolume, itk_path, read_ct
@@ -24,10 +25,10 @@ from .lungseg import LungMasks, LungSegError, fov_disk, segment_lungs, working_g
 if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` needs no pandas (0.2 s)
 
 # %% auto #0
-__all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'PREP_VERSION', 'MIN_SLICES', 'MIN_EXTENT_MM', 'PreprocessError', 'sanitize_hu',
-           'block_index', 'gather', 'body_box_mask', 'window', 'to_unit', 'window_lut', 'qc_warnings', 'output_masks',
-           'antialias_for', 'preprocess_volume', 'lung_labels_original', 'montage', 'write_qc_files',
-           'preprocessing_stages', 'read_options', 'case_key', 'load_case', 'process_case', 'prepare', 'register_cli']
+__all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'MIN_SLICES', 'MIN_EXTENT_MM', 'PreprocessError', 'sanitize_hu', 'block_index',
+           'gather', 'body_box_mask', 'window', 'to_unit', 'window_lut', 'qc_warnings', 'output_masks', 'antialias_for',
+           'preprocess_volume', 'lung_labels_original', 'montage', 'write_qc_files', 'preprocessing_stages',
+           'read_options', 'load_case', 'process_case', 'prepare', 'register_cli']
 
 # %% ../nbs/05_preprocess.ipynb #3f3248e1
 class PreprocessError(MultiDeepNetError):
@@ -319,8 +320,6 @@ def preprocessing_stages(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> list[d
             stage(f"(g) window L{lvl:g}/W{wid:g} to [0, 1]", arr.shape, out[zo], sp_out)]
 
 # %% ../nbs/05_preprocess.ipynb #512bb0f2
-PREP_VERSION = "2026-12-01.1"   # bump when a code change alters the arrays: old cache entries then no longer match
-
 MIN_SLICES, MIN_EXTENT_MM = 5, 40.0   # less cannot hold one lung of the segmentation's smallest volume (0.68 L)
 
 def read_options(row: dict) -> dict:
@@ -333,12 +332,6 @@ def read_options(row: dict) -> dict:
     if str(row.get("series_uid") or "").strip(): opts["series_uid"] = str(row["series_uid"]).strip()
     if str(row.get("allow_gaps") or "").strip().lower() in ("1", "true", "yes"): opts["allow_gaps"] = True
     return opts
-
-def case_key(path: str | os.PathLike, cfg: PrepConfig, read: dict | None = None) -> str:
-    """Cache key of one input under one config (and this version of the code); `read` options, if any, count too."""
-    fp = path_fingerprint(path)
-    fp.pop("path", None)   # the same files moved elsewhere are the same input
-    return stable_hash({"input": fp, "config": cfg.as_dict(), "version": PREP_VERSION, **({"read": read} if read else {})})
 
 def load_case(path: str | os.PathLike, as_float: bool = False) -> tuple[np.ndarray, dict]:
     """A cached case: (memory-mapped array, or float32 in [0, 1] if `as_float`; its record)."""

@@ -4,66 +4,29 @@
 
 # %% ../nbs/16_study.ipynb #5e6474c0
 from __future__ import annotations
-import contextlib, datetime, fcntl, json, os, platform, sys, time
+import argparse, datetime, json, os, platform, sys, time
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import pandas as pd
 import torch
 
-from .core import (CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_write_json, cpu_model,
-                               machine_info, stable_hash)
-from .config import Preset, load_preset
+from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_write_json, machine_info
+from .config import Preset, expect_preset
 from .layout import StudyDir
 from .cohort import read_manifest
-from .phantoms import PHANTOM_VERSION, make_cohort
-from . import preprocess as prep
 from .data import read_cache_index, split_patients
-from .model import check_arms, load_arms, model_from_config, pack_models
-from .devices import resolve_device, use_amp
-from .train import StepContext, pretrain_arm
+from .model import check_arms, load_arms
+from .train import pretrain_arm
 from .arm import arm_is_done
 from .notebooks import export_html, run_notebook
 from .report import write_index
-from .executor import EXECUTOR_HELP, ExecutorSpec, Task, TaskFailure, executor_lines, parse_executor, run_tasks
+from .executor import ExecutorSpec, Task, TaskFailure, executor_lines, parse_executor, run_tasks
+from .pipeline import StudyError, calibrate_training, ensure_cache, ensure_phantoms, study_lock
 
 # %% auto #0
-__all__ = ['STUDY_LOCK', 'StudyError', 'phantom_dir', 'ensure_phantoms', 'cache_dir_for', 'ensure_cache', 'calibrate_training',
-           'plan_study', 'format_plan', 'default_jobs', 'arm_schedule', 'run_arm_task', 'study_tasks', 'study_lock',
-           'study_data', 'run_report', 'reproduce', 'register_cli']
-
-# %% ../nbs/16_study.ipynb #46b76eb5
-class StudyError(MultiDeepNetError):
-    """A study cannot run as asked (missing manifest, missing study notebook, a split the data cannot give, ...)."""
-
-# %% ../nbs/16_study.ipynb #1b4c9314
-def phantom_dir(preset: Preset | dict | str, data_root: str | os.PathLike = "data") -> Path:
-    """Folder of the phantom cohort a preset asks for (keyed by its data section as written, as before the typed
-    preset, and by the generator's version)."""
-    p = load_preset(preset); d = p.data
-    key = stable_hash({**p.raw["data"], "generator": PHANTOM_VERSION}, 6)
-    return Path(data_root) / "phantoms" / f"n{d.n}-seed{d.seed}-{d.difficulty}-{key}"
-
-def ensure_phantoms(preset: Preset | dict | str, data_root: str | os.PathLike = "data", workers: int = 2) -> Path:
-    """Manifest of the preset's phantom cohort, making the cohort if it is not there yet."""
-    out = phantom_dir(preset, data_root)
-    manifest = out / "manifest.csv"
-    if manifest.exists(): return manifest
-    return Path(make_cohort(out, workers=workers, progress=True, **load_preset(preset).data.cohort_kwargs()))
-
-def cache_dir_for(manifest: str | os.PathLike, preset: Preset | dict | str, data_root: str | os.PathLike = "data") -> Path:
-    """Cache folder keyed by the manifest's location and content and by the preprocessing config."""
-    m = Path(manifest).resolve()
-    return Path(data_root) / "cache" / stable_hash({"manifest": str(m), "text": m.read_text(encoding="utf-8"), "prep": load_preset(preset).prep})
-
-def ensure_cache(manifest: str | os.PathLike, preset: Preset | dict | str, data_root: str | os.PathLike = "data",
-                 workers: int = 2) -> Path:
-    """Preprocess every case of `manifest` into the preset's cache (finished cases are skipped)."""
-    manifest = Path(manifest)
-    if not manifest.exists(): raise StudyError(f"{manifest}: manifest not found")
-    out = cache_dir_for(manifest, preset, data_root)
-    prep.prepare(read_manifest(manifest), out, load_preset(preset).prep, workers=workers)
-    return out
+__all__ = ['STUDY_CALIBRATE_S', 'plan_study', 'format_plan', 'default_jobs', 'arm_schedule', 'run_arm_task', 'study_tasks',
+           'study_data', 'run_report', 'reproduce', 'add_study_options', 'study_cmd']
 
 # %% ../nbs/16_study.ipynb #ad12f894
 def _plan_index(preset: Preset, manifest: str | os.PathLike | None) -> pd.DataFrame:
@@ -75,43 +38,11 @@ def _plan_index(preset: Preset, manifest: str | os.PathLike | None) -> pd.DataFr
     counts = class_counts(preset.data.n, preset.data.ratio or PAPER_RATIO)
     return pd.DataFrame([{"patient_id": f"ph{c}{i}", "label": c} for c, n in counts.items() for i in range(n)])
 
-# %% ../nbs/16_study.ipynb #61ac3dd4
-def calibrate_training(preset: Preset | dict | str, device: str = "auto", seconds: float = 60.0, pack: int = 1) -> dict:
-    """Training volumes per second of the preset's network at its input size on `device` (random data, at most
-    about `seconds`, at least one measured step after a warm-up step); with `pack` > 1 of `pack` models trained as one
-    packed network (`model.pack_models`), the seconds per step being one model's share."""
-    p = load_preset(preset)
-    dev, cfg = resolve_device(device), p.train
-    ctx = StepContext(dev, amp=use_amp(cfg, dev))          # training's own autocast, layout and loss
-    shape = p.prep.out_shape
-    members = [model_from_config("full", p.model) for _ in range(pack)]     # the preset's width and output stride
-    model = (members[0] if pack == 1 else pack_models(members)).to(dev)
-    if ctx.channels_last: model = model.to(memory_format=torch.channels_last_3d)
-    model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
-    x = ctx.to_device(torch.rand(cfg.batch_size, pack, *shape, device=dev))
-    y = torch.arange(cfg.batch_size, device=dev) % len(CLASSES)
-    if pack > 1: y = y[:, None].expand(-1, pack)
-    sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
-    def step():
-        with ctx.autocast(): loss = ctx.losses(model(x), y).sum()
-        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-    t0 = time.perf_counter(); step(); sync(); warm = time.perf_counter() - t0
-    n, t0 = 0, time.perf_counter()
-    def after_next() -> float:                             # seconds spent once one more step of the mean length is done
-        spent = time.perf_counter() - t0; return spent + spent / n
-    while n < 50 and (warm <= seconds / 2 if n == 0 else after_next() < seconds - warm):
-        step(); sync(); n += 1
-    dt = ((time.perf_counter() - t0) / n if n else warm) / pack   # a slow device: the first step alone (a little pessimistic)
-    return {"pack": pack, "device": str(dev), "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_model(),
-            "batch": cfg.batch_size, "steps_measured": n, "seconds_per_step": round(dt, 4),
-            "vol_per_s": round(cfg.batch_size / dt, 3), "amp": ctx.amp, "threads": torch.get_num_threads()}
-
 # %% ../nbs/16_study.ipynb #fcae3171
-def plan_study(preset: Preset | str | os.PathLike | dict = "quick", manifest: str | os.PathLike | None = None,
+def plan_study(preset: Preset, manifest: str | os.PathLike | None = None,
                arms: Sequence[str] | None = None, device: str = "auto", calibrate_s: float = 60.0) -> dict:
     """What `reproduce` would do, and how long it would take on `device`: nothing trained, written or rendered."""
-    p, arms = load_preset(preset), check_arms(arms)
+    p, arms = expect_preset(preset, "plan_study"), check_arms(arms)
     split_cfg, cfg = p.split, p.train
     try: assignment = split_patients(_plan_index(p, manifest), split_cfg, where=str(manifest or f"phantoms (n={p.data.n})"))
     except MultiDeepNetError as e: raise StudyError(f"the split cannot be made: {e}") from None
@@ -197,7 +128,7 @@ def study_tasks(p: Preset, arms: Sequence[str], out: Path, cache: Path, manifest
     sd, out = StudyDir(out), Path(out)
     pre_dir = str(sd.pretrain.resolve())
     pre_arms = [a for a in arms if load_arms()[a]["multitask_pretrain"]]
-    tasks = [Task(f"pre:fold{k}", pretrain_arm, (pre_arms[0], p.raw, str(cache), pre_dir, device, [k]), needs=(str(cache),),
+    tasks = [Task(f"pre:fold{k}", pretrain_arm, (pre_arms[0], p, str(cache), pre_dir, device, [k]), needs=(str(cache),),
                   label=f"shared pre-training, fold {k}") for k in range(p.split.folds)] if pre_arms else []
     pre_keys = tuple(t.key for t in tasks)
     for arm in arm_schedule(arms):
@@ -207,42 +138,6 @@ def study_tasks(p: Preset, arms: Sequence[str], out: Path, cache: Path, manifest
         tasks.append(Task(arm, lib.run_arm_task, (arm, params, str(a.notebook.resolve()), cell_timeout),
                           deps=pre_keys if arm in pre_arms else (), needs=(str(cache), str(out)), label=arm))
     return tasks
-
-# %% ../nbs/16_study.ipynb #9260daed
-STUDY_LOCK = ".study.lock"
-
-def _lock_record(f) -> dict:
-    f.seek(0)
-    try: return json.loads(f.read() or "{}")
-    except json.JSONDecodeError: return {}
-
-@contextlib.contextmanager
-def study_lock(out: str | os.PathLike, wait: float = 0.0, poll: float = 0.5) -> Iterator[dict]:
-    """Hold `out`'s study lock for the block (yields this holder's record); waits up to `wait` s, then raises
-    `StudyError` naming the holder's PID and start time. A lock left by a killed run is taken over."""
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    f = open(out / STUDY_LOCK, "a+", encoding="utf-8")
-    try:
-        deadline = time.monotonic() + wait
-        while True:
-            try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    h = _lock_record(f)
-                    raise StudyError(f"{out}: another study is writing this folder (PID {h.get('pid', '?')} on "
-                                     f"{h.get('host', '?')}, started {h.get('started', '?')}); wait for it to finish "
-                                     f"(--wait-lock SECONDS) or choose another --out") from None
-                time.sleep(poll)
-        left = _lock_record(f)
-        if left: print(f"[study] {out}: took over the lock left by PID {left.get('pid')} (started {left.get('started')}), "
-                      "which no longer runs", flush=True)
-        me = {"pid": os.getpid(), "host": platform.node(), "started": datetime.datetime.now().isoformat(timespec="seconds"),
-              **({"took_over": left} if left else {})}
-        f.seek(0); f.truncate(); f.write(json.dumps(me)); f.flush()
-        try: yield me
-        finally: f.seek(0); f.truncate(); f.flush()         # finished or failed: nothing left to take over (a killed run leaves it)
-    finally:
-        f.close()                                           # closing drops the flock
 
 # %% ../nbs/16_study.ipynb #03e157ee
 def _say(msg: str, err: bool = False) -> None:
@@ -336,7 +231,7 @@ def _reproduce(p: Preset, manifest, out: Path, arms, force, device, workers, dat
     return study
 
 # %% ../nbs/16_study.ipynb #bb6080db
-def reproduce(preset: Preset | str | os.PathLike | dict = "quick", manifest: str | os.PathLike | None = None,
+def reproduce(preset: Preset, manifest: str | os.PathLike | None = None,
               out: str | os.PathLike | None = None, arms: Sequence[str] | None = None, force: bool = False,
               device: str = "auto", workers: int = 2, data_root: str | os.PathLike = "data",
               cell_timeout: int = 6 * 3600, n_boot: int = 1000, write_html: bool = True, jobs: int | None = None,
@@ -345,7 +240,7 @@ def reproduce(preset: Preset | str | os.PathLike | dict = "quick", manifest: str
     `executor` (`15b_executor`: local processes by default), each on `threads` threads (default: the cores shared
     among the local pool's arms, 1 on a distributed worker). Holds OUT's `study_lock` throughout (another study on
     the same OUT: waits `wait_lock` s, then refuses)."""
-    p = load_preset(preset)
+    p = expect_preset(preset, "reproduce")
     # absolute paths from here on: papermill changes the process's working folder while it starts a notebook,
     # and arms run in threads, so a relative path could resolve against another arm's folder
     out = Path(out or Path("reports") / p.name).resolve()
@@ -354,42 +249,29 @@ def reproduce(preset: Preset | str | os.PathLike | dict = "quick", manifest: str
                           parse_executor(executor) if isinstance(executor, str) else executor, threads)
 
 # %% ../nbs/16_study.ipynb #ccbb3ca0
-def _reproduce_cmd(args) -> int:
+STUDY_CALIBRATE_S = 60.0    # a dry run's calibration (seconds) when --calibrate is not given
+
+def add_study_options(p: argparse.ArgumentParser) -> None:
+    """The options only an ablation study (a preset without `trials`) takes; `cli` adds those every runner shares."""
+    p.add_argument("--manifest", help="manifest CSV of real scans (patient_id,label,path[,split]); default: phantoms")
+    p.add_argument("--arms", nargs="+", help="arms to run (default: baseline multiview multitask full)")
+    p.add_argument("--force", action="store_true", help="recompute finished arms from scratch")
+    p.add_argument("--cell-timeout", type=int, default=6 * 3600, help="papermill per-cell timeout in seconds")
+    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the 95%% CIs (default 1000)")
+    p.add_argument("--no-html", action="store_true", help="keep the executed notebooks, skip their HTML export")
+
+def study_cmd(p: Preset, args: argparse.Namespace) -> int:
+    """`reproduce` for an ablation preset (parsed by the command line): the dry run's plan, or the study; exit 1
+    when an arm or the report failed."""
     spec = parse_executor(args.executor)
     if args.dry_run:
-        plan = plan_study(args.preset, args.manifest, args.arms, args.device, args.calibrate)
+        calibrate = STUDY_CALIBRATE_S if args.calibrate is None else args.calibrate
+        plan = plan_study(p, args.manifest, args.arms, args.device, calibrate)
         plan["executor"] = executor_lines(spec, args.threads_per_unit or 1, args.device, script=True)
         print(json.dumps(plan, indent=2) if args.json else format_plan(plan) + "\n" + "\n".join(plan["executor"]))
         return 0
-    study = reproduce(args.preset, args.manifest, args.out, args.arms, args.force, args.device, args.workers,
+    study = reproduce(p, args.manifest, args.out, args.arms, args.force, args.device, args.workers,
                       args.data_root, args.cell_timeout, args.n_boot, write_html=not args.no_html, jobs=args.jobs,
                       wait_lock=args.wait_lock, executor=spec, threads=args.threads_per_unit)
     failed = [a for a, s in study["arms"].items() if s["status"] == "failed"]
     return 1 if failed or str(study.get("report", "")).startswith("failed") else 0
-
-def register_cli(sub) -> None:
-    """Add the `reproduce` subcommand."""
-    p = sub.add_parser("reproduce", help="run the ablation study end to end and write reports/NAME/index.html",
-                       description="Phantoms (or --manifest) -> preprocessing cache -> the four arms (papermill runs of "
-                                   "nbs/study/arm.ipynb) -> report notebook -> HTML -> OUT/index.html. Finished arms are skipped.")
-    p.add_argument("--preset", default="quick", help="smoke, quick (default) or paper, or a preset YAML file")
-    p.add_argument("--manifest", help="manifest CSV of real scans (patient_id,label,path[,split]); default: phantoms")
-    p.add_argument("--out", help="study folder (default: reports/PRESET)")
-    p.add_argument("--arms", nargs="+", help="arms to run (default: baseline multiview multitask full)")
-    p.add_argument("--force", action="store_true", help="recompute finished arms from scratch")
-    p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N]")
-    p.add_argument("--workers", type=int, default=2, help="processes for phantoms and preprocessing (default 2)")
-    p.add_argument("--data-root", default="data", help="where phantoms and caches are kept (default: data)")
-    p.add_argument("--cell-timeout", type=int, default=6 * 3600, help="papermill per-cell timeout in seconds")
-    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the 95%% CIs (default 1000)")
-    p.add_argument("--jobs", type=int, help="units run at once by the local pool (default: 2 on a CPU with 2+ cores, 1 on a GPU)")
-    p.add_argument("--executor", default="local", metavar="SPEC", help=f"where the units run: {EXECUTOR_HELP}")
-    p.add_argument("--threads-per-unit", type=int, metavar="T", help="torch threads of each unit (default: the claims study 1; "
-                                                                    "the ablation study the cores shared among the local pool's arms, 1 on Dask)")
-    p.add_argument("--no-html", action="store_true", help="keep the executed notebooks, skip their HTML export")
-    p.add_argument("--wait-lock", type=float, default=0.0, metavar="SECONDS",
-                   help="when another study holds OUT's lock, wait this long for it before refusing (default: refuse at once)")
-    p.add_argument("--dry-run", action="store_true", help="print the plan (split, folds, steps, time estimate) and stop")
-    p.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
-    p.add_argument("--calibrate", type=float, default=60.0, help="with --dry-run: seconds of training-step calibration (0: none)")
-    p.set_defaults(func=_reproduce_cmd)

@@ -5,7 +5,7 @@
 # %% ../nbs/09_train.ipynb #9eb8e156
 from __future__ import annotations
 import argparse, contextlib, json, math, shutil, sys, time, warnings
-from dataclasses import dataclass, asdict, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -17,7 +17,8 @@ from tqdm.auto import tqdm
 
 from .core import (CLASSES, MultiDeepNetError, atomic_path, atomic_write_json,
                                machine_info, stable_hash)
-from .config import ModelConfig, Preset, TrainConfig, load_preset
+from .config import ModelConfig, Preset, TrainConfig, expect_preset, load_preset
+from .identity import pretrain_config, run_config   # what a run is (00d_identity)
 from .layout import PROB_COLUMNS, VIEW_COLUMNS, ArmDir, prob_columns, read_table, write_table
 from .data import (CacheDataset, DeviceCache, DeviceLoader, augment_from, device_cache_fits, fold_parts, make_loader,
                                read_cache_index, split_patients, to_float)
@@ -32,9 +33,9 @@ from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, ModelOutput, PackedNet,
 __all__ = ['CHECKPOINT_FORMAT', 'StepContext', 'train_epoch', 'predict', 'predict_packed', 'val_metrics', 'selection_key',
            'save_checkpoint', 'load_checkpoint', 'RunContext', 'Interrupted', 'stage_seed', 'Stage', 'make_stage',
            'parallel_model', 'finish_epoch', 'resume_stage', 'run_stage', 'prediction_table', 'mean_predictions',
-           'cache_identity', 'run_config', 'pretrain_config', 'shared_pretraining', 'device_cache_for', 'ArmRun',
-           'open_arm_run', 'close_arm_run', 'train_arm', 'pretrain_arm', 'PackedLoader', 'run_stages_packed',
-           'shared_pretraining_packed', 'train_arms_packed', 'pretrain_arms_packed', 'register_cli', 'main']
+           'shared_pretraining', 'device_cache_for', 'ArmRun', 'open_arm_run', 'close_arm_run', 'train_arm',
+           'pretrain_arm', 'PackedLoader', 'run_stages_packed', 'shared_pretraining_packed', 'train_arms_packed',
+           'pretrain_arms_packed', 'register_cli', 'main']
 
 # %% ../nbs/09_train.ipynb #20ecf506
 @dataclass
@@ -396,19 +397,6 @@ def mean_predictions(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return out
 
 # %% ../nbs/09_train.ipynb #2a669bca
-def cache_identity(index: pd.DataFrame) -> str:
-    """Hash of the cache's usable cases: ids, labels, splits, array names and sizes."""
-    cols = [c for c in ("patient_id", "label", "split") if c in index.columns]
-    rows = [[*(str(r[c]) for c in cols), Path(r["array"]).name, Path(r["array"]).stat().st_size] for _, r in index.iterrows()]
-    return stable_hash(rows)
-
-def run_config(arm: str, preset: Preset | dict | str, index: pd.DataFrame) -> dict:
-    """Everything that determines the results of one arm's run. The model section enters as written (as it did
-    before the typed preset, so the hashes of earlier runs stay valid); split and train with their defaults."""
-    p = load_preset(preset)
-    return {"arm": arm, "arm_flags": arm_flags(arm), "model": dict(p.raw.get("model") or {}),
-            "split": asdict(p.split), "train": p.train.result_dict(), "cache": cache_identity(index)}
-
 def _prepare_out_dir(out: Path, arm: str, chash: str, resume: bool, main: bool):
     files = ArmDir(out); run_json = files.run
     if run_json.exists() and main:
@@ -421,11 +409,6 @@ def _prepare_out_dir(out: Path, arm: str, chash: str, resume: bool, main: bool):
                                     f"{prev.get('config_hash')}, not arm {arm!r} with config {chash} "
                                     f"(use another output folder, or --no-resume to start afresh)")
     barrier()
-
-def pretrain_config(config: dict) -> dict:
-    """The part of an arm's run configuration that determines its multi-task pre-training."""
-    train = {k: v for k, v in config["train"].items() if k not in ("epochs", "view_loss")}
-    return {"model": config["model"], "split": config["split"], "train": train, "cache": config["cache"]}
 
 # %% ../nbs/09_train.ipynb #03325828
 def shared_pretraining(rc: RunContext, k: int, train_ds: CacheDataset, val_ds: CacheDataset, resume: bool,
@@ -559,11 +542,11 @@ def close_arm_run(ar: ArmRun, status: str, fold_summaries: list[dict]) -> dict:
     barrier()
     return summary
 
-def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_dir: str | Path, device: str = "auto",
+def train_arm(arm: str, preset: Preset, cache_dir: str | Path, out_dir: str | Path, device: str = "auto",
               resume: bool = True, folds: Sequence[int] | None = None, progress: bool = True,
               stop_after_epochs: int | None = None, pretrain_dir: str | Path | None = None, log_epochs: bool = False) -> dict:
     """Train one ablation arm with the paper's protocol; return output paths and a summary."""
-    preset = load_preset(preset)
+    preset = expect_preset(preset, "train_arm")
     dev = resolve_device(device)
     init_distributed(dev)
     if dev.type == "cuda": torch.cuda.set_device(dev)
@@ -579,12 +562,12 @@ def train_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, out_
     return close_arm_run(ar, status, fold_summaries)
 
 # %% ../nbs/09_train.ipynb #c951bd6e
-def pretrain_arm(arm: str, preset: Preset | dict | str, cache_dir: str | Path, pretrain_dir: str | Path, device: str = "auto",
+def pretrain_arm(arm: str, preset: Preset, cache_dir: str | Path, pretrain_dir: str | Path, device: str = "auto",
                  folds: Sequence[int] | None = None, progress: bool = False) -> dict:
     """Only the multi-task pre-training of `arm`'s folds, left in `pretrain_dir` as the shared backbones
     (`<pretrain hash>_fold<k>.pt`) that every arm with the same pre-training loads. Folds already there are skipped;
     an interrupted stage resumes from `pretrain_dir/<pretrain hash>/`."""
-    preset = load_preset(preset)
+    preset = expect_preset(preset, "pretrain_arm")
     if not arm_flags(arm)["multitask_pretrain"]: raise MultiDeepNetError(f"arm {arm!r} has no multi-task pre-training (arms.yaml)")
     dev = resolve_device(device)
     if dev.type == "cuda": torch.cuda.set_device(dev)
@@ -702,12 +685,12 @@ def _train_fold_packed(ars: Sequence[ArmRun], k: int) -> list[dict]:
             write_table(prediction_table(ds.table, pred).assign(fold=k), rc.files.fold_predictions(k, name))
     return summaries
 
-def train_arms_packed(arm: str, presets: Sequence[Preset | dict | str], caches: Sequence[str | Path], outs: Sequence[str | Path],
+def train_arms_packed(arm: str, presets: Sequence[Preset], caches: Sequence[str | Path], outs: Sequence[str | Path],
                       device: str = "cpu", folds: Sequence[int] | None = None, pretrain_dirs: Sequence[str | Path | None] | None = None,
                       progress: bool = False) -> list[dict]:
     """`train_arm` of one arm for G members (each its preset, cache, output and pre-training folder), trained as one
     packed network; their summaries. Members' folders are started afresh."""
-    presets = [load_preset(p) for p in presets]
+    presets = [expect_preset(p, "train_arms_packed") for p in presets]
     pretrain_dirs = list(pretrain_dirs or [None] * len(presets))
     if not len(presets) == len(caches) == len(outs) == len(pretrain_dirs): raise MultiDeepNetError("train_arms_packed: one preset, cache, output and pre-training folder per member")
     if len(presets) == 1: return [train_arm(arm, presets[0], caches[0], outs[0], device, folds=folds, progress=progress, pretrain_dir=pretrain_dirs[0])]
@@ -724,10 +707,10 @@ def train_arms_packed(arm: str, presets: Sequence[Preset | dict | str], caches: 
             for s, fs in zip(summaries, _train_fold_packed(ars, k)): s.append(fs)
     return [close_arm_run(ar, "done", s) for ar, s in zip(ars, summaries)]
 
-def pretrain_arms_packed(arm: str, presets: Sequence[Preset | dict | str], caches: Sequence[str | Path],
+def pretrain_arms_packed(arm: str, presets: Sequence[Preset], caches: Sequence[str | Path],
                          pretrain_dirs: Sequence[str | Path], device: str = "cpu", folds: Sequence[int] | None = None) -> list[dict]:
     """`pretrain_arm` for G members, the backbones not yet in their shared folders pre-trained as one packed network."""
-    presets = [load_preset(p) for p in presets]
+    presets = [expect_preset(p, "pretrain_arms_packed") for p in presets]
     if len(presets) == 1: return [pretrain_arm(arm, presets[0], caches[0], pretrain_dirs[0], device, folds=folds)]
     if not arm_flags(arm)["multitask_pretrain"]: raise MultiDeepNetError(f"arm {arm!r} has no multi-task pre-training (arms.yaml)")
     _check_packable(presets)
@@ -765,7 +748,7 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 def _train_cmd(args) -> int:
-    s = train_arm(args.arm, args.preset, args.cache, args.out, device=args.device, resume=not args.no_resume,
+    s = train_arm(args.arm, load_preset(args.preset), args.cache, args.out, device=args.device, resume=not args.no_resume,
                   folds=args.folds, progress=not args.no_progress, stop_after_epochs=args.stop_after_epochs)
     if dist_env()[0] == 0:
         acc = s.get("test_accuracy")

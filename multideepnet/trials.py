@@ -4,7 +4,8 @@
 
 # %% ../nbs/16b_trials.ipynb #65195b85
 from __future__ import annotations
-import datetime, html, json, math, os, time, zlib
+import argparse, datetime, html, json, math, os, time, zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -13,25 +14,28 @@ import pandas as pd
 
 from .core import CLASSES, MultiDeepNetError, atomic_path, atomic_write_json, atomic_write_text, machine_info
 from .config import (PRESET_SECTIONS, ClaimSpec, ClaimTest, DecisionRule, Preset, RegimeConfig, TrialsConfig, claims_path,
-                                 load_claims, load_preset)
+                                 expect_preset, load_claims)
 from .core import load_yaml
 from .layout import ArmDir, CacheDir, write_table
 from .phantoms import PAPER_RATIO, class_counts
 from .data import split_patients
 from .model import arm_flags
 from .metrics import claim_verdict, half_width, paired_comparison, trial_metrics
+from .identity import run_finished
+from .arm import arm_config_hash
 from .executor import ExecutorSpec, Task, TaskFailure, executor_lines, parse_executor, run_tasks
+from .pipeline import calibrate_training, ensure_cache, ensure_phantoms, study_lock
 from .verdicts import UNIT_LOCAL, arm_trials, decide_v2, json_safe, plot_primary_gains, power_plan, summary_lines
 
 # %% auto #0
-__all__ = ['UNIT_RECORD', 'TIMING_KEYS', 'UNIT_OVERHEAD', 'TrialsError', 'regime_preset', 'trial_seed', 'shared_test',
-           'draw_trial', 'epoch_draws', 'steps_per_epoch', 'trial_preset', 'arm_order', 'plan_units', 'unit_done',
-           'unit_record', 'run_unit', 'pretrain_unit', 'unit_key', 'unit_tasks', 'run_pack', 'pretrain_pack',
-           'pack_groups', 'test_rows', 'claim_level', 'explanation_evidence', 'predict_time_evidence', 'spread_table',
-           'claims_file_data', 'evidence_for', 'decide', 'claims_record', 'compare_records', 'plot_sizes',
-           'claims_markdown', 'mechanism_reading', 'multiplicity_note', 'write_claims_page', 'write_claims_page_v2',
-           'run_claims', 'pack_cases', 'hour_on_workers', 'plan_claims', 'plan_lines', 'register_cli', 'same_protocol',
-           'committed_spread', 'spread_caption']
+__all__ = ['UNIT_RECORD', 'TIMING_KEYS', 'UNIT_OVERHEAD', 'CLAIMS_CALIBRATE_S', 'TrialsError', 'regime_preset', 'trial_seed',
+           'shared_test', 'draw_trial', 'epoch_draws', 'steps_per_epoch', 'trial_preset', 'arm_order', 'plan_units',
+           'unit_done', 'unit_record', 'run_unit', 'pretrain_unit', 'unit_key', 'unit_tasks', 'run_pack',
+           'pretrain_pack', 'pack_groups', 'test_rows', 'claim_level', 'explanation_evidence', 'predict_time_evidence',
+           'spread_table', 'claims_file_data', 'evidence_for', 'decide', 'claims_record', 'compare_records',
+           'plot_sizes', 'claims_markdown', 'mechanism_reading', 'multiplicity_note', 'write_claims_page',
+           'write_claims_page_v2', 'run_claims', 'pack_cases', 'hour_on_workers', 'plan_claims', 'plan_lines',
+           'add_claims_options', 'claims_cmd', 'same_protocol', 'committed_spread', 'spread_caption']
 
 # %% ../nbs/16b_trials.ipynb #e6a20686
 class TrialsError(MultiDeepNetError):
@@ -92,7 +96,7 @@ def draw_trial(pool: pd.DataFrame, regime: RegimeConfig, test_size: int, seed: i
 # %% ../nbs/16b_trials.ipynb #429fe7ca
 def epoch_draws(rows: pd.DataFrame, p: Preset, seed: int) -> int:
     """Training draws of one epoch of fold 0 of a trial's rows under `p`'s split (with `seed`) and oversampling."""
-    a = split_patients(rows, {**p.raw["split"], "seed": seed}, where="trial")
+    a = split_patients(rows, replace(p.split, seed=seed), where="trial")
     tr = a[(a.split == "train") & (a.fold != 0)].label.value_counts()
     return len(CLASSES) * int(tr.max()) if p.train.oversample else int(tr.sum())
 
@@ -132,17 +136,14 @@ def plan_units(p: Preset, out: Path, pools: dict[str, Path], counts: dict[str, d
                 tp = trial_preset(p, rows, seed)
                 for arm in arm_order([a for a in p.trials.regime_arms(name) if t < k_arm[a]]):
                     units.append({"regime": name, "size": size, "trial": t, "arm": arm, "seed": seed, "epochs": tp.train.epochs,
-                                  "draws": epoch_draws(rows, p, seed), "preset": tp.raw, "cache": str(cache.path),
+                                  "draws": epoch_draws(rows, p, seed), "preset": tp, "cache": str(cache.path),
                                   "out": str(cell / arm), "pretrain": str(cell / "pretrain")})
     return units
 
 def unit_done(u: dict) -> bool:
-    """True when the unit's folder holds a finished run of exactly this arm, preset and trial index."""
-    from multideepnet.arm import arm_config_hash
-    run = ArmDir(u["out"]).run
-    if not run.is_file() or not ArmDir(u["out"]).predictions.is_file(): return False
-    r = json.loads(run.read_text(encoding="utf-8"))
-    return r.get("status") == "done" and r.get("config_hash") == arm_config_hash(u["arm"], u["preset"], u["cache"])
+    """True when the unit's folder holds a finished run of exactly this arm, preset and trial index (decided by
+    `identity.run_finished`, as a study's arm is)."""
+    return run_finished(u["out"], lambda: arm_config_hash(u["arm"], u["preset"], u["cache"]))
 
 UNIT_RECORD = "unit.json"
 
@@ -596,7 +597,6 @@ paper's own effect (smaller than the paper's). A regime whose {e(str((rules.get(
 # %% ../nbs/16b_trials.ipynb #9b412719
 def _pools(p: Preset, data_root: Path, workers: int) -> dict[str, Path]:
     """Each regime's pool cache (made where missing), regimes with the same data sharing one."""
-    from multideepnet.study import ensure_cache, ensure_phantoms
     out = {}
     for name in p.trials.regimes:
         rp = regime_preset(p, name)
@@ -604,21 +604,21 @@ def _pools(p: Preset, data_root: Path, workers: int) -> dict[str, Path]:
         out[name] = ensure_cache(ensure_phantoms(rp, data_root, workers), rp, data_root, workers)
     return out
 
-def run_claims(preset: Preset | str = "claims", out: str | os.PathLike | None = None, data_root: str | os.PathLike = "data",
+def run_claims(preset: Preset, out: str | os.PathLike | None = None, data_root: str | os.PathLike = "data",
                workers: int = 2, jobs: int = 2, explanations_from: str | os.PathLike | None = None,
                results_dir: str | os.PathLike = "results", executor: ExecutorSpec | str = "local", threads: int = 1,
-               device: str = "cpu") -> dict:
+               device: str = "cpu", wait_lock: float = 0.0) -> dict:
     """The claims study end to end: pools, trials (resumed) on `executor` (local: `jobs` processes; each unit on
     `threads` threads of `device`), claims.json and index.html in `out`. `trials.csv` is rewritten as units finish;
-    a unit that fails is named and the study stops before deciding (what finished is kept: run it again to resume)."""
-    from multideepnet.study import study_lock
+    a unit that fails is named and the study stops before deciding (what finished is kept: run it again to resume).
+    Holds OUT's study lock throughout (another study on the same OUT: waits `wait_lock` s, then refuses)."""
     spec = parse_executor(executor) if isinstance(executor, str) else executor
-    p = load_preset(preset)
+    p = expect_preset(preset, "run_claims")
     if p.trials is None: raise TrialsError(f"preset {p.name!r} has no trials section")
     rule, claims = load_claims(p.trials)
     out = Path(out or Path("reports") / p.name).resolve()
     t0 = time.perf_counter()
-    with study_lock(out):
+    with study_lock(out, wait=wait_lock):
         pools = _pools(p, Path(data_root), workers)
         t_data = time.perf_counter() - t0
         plan = power_plan(p.trials, claims, rule.ci) if rule.version == 2 else []
@@ -706,12 +706,12 @@ def hour_on_workers(power: Sequence[dict], core_hours: float, workers: int, leve
         tests[r["claim"]] = {"k": k, "half_width": round(half_width(r["planning_sd"], k, level), 4) if k >= 2 else None}
     return {"share_of_plan": round(share, 3), "primary": tests}
 
-def plan_claims(preset: Preset | str = "claims", calibrate_s: float = 20.0, device: str = "cpu",
+def plan_claims(preset: Preset, calibrate_s: float = 20.0, device: str = "cpu",
                 workers: Sequence[int] = (2,)) -> dict:
     """What `run_claims` would do: per regime its pool, sizes and each arm's trials, the units and steps in all, the
     power plan of every primary test (rules v2), and a time estimate on each of `workers` (one thread per unit)
     from a calibrated training step."""
-    p = load_preset(preset)
+    p = expect_preset(preset, "plan_claims")
     if p.trials is None: raise TrialsError(f"preset {p.name!r} has no trials section")
     rule, claims = load_claims(p.trials)
     power = power_plan(p.trials, claims, rule.ci) if rule.version == 2 else []
@@ -731,7 +731,6 @@ def plan_claims(preset: Preset | str = "claims", calibrate_s: float = 20.0, devi
             "phantoms": sum({(r.cue, r.difficulty, r.ratio, r.pool): r.pool + shared for r in p.trials.regimes.values()}.values())}
     if calibrate_s > 0:
         import torch
-        from multideepnet.study import calibrate_training
         torch.set_num_threads(1)
         cal = calibrate_training(p, device, calibrate_s, pack=p.trials.pack)
         core_h = steps * cal["seconds_per_step"] * UNIT_OVERHEAD / 3600
@@ -770,29 +769,28 @@ def plan_lines(plan: dict) -> list[str]:
     return out
 
 # %% ../nbs/16b_trials.ipynb #faf8d7f7
-def register_cli(sub) -> None:
-    """`reproduce`: the ablation study (16_study), or the claims study for a preset with a `trials` section."""
-    from multideepnet import study
-    study.register_cli(sub)
-    p = sub.choices["reproduce"]
-    p.add_argument("--explanations-from", help="claims study: a finished quick study folder whose full arm's "
-                                               "explanation checks decide claim C4 (default: reports/quick if it is there)")
-    p.add_argument("--results", default="results", help="claims study: folder of committed results (predict benchmark for C5)")
-    p.add_argument("--plan-workers", type=int, nargs="+", metavar="N", help="claims study, with --dry-run: the time on N workers (one unit each)")
-    def run(args) -> int:
-        pr = load_preset(args.preset)
-        if pr.trials is None: return study._reproduce_cmd(args)
-        spec, device = parse_executor(args.executor), ("cpu" if args.device == "auto" else args.device)
-        if args.dry_run:
-            plan = plan_claims(pr, args.calibrate, workers=args.plan_workers or [spec.workers or args.jobs or 2])
-            plan["executor"] = executor_lines(spec, args.threads_per_unit or 1, device, script=True)
-            print(json.dumps(plan, indent=2) if args.json else "\n".join(plan_lines(plan) + plan["executor"])); return 0
-        ex = args.explanations_from or ("reports/quick" if Path("reports/quick/study.json").is_file() else None)
-        rec = run_claims(pr, args.out, args.data_root, args.workers, args.jobs or 2, ex, args.results, spec,
-                         args.threads_per_unit or 1, device)
-        print("\n".join(summary_lines(rec)) if rec.get("rules_version") == 2 else claims_markdown(rec))
-        return 0
-    p.set_defaults(func=run)
+CLAIMS_CALIBRATE_S = 20.0   # a dry run's calibration (seconds) when --calibrate is not given
+
+def add_claims_options(p: argparse.ArgumentParser) -> None:
+    """The options only a claims study (a preset with `trials`) takes; `cli` adds those every runner shares."""
+    p.add_argument("--explanations-from", help="a finished quick study folder whose full arm's explanation checks "
+                                               "decide claim C4 (default: reports/quick if it is there)")
+    p.add_argument("--results", default="results", help="folder of committed results (the predict benchmark for C5)")
+    p.add_argument("--plan-workers", type=int, nargs="+", metavar="N", help="with --dry-run: the time on N workers (one unit each)")
+
+def claims_cmd(p: Preset, args: argparse.Namespace) -> int:
+    """`reproduce` for a claims preset (parsed by the command line): the dry run's plan, or the study and its summary."""
+    spec, device = parse_executor(args.executor), ("cpu" if args.device == "auto" else args.device)
+    if args.dry_run:
+        calibrate = CLAIMS_CALIBRATE_S if args.calibrate is None else args.calibrate
+        plan = plan_claims(p, calibrate, workers=args.plan_workers or [spec.workers or args.jobs or 2])
+        plan["executor"] = executor_lines(spec, args.threads_per_unit or 1, device, script=True)
+        print(json.dumps(plan, indent=2) if args.json else "\n".join(plan_lines(plan) + plan["executor"])); return 0
+    ex = args.explanations_from or ("reports/quick" if Path("reports/quick/study.json").is_file() else None)
+    rec = run_claims(p, args.out, args.data_root, args.workers, args.jobs or 2, ex, args.results, spec,
+                     args.threads_per_unit or 1, device, wait_lock=args.wait_lock)
+    print("\n".join(summary_lines(rec)) if rec.get("rules_version") == 2 else claims_markdown(rec))
+    return 0
 
 # %% ../nbs/16b_trials.ipynb #88e62e18
 def same_protocol(a: dict, b: dict) -> bool:

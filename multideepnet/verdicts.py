@@ -11,8 +11,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .core import MultiDeepNetError, atomic_write_json, config_path, load_yaml
-from .config import ClaimSpec, ClaimTest, RulesV2, TrialsConfig, load_claims
+from .core import MultiDeepNetError, atomic_write_json, load_yaml
+from .config import ClaimSpec, ClaimTest, RulesV2, TrialsConfig, arms_table, load_claims
 from .metrics import (gain, half_width, holm_levels, p_improve_interval, p_value, paper_reference, power_at,
                                   power_k, t_interval, verdicts_v2, welch_interval)
 
@@ -27,7 +27,7 @@ PAPER_COLUMNS = {"accuracy": "accuracy", "macro_auc": "auc", "cap_sensitivity": 
 def paper_effect(a: str, b: str, metric: str) -> dict | None:
     """The paper's gain of arm `a` over `b` in `metric` (Table 2, as a fraction) with its arithmetic; None where
     Table 2 has no such number."""
-    ref, arms = paper_reference(), load_yaml(config_path("arms.yaml"))
+    ref, arms = paper_reference(), arms_table()
     col = PAPER_COLUMNS.get(metric)
     def paper_row(arm):
         if arm in ref["rows"]: return arm
