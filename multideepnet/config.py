@@ -509,7 +509,7 @@ class Preset:
     train: TrainConfig
     gradcam: GradcamConfig = field(default_factory=GradcamConfig)
     explanations: ExplainConfig = field(default_factory=ExplainConfig)
-    trials: TrialsConfig | None = None         # a claims study's trials (16b_trials); None: the ablation study
+    trials: TrialsConfig | None = None         # a claims study's trials (16c_trials); None: the ablation study
     description: str = ""
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 

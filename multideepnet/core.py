@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #25f3c89b
 from __future__ import annotations
-import contextlib, hashlib, json, os, resource, sys, tempfile
+import contextlib, hashlib, json, os, re, resource, sys, tempfile
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -14,7 +14,7 @@ import yaml
 # %% auto #0
 __all__ = ['CLASSES', 'CLASS_TITLES', 'VIEWS', 'CONFIG_DIR', 'MultiDeepNetError', 'class_index', 'config_path', 'load_yaml',
            'stable_hash', 'path_fingerprint', 'atomic_path', 'atomic_write_text', 'atomic_write_json', 'peak_rss_mb',
-           'set_threads', 'n_threads', 'cpu_model', 'machine_info']
+           'set_threads', 'n_threads', 'cpu_model', 'machine_info', 'md_code', 'md_text', 'html_page']
 
 # %% ../nbs/00_core.ipynb #aa730d3f
 CLASSES: tuple[str, ...] = ("healthy", "cap", "covid")
@@ -135,3 +135,22 @@ def machine_info() -> dict:
         info["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
         info["cuda"] = torch.cuda.get_device_name() if torch.cuda.is_available() else None
     return info
+
+# %% ../nbs/00_core.ipynb #0c7b30fc
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}#!|~])")
+
+def md_code(value) -> str:
+    """`value` as an inline code span: literal by itself, so only a backtick needs replacing."""
+    return "`" + " ".join(str(value).split()).replace("`", "'") + "`"
+
+def md_text(value) -> str:
+    """`value` as literal text in Markdown (a table cell included): syntax escaped, `<`, `>`, `&` as entities."""
+    s = " ".join(str(value).split())
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+# %% ../nbs/00_core.ipynb #6abbc74c
+def html_page(title: str, style: str, body: str) -> str:
+    """A whole HTML page: `title` (escaped HTML), `style` (CSS) and `body` (HTML)."""
+    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>\n<style>{style}</style></head>'
+            f"<body>\n{body}</body></html>")

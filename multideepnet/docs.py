@@ -4,18 +4,19 @@
 
 # %% ../nbs/18_docs.ipynb #f17903e6
 from __future__ import annotations
-import difflib, json, math, re, sys
+import difflib, json, re, sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .core import MultiDeepNetError, atomic_write_text
-from .config import arms_table
+from .core import MultiDeepNetError, atomic_write_text, md_code, md_text
+from .verdicts import check_claims
+from .claims_page import claims_block, claims_block_v2
 
 # %% auto #0
-__all__ = ['RENDERERS', 'MissingResults', 'open_marker', 'close_marker', 'Block', 'find_blocks', 'md_code', 'md_text',
-           'check_claims', 'claims_block', 'register', 'load_json_result', 'claims_block_v2', 'claims_section',
-           'claims_v1_section', 'missing_note', 'doc_files', 'render_text', 'render_docs', 'check_docs', 'register_cli']
+__all__ = ['RENDERERS', 'MissingResults', 'open_marker', 'close_marker', 'Block', 'find_blocks', 'register', 'load_json_result',
+           'claims_section', 'claims_v1_section', 'missing_note', 'doc_files', 'render_text', 'render_docs',
+           'check_docs', 'register_cli']
 
 # %% ../nbs/18_docs.ipynb #0f8ddd51
 class MissingResults(MultiDeepNetError):
@@ -57,107 +58,6 @@ def find_blocks(text: str, source: str = "<text>") -> list[Block]:
                                        f"(expected {close_marker(opened[0])})")
     return blocks
 
-# %% ../nbs/18_docs.ipynb #0c7b30fc
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}#!|~])")
-
-def md_code(value) -> str:
-    """`value` as an inline code span: literal by itself, so only a backtick needs replacing."""
-    return "`" + " ".join(str(value).split()).replace("`", "'") + "`"
-
-def md_text(value) -> str:
-    """`value` as literal text in Markdown (a table cell included): syntax escaped, `<`, `>`, `&` as entities."""
-    s = " ".join(str(value).split())
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", s)
-
-# %% ../nbs/18_docs.ipynb #3bf38613
-_CLAIMS_TOP = {"preset": str, "date": str, "machine": dict, "versions": dict, "k": int, "seconds": (int, float),
-               "claims": list}
-_CLAIM = {"id": str, "title": str, "quote": str, "section": str, "rows": list, "verdict": str}
-_ROW = {"regime": str, "metric": str, "k": int, "effect": (int, float), "ci": list, "p_improve": (int, float),
-        "verdict": str, "mean_a": (int, float), "mean_b": (int, float)}
-
-def _need(d: dict, spec: dict, where: str) -> None:
-    for key, typ in spec.items():
-        if key not in d: raise MultiDeepNetError(f"{where}: missing {key!r}")
-        if typ in (int, float, (int, float)) and d[key] is None: continue   # a value not measured is shown as n/a
-        if isinstance(d[key], bool) or not isinstance(d[key], typ):
-            raise MultiDeepNetError(f"{where}: {key!r} must be {getattr(typ, '__name__', 'a number')}, "
-                                    f"got {type(d[key]).__name__} {d[key]!r:.60}")
-
-def check_claims(data: dict, source: str = "claims") -> dict:
-    """`data` if it follows the claims schema, else an error naming `source` and the field."""
-    if not isinstance(data, dict): raise MultiDeepNetError(f"{source}: expected a JSON object, got {type(data).__name__}")
-    _need(data, _CLAIMS_TOP, source)
-    for i, c in enumerate(data["claims"]):
-        where = f"{source}: claims[{i}]"
-        if not isinstance(c, dict): raise MultiDeepNetError(f"{where}: expected an object")
-        _need(c, _CLAIM, where)
-        for j, r in enumerate(c["rows"]):
-            w = f"{where}.rows[{j}]"
-            if not isinstance(r, dict): raise MultiDeepNetError(f"{w}: expected an object")
-            _need(r, _ROW, w)
-            for arm in ("a", "b"):
-                if not isinstance(r.get(arm), (str, dict)): raise MultiDeepNetError(f"{w}: {arm!r} must name an arm")
-            if len(r["ci"]) != 2: raise MultiDeepNetError(f"{w}: 'ci' must be [low, high], got {r['ci']!r:.60}")
-    return data
-
-# %% ../nbs/18_docs.ipynb #eec13e98
-def _arm_title(arm, titles: dict) -> str:
-    name = arm.get("title") or arm.get("name", "?") if isinstance(arm, dict) else arm
-    return md_text(titles.get(name, name))
-
-def _fmt(x, spec: str = "+.3f") -> str:
-    return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, spec)
-
-def _prob(p) -> str:
-    if p is None or not math.isfinite(p): return "n/a"
-    return "> 0.99" if p > 0.995 else "< 0.01" if p < 0.005 else f"{p:.2f}"
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None: return "n/a"
-    if seconds < 90: return f"{seconds:.0f} s"
-    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
-
-def claims_block(data: dict, source: str = "", titles: dict | None = None, quotes: bool = False) -> str:
-    """The claims table (Markdown) of a claims record and its machine line; with `quotes`, the paper's words too."""
-    titles = {k: v["title"] for k, v in arms_table().items()} if titles is None else titles
-    lines = ["| claim | test (regime, metric, A vs B) | effect [95% CI] | P(A > B) | k | verdict |",
-             "|---|---|---|---|---|---|"]
-    for c in data["claims"]:
-        head = f"**{md_text(c['id'])}** {md_text(c['title'])}: **{md_text(c['verdict'])}**"
-        if not c["rows"]:
-            ev = c.get("evidence") or {}
-            note = c.get("note") or ev.get("note") or "no comparison"
-            if isinstance(ev.get("checks"), dict):      # which of the checks held: the reason for the verdict
-                held = [k for k, v in ev["checks"].items() if v]
-                note += f" (held: {', '.join(held) or 'none'}; failed: {', '.join(k for k in ev['checks'] if k not in held) or 'none'})"
-            elif c.get("note") and ev.get("note"): note += f" ({ev['note']})"
-            lines.append(f"| {head} | {md_text(note)} | | | | {md_text(c['verdict'])} |")
-        for j, r in enumerate(c["rows"]):
-            regime = md_text(r["regime"]) + (f" minus {md_text(r['versus_regime'])}" if r.get("versus_regime") else "")
-            size = f", n={md_text(r['size'])}" if r.get("size") is not None else ""
-            test = (f"{regime}{size}, {md_text(r['metric'])}: {_arm_title(r['a'], titles)} vs "
-                    f"{_arm_title(r['b'], titles)}")
-            lo, hi = r["ci"]
-            lines.append(f"| {head if j == 0 else ''} | {test} | {_fmt(r['effect'])} [{_fmt(lo)}, {_fmt(hi)}] | "
-                         f"{_prob(r['p_improve'])} | {r['k']} | {md_text(r['verdict'])} |")
-    if quotes:
-        lines += ["", "<details><summary>The claims in the paper's words</summary>", ""]
-        lines += [f"- **{md_text(c['id'])}** ({md_text(c['section'])}): \u201c{md_text(c['quote'])}\u201d"
-                  for c in data["claims"]]
-        lines += ["", "</details>"]
-    lines.append("")
-    m, v = data["machine"], data["versions"]
-    machine = md_text(m.get("cpu") or m.get("gpu") or "unknown machine")
-    if m.get("cores"): machine += f", {m['cores']} cores"
-    if m.get("gpu") and m.get("cpu"): machine += f", {md_text(m['gpu'])}"
-    vers = ", ".join(f"{md_text(k)} {md_text(x)}" for k, x in v.items() if x)
-    lines.append(f"*Machine:* {machine} \u00b7 *date:* {md_text(str(data['date'])[:10])} \u00b7 *k:* {data['k']} \u00b7 "
-                 f"*cost:* {_duration(data['seconds'])} \u00b7 *preset:* {md_code(data['preset'])} \u00b7 {vers}"
-                 + (f" \u00b7 *from* {md_code(source)}" if source else ""))
-    return "\n".join(lines) + "\n"
-
 # %% ../nbs/18_docs.ipynb #58fd2d8e
 RENDERERS: dict[str, Callable[[Path], str]] = {}
 
@@ -171,53 +71,6 @@ def load_json_result(path: Path) -> dict:
     """A results JSON file, with an error naming the file where it cannot be read."""
     try: return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as e: raise MultiDeepNetError(f"{path}: cannot read results: {e}") from None
-
-# %% ../nbs/18_docs.ipynb #52dd7f22
-def _ci(ci) -> str:
-    lo, hi = ci if ci else (None, None)
-    return f"[{_fmt(lo)}, {_fmt(hi)}]"
-
-def _p_ci(r: dict) -> str:
-    lo, hi = r.get("p_improve_ci") or (None, None)
-    return f"{_prob(r.get('p_improve'))} [{_fmt(lo, '.2f')}, {_fmt(hi, '.2f')}]"
-
-def _v2_test(r: dict, titles: dict) -> str:
-    regime = md_text(r["regime"]) + (f" minus {md_text(r['versus_regime'])}" if r.get("versus_regime") else "")
-    return f"{regime}, n={md_text(r['size'])}, {md_text(r['metric'])}: {_arm_title(r['a'], titles)} vs {_arm_title(r['b'], titles)}"
-
-def claims_block_v2(data: dict, source: str = "", titles: dict | None = None) -> str:
-    """The rules-v2 claims table (Markdown): per claim its primary test and verdicts, C4 and C5 in words, the
-    secondary tests folded, and the machine line."""
-    from multideepnet.verdicts import evidence_sentence
-    titles = {k: v["title"] for k, v in arms_table().items()} if titles is None else titles
-    lines = ["| claim | primary test (regime, n, metric: A vs B) | gain [Holm-adjusted CI] | the paper's | P(A > B) [95% CI] | k | half-width (target) | verdict |",
-             "|---|---|---|---|---|---|---|---|"]
-    secondary = []
-    for c in data["claims"]:
-        head = f"**{md_text(c['id'])}** {md_text(c['title'])}"
-        prim = [r for r in c["rows"] if r.get("role") == "primary"]
-        secondary += [(c["id"], r) for r in c["rows"] if r.get("role") != "primary"]
-        if not prim:
-            lines.append(f"| {head} | {md_text(evidence_sentence(c))} | | | | | | **{md_text(c['verdict'])}** |"); continue
-        r = prim[0]
-        hw = "n/a" if r.get("half_width") is None else f"{r['half_width']:.3f} ({r['target_half_width']:.2f}" + (
-            ", met)" if not r.get("misses_target_by") else f", missed by {r['misses_target_by']:.3f})")
-        lines.append(f"| {head} | {_v2_test(r, titles)} | {_fmt(r['effect'])} {_ci(r['ci'])} at {100 * r['level']:.1f}% | "
-                     f"{_fmt(r.get('paper_effect'))} | {_p_ci(r)} | {r['k']} | {hw} | **{md_text(c['verdict'])}** |")
-    if secondary:
-        lines += ["", f"<details><summary>{len(secondary)} secondary tests (95% intervals, not adjusted)</summary>", "",
-                  "| claim | test | gain [95% CI] | P(A > B) | k | verdict |", "|---|---|---|---|---|---|"]
-        lines += [f"| {md_text(cid)} | {_v2_test(r, titles)} | {_fmt(r['effect'])} {_ci(r['ci'])} | {_p_ci(r)} | {r['k']} | {md_text(r['verdict'])} |"
-                  for cid, r in secondary]
-        lines += ["", "</details>"]
-    lines.append("")
-    m, v = data["machine"], data["versions"]
-    machine = md_text(m.get("cpu") or m.get("gpu") or "unknown machine") + (f", {m['cores']} cores" if m.get("cores") else "")
-    vers = ", ".join(f"{md_text(k)} {md_text(x)}" for k, x in v.items() if x)
-    lines.append(f"*Rules:* v2 \u00b7 *machine:* {machine} \u00b7 *date:* {md_text(str(data['date'])[:10])} \u00b7 *trials per arm:* "
-                 f"up to {data['k']} \u00b7 *cost:* {_duration(data['seconds'])} \u00b7 *preset:* {md_code(data['preset'])} \u00b7 {vers}"
-                 + (f" \u00b7 *from* {md_code(source)}" if source else ""))
-    return "\n".join(lines) + "\n"
 
 # %% ../nbs/18_docs.ipynb #ed823679
 def _claims_records(results: Path) -> list[tuple[Path, dict]]:

@@ -8,7 +8,7 @@ import hashlib, html, json, os, re, shutil, subprocess, sys, tarfile, tempfile, 
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .core import MultiDeepNetError, atomic_path, atomic_write_json, atomic_write_text
+from .core import MultiDeepNetError, atomic_path, atomic_write_json, atomic_write_text, html_page
 
 # %% auto #0
 __all__ = ['HTML_MANAGER_VERSION', 'REQUIREJS_VERSION', 'WIDGETS_JS_ENV', 'CDN_HOST', 'CDN_URLS', 'KATEX_VERSION', 'KATEX_CDN',
@@ -358,14 +358,13 @@ def _book_index(out: Path, record: dict) -> Path:
         f"<tr><td><a href='{html.escape(k)}.html'>{html.escape(k)}</a></td><td>{html.escape(v.get('title', ''))}</td>"
         f"<td>{v.get('figures', '-')}</td><td>{v.get('skipped_cells', 0)}</td><td>{v.get('seconds', '')}</td>"
         f"<td>{html.escape(v.get('status', ''))}</td></tr>" for k, v in sorted(record["pages"].items()))
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>multideepnet: the book</title>
-<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}}</style></head><body>
-<h1>multideepnet: the book</h1>
+    style = "body{font-family:sans-serif;max-width:1000px;margin:2em auto}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}"
+    body = f"""<h1>multideepnet: the book</h1>
 <p>The library's notebooks in pipeline order, executed (their slow and real-data cells left out), with their figures:
 read them front to back, from reading a CT to the report. Each page's code is the library; its tests run right below it.</p>
 <table><tr><th>notebook</th><th>title</th><th>figures</th><th>cells not run</th><th>seconds</th><th>status</th></tr>{rows}</table>
-</body></html>"""
-    return atomic_write_text(out / "index.html", page)
+"""
+    return atomic_write_text(out / "index.html", html_page("multideepnet: the book", style, body))
 
 # %% ../nbs/15_notebooks.ipynb #8ea90239
 def explore_scan(scan: str | os.PathLike, checkpoint: str | os.PathLike, out_dir: str | os.PathLike = "reports/explore",

@@ -4,14 +4,15 @@
 
 # %% ../nbs/12_report.ipynb #d0d1f528
 from __future__ import annotations
-import html, os
+import html, json, os
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_write_text
+from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_write_text, html_page
+from .config import PRESET_SECTIONS
 from .layout import ArmDir, StudyDir, read_table
 from .model import VIEWS, load_arms
 from . import metrics as mx
@@ -21,7 +22,7 @@ from . import viewer
 __all__ = ['METHOD_TITLES', 'collect_study', 'arm_title', 'results_table', 'mcnemar_table', 'config_table', 'dataset_banner',
            'localization_table', 'explanation_table', 'fig7_claim', 'plot_deletion_curves', 'headline_table',
            'headline_reading', 'explained_cases', 'case_viewer', 'case_pair', 'fig7_viewers',
-           'plot_preprocessing_stages', 'write_index']
+           'plot_preprocessing_stages', 'write_index', 'same_protocol', 'committed_spread', 'spread_caption']
 
 # %% ../nbs/12_report.ipynb #322d402d
 def collect_study(study_dir: str | os.PathLike) -> dict:
@@ -311,10 +312,9 @@ def write_index(study_dir: str | os.PathLike) -> Path:
     m = {k: v for k, v in (study.get("machine") or {}).items() if k != "torch_threads"}
     machine = ", ".join(f"{k} {v}" for k, v in m.items()) if m else study.get("host", "")
     if "jobs" in study: machine += f"; arms run {study['jobs']} at a time with {study['threads_per_arm']} thread(s) each"
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>multideepnet study {html.escape(study['preset_name'])}</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}}
-p.reading{{background:#f4f6f8;padding:8px 12px;border-left:4px solid #4a7;}}</style></head><body>
-<h1>Multi-DeepNet ablation study: preset <code>{html.escape(study['preset_name'])}</code></h1>
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}td,th{padding:4px 10px;border-bottom:1px solid #ddd;"
+             "text-align:left}\np.reading{background:#f4f6f8;padding:8px 12px;border-left:4px solid #4a7;}")
+    body = f"""<h1>Multi-DeepNet ablation study: preset <code>{html.escape(study['preset_name'])}</code></h1>
 <p>Data: {html.escape(src)}. Started {html.escape(str(study['started']))}, wall time {html.escape(str(study.get('wall_seconds', '?')))} s.</p>
 <p><small>Machine: {html.escape(machine)}. Metrics can differ between CPU types (floating-point kernels), not between runs on one machine.</small></p>
 {headline}
@@ -322,5 +322,38 @@ p.reading{{background:#f4f6f8;padding:8px 12px;border-left:4px solid #4a7;}}</st
  {_link(d, d / 'report.ipynb', '(notebook)')} {_link(d, d / 'study.json', 'study.json')}</p>
 <h2>Arms</h2>
 <table><tr><th>arm</th><th>status</th><th>seconds</th><th>outputs</th><th>error</th></tr>
-{''.join(rows)}</table></body></html>"""
-    return atomic_write_text(StudyDir(d).index, page)
+{''.join(rows)}</table>"""
+    return atomic_write_text(StudyDir(d).index, html_page(f"multideepnet study {html.escape(study['preset_name'])}", style, body))
+
+# %% ../nbs/12_report.ipynb #88e62e18
+def same_protocol(a: dict, b: dict) -> bool:
+    """Whether two presets (as written) train alike: the same data, preprocessing, model, split and training."""
+    return all(a.get(s) == b.get(s) for s in PRESET_SECTIONS)       # the sections every preset must have
+
+def committed_spread(results_dirs: Sequence[str | os.PathLike] | None = None,
+                     protocol: dict | None = None) -> tuple[pd.DataFrame, dict] | None:
+    """Each arm's trial-to-trial spread from committed trials results (`claims-*.json`, `spread-*.json`, in `results/`
+    here or beside the package): the newest record of `protocol`'s own protocol (a preset as written) where there is
+    one, else the newest with a regime `both` (at its largest size). With the record's machine, date, k, preset and
+    `same_protocol`; None where no record is found."""
+    import multideepnet
+    dirs = results_dirs or [Path.cwd() / "results", Path(multideepnet.__file__).resolve().parents[1] / "results"]
+    files = {f.resolve() for d in dirs for pat in ("claims-*.json", "spread-*.json") for f in Path(d).glob(pat) if "pilot" not in f.name}
+    recs = [json.loads(f.read_text(encoding="utf-8")) for f in sorted(files)]
+    own = [r for r in recs if protocol is not None and same_protocol(r.get("preset_raw") or {}, protocol)]
+    recs = own or [r for r in recs if any(s.get("regime") == "both" for s in r.get("spread", []))]
+    if not recs: return None
+    rec = max(recs, key=lambda r: r.get("date", ""))
+    s = pd.DataFrame(rec["spread"])
+    s = s[s.regime == ("both" if "both" in set(s.regime) else s.regime.iloc[0])]
+    s = s[s["size"] == s["size"].max()].drop(columns=["regime"])
+    return s.reset_index(drop=True), {k: rec.get(k) for k in ("date", "machine", "k", "preset")} | {"same_protocol": bool(own)}
+
+def spread_caption(meta: dict) -> str:
+    """The sentence above a committed spread (HTML, the record's text escaped): whose trials, on which protocol."""
+    e = html.escape
+    where = ("on this study's own protocol, one fold model per trial (the study's arms average their folds, so their "
+             "spread is likely smaller)" if meta["same_protocol"] else
+             "on a smaller protocol than this study's: a guide to the size of the noise, not a measurement of it")
+    return (f"Measured by the <code>{e(str(meta['preset']))}</code> preset's {int(meta['k'])} trials "
+            f"({e(str((meta.get('machine') or {}).get('cpu')))}, {e(str(meta['date']))}), {where}:")

@@ -15,7 +15,7 @@ from .core import CLASSES, atomic_write_json
 from .layout import CacheDir, write_table
 
 # %% auto #0
-__all__ = ['toy_chest', 'synthetic_volume', 'write_synthetic_cache']
+__all__ = ['toy_chest', 'synthetic_volume', 'write_synthetic_cache', 'example_claims_record']
 
 # %% ../nbs/00b_testing.ipynb #d708ced4
 def toy_chest(shape=(60, 110, 120), spacing=(3.0, 3.0, 3.0), lungs=(True, True), noise=20.0, seed=0):
@@ -88,3 +88,19 @@ def write_synthetic_cache(out_dir: str | Path, n_per_class: int | Sequence[int] 
     if split is not None: index.insert(2, "split", list(split))
     write_table(index, CacheDir(out).index)
     return out
+
+# %% ../nbs/00b_testing.ipynb #3b247183
+def example_claims_record() -> dict:
+    """A tiny rules-v1 claims record (the schema of `verdicts.check_claims`), for the renderers' tests."""
+    return {"preset": "quick", "date": "2030-01-02T03:04:05", "machine": {"cpu": "Test CPU", "cores": 2},
+    "versions": {"torch": "9.9", "multideepnet": "0.0"}, "k": 5, "seconds": 5400.0,
+    "claims": [{"id": "C1", "title": "Multi-task pre-training helps", "quote": "pre-training | improves <b>",
+                "section": "III.C", "verdict": "supported",
+                "rows": [{"regime": "easy", "metric": "accuracy", "a": "multitask", "b": "baseline", "k": 5,
+                          "effect": 0.0213, "ci": [-0.004, 0.05], "p_improve": 0.96, "verdict": "better",
+                          "mean_a": 0.91, "mean_b": 0.89},
+                         {"regime": "medium", "metric": "macro AUC", "a": "multitask", "b": "baseline", "k": 5,
+                          "effect": -0.01, "ci": [-0.03, 0.01], "p_improve": 0.001, "verdict": "no difference",
+                          "mean_a": 0.8, "mean_b": 0.81, "size": 240, "versus_regime": "what"}]},
+               {"id": "C2", "title": "Training takes hours", "quote": "...", "section": "III.B", "rows": [],
+                "note": "a timing claim: see the cost below", "verdict": "not tested"}]}

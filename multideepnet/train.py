@@ -23,7 +23,7 @@ from .layout import PROB_COLUMNS, VIEW_COLUMNS, ArmDir, prob_columns, read_table
 from .data import (CacheDataset, DeviceCache, DeviceLoader, augment_from, device_cache_fits, fold_parts, make_loader,
                                read_cache_index, split_patients, to_float)
 from .metrics import auc_ovr, binary_auc
-from .claims import SharedPretraining
+from .pretrain_lock import SharedPretraining
 from .devices import (amp_dtype, barrier, close_distributed, deterministic_mode, dist_env, init_distributed, resolve_device,
                                   rng_state, seed_everything, set_rng_state, use_amp, use_deterministic)
 from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, ModelOutput, PackedNet, arm_flags, model_from_config,

@@ -4,22 +4,26 @@
 
 # %% ../nbs/16a_verdicts.ipynb #1ad28e4f
 from __future__ import annotations
-import json, math, os
+import datetime, json, math, os
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .core import MultiDeepNetError, atomic_write_json, load_yaml
-from .config import ClaimSpec, ClaimTest, RulesV2, TrialsConfig, arms_table, load_claims
-from .metrics import (gain, half_width, holm_levels, p_improve_interval, p_value, paper_reference, power_at,
+from . import __version__
+from .core import MultiDeepNetError, atomic_write_json, load_yaml, machine_info
+from .config import (ClaimSpec, ClaimTest, DecisionRule, Preset, RulesV2, TrialsConfig, arms_table, claims_path,
+                                 load_claims)
+from .metrics import (claim_verdict, gain, paired_comparison, half_width, holm_levels, p_improve_interval, p_value, paper_reference, power_at,
                                   power_k, t_interval, verdicts_v2, welch_interval)
 
 # %% auto #0
-__all__ = ['PAPER_COLUMNS', 'NOT_TESTABLE', 'UNIT_LOCAL', 'paper_effect', 'power_plan', 'arm_trials', 'guard_check', 'compare',
-           'decide_v2', 'json_safe', 'read_units', 'redecide', 'summary_lines', 'carried_evidence', 'register_cli',
-           'evidence_sentence', 'plot_primary_gains']
+__all__ = ['PAPER_COLUMNS', 'NOT_TESTABLE', 'UNIT_LOCAL', 'TIMING_KEYS', 'paper_effect', 'power_plan', 'arm_trials',
+           'guard_check', 'compare', 'decide_v2', 'json_safe', 'read_units', 'redecide', 'summary_lines',
+           'carried_evidence', 'register_cli', 'test_rows', 'claim_level', 'explanation_evidence',
+           'predict_time_evidence', 'spread_table', 'claims_file_data', 'evidence_for', 'decide', 'claims_record',
+           'compare_records', 'check_claims']
 
 # %% ../nbs/16a_verdicts.ipynb #aab6ab74
 PAPER_COLUMNS = {"accuracy": "accuracy", "macro_auc": "auc", "cap_sensitivity": "cap_sensitivity"}
@@ -237,7 +241,6 @@ def carried_evidence(path: str | os.PathLike) -> dict[str, dict]:
     return {c["id"]: {**c["evidence"], "carried_from": Path(path).name} for c in other.get("claims", []) if c.get("evidence")}
 
 def _decide_cmd(args) -> int:
-    from multideepnet.trials import compare_records      # the record's own differ (timings aside)
     src = Path(args.source)
     rec_path = src / "claims.json" if src.is_dir() else src
     if not rec_path.is_file(): raise MultiDeepNetError(f"{rec_path}: no claims record (claims.json) there")
@@ -271,46 +274,157 @@ def register_cli(sub) -> None:
     d.add_argument("--evidence-from", metavar="RECORD", help="for C4 or C5 where this record has no evidence, take it from another claims record (marked as carried)")
     d.set_defaults(func=_decide_cmd)
 
-# %% ../nbs/16a_verdicts.ipynb #7c10b810
-def evidence_sentence(claim: Mapping) -> str:
-    """C4's or C5's evidence in one sentence (plain text): which checks held, or which benchmark on which machine."""
-    ev = claim.get("evidence") or {}
-    if isinstance(ev.get("checks"), dict):
-        held = [k for k, v in ev["checks"].items() if v]
-        failed = [k for k in ev["checks"] if k not in held]
-        pg = f" (pointing game {ev['pointing_game']:.2f} against {ev['chance_pointing_game']:.3f} by chance)" if "pointing_game" in ev else ""
-        return (f"The paper's Grad-CAM in the full arm of the {ev.get('preset') or 'quick'} study: held: {', '.join(held) or 'none'}"
-                f"{pg}; failed: {', '.join(failed) or 'none'}. Supported when all four hold." + _carried(ev))
-    if ev.get("measurements"):
-        m = "; ".join(f"{r['wall_s']:.1f} s on {r.get('machine') or 'an unnamed machine'} ({r.get('date') or 'undated'}, {r['file']})"
-                      for r in ev["measurements"])
-        return f"predict with Grad-CAM, median wall time: {m}. Supported when at most 1.5 x the paper's 6 s; the paper's GPU is not ours." + _carried(ev)
-    return ev.get("note") or claim.get("note") or "no evidence"
+# %% ../nbs/16a_verdicts.ipynb #77e5b18e
+def _sizes_v1(rows: pd.DataFrame, regime: str, size: str) -> list[int]:
+    have = sorted(rows[rows.regime == regime]["size"].unique())
+    if size == "all": return have
+    return have[-1:] if size == "max" else [int(size)]
 
-def _carried(ev: Mapping) -> str:
-    return f" (Evidence carried from {ev['carried_from']}.)" if ev.get("carried_from") else ""
+def _per_trial(rows: pd.DataFrame, regime: str, size: int, arm: str, metric: str) -> pd.Series:
+    g = rows[(rows.regime == regime) & (rows["size"] == size) & (rows.arm == arm)]
+    return g.set_index("trial")[metric].sort_index()
 
-def plot_primary_gains(record: Mapping):
-    """Per primary test: the per-trial gains (dots), their mean with the interval the verdict rests on (bar), 0, the
-    smallest gain that matters (dotted) and the paper's effect (red diamond); returns the Figure (None without primaries)."""
-    import matplotlib.pyplot as plt
-    prim = [r for c in record["claims"] for r in c.get("rows", []) if r.get("role") == "primary"]
-    if not prim: return None
-    fig, ax = plt.subplots(figsize=(2.2 + 2.0 * len(prim), 4))
-    rng = np.random.default_rng(0)
-    for i, r in enumerate(prim):
-        g = np.asarray(r["gains"], float)
-        ax.scatter(i + rng.uniform(-0.15, 0.15, len(g)), g, s=10, alpha=0.6, color="C0")
-        lo, hi = r["ci"]
-        if lo is not None and hi is not None:
-            ax.errorbar(i + 0.3, r["effect"], yerr=[[r["effect"] - lo], [hi - r["effect"]]], fmt="o", color="k", capsize=4,
-                        label="mean, interval (Holm-adjusted)" if i == 0 else None)
-        if r.get("paper_effect") is not None:
-            ax.scatter(i + 0.3, r["paper_effect"], marker="D", color="C3", zorder=3, label="the paper's effect" if i == 0 else None)
-        ax.plot([i - 0.3, i + 0.45], [r["min_effect"]] * 2, ":", color="0.4", label="smallest gain that matters" if i == 0 else None)
-    ax.axhline(0, color="k", lw=0.8)
-    ax.set_xticks(range(len(prim)), [f"{r['a']} vs {r['b']}\n{r['metric']}, {r['regime']} n={r['size']}" for r in prim], fontsize=8)
-    ax.set(ylabel="gain of A over B per trial", title="Primary tests: per-trial gains")
-    ax.legend(fontsize=7, loc="best")
-    fig.tight_layout()
-    return fig
+def test_rows(rows: pd.DataFrame, t: ClaimTest, rule: DecisionRule) -> list[dict]:
+    """The comparisons of one claim test (one per size) with their verdicts."""
+    out = []
+    for size in _sizes_v1(rows, t.regime, t.size):
+        a, b = _per_trial(rows, t.regime, size, t.a, t.metric), _per_trial(rows, t.regime, size, t.b, t.metric)
+        trials = a.index.intersection(b.index)
+        if t.versus_regime:
+            vs = _sizes_v1(rows, t.versus_regime, "max")[0]
+            va, vb = _per_trial(rows, t.versus_regime, vs, t.a, t.metric), _per_trial(rows, t.versus_regime, vs, t.b, t.metric)
+            trials = trials.intersection(va.index).intersection(vb.index)
+            c = paired_comparison((a - b)[trials] - (va - vb)[trials], np.zeros(len(trials)), rule.ci)
+        else:
+            c = paired_comparison(a[trials], b[trials], rule.ci)
+        test = f"{t.a} vs {t.b}, {t.metric}, {t.regime} n={size}" + (f" minus the same on {t.versus_regime}" if t.versus_regime else "")
+        out.append({"test": test, "regime": t.regime, "versus_regime": t.versus_regime, "size": int(size), "metric": t.metric,
+                    "a": t.a, "b": t.b, **c, "verdict": claim_verdict(c, rule.min_effect[t.metric], rule.p_improve)})
+    return out
+
+def claim_level(verdicts: Sequence[str]) -> str:
+    """One verdict for a claim from its tests' verdicts."""
+    v = set(verdicts)
+    return v.pop() if len(v) == 1 else ("mixed" if v else "not tested")
+
+# %% ../nbs/16a_verdicts.ipynb #36a9b89b
+def explanation_evidence(study_dir: str | os.PathLike | None) -> dict:
+    """C4's evidence: the paper's Grad-CAM in the full arm of a quick study, by its four checks."""
+    from multideepnet.layout import StudyDir
+    if not study_dir or not StudyDir(study_dir).arm("full").metrics.is_file():
+        return {"verdict": "not tested in this run", "note": "no finished study with explanations was given (--explanations-from)"}
+    m = json.loads(StudyDir(study_dir).arm("full").metrics.read_text(encoding="utf-8"))
+    g = (m.get("explanations") or {}).get("gradcam")
+    if not g: return {"verdict": "not tested in this run", "note": f"{study_dir}: the full arm has no explanation checks"}
+    checks = {"pointing game above chance": g["pointing_game"] > g["chance_pointing_game"],
+              "deletion above random": g["deletion_score"] > g["random_deletion_score"],
+              "randomisation check passed": bool(g.get("randomisation_passed")),
+              "repeatable across folds": g.get("repeatability", 0) >= 0.5}
+    return {"verdict": "supported on phantoms" if all(checks.values()) else "not supported", "checks": checks,
+            "pointing_game": g["pointing_game"], "chance_pointing_game": g["chance_pointing_game"],
+            "source": str(Path(study_dir).resolve()), "preset": m.get("preset", {}).get("name")}
+
+def predict_time_evidence(results_dir: str | os.PathLike, threshold_s: float, paper_shape=(128, 256, 256)) -> dict:
+    """C5's evidence: the committed predict benchmarks (`results/bench_predict-*.json`, written by
+    tests/benchmarks/bench_predict.py): the median wall time of `predict` with Grad-CAM only, at the paper's input size."""
+    found = []
+    for f in sorted(Path(results_dir).glob("bench_predict-*.json")):
+        d = json.loads(f.read_text(encoding="utf-8"))
+        summary = d.get("summary") or {}
+        g = (summary.get("new") or summary.get("old") or {}).get("gradcam") or {}
+        wall = g.get("wall_s_median", g.get("wall_s"))
+        if wall is None or tuple(d.get("out_shape") or ()) != tuple(paper_shape): continue
+        found.append({"file": f.name, "wall_s": float(wall), "machine": (d.get("machine") or {}).get("cpu"), "date": d.get("date")})
+    if not found: return {"verdict": "not tested in this run",
+                          "note": f"no predict benchmark at the paper's input size with a Grad-CAM time under {results_dir}"}
+    ok = [r["wall_s"] <= 1.5 * threshold_s for r in found]
+    note = "; ".join(f"{r['wall_s']:.1f} s on {r['machine']}" for r in found) + f" (the paper: about {threshold_s:g} s on its GPU)"
+    # timed on a real scan, not a phantom: the verdict names what it rests on, the machine that was measured
+    return {"verdict": "supported on the machine measured" if all(ok) else ("not supported" if not any(ok) else "mixed"),
+            "measurements": found, "note": note}
+
+# %% ../nbs/16a_verdicts.ipynb #f9fe30be
+def spread_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each arm's trial-to-trial mean and standard deviation of accuracy and macro AUC, per regime and size."""
+    g = rows.groupby(["regime", "size", "arm"], sort=False)
+    return g.agg(k=("trial", "count"), accuracy_mean=("accuracy", "mean"), accuracy_sd=("accuracy", "std"),
+                 macro_auc_mean=("macro_auc", "mean"), macro_auc_sd=("macro_auc", "std")).reset_index()
+
+def claims_file_data(trials: TrialsConfig) -> dict:
+    """The claims file as read (kept in a v2 record, so that a re-decision uses the rules the run was judged by)."""
+    return load_yaml(claims_path(trials))
+
+def evidence_for(claims: dict[str, ClaimSpec], explanations_from=None, results_dir: str | os.PathLike = "results") -> dict[str, dict]:
+    """C4's and C5's evidence (the claims not decided by trials), by claim."""
+    return {cid: explanation_evidence(explanations_from) if s.source == "explanations" else predict_time_evidence(results_dir, s.threshold_s)
+            for cid, s in claims.items() if s.source != "trials"}
+
+def decide(rows: pd.DataFrame, rule: DecisionRule, claims: dict[str, ClaimSpec], explanations_from=None,
+           results_dir: str | os.PathLike = "results") -> list[dict]:
+    """Every claim with its tests, effects and verdicts (rules v2: `verdicts.decide_v2`)."""
+    if rule.version == 2: return decide_v2(rows, rule, claims, evidence_for(claims, explanations_from, results_dir))
+    out = []
+    for cid, spec in claims.items():
+        c = {"id": cid, "title": spec.title, "section": spec.paper_section, "quote": spec.quote, "source": spec.source, "note": spec.note}
+        if spec.source == "trials":
+            c["rows"] = [r for t in spec.tests for r in test_rows(rows, t, rule)]
+            c["verdict"] = claim_level([r["verdict"] for r in c["rows"]])
+        else:
+            ev = explanation_evidence(explanations_from) if spec.source == "explanations" else predict_time_evidence(results_dir, spec.threshold_s)
+            c.update(rows=[], evidence=ev, verdict=ev["verdict"])
+        out.append(c)
+    return out
+
+def claims_record(p: Preset, rows: pd.DataFrame, rule: DecisionRule, claims: list[dict], seconds: float | None) -> dict:
+    """claims.json: the verdicts with everything that produced them (timings apart, identical between two runs)."""
+    info = machine_info()
+    return json_safe({"preset": p.name, "preset_raw": p.raw, "date": datetime.date.today().isoformat(),
+                       "machine": {k: info.get(k) for k in ("cpu", "cores", "platform", "torch_cpu_capability")},
+                       "versions": {"multideepnet": __version__, **{k: info.get(k) for k in ("python", "torch", "numpy", "SimpleITK", "scipy")}},
+                       "k": p.trials.k, "rules": rule.as_dict(), "claims": claims,
+                       "spread": spread_table(rows).to_dict(orient="records"), "seconds": seconds})
+
+# what may differ between two runs of the same study on the same machine: when and how long, nothing else
+TIMING_KEYS = ("date", "seconds", "seconds_data", "runs")
+
+def compare_records(a: dict, b: dict, ignore: Sequence[str] = TIMING_KEYS) -> list[str]:
+    """The paths (`claims[0].rows[2].effect`) where two claims records differ, top-level `ignore` keys apart."""
+    def walk(x, y, path: str) -> list[str]:
+        if isinstance(x, dict) and isinstance(y, dict):
+            return [d for k in sorted(set(x) | set(y)) for d in walk(x.get(k), y.get(k), f"{path}.{k}" if path else k)]
+        if isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
+            return [d for i, (u, v) in enumerate(zip(x, y)) for d in walk(u, v, f"{path}[{i}]")]
+        return [] if x == y else [path]
+    return walk({k: v for k, v in a.items() if k not in ignore}, {k: v for k, v in b.items() if k not in ignore}, "")
+
+# %% ../nbs/16a_verdicts.ipynb #3bf38613
+_CLAIMS_TOP = {"preset": str, "date": str, "machine": dict, "versions": dict, "k": int, "seconds": (int, float),
+               "claims": list}
+_CLAIM = {"id": str, "title": str, "quote": str, "section": str, "rows": list, "verdict": str}
+_ROW = {"regime": str, "metric": str, "k": int, "effect": (int, float), "ci": list, "p_improve": (int, float),
+        "verdict": str, "mean_a": (int, float), "mean_b": (int, float)}
+
+def _need(d: dict, spec: dict, where: str) -> None:
+    for key, typ in spec.items():
+        if key not in d: raise MultiDeepNetError(f"{where}: missing {key!r}")
+        if typ in (int, float, (int, float)) and d[key] is None: continue   # a value not measured is shown as n/a
+        if isinstance(d[key], bool) or not isinstance(d[key], typ):
+            raise MultiDeepNetError(f"{where}: {key!r} must be {getattr(typ, '__name__', 'a number')}, "
+                                    f"got {type(d[key]).__name__} {d[key]!r:.60}")
+
+def check_claims(data: dict, source: str = "claims") -> dict:
+    """`data` if it follows the claims schema, else an error naming `source` and the field."""
+    if not isinstance(data, dict): raise MultiDeepNetError(f"{source}: expected a JSON object, got {type(data).__name__}")
+    _need(data, _CLAIMS_TOP, source)
+    for i, c in enumerate(data["claims"]):
+        where = f"{source}: claims[{i}]"
+        if not isinstance(c, dict): raise MultiDeepNetError(f"{where}: expected an object")
+        _need(c, _CLAIM, where)
+        for j, r in enumerate(c["rows"]):
+            w = f"{where}.rows[{j}]"
+            if not isinstance(r, dict): raise MultiDeepNetError(f"{w}: expected an object")
+            _need(r, _ROW, w)
+            for arm in ("a", "b"):
+                if not isinstance(r.get(arm), (str, dict)): raise MultiDeepNetError(f"{w}: {arm!r} must name an arm")
+            if len(r["ci"]) != 2: raise MultiDeepNetError(f"{w}: 'ci' must be [low, high], got {r['ci']!r:.60}")
+    return data

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from conftest import tiny_claims
-from multideepnet.trials import compare_records, run_claims, unit_key
+from multideepnet.trials import run_claims, unit_key
+from multideepnet.verdicts import compare_records
 
 pytestmark = pytest.mark.slow
 distributed = pytest.importorskip("distributed")

@@ -93,10 +93,11 @@ def hostile_study(tmp_path_factory):
     """A smoke study (the full arm) on the phantom cohort with every id hostile, and `explore` on a phantom
     scan with a hostile file name, run with the full arm's model."""
     from multideepnet.cohort import read_manifest, write_manifest
-    from multideepnet.study import ensure_phantoms
+    from multideepnet.config import load_preset
+    from multideepnet.pipeline import ensure_phantoms
     root = tmp_path_factory.mktemp("hostile")
     data, out = root / "data", root / "study"
-    phantoms = ensure_phantoms("smoke", data)
+    phantoms = ensure_phantoms(load_preset("smoke"), data)
     df = read_manifest(phantoms)
     ids = [i for _, i in id_shapes()]
     assert len(df) == len(ids), (len(df), len(ids))

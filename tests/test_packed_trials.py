@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from conftest import tiny_claims
-from multideepnet.trials import compare_records, run_claims
+from multideepnet.trials import run_claims
+from multideepnet.verdicts import compare_records
 
 pytestmark = pytest.mark.slow
 

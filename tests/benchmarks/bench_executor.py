@@ -1,7 +1,7 @@
 """The executor seam's overhead and equality: one preset through two executors, side by side on this machine.
 
 For a claims preset (a `trials` section): `run_claims` through each executor, the records compared with
-`trials.compare_records` (timings apart) and the units' wall time (the run's seconds less its data seconds) compared.
+`verdicts.compare_records` (timings apart) and the units' wall time (the run's seconds less its data seconds) compared.
 For a study preset: `study.reproduce` through each, every arm's test metrics and predictions compared and the arms'
 wall time compared. The first executor's run also makes the data (phantoms, caches), so only the units' time is
 compared. Writes results/executor-<preset>-<cpu>.json with the machine and date.
@@ -63,7 +63,7 @@ def main() -> None:
            "seconds": {ex: r["seconds"] for ex, r in runs.items()},
            "ratio": round(runs[second]["units_seconds"] / runs[first]["units_seconds"], 4)}
     if p.trials is not None:
-        from multideepnet.trials import compare_records
+        from multideepnet.verdicts import compare_records
         out["differing_paths"] = compare_records(runs[first]["record"], runs[second]["record"])
         out["units"] = len(runs[first]["record"]["units"])
         out["units_trained"] = {ex: r["units_trained"] for ex, r in runs.items()}

@@ -1,6 +1,6 @@
 """Thread layout of packed claims units on this machine: one-thread processes side by side (today's layout: one unit
 per core) against one process using every core, at the preset's pack size. Each figure is one model's share of a
-calibrated training step (`study.calibrate_training`, the protocol's network, deterministic algorithms as training
+calibrated training step (`pipeline.calibrate_training`, the protocol's network, deterministic algorithms as training
 uses them); the machine-wide rate is models trained per step time over all processes. Writes
 results/thread-layout-<preset>-<cpu>.json with the machine and date.
 
@@ -14,11 +14,11 @@ from multideepnet.core import atomic_write_json, machine_info
 
 ONE = """
 import json, sys, torch
-from multideepnet.study import calibrate_training
+from multideepnet.pipeline import calibrate_training
 from multideepnet.devices import deterministic_mode
 torch.set_num_threads(int(sys.argv[2]))
 with deterministic_mode(True):
-    print(json.dumps(calibrate_training(sys.argv[1], "cpu", float(sys.argv[4]), pack=int(sys.argv[3]))["seconds_per_step"]))
+    print(json.dumps(calibrate_training(load_preset(sys.argv[1]), "cpu", float(sys.argv[4]), pack=int(sys.argv[3]))["seconds_per_step"]))
 """
 
 

@@ -1,6 +1,6 @@
 """Two full claims studies on the same machine: are their records the same, timings apart?
 
-Compares two `claims.json` files with `trials.compare_records` and, where both study folders hold one, their
+Compares two `claims.json` files with `verdicts.compare_records` and, where both study folders hold one, their
 `trials.csv` cell by cell. Writes results/rerun-claims-full-<cpu>.json (not `claims-*.json`: the docs take those
 as claims results).
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from multideepnet.core import machine_info
-from multideepnet.trials import TIMING_KEYS, compare_records
+from multideepnet.verdicts import TIMING_KEYS, compare_records
 
 
 def main() -> None:
