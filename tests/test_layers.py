@@ -4,7 +4,6 @@ table of notebooks (at the top of the file or inside a function), and no library
 import ast
 import json
 import re
-from pathlib import Path
 
 from conftest import ROOT
 
