@@ -157,7 +157,7 @@ def scan_read_options(row: dict) -> dict:
         try: opts[col] = tuple(float(x) for x in (re.split(r"[\s,;x]+", v.strip()) if isinstance(v, str) else v))
         except (TypeError, ValueError): opts[col] = ()
         if len(opts[col]) != n:
-            raise ManifestError(f"{row.get('path')}: {col} must be {n} numbers ({'z y x mm' if n == 3 else 'lo hi HU'}), got {v!r}")
+            raise ManifestError(f"{row.get('path')}: {col} must be {'three' if n == 3 else 'two'} numbers ({'z y x mm' if n == 3 else 'lo hi HU'}), got {v!r}")
     if str(row.get("series_uid") or "").strip(): opts["series_uid"] = str(row["series_uid"]).strip()
     if str(row.get("allow_gaps") or "").strip().lower() in ("1", "true", "yes"): opts["allow_gaps"] = True
     return opts
