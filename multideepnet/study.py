@@ -71,7 +71,6 @@ def _plan_index(preset: Preset, manifest: str | os.PathLike | None) -> pd.DataFr
     """Patients and labels (and a manifest's split column) without touching any scan."""
     if manifest is not None:
         df = read_manifest(manifest, check_paths=False)
-        require_classes(df, str(manifest))                     # a missing class: refused, naming datasets that have it
         return df[["patient_id", "label", *[c for c in ("split", "group", "source") if c in df.columns]]]
     from multideepnet.phantoms import PAPER_RATIO, class_counts
     counts = class_counts(preset.data.n, preset.data.ratio or PAPER_RATIO)
@@ -115,7 +114,9 @@ def plan_study(preset: Preset | str | os.PathLike | dict = "quick", manifest: st
     """What `reproduce` would do, and how long it would take on `device`: nothing trained, written or rendered."""
     p, arms = load_preset(preset), check_arms(arms)
     split_cfg, cfg = p.split, p.train
-    try: assignment = split_patients(_plan_index(p, manifest), split_cfg, where=str(manifest or f"phantoms (n={p.data.n})"))
+    index = _plan_index(p, manifest)
+    if manifest is not None: require_classes(index, str(manifest))   # a missing class: refused, naming datasets that have it
+    try: assignment = split_patients(index, split_cfg, where=str(manifest or f"phantoms (n={p.data.n})"))
     except MultiDeepNetError as e: raise StudyError(f"the split cannot be made: {e}") from None
     counts = {s: {c: int(((assignment.split == s) & (assignment.label == c)).sum()) for c in CLASSES}
               for s in ("train", "test", "unused") if (assignment.split == s).any()}
@@ -132,7 +133,7 @@ def plan_study(preset: Preset | str | os.PathLike | dict = "quick", manifest: st
                    "pretrain_steps": stage_steps * cfg.pretrain_epochs if a in pre else 0,
                    "pretrain_shared_with": pre[0] if a in pre[1:] else None} for a in arms}
     notes = dict(p.raw.get("notes") or {})
-    idx = _plan_index(p, manifest) if manifest else None
+    idx = index if manifest else None
     plan = {"preset": p.name, "source": "manifest" if manifest else "phantoms", "split_counts": counts,
             "sources": source_table(idx).to_dict("index") if idx is not None else {},
             "source_warnings": source_warnings(idx) if idx is not None else [],
