@@ -17,7 +17,7 @@ from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_
 from .config import ExplainConfig, GradcamConfig, Preset, expect_preset
 from .identity import explanation_hash, run_config, run_finished   # what a finished arm is (00d_identity)
 from .layout import ArmDir, case_stem, read_table, write_table
-from .cohort import read_manifest
+from .cohort import read_manifest, scan_read_options
 from . import preprocess as prep
 from .geometry import CropGeometry, original_to_crop
 from .data import read_cache_index
@@ -35,8 +35,8 @@ from . import viewer
 
 # %% auto #0
 __all__ = ['ArmError', 'arm_config_hash', 'arm_is_done', 'mark_arm_done', 'plot_training_curves', 'evaluate_arm', 'lesion_paths',
-           'typical_correct_cases', 'explain_arm', 'validation_cases', 'scan_paths', 'explain_figure_cases',
-           'check_explanations', 'train_step', 'evaluate_step', 'explain_step', 'run_arm']
+           'typical_correct_cases', 'explain_arm', 'validation_cases', 'scan_paths', 'scan_reads',
+           'explain_figure_cases', 'check_explanations', 'train_step', 'evaluate_step', 'explain_step', 'run_arm']
 
 # %% ../nbs/14_arm.ipynb #745a801a
 class ArmError(MultiDeepNetError):
@@ -226,10 +226,14 @@ def scan_paths(manifest: str | os.PathLike | None) -> dict[str, str]:
     """patient_id -> scan path of the manifest's rows (none without a manifest)."""
     return {str(r.patient_id): r.path for r in read_manifest(manifest).itertuples()} if manifest else {}
 
-def _scan_arrays(scan: str, record: dict, maps: dict[str, np.ndarray], lesion: str | None) -> dict:
+def scan_reads(manifest: str | os.PathLike | None) -> dict[str, dict]:
+    """patient_id -> how to read the row's scan (`scan_read_options`: spacing and window of slice images, ...)."""
+    return {str(r["patient_id"]): scan_read_options(r) for r in read_manifest(manifest).to_dict("records")} if manifest else {}
+
+def _scan_arrays(scan: str, record: dict, maps: dict[str, np.ndarray], lesion: str | None, read: dict | None = None) -> dict:
     """A figure case at the scan's own resolution: its HU volume as read (LPS), each crop-space map mapped back onto
     that grid (as `predict` does), and the lesion mask on it."""
-    vol = read_ct(scan)
+    vol = read_ct(scan, **(read or {}))
     out = {"scan": np.clip(vol.array, -1024, 3071).astype(np.int16), "scan_spacing": np.asarray(vol.spacing, np.float32)}
     for name, m in maps.items():
         out[f"scan_map_{name}"] = sitk.GetArrayFromImage(heatmap_to_original(m, record, grid="original")).astype(np.float16)
@@ -245,7 +249,7 @@ def explain_figure_cases(arm_dir: Path, models, index: pd.DataFrame, method: str
     at its own resolution with both maps mapped back (`scan`, `scan_map_gradcam`, `scan_map_<method>`)."""
     files = ArmDir(arm_dir)
     cases = files.read_cases()
-    scans, lesions, out = scan_paths(manifest), lesion_paths(manifest), []
+    scans, lesions, reads, out = scan_paths(manifest), lesion_paths(manifest), scan_reads(manifest), []
     for c in cases.itertuples():
         vol, record = prep.load_case(index.loc[c.patient_id, "array"], as_float=True)
         npz = arm_dir / c.npz
@@ -260,7 +264,7 @@ def explain_figure_cases(arm_dir: Path, models, index: pd.DataFrame, method: str
             row["nifti"] = f"gradcam/{nii.name}"
         if c.patient_id in scans:
             shown = {"gradcam": data["map_combined"].astype(np.float32), method: maps["combined"]}
-            data.update(_scan_arrays(scans[c.patient_id], record, shown, lesions.get(c.patient_id)))
+            data.update(_scan_arrays(scans[c.patient_id], record, shown, lesions.get(c.patient_id), reads.get(c.patient_id)))
         with atomic_path(npz) as tmp:
             with open(tmp, "wb") as f: np.savez_compressed(f, **data)
         out.append(row)

@@ -11,7 +11,7 @@ from .core import MultiDeepNetError
 __all__ = ['COMMANDS', 'FAST_EXIT', 'build_parser', 'main', 'console_main']
 
 # %% ../nbs/17_cli.ipynb #e5624d3d
-COMMANDS: dict[str, str] = {"info": "io", "manifest": "cohort", "phantoms": "phantoms", "prepare": "preprocess",
+COMMANDS: dict[str, str] = {"info": "io", "manifest": "datasets", "phantoms": "phantoms", "prepare": "preprocess",
                             "train": "train", "reproduce": "runners", "predict": "predict", "book": "notebooks",
                             "explore": "notebooks", "docs": "docs", "claims": "verdicts"}
 

@@ -7,15 +7,16 @@ from __future__ import annotations
 import argparse, os, re, sys, unicodedata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .core import CLASSES, MultiDeepNetError, atomic_path
-from .io import VOLUME_SUFFIXES, natural_key, scan_name
+from .io import VOLUME_SUFFIXES, natural_key, read_ct, scan_name
 from .layout import neutralise_cells, restore_cells
 
 # %% auto #0
 __all__ = ['REQUIRED_COLUMNS', 'PATH_COLUMNS', 'SPLITS', 'LABEL_SYNONYMS', 'ManifestError', 'normalize_label', 'read_manifest',
-           'write_manifest', 'build_manifest', 'register_cli']
+           'write_manifest', 'build_manifest', 'scan_read_options', 'check_scans']
 
 # %% ../nbs/02_cohort.ipynb #b8b1e115
 class ManifestError(MultiDeepNetError):
@@ -145,15 +146,47 @@ def build_manifest(root: str | os.PathLike) -> pd.DataFrame:
         raise ManifestError(f"{root}: patient {dup!r} occurs twice within one class")
     return df if (df["split"] != "").any() else df.drop(columns="split")
 
-# %% ../nbs/02_cohort.ipynb #0c0e2348
+# %% ../nbs/02_cohort.ipynb #d2c40d1c
+def scan_read_options(row: dict) -> dict:
+    """How to read a manifest row's scan: `read_ct`'s options from the row's optional columns `spacing` ("z y x" mm),
+    `window` ("lo hi": the HU of black and white in PNG/JPG slices), `series_uid` and `allow_gaps`; only those given."""
+    opts = {}
+    for col, n in (("spacing", 3), ("window", 2)):
+        v = row.get(col)
+        if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()): continue
+        try: opts[col] = tuple(float(x) for x in (re.split(r"[\s,;x]+", v.strip()) if isinstance(v, str) else v))
+        except (TypeError, ValueError): opts[col] = ()
+        if len(opts[col]) != n:
+            raise ManifestError(f"{row.get('path')}: {col} must be {'three' if n == 3 else 'two'} numbers ({'z y x mm' if n == 3 else 'lo hi HU'}), got {v!r}")
+    if str(row.get("series_uid") or "").strip(): opts["series_uid"] = str(row["series_uid"]).strip()
+    if str(row.get("allow_gaps") or "").strip().lower() in ("1", "true", "yes"): opts["allow_gaps"] = True
+    return opts
+
+def check_scans(df: pd.DataFrame) -> list[str]:
+    """Read every row's scan (`read_ct` with its read options) and masks: one line per row that fails, with the reason."""
+    from .io import read_volume_file
+    problems = []
+    for i, row in enumerate(df.to_dict("records")):
+        try:
+            read_ct(row["path"], **scan_read_options(row))
+            for col in ("lung_mask", "lesion_mask"):
+                if str(row.get(col) or "").strip(): read_volume_file(row[col])
+        except MultiDeepNetError as e: problems.append(f"line {i + 2} ({row['patient_id']}): {str(e).splitlines()[0]}")
+    return problems
+
+# %% ../nbs/02_cohort.ipynb #482dff5d
 def _counts(df: pd.DataFrame) -> str:
     n = df["label"].value_counts()
     return ", ".join(f"{c}: {int(n.get(c, 0))}" for c in CLASSES)
 
 def _manifest(args: argparse.Namespace) -> int:
+    """`multideepnet manifest DIR` and `--check M.csv` (the command is registered in `03d_datasets`)."""
     if args.check:
         df = read_manifest(args.check)
-        print(f"{args.check}: {len(df)} patients ok ({_counts(df)})"); return 0
+        if not getattr(args, "quick", False):
+            bad = check_scans(df)
+            if bad: raise ManifestError(f"{args.check}: {len(bad)} of {len(df)} scan(s) unreadable: " + "; ".join(bad), bad)
+        print(f"{args.check}: {len(df)} patients ok ({_counts(df)}){'' if getattr(args, 'quick', False) else ', every scan read'}"); return 0
     if not args.dir: raise ManifestError("give a DIR to build a manifest from, or --check M.csv")
     df = build_manifest(args.dir)
     if args.out:
@@ -161,16 +194,3 @@ def _manifest(args: argparse.Namespace) -> int:
         print(f"{args.out}: {len(df)} patients ({_counts(df)})", file=sys.stderr)
     else: neutralise_cells(df).to_csv(sys.stdout, index=False)
     return 0
-
-def register_cli(sub) -> None:
-    """Add the `manifest` subcommand to the `multideepnet` parser."""
-    p = sub.add_parser("manifest", help="build a cohort manifest CSV from class folders, or check one",
-        description="Build a manifest (patient_id,label,path[,split]) from a folder of class folders "
-                    "(COVID-CT-MD's 'COVID-19 subjects', 'Cap subjects', 'Normal subjects', or folders "
-                    "named healthy/normal, cap/pneumonia, covid/COVID-19, optionally under train/val/test). "
-                    "Each subfolder or NIfTI/MHA/NRRD file in a class folder is one patient. "
-                    "With --check, validate an existing manifest and list every bad row.")
-    p.add_argument("dir", nargs="?", help="folder holding the class folders")
-    p.add_argument("--out", metavar="M.csv", help="manifest to write (paths relative to its folder); default: print CSV")
-    p.add_argument("--check", metavar="M.csv", help="validate this manifest instead of building one")
-    p.set_defaults(func=_manifest)

@@ -20,8 +20,9 @@ from .config import SplitConfig
 
 # %% auto #0
 __all__ = ['CacheError', 'open_array', 'read_cache_index', 'Augment', 'augment_from', 'CacheDataset', 'to_float',
-           'patient_labels', 'require_all_classes', 'split_patients', 'check_disjoint', 'fold_parts',
-           'OversamplingSampler', 'make_loader', 'device_cache_fits', 'DeviceCache', 'DeviceLoader']
+           'patient_labels', 'require_all_classes', 'patient_groups', 'split_groups', 'split_patients',
+           'check_disjoint', 'fold_parts', 'OversamplingSampler', 'make_loader', 'device_cache_fits', 'DeviceCache',
+           'DeviceLoader']
 
 # %% ../nbs/06_data.ipynb #b3c060a0
 class CacheError(MultiDeepNetError):
@@ -201,10 +202,32 @@ def _draw_counts(out: pd.DataFrame, cfg: SplitConfig, where: str) -> None:
         out.loc[order[:n_test], "split"] = "test"
         out.loc[order[n_test + n_train:], "split"] = "unused"
 
+# %% ../nbs/06_data.ipynb #340673e5
+def patient_groups(index: pd.DataFrame) -> pd.Series | None:
+    """patient_id -> group, where the index has a non-empty `group` column (a blank group: the row's own id)."""
+    if "group" not in index.columns: return None
+    g = index["group"].fillna("").astype(str).str.strip()
+    if not g.ne("").any(): return None
+    g = pd.Series(g.where(g != "", index["patient_id"].astype(str)).to_numpy(), index=index["patient_id"].to_numpy())
+    per = g.groupby(level=0).agg(lambda s: sorted(set(s)))
+    two = per[per.map(len) > 1]
+    if len(two): raise CacheError(f"patient {two.index[0]} is in two groups {two.iloc[0]}")
+    return per.map(lambda v: v[0])
+
+def split_groups(index: pd.DataFrame, groups: pd.Series, cfg: SplitConfig, where: str) -> pd.DataFrame:
+    """`split_patients` with the group as the unit: each row's patient gets its group's split and fold."""
+    by_group = index.drop(columns="group").assign(patient_id=index["patient_id"].map(groups).to_numpy())
+    a = split_patients(by_group, cfg, where).set_index("patient_id")
+    out = pd.DataFrame({"patient_id": groups.index, "group": groups.to_numpy()})
+    for col in ("label", "split", "fold"): out[col] = a.loc[out["group"], col].to_numpy()
+    return out[["patient_id", "label", "split", "fold", "group"]]
+
 # %% ../nbs/06_data.ipynb #c490f5ad
 def split_patients(index: pd.DataFrame, cfg: SplitConfig | None = None, where: str = "cache") -> pd.DataFrame:
     """Per patient: label, split ('train'|'test'|'unused') and validation fold (-1 outside training)."""
     cfg = cfg or SplitConfig()
+    groups = patient_groups(index)
+    if groups is not None: return split_groups(index, groups, cfg, where)   # several scans per patient: whole groups
     labels = patient_labels(index)
     require_all_classes(labels, where)
     if cfg.folds < 2: raise MultiDeepNetError(f"split.folds must be at least 2, got {cfg.folds}")

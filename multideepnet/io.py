@@ -47,14 +47,23 @@ def _check_spacing(spacing, path: Path) -> tuple[float, float, float]:
     except (TypeError, ValueError): pass
     raise CTReadError(f"{path}: spacing must be three positive numbers (z, y, x) in mm, got {spacing!r}")
 
+def _check_window(window, path: Path) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in window)
+        if np.isfinite([lo, hi]).all() and lo < hi: return lo, hi
+    except (TypeError, ValueError): pass
+    raise CTReadError(f"{path}: window must be two numbers (HU at black, HU at white), low before high, got {window!r}")
+
 def _check_jpeg(path: Path) -> None:
     """Decode a JPEG with Pillow, which raises on a truncated or damaged stream (libjpeg in SimpleITK only prints
     "Premature end of JPEG file" and fills the rest of the image)."""
     from PIL import Image
     with Image.open(path) as im: im.load()
 
-def read_slice_folder(folder: str | os.PathLike, spacing: Sequence[float] | None) -> CTVolume:
-    """Read a folder of PNG/JPG slices (natural name order) as a raw-intensity volume; spacing (z, y, x) required."""
+def read_slice_folder(folder: str | os.PathLike, spacing: Sequence[float] | None,
+                      window: Sequence[float] | None = None) -> CTVolume:
+    """Read a folder of PNG/JPG slices (natural name order) as a raw-intensity volume; spacing (z, y, x) required.
+    With `window` (lo, hi): the HU that black and white stand for, grey values are mapped linearly to HU."""
     folder = Path(folder)
     files = sorted((p for p in folder.iterdir() if p.suffix.lower() in SLICE_SUFFIXES), key=natural_key)
     if not files: raise CTReadError(f"{folder}: no PNG/JPG slices found")
@@ -72,7 +81,16 @@ def read_slice_folder(folder: str | os.PathLike, spacing: Sequence[float] | None
         if slices and a.shape != slices[0].shape:
             raise CTReadError(f"{f}: slice size {a.shape} differs from {files[0].name}'s {slices[0].shape}")
         slices.append(a)
-    vol = CTVolume(array=_to_int16(np.stack(slices)), spacing=spacing, source=str(folder), is_hu=False,
+    grey = np.stack(slices)
+    if window is not None:
+        lo, hi = _check_window(window, folder)
+        top = 255.0 if grey.max() <= 255 else 65535.0                 # 8- or 16-bit images
+        vol = CTVolume(array=_to_int16(np.round(lo + grey.astype(np.float32) / top * (hi - lo))), spacing=spacing,
+                       source=str(folder), is_hu=True, meta={"format": "slices", "modality": None, "n_slices": len(files)})
+        vol.warnings = [f"{folder}: PNG/JPG grey values mapped to HU through the window {lo:g}..{hi:g} given by caller "
+                        "(values beyond it were clipped when the images were made); spacing given by caller"]
+        return vol
+    vol = CTVolume(array=_to_int16(grey), spacing=spacing, source=str(folder), is_hu=False,
                    meta={"format": "slices", "modality": None, "n_slices": len(files)})
     vol.warnings = [f"{folder}: PNG/JPG slices hold display intensities, not HU (is_hu=False); spacing given by caller"]
     return vol
@@ -242,7 +260,8 @@ def validate_ct(vol: CTVolume, min_slices: int = 2, min_extent_mm: float = 0.0) 
 
 # %% ../nbs/01c_io.ipynb #99725c35
 def read_ct(path: str | os.PathLike, series_uid: str | None = None, spacing: Sequence[float] | None = None,
-            allow_gaps: bool = False, canonical: bool = True, min_slices: int = 2, min_extent_mm: float = 0.0) -> CTVolume:
+            allow_gaps: bool = False, canonical: bool = True, min_slices: int = 2, min_extent_mm: float = 0.0,
+            window: Sequence[float] | None = None) -> CTVolume:
     """Read a CT volume (HU, int16, z-y-x) from a DICOM folder/file, NIfTI/MHA/NRRD file or PNG/JPG slice folder,
     brought to the canonical LPS orientation (`to_canonical`) unless `canonical=False`, and checked by `validate_ct`
     (refused below `min_slices` slices or `min_extent_mm` along z)."""
@@ -257,11 +276,13 @@ def read_ct(path: str | os.PathLike, series_uid: str | None = None, spacing: Seq
         else: raise CTReadError(f"{path}: unsupported file type (expected DICOM, .nii[.gz], .mha/.mhd, .nrrd)")
     elif any(p.suffix.lower() in SLICE_SUFFIXES for p in path.iterdir()) and \
             not any(p.is_file() and _looks_like_dicom(p) for p in path.iterdir()):
-        vol = read_slice_folder(path, spacing)
+        vol = read_slice_folder(path, spacing, window)
     else:
         if not any(p.is_file() and _looks_like_dicom(p) for p in path.rglob("*")):
             raise CTReadError(f"{path}: no DICOM files (or PNG/JPG slices) found in folder")
         vol = read_dicom_series(path, series_uid, allow_gaps=allow_gaps)
+    if window is not None and vol.meta.get("format") != "slices":
+        raise CTReadError(f"{path}: a window (HU of black and white) applies to PNG/JPG slices only; this scan holds its own values")
     if spacing is not None and vol.meta.get("format") != "slices":
         vol.warnings.append(f"spacing {tuple(spacing)} given by caller replaces the file's {vol.spacing}")
         vol.spacing = _check_spacing(spacing, path)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_preprocess.ipynb #1c23a8e8
 from __future__ import annotations
-import argparse, json, os, re, time, traceback
+import argparse, json, os, time, traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +21,7 @@ from .identity import PREP_VERSION, case_key   # the cache's keys (00d_identity)
 from .geometry import CropGeometry, Grid, crop_box
 from .layout import INDEX_COLUMNS, CacheDir, case_stem
 from .io import CTVolume, itk_path, read_ct
+from .cohort import ManifestError, scan_read_options
 from .lungseg import LungMasks, LungSegError, fov_disk, segment_lungs, working_grid
 if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` needs no pandas (0.2 s)
 
@@ -323,15 +324,10 @@ def preprocessing_stages(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> list[d
 MIN_SLICES, MIN_EXTENT_MM = 5, 40.0   # less cannot hold one lung of the segmentation's smallest volume (0.68 L)
 
 def read_options(row: dict) -> dict:
-    """How to read a manifest row's scan (`read_ct`'s spacing, series_uid, allow_gaps), from its optional columns
-    `spacing` ("z y x" mm, or a sequence), `series_uid` (a UID or its key) and `allow_gaps`: only those given."""
-    opts, sp = {}, row.get("spacing")
-    if sp is not None and not (isinstance(sp, str) and not sp.strip()) and not (isinstance(sp, float) and np.isnan(sp)):
-        try: opts["spacing"] = tuple(float(v) for v in (re.split(r"[\s,;x]+", sp.strip()) if isinstance(sp, str) else sp))
-        except (TypeError, ValueError): raise PreprocessError(f"{row.get('path')}: spacing must be three numbers (z y x mm), got {sp!r}") from None
-    if str(row.get("series_uid") or "").strip(): opts["series_uid"] = str(row["series_uid"]).strip()
-    if str(row.get("allow_gaps") or "").strip().lower() in ("1", "true", "yes"): opts["allow_gaps"] = True
-    return opts
+    """How to read a manifest row's scan (`read_ct`'s spacing, window, series_uid, allow_gaps), from its optional
+    columns (`02_cohort`'s `scan_read_options`): only those given."""
+    try: return scan_read_options(row)
+    except ManifestError as e: raise PreprocessError(str(e)) from None
 
 def load_case(path: str | os.PathLike, as_float: bool = False) -> tuple[np.ndarray, dict]:
     """A cached case: (memory-mapped array, or float32 in [0, 1] if `as_float`; its record)."""
@@ -350,7 +346,8 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
     Errors name the scan, in the command line's words with `cli`."""
     cache = CacheDir(out_dir); t0 = time.perf_counter()
     pid, src = str(row["patient_id"]), str(row["path"])
-    base = {"patient_id": pid, "label": row.get("label", ""), "split": row.get("split", "")}
+    base = {"patient_id": pid, "label": row.get("label", ""), "split": row.get("split", ""),
+            **{k: str(row[k]) for k in ("group", "source") if str(row.get(k) or "").strip()}}   # kept for the split
     try: opts = read_options(row); key = case_key(src, cfg, opts)
     except (OSError, PreprocessError) as e:
         why = f"{src}: cannot be read ({e.strerror})" if isinstance(e, OSError) else str(e)

@@ -15,6 +15,7 @@ from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_write_json, m
 from .config import Preset, expect_preset
 from .layout import StudyDir
 from .cohort import read_manifest
+from .datasets import require_classes, source_table, source_warnings
 from .data import read_cache_index, split_patients
 from .model import check_arms, load_arms
 from .train import pretrain_arm
@@ -33,7 +34,7 @@ def _plan_index(preset: Preset, manifest: str | os.PathLike | None) -> pd.DataFr
     """Patients and labels (and a manifest's split column) without touching any scan."""
     if manifest is not None:
         df = read_manifest(manifest, check_paths=False)
-        return df[["patient_id", "label", *(["split"] if "split" in df.columns else [])]]
+        return df[["patient_id", "label", *[c for c in ("split", "group", "source") if c in df.columns]]]
     from multideepnet.phantoms import PAPER_RATIO, class_counts
     counts = class_counts(preset.data.n, preset.data.ratio or PAPER_RATIO)
     return pd.DataFrame([{"patient_id": f"ph{c}{i}", "label": c} for c, n in counts.items() for i in range(n)])
@@ -44,7 +45,9 @@ def plan_study(preset: Preset, manifest: str | os.PathLike | None = None,
     """What `reproduce` would do, and how long it would take on `device`: nothing trained, written or rendered."""
     p, arms = expect_preset(preset, "plan_study"), check_arms(arms)
     split_cfg, cfg = p.split, p.train
-    try: assignment = split_patients(_plan_index(p, manifest), split_cfg, where=str(manifest or f"phantoms (n={p.data.n})"))
+    index = _plan_index(p, manifest)
+    if manifest is not None: require_classes(index, str(manifest))   # a missing class: refused, naming datasets that have it
+    try: assignment = split_patients(index, split_cfg, where=str(manifest or f"phantoms (n={p.data.n})"))
     except MultiDeepNetError as e: raise StudyError(f"the split cannot be made: {e}") from None
     counts = {s: {c: int(((assignment.split == s) & (assignment.label == c)).sum()) for c in CLASSES}
               for s in ("train", "test", "unused") if (assignment.split == s).any()}
@@ -61,7 +64,10 @@ def plan_study(preset: Preset, manifest: str | os.PathLike | None = None,
                    "pretrain_steps": stage_steps * cfg.pretrain_epochs if a in pre else 0,
                    "pretrain_shared_with": pre[0] if a in pre[1:] else None} for a in arms}
     notes = dict(p.raw.get("notes") or {})
+    idx = index if manifest else None
     plan = {"preset": p.name, "source": "manifest" if manifest else "phantoms", "split_counts": counts,
+            "sources": source_table(idx).to_dict("index") if idx is not None else {},
+            "source_warnings": source_warnings(idx) if idx is not None else [],
             "folds": folds, "epochs": cfg.epochs, "pretrain_epochs": cfg.pretrain_epochs,
             "pretrain_epochs_source": notes.get("pretrain_epochs", "the preset's train.pretrain_epochs"),
             "notes": notes, "batch_size": cfg.batch_size, "arms": per_arm}
@@ -83,6 +89,9 @@ def format_plan(plan: dict) -> str:
     lines = [f"preset {plan['preset']} on {plan['source']}: split (patients per class)"]
     for s, c in plan["split_counts"].items():
         lines.append(f"  {s:7s} " + ", ".join(f"{CLASS_TITLES[k]} {v}" for k, v in c.items()) + f"  (total {sum(c.values())})")
+    for src, row in plan.get("sources", {}).items():
+        lines.append(f"  source {src}: " + ", ".join(f"{k} {v}" for k, v in row.items()))
+    lines += [f"  warning: {w}" for w in plan.get("source_warnings", [])]
     lines.append("  folds: " + "; ".join(f"{f['fold']}: train {f['train']} (draws {f['draws_per_epoch']}), val {f['val']}" for f in plan["folds"]))
     lines.append(f"epochs {plan['epochs']}, pre-training epochs {plan['pretrain_epochs']} ({plan['pretrain_epochs_source']}), batch {plan['batch_size']}")
     for k, v in plan["notes"].items():
@@ -187,6 +196,7 @@ def _reproduce(p: Preset, manifest, out: Path, arms, force, device, workers, dat
     t0 = time.perf_counter()
     arms = check_arms(arms)
     if manifest is not None and not Path(manifest).exists(): raise StudyError(f"{manifest}: manifest not found")
+    if manifest is not None: require_classes(read_manifest(manifest, check_paths=False), str(manifest))   # before any preprocessing
     data_root, manifest = Path(data_root).resolve(), (Path(manifest).resolve() if manifest is not None else None)
     spec = executor or ExecutorSpec()
     jobs = max(1, int(spec.workers or jobs or default_jobs(device)))
