@@ -212,8 +212,12 @@ def cavity_scale(t: np.ndarray, t0: float) -> np.ndarray:
 def mediastinum_halfwidth(Yn: np.ndarray, t: np.ndarray, L: dict) -> np.ndarray:
     """Half-width (mm) of the central band between the lungs, by AP position (Yn, -1 front) and height (t)."""
     spine = L["rv"] + 6
-    upper = np.interp(Yn, [-1, -0.45, -0.25, 0.45, 0.62, 1], [L["w_ant"], L["w_ant"], L["w_mid"], L["w_mid"], spine, spine])
-    lower = np.interp(Yn, [-1, -0.45, -0.15, 0.45, 0.62, 1], [L["w_ant"], L["w_ant"], L["w_low"], L["w_low"], spine, spine])
+    upper = np.interp(
+        Yn, [-1, -0.45, -0.25, 0.45, 0.62, 1], [L["w_ant"], L["w_ant"], L["w_mid"], L["w_mid"], spine, spine]
+    )
+    lower = np.interp(
+        Yn, [-1, -0.45, -0.15, 0.45, 0.62, 1], [L["w_ant"], L["w_ant"], L["w_low"], L["w_low"], spine, spine]
+    )
     k = _smoothstep(t, 0.45, 0.6)
     return lower + (upper - lower) * k
 
@@ -284,7 +288,9 @@ def paint_cavity(lab: np.ndarray, f: ChestFrame, L: dict) -> None:
     Y2, X2, Z, cavity, yc, Ac, Bc = f.Y2, f.X2, f.Z, f.cavity, L["yc"], L["Ac"], L["Bc"]
     lab[cavity] = CODE["muscle"]
     Dr = L["dome_r"] * np.clip(1 - _ellipse2(Y2, X2, yc - 0.1 * Bc, -0.45 * Ac, 1.05 * Bc, 0.62 * Ac), 0, 1) ** 0.6
-    Dl = (L["dome_r"] - L["dome_l_drop"]) * np.clip(1 - _ellipse2(Y2, X2, yc - 0.1 * Bc, 0.45 * Ac, 1.05 * Bc, 0.62 * Ac), 0, 1) ** 0.6
+    Dl = (L["dome_r"] - L["dome_l_drop"]) * np.clip(
+        1 - _ellipse2(Y2, X2, yc - 0.1 * Bc, 0.45 * Ac, 1.05 * Bc, 0.62 * Ac), 0, 1
+    ) ** 0.6
     D = np.where(X2 < 0, Dr, Dl)                                  # diaphragm height over the lung base (2-D)
     below = (Z < D[None])
     abd = cavity & below
@@ -328,7 +334,8 @@ def paint_tubes(lab: np.ndarray, grid: Grid, L: dict, H: float) -> None:
     for extra, code in ((2.0, "muscle"), (0.0, "airway")):        # trachea and main bronchi: wall, then lumen
         occ[:] = 0
         polyline(grid, occ, [(2 * H, L["Yt"], 0.0), carina], tr + extra)
-        polyline(grid, occ, [carina, hil_r], 0.75 * tr + 0.75 * extra); polyline(grid, occ, [carina, hil_l], 0.68 * tr + 0.75 * extra)
+        polyline(grid, occ, [carina, hil_r], 0.75 * tr + 0.75 * extra)
+        polyline(grid, occ, [carina, hil_l], 0.68 * tr + 0.75 * extra)
         lab[occ > 0.5] = CODE[code]
     L["hilum"] = {"right": hil_r, "left": hil_l}
     L["main_bronchus_r"] = {"right": 0.75 * tr, "left": 0.68 * tr}
@@ -377,7 +384,9 @@ class _Draws:
     def next(self) -> tuple[float, float, float, float]:
         """Three standard normals and one uniform in [0, 1)."""
         if self.i >= self.block:
-            self.buf = np.concatenate([self.rng.standard_normal((self.block, 3)), self.rng.random((self.block, 1))], 1).tolist()
+            self.buf = np.concatenate(
+                [self.rng.standard_normal((self.block, 3)), self.rng.random((self.block, 1))], 1
+            ).tolist()
             self.i = 0
         self.i += 1
         return self.buf[self.i - 1]
@@ -402,7 +411,7 @@ def grow_tree(draws: _Draws, root: Sequence[float], dirs: list, r0: float, l0: f
     stack = [(tuple(root), tuple(np.asarray(d) / np.linalg.norm(d)), r0, l0, 0) for d in dirs]
     while stack:
         p, d, r, l, gen = stack.pop()
-        for _ in range(4 if gen < 4 else 1):    # a large branch leaving the lung tries other directions; small ones stop
+        for _ in range(4 if gen < 4 else 1):  # a large branch leaving the lung tries other directions; small ones stop
             q = (p[0] + d[0] * l, p[1] + d[1] * l, p[2] + d[2] * l)
             if inside(q) and inside((p[0] + d[0] * l / 2, p[1] + d[1] * l / 2, p[2] + d[2] * l / 2)): break
             d = _rotate_away(draws, d, 0.3, 0.9); l *= 0.8
@@ -432,11 +441,15 @@ def lung_trees(rng: np.random.Generator, grid: Grid, lung: np.ndarray, L: dict, 
         dirs = [_rotate_away(draws, tuple(np.array(b) / np.linalg.norm(b)), 0, 0.2) for b in base]
         trees["vessels"] += grow_tree(draws, root, dirs, rng.uniform(4.5, 6), 0.13 * H, inside, r_min=0.6, max_gen=8)
         dirs = [_rotate_away(draws, tuple(np.array(b) / np.linalg.norm(b)), 0.1, 0.3) for b in base[:5]]
-        trees["bronchi"] += grow_tree(draws, root, dirs, 0.8 * L["main_bronchus_r"][side], 0.12 * H, inside, r_min=0.9, max_gen=6)
+        trees["bronchi"] += grow_tree(
+            draws, root, dirs, 0.8 * L["main_bronchus_r"][side], 0.12 * H, inside, r_min=0.9, max_gen=6
+        )
     return trees
 
 # %% ../nbs/03a_anatomy.ipynb #9fc08c0a
-def paint_segments(grid: Grid, occ: np.ndarray, segs: list, scale: float = 1.0, add: float = 0.0, thin: bool = True) -> None:
+def paint_segments(
+    grid: Grid, occ: np.ndarray, segs: list, scale: float = 1.0, add: float = 0.0, thin: bool = True
+) -> None:
     """Paint tree segments: thick ones as capsules, thin ones (radius < voxel) as partial-volume points."""
     g = min(grid.spacing)
     small = []

@@ -26,7 +26,8 @@ from .devices import use_threads
 from .train import train_arm
 from . import metrics as mx
 from .io import itk_path, read_ct
-from .gradcam import heatmap_to_original, localization_scores, localization_summary, map_peak, save_heatmap_nifti
+from .gradcam import (heatmap_to_original, localization_scores, localization_summary, map_peak,
+                                  save_heatmap_nifti)
 from .explain import (ExplainCase, choose_method, ensemble_maps, ensemble_probs, randomisation_check,
                                   randomisation_summary, score_case)
 from .predict import (ensemble_cam, export_arm_model, load_arm_model,
@@ -58,10 +59,22 @@ def mark_arm_done(arm_dir: str | os.PathLike) -> Path:
     (`explanation_hash` None where the data had no lesion masks to check explanations against)."""
     files = ArmDir(arm_dir)
     m = files.read_metrics()
-    ex = (explanation_hash(GradcamConfig.from_dict(m.get("gradcam") or {}), ExplainConfig.from_dict(m["explanation_config"]))
-          if "explanation_config" in m else None)
-    return atomic_write_json(files.done, {"arm": m["arm"], "config_hash": m["config_hash"], "explanation_hash": ex,
-                                                           "finished": datetime.datetime.now().isoformat(timespec="seconds")})
+    ex = (
+        explanation_hash(
+            GradcamConfig.from_dict(m.get("gradcam") or {}), ExplainConfig.from_dict(m["explanation_config"])
+        )
+        if "explanation_config" in m
+        else None
+    )
+    return atomic_write_json(
+        files.done,
+        {
+            "arm": m["arm"],
+            "config_hash": m["config_hash"],
+            "explanation_hash": ex,
+            "finished": datetime.datetime.now().isoformat(timespec="seconds"),
+        },
+    )
 
 # %% ../nbs/14_arm.ipynb #1402c556
 def plot_training_curves(log_csv: str | os.PathLike):
@@ -71,9 +84,11 @@ def plot_training_curves(log_csv: str | os.PathLike):
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     for (fold, stage), g in log.groupby(["fold", "stage"]):
         lab = f"fold {fold} {stage}"
-        axes[0].plot(g.epoch, g.train_loss, label=f"{lab} train"); axes[0].plot(g.epoch, g.val_loss, "--", label=f"{lab} val")
+        axes[0].plot(g.epoch, g.train_loss, label=f"{lab} train")
+        axes[0].plot(g.epoch, g.val_loss, "--", label=f"{lab} val")
         axes[1].plot(g.epoch, g.val_auc, label=lab)
-    axes[0].set(xlabel="epoch", ylabel="loss", title="Loss"); axes[1].set(xlabel="epoch", ylabel="AUC", title="Validation AUC")
+    axes[0].set(xlabel="epoch", ylabel="loss", title="Loss")
+    axes[1].set(xlabel="epoch", ylabel="AUC", title="Validation AUC")
     for ax in axes: ax.legend(fontsize=6)
     fig.tight_layout()
     return fig
@@ -89,7 +104,8 @@ def evaluate_arm(arm_dir: str | os.PathLike, n_boot: int = 1000, seed: int = 0) 
     files = ArmDir(arm_dir)
     arm_dir = Path(arm_dir)
     run = files.read_run()
-    if run.get("status") != "done": raise ArmError(f"{arm_dir}: the arm's training is not finished ({run.get('status')})")
+    if run.get("status") != "done":
+        raise ArmError(f"{arm_dir}: the arm's training is not finished ({run.get('status')})")
     pred = files.read_predictions()
     res = mx.evaluate(pred)
     ci = mx.bootstrap_ci(pred, n_boot=n_boot, seed=seed)
@@ -134,13 +150,21 @@ def _save_case(out: Path, pid: str, vol: np.ndarray, res: dict, record: dict, le
         with open(tmp, "wb") as f:
             np.savez_compressed(f, volume=vol.astype(np.float16), spacing=np.asarray(spacing, np.float32), **extra,
                                 **{f"map_{k}": v.astype(np.float16) for k, v in res["maps"].items()})
-    viewer.save_three_plane(out / f"{stem}.png", vol, res["maps"]["combined"], spacing=spacing, contour=lesion, title=title)
+    viewer.save_three_plane(
+        out / f"{stem}.png", vol, res["maps"]["combined"], spacing=spacing, contour=lesion, title=title
+    )
     save_heatmap_nifti(res["maps"]["combined"], record, out / f"{stem}_gradcam.nii.gz")
     return {"npz": f"gradcam/{stem}.npz", "png": f"gradcam/{stem}.png", "nifti": f"gradcam/{stem}_gradcam.nii.gz"}
 
 # %% ../nbs/14_arm.ipynb #664204db
-def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None = None, gradcam: GradcamConfig | None = None,
-                device: str = "cpu", n_boot: int = 1000, seed: int = 0) -> dict:
+def explain_arm(
+    arm_dir: str | os.PathLike,
+    manifest: str | os.PathLike | None = None,
+    gradcam: GradcamConfig | None = None,
+    device: str = "cpu",
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict:
     """Grad-CAM of the arm's fold models on its test cases: the figure cases (one typical correct case per class:
     npz, PNG, NIfTI in gradcam/) and, where the manifest names lesion masks, the localisation scores of every
     correctly classified CAP and COVID-19 case (gradcam/localization.csv, `localization` in metrics.json)."""
@@ -169,8 +193,17 @@ def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None =
             else:
                 for name, m in res["maps"].items():
                     sc = localization_scores(m, lesion, spacing, cfg.tolerance_mm)
-                    rows.append({"patient_id": pid, "label": r.label, "map": name, **{k: v for k, v in sc.items() if k != "peak_zyx"},
-                                 "peak_z": sc["peak_zyx"][0], "peak_y": sc["peak_zyx"][1], "peak_x": sc["peak_zyx"][2]})
+                    rows.append(
+                        {
+                            "patient_id": pid,
+                            "label": r.label,
+                            "map": name,
+                            **{k: v for k, v in sc.items() if k != "peak_zyx"},
+                            "peak_z": sc["peak_zyx"][0],
+                            "peak_y": sc["peak_zyx"][1],
+                            "peak_x": sc["peak_zyx"][2],
+                        }
+                    )
         if pid in pick_ids:
             title = f"{pid}: true {CLASS_TITLES[r.label]}, predicted {CLASS_TITLES[CLASSES[res['target']]]}"
             cases.append({"patient_id": pid, "label": r.label, "predicted": CLASSES[res["target"]],
@@ -182,7 +215,9 @@ def explain_arm(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None =
     summary = None
     if len(loc_df):
         write_table(loc_df, files.localization)
-        per_map = {name: localization_summary(g, n_boot=n_boot, seed=seed) for name, g in loc_df.groupby("map", sort=False)}
+        per_map = {
+            name: localization_summary(g, n_boot=n_boot, seed=seed) for name, g in loc_df.groupby("map", sort=False)
+        }
         summary = {**per_map["combined"], "views": {v: per_map[v] for v in VIEWS if v in per_map},
                    "excluded": excluded, "config": cfg}
     m = files.read_metrics()
@@ -195,18 +230,29 @@ def _stable_order(ids) -> list[str]:
     import hashlib
     return sorted(map(str, ids), key=lambda p: hashlib.sha1(p.encode()).hexdigest())
 
-def _explain_case(pid: str, label: str, target: int, index: pd.DataFrame, lesions: dict[str, str]) -> ExplainCase | None:
+def _explain_case(
+    pid: str, label: str, target: int, index: pd.DataFrame, lesions: dict[str, str]
+) -> ExplainCase | None:
     """An `ExplainCase` from the cache, its lesion mask carried into crop space (None where the mask is empty there)."""
     vol, record = prep.load_case(index.loc[pid, "array"], as_float=True)
     lesion = original_to_crop(sitk.ReadImage(itk_path(lesions[pid])), record, vol.shape) >= 0.5
     if not lesion.any(): return None
-    return ExplainCase(pid, label, np.ascontiguousarray(vol, np.float32), int(target), lesion, CropGeometry.from_record(record).input_spacing(vol.shape))
+    return ExplainCase(
+        pid,
+        label,
+        np.ascontiguousarray(vol, np.float32),
+        int(target),
+        lesion,
+        CropGeometry.from_record(record).input_spacing(vol.shape),
+    )
 
 def _predicted(model: torch.nn.Module, vol: np.ndarray) -> int:
     """The class one model predicts for one volume."""
     return int(ensemble_probs([model], torch.from_numpy(vol)[None, None])[0].argmax())
 
-def validation_cases(models, splits: pd.DataFrame, index: pd.DataFrame, lesions: dict, cfg: ExplainConfig) -> list[tuple[int, ExplainCase]]:
+def validation_cases(
+    models, splits: pd.DataFrame, index: pd.DataFrame, lesions: dict, cfg: ExplainConfig
+) -> list[tuple[int, ExplainCase]]:
     """Per fold, up to `cfg.validation_cases` sick validation cases with lesions that the fold's own model classifies
     correctly, as (fold, case): what the method to show is chosen on."""
     out = []
@@ -228,15 +274,26 @@ def scan_paths(manifest: str | os.PathLike | None) -> dict[str, str]:
 
 def scan_reads(manifest: str | os.PathLike | None) -> dict[str, dict]:
     """patient_id -> how to read the row's scan (`scan_read_options`: spacing and window of slice images, ...)."""
-    return {str(r["patient_id"]): scan_read_options(r) for r in read_manifest(manifest).to_dict("records")} if manifest else {}
+    return (
+        {str(r["patient_id"]): scan_read_options(r) for r in read_manifest(manifest).to_dict("records")}
+        if manifest
+        else {}
+    )
 
-def _scan_arrays(scan: str, record: dict, maps: dict[str, np.ndarray], lesion: str | None, read: dict | None = None) -> dict:
+def _scan_arrays(
+    scan: str, record: dict, maps: dict[str, np.ndarray], lesion: str | None, read: dict | None = None
+) -> dict:
     """A figure case at the scan's own resolution: its HU volume as read (LPS), each crop-space map mapped back onto
     that grid (as `predict` does), and the lesion mask on it."""
     vol = read_ct(scan, **(read or {}))
-    out = {"scan": np.clip(vol.array, -1024, 3071).astype(np.int16), "scan_spacing": np.asarray(vol.spacing, np.float32)}
+    out = {
+        "scan": np.clip(vol.array, -1024, 3071).astype(np.int16),
+        "scan_spacing": np.asarray(vol.spacing, np.float32),
+    }
     for name, m in maps.items():
-        out[f"scan_map_{name}"] = sitk.GetArrayFromImage(heatmap_to_original(m, record, grid="original")).astype(np.float16)
+        out[f"scan_map_{name}"] = sitk.GetArrayFromImage(heatmap_to_original(m, record, grid="original")).astype(
+            np.float16
+        )
     if lesion:
         mask = sitk.GetArrayFromImage(sitk.DICOMOrient(sitk.ReadImage(itk_path(lesion)), "LPS")) > 0
         if mask.shape == out["scan"].shape: out["scan_lesion"] = mask.astype(np.uint8)
@@ -264,7 +321,9 @@ def explain_figure_cases(arm_dir: Path, models, index: pd.DataFrame, method: str
             row["nifti"] = f"gradcam/{nii.name}"
         if c.patient_id in scans:
             shown = {"gradcam": data["map_combined"].astype(np.float32), method: maps["combined"]}
-            data.update(_scan_arrays(scans[c.patient_id], record, shown, lesions.get(c.patient_id), reads.get(c.patient_id)))
+            data.update(
+                _scan_arrays(scans[c.patient_id], record, shown, lesions.get(c.patient_id), reads.get(c.patient_id))
+            )
         with atomic_path(npz) as tmp:
             with open(tmp, "wb") as f: np.savez_compressed(f, **data)
         out.append(row)
@@ -287,8 +346,15 @@ def _summarise_method(rows: pd.DataFrame, rand: dict, val: pd.DataFrame, n_boot:
                                for c in rows.columns if c.startswith("p_deleted_")},
             "n_cases": int(len(rows))}
 
-def check_explanations(arm_dir: str | os.PathLike, manifest: str | os.PathLike | None, explanations: ExplainConfig | None = None,
-                       gradcam: GradcamConfig | None = None, device: str = "cpu", n_boot: int = 1000, seed: int = 0) -> dict | None:
+def check_explanations(
+    arm_dir: str | os.PathLike,
+    manifest: str | os.PathLike | None,
+    explanations: ExplainConfig | None = None,
+    gradcam: GradcamConfig | None = None,
+    device: str = "cpu",
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict | None:
     """Every explanation method's four checks on the arm's test cases, the method to show chosen on validation cases,
     and that method's maps of the figure cases (beside their Grad-CAM); `explanations` and `explanation_chosen` in
     metrics.json, per-case tables in explanations/. None where the data has no lesion masks."""
@@ -320,7 +386,14 @@ def check_explanations(arm_dir: str | os.PathLike, manifest: str | os.PathLike |
     test_df, val_df = pd.DataFrame(rows), pd.DataFrame(val_rows)
     for name, df in (("test", test_df), ("validation", val_df), ("randomisation", pd.DataFrame(rand_rows))):
         write_table(df, files.explanation_table(name))
-    summary = {m: _summarise_method(g, rand.get(m, {}), val_df, n_boot, seed) for m, g in test_df.groupby("method", sort=False)} if len(test_df) else {}
+    summary = (
+        {
+            m: _summarise_method(g, rand.get(m, {}), val_df, n_boot, seed)
+            for m, g in test_df.groupby("method", sort=False)
+        }
+        if len(test_df)
+        else {}
+    )
     figures = explain_figure_cases(arm_dir, models, index, chosen, cfg, layer, manifest)
     set_bundle_explanation(files.model, chosen, cfg.as_dict(), reason)   # predict shows the same map
     m = files.read_metrics()
@@ -336,9 +409,19 @@ def train_step(arm: str, preset: Preset, cache_dir: str | os.PathLike, arm_dir: 
                log_epochs: bool = True) -> dict:
     """Step 1: train the arm (both stages for the multi-task arms, every fold), one line per epoch; an unfinished
     training is an error."""
-    summary = train_arm(check_arms([arm])[0], expect_preset(preset, "train_step"), cache_dir, arm_dir, device=device, resume=resume,
-                        progress=False, pretrain_dir=pretrain_dir, log_epochs=log_epochs)
-    if summary["status"] != "done": raise ArmError(f"{arm_dir}: training of arm {arm} did not finish ({summary['status']})")
+    summary = train_arm(
+        check_arms([arm])[0],
+        expect_preset(preset, "train_step"),
+        cache_dir,
+        arm_dir,
+        device=device,
+        resume=resume,
+        progress=False,
+        pretrain_dir=pretrain_dir,
+        log_epochs=log_epochs,
+    )
+    if summary["status"] != "done":
+        raise ArmError(f"{arm_dir}: training of arm {arm} did not finish ({summary['status']})")
     return summary
 
 def evaluate_step(arm_dir: str | os.PathLike, preset: Preset, n_boot: int = 1000) -> dict:
@@ -355,9 +438,19 @@ def explain_step(arm_dir: str | os.PathLike, preset: Preset, manifest: str | os.
     checked = check_explanations(arm_dir, manifest, p.explanations, p.gradcam, n_boot=n_boot, seed=p.train.seed)
     return explained, checked
 
-def run_arm(arm: str, preset: Preset, cache_dir: str | os.PathLike, arm_dir: str | os.PathLike,
-            device: str = "auto", resume: bool = True, n_boot: int = 1000, pretrain_dir: str | os.PathLike | None = None,
-            manifest: str | os.PathLike | None = None, threads: int | None = None, log_epochs: bool = True) -> dict:
+def run_arm(
+    arm: str,
+    preset: Preset,
+    cache_dir: str | os.PathLike,
+    arm_dir: str | os.PathLike,
+    device: str = "auto",
+    resume: bool = True,
+    n_boot: int = 1000,
+    pretrain_dir: str | os.PathLike | None = None,
+    manifest: str | os.PathLike | None = None,
+    threads: int | None = None,
+    log_epochs: bool = True,
+) -> dict:
     """The arm notebook without the notebook: the same steps, with the same arguments, then `mark_arm_done`."""
     if threads: use_threads(int(threads))
     train_step(arm, preset, cache_dir, arm_dir, device, resume, pretrain_dir, log_epochs)

@@ -47,7 +47,10 @@ def claims_block(data: dict, source: str = "", titles: dict | None = None, quote
             note = c.get("note") or ev.get("note") or "no comparison"
             if isinstance(ev.get("checks"), dict):      # which of the checks held: the reason for the verdict
                 held = [k for k, v in ev["checks"].items() if v]
-                note += f" (held: {', '.join(held) or 'none'}; failed: {', '.join(k for k in ev['checks'] if k not in held) or 'none'})"
+                note += (
+                    f" (held: {', '.join(held) or 'none'}; failed:"
+                    f" {', '.join(k for k in ev['checks'] if k not in held) or 'none'})"
+                )
             elif c.get("note") and ev.get("note"): note += f" ({ev['note']})"
             lines.append(f"| {head} | {md_text(note)} | | | | {md_text(c['verdict'])} |")
         for j, r in enumerate(c["rows"]):
@@ -69,9 +72,11 @@ def claims_block(data: dict, source: str = "", titles: dict | None = None, quote
     if m.get("cores"): machine += f", {m['cores']} cores"
     if m.get("gpu") and m.get("cpu"): machine += f", {md_text(m['gpu'])}"
     vers = ", ".join(f"{md_text(k)} {md_text(x)}" for k, x in v.items() if x)
-    lines.append(f"*Machine:* {machine} \u00b7 *date:* {md_text(str(data['date'])[:10])} \u00b7 *k:* {data['k']} \u00b7 "
-                 f"*cost:* {_duration(data['seconds'])} \u00b7 *preset:* {md_code(data['preset'])} \u00b7 {vers}"
-                 + (f" \u00b7 *from* {md_code(source)}" if source else ""))
+    lines.append(
+        f"*Machine:* {machine} \u00b7 *date:* {md_text(str(data['date'])[:10])} \u00b7 *k:* {data['k']} \u00b7 "
+        f"*cost:* {_duration(data['seconds'])} \u00b7 *preset:* {md_code(data['preset'])} \u00b7 {vers}"
+        + (f" \u00b7 *from* {md_code(source)}" if source else "")
+    )
     return "\n".join(lines) + "\n"
 
 # %% ../nbs/16b_claims_page.ipynb #52dd7f22
@@ -85,39 +90,58 @@ def _p_ci(r: dict) -> str:
 
 def _v2_test(r: dict, titles: dict) -> str:
     regime = md_text(r["regime"]) + (f" minus {md_text(r['versus_regime'])}" if r.get("versus_regime") else "")
-    return f"{regime}, n={md_text(r['size'])}, {md_text(r['metric'])}: {_arm_title(r['a'], titles)} vs {_arm_title(r['b'], titles)}"
+    return (
+        f"{regime}, n={md_text(r['size'])}, {md_text(r['metric'])}: {_arm_title(r['a'], titles)} vs"
+        f" {_arm_title(r['b'], titles)}"
+    )
 
 def claims_block_v2(data: dict, source: str = "", titles: dict | None = None) -> str:
     """The rules-v2 claims table (Markdown): per claim its primary test and verdicts, C4 and C5 in words, the
     secondary tests folded, and the machine line."""
     titles = {k: v["title"] for k, v in arms_table().items()} if titles is None else titles
-    lines = ["| claim | primary test (regime, n, metric: A vs B) | gain [Holm-adjusted CI] | the paper's | P(A > B) [95% CI] | k | half-width (target) | verdict |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        (
+            "| claim | primary test (regime, n, metric: A vs B) | gain [Holm-adjusted CI] | the paper's | P(A > B) [95%"
+            " CI] | k | half-width (target) | verdict |"
+        ),
+        "|---|---|---|---|---|---|---|---|",
+    ]
     secondary = []
     for c in data["claims"]:
         head = f"**{md_text(c['id'])}** {md_text(c['title'])}"
         prim = [r for r in c["rows"] if r.get("role") == "primary"]
         secondary += [(c["id"], r) for r in c["rows"] if r.get("role") != "primary"]
         if not prim:
-            lines.append(f"| {head} | {md_text(evidence_sentence(c))} | | | | | | **{md_text(c['verdict'])}** |"); continue
+            lines.append(f"| {head} | {md_text(evidence_sentence(c))} | | | | | | **{md_text(c['verdict'])}** |")
+            continue
         r = prim[0]
         hw = "n/a" if r.get("half_width") is None else f"{r['half_width']:.3f} ({r['target_half_width']:.2f}" + (
             ", met)" if not r.get("misses_target_by") else f", missed by {r['misses_target_by']:.3f})")
-        lines.append(f"| {head} | {_v2_test(r, titles)} | {_fmt(r['effect'])} {_ci(r['ci'])} at {100 * r['level']:.1f}% | "
-                     f"{_fmt(r.get('paper_effect'))} | {_p_ci(r)} | {r['k']} | {hw} | **{md_text(c['verdict'])}** |")
+        lines.append(
+            f"| {head} | {_v2_test(r, titles)} | {_fmt(r['effect'])} {_ci(r['ci'])} at {100 * r['level']:.1f}% | "
+            f"{_fmt(r.get('paper_effect'))} | {_p_ci(r)} | {r['k']} | {hw} | **{md_text(c['verdict'])}** |"
+        )
     if secondary:
         lines += ["", f"<details><summary>{len(secondary)} secondary tests (95% intervals, not adjusted)</summary>", "",
                   "| claim | test | gain [95% CI] | P(A > B) | k | verdict |", "|---|---|---|---|---|---|"]
-        lines += [f"| {md_text(cid)} | {_v2_test(r, titles)} | {_fmt(r['effect'])} {_ci(r['ci'])} | {_p_ci(r)} | {r['k']} | {md_text(r['verdict'])} |"
-                  for cid, r in secondary]
+        lines += [
+            f"| {md_text(cid)} | {_v2_test(r, titles)} | {_fmt(r['effect'])} {_ci(r['ci'])} | {_p_ci(r)} | {r['k']} |"
+            f" {md_text(r['verdict'])} |"
+            for cid, r in secondary
+        ]
         lines += ["", "</details>"]
     lines.append("")
     m, v = data["machine"], data["versions"]
-    machine = md_text(m.get("cpu") or m.get("gpu") or "unknown machine") + (f", {m['cores']} cores" if m.get("cores") else "")
+    machine = md_text(m.get("cpu") or m.get("gpu") or "unknown machine") + (
+        f", {m['cores']} cores" if m.get("cores") else ""
+    )
     vers = ", ".join(f"{md_text(k)} {md_text(x)}" for k, x in v.items() if x)
-    lines.append(f"*Rules:* v2 \u00b7 *machine:* {machine} \u00b7 *date:* {md_text(str(data['date'])[:10])} \u00b7 *trials per arm:* "
-                 f"up to {data['k']} \u00b7 *cost:* {_duration(data['seconds'])} \u00b7 *preset:* {md_code(data['preset'])} \u00b7 {vers}"
-                 + (f" \u00b7 *from* {md_code(source)}" if source else ""))
+    lines.append(
+        f"*Rules:* v2 \u00b7 *machine:* {machine} \u00b7 *date:* {md_text(str(data['date'])[:10])} \u00b7 *trials per"
+        f" arm:* up to {data['k']} \u00b7 *cost:* {_duration(data['seconds'])} \u00b7 *preset:*"
+        f" {md_code(data['preset'])} \u00b7 {vers}"
+        + (f" \u00b7 *from* {md_code(source)}" if source else "")
+    )
     return "\n".join(lines) + "\n"
 
 # %% ../nbs/16b_claims_page.ipynb #7c10b810
@@ -127,13 +151,27 @@ def evidence_sentence(claim: Mapping) -> str:
     if isinstance(ev.get("checks"), dict):
         held = [k for k, v in ev["checks"].items() if v]
         failed = [k for k in ev["checks"] if k not in held]
-        pg = f" (pointing game {ev['pointing_game']:.2f} against {ev['chance_pointing_game']:.3f} by chance)" if "pointing_game" in ev else ""
-        return (f"The paper's Grad-CAM in the full arm of the {ev.get('preset') or 'quick'} study: held: {', '.join(held) or 'none'}"
-                f"{pg}; failed: {', '.join(failed) or 'none'}. Supported when all four hold." + _carried(ev))
+        pg = (
+            f" (pointing game {ev['pointing_game']:.2f} against {ev['chance_pointing_game']:.3f} by chance)"
+            if "pointing_game" in ev
+            else ""
+        )
+        return (
+            f"The paper's Grad-CAM in the full arm of the {ev.get('preset') or 'quick'} study: held:"
+            f" {', '.join(held) or 'none'}{pg}; failed: {', '.join(failed) or 'none'}. Supported when all four hold."
+            + _carried(ev)
+        )
     if ev.get("measurements"):
-        m = "; ".join(f"{r['wall_s']:.1f} s on {r.get('machine') or 'an unnamed machine'} ({r.get('date') or 'undated'}, {r['file']})"
-                      for r in ev["measurements"])
-        return f"predict with Grad-CAM, median wall time: {m}. Supported when at most 1.5 x the paper's 6 s; the paper's GPU is not ours." + _carried(ev)
+        m = "; ".join(
+            f"{r['wall_s']:.1f} s on {r.get('machine') or 'an unnamed machine'} ({r.get('date') or 'undated'},"
+            f" {r['file']})"
+            for r in ev["measurements"]
+        )
+        return (
+            f"predict with Grad-CAM, median wall time: {m}. Supported when at most 1.5 x the paper's 6 s; the paper's"
+            " GPU is not ours."
+            + _carried(ev)
+        )
     return ev.get("note") or claim.get("note") or "no evidence"
 
 def _carried(ev: Mapping) -> str:
@@ -141,7 +179,8 @@ def _carried(ev: Mapping) -> str:
 
 def plot_primary_gains(record: Mapping):
     """Per primary test: the per-trial gains (dots), their mean with the interval the verdict rests on (bar), 0, the
-    smallest gain that matters (dotted) and the paper's effect (red diamond); returns the Figure (None without primaries)."""
+    smallest gain that matters (dotted) and the paper's effect (red diamond); returns the Figure (None without
+    primaries)."""
     import matplotlib.pyplot as plt
     prim = [r for c in record["claims"] for r in c.get("rows", []) if r.get("role") == "primary"]
     if not prim: return None
@@ -152,13 +191,37 @@ def plot_primary_gains(record: Mapping):
         ax.scatter(i + rng.uniform(-0.15, 0.15, len(g)), g, s=10, alpha=0.6, color="C0")
         lo, hi = r["ci"]
         if lo is not None and hi is not None:
-            ax.errorbar(i + 0.3, r["effect"], yerr=[[r["effect"] - lo], [hi - r["effect"]]], fmt="o", color="k", capsize=4,
-                        label="mean, interval (Holm-adjusted)" if i == 0 else None)
+            ax.errorbar(
+                i + 0.3,
+                r["effect"],
+                yerr=[[r["effect"] - lo], [hi - r["effect"]]],
+                fmt="o",
+                color="k",
+                capsize=4,
+                label="mean, interval (Holm-adjusted)" if i == 0 else None,
+            )
         if r.get("paper_effect") is not None:
-            ax.scatter(i + 0.3, r["paper_effect"], marker="D", color="C3", zorder=3, label="the paper's effect" if i == 0 else None)
-        ax.plot([i - 0.3, i + 0.45], [r["min_effect"]] * 2, ":", color="0.4", label="smallest gain that matters" if i == 0 else None)
+            ax.scatter(
+                i + 0.3,
+                r["paper_effect"],
+                marker="D",
+                color="C3",
+                zorder=3,
+                label="the paper's effect" if i == 0 else None,
+            )
+        ax.plot(
+            [i - 0.3, i + 0.45],
+            [r["min_effect"]] * 2,
+            ":",
+            color="0.4",
+            label="smallest gain that matters" if i == 0 else None,
+        )
     ax.axhline(0, color="k", lw=0.8)
-    ax.set_xticks(range(len(prim)), [f"{r['a']} vs {r['b']}\n{r['metric']}, {r['regime']} n={r['size']}" for r in prim], fontsize=8)
+    ax.set_xticks(
+        range(len(prim)),
+        [f"{r['a']} vs {r['b']}\n{r['metric']}, {r['regime']} n={r['size']}" for r in prim],
+        fontsize=8,
+    )
     ax.set(ylabel="gain of A over B per trial", title="Primary tests: per-trial gains")
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
@@ -176,7 +239,11 @@ def plot_sizes(rows: pd.DataFrame, regime: str = "both", metric: str = "accuracy
         s = g.groupby("size")[metric].agg(["mean", "std"])
         axes[0].plot(s.index, s["mean"], "o-", label=load_arms()[arm]["title"])
         axes[0].fill_between(s.index, s["mean"] - s["std"].fillna(0), s["mean"] + s["std"].fillna(0), alpha=0.15)
-    axes[0].set(xlabel="training-set size (phantoms)", ylabel=metric, title=f"{metric} by training-set size ({regime}; band: 1 sd over trials)")
+    axes[0].set(
+        xlabel="training-set size (phantoms)",
+        ylabel=metric,
+        title=f"{metric} by training-set size ({regime}; band: 1 sd over trials)",
+    )
     axes[0].set_xscale("log"); axes[0].legend(fontsize=7)
     base = r[r.arm == "baseline"].set_index(["size", "trial"])[metric]
     arms = [a for a in r.arm.unique() if a != "baseline"]
@@ -186,25 +253,38 @@ def plot_sizes(rows: pd.DataFrame, regime: str = "both", metric: str = "accuracy
         for i, size in enumerate(sizes):
             v = d.xs(size, level=0)
             x = i + (j - (len(arms) - 1) / 2) * 0.18
-            axes[1].scatter(np.full(len(v), x), v, s=12, color=f"C{j + 1}", label=load_arms()[arm]["title"] if i == 0 else None)
+            axes[1].scatter(
+                np.full(len(v), x), v, s=12, color=f"C{j + 1}", label=load_arms()[arm]["title"] if i == 0 else None
+            )
             axes[1].plot([x - 0.07, x + 0.07], [v.mean()] * 2, color=f"C{j + 1}")
     axes[1].axhline(0, color="k", lw=0.8)
     axes[1].set_xticks(range(len(sorted(r["size"].unique()))), [str(s) for s in sorted(r["size"].unique())])
-    axes[1].set(xlabel="training-set size", ylabel=f"{metric}: arm - baseline", title="paired differences (dots: trials; bars: means)")
+    axes[1].set(
+        xlabel="training-set size",
+        ylabel=f"{metric}: arm - baseline",
+        title="paired differences (dots: trials; bars: means)",
+    )
     axes[1].legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 # %% ../nbs/16b_claims_page.ipynb #4bd68620
 def _fmt_v1(x, digits: int = 3) -> str:
-    return "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:+.{digits}f}" if digits else str(x)
+    return (
+        "-"
+        if x is None or (isinstance(x, float) and not math.isfinite(x))
+        else f"{x:+.{digits}f}" if digits else str(x)
+    )
 
 def claims_markdown(record: dict) -> str:
     """A claims record as Markdown: its claims table (`claims_block`, the README's renderer), or, for trials run for
     their spread alone (no claims), each arm's spread; text from the record escaped as everywhere (`core.md_text`)."""
     if record["claims"]: return claims_block(record)
     cols = ["regime", "size", "arm", "k", "accuracy_mean", "accuracy_sd", "macro_auc_mean", "macro_auc_sd"]
-    body = [f"| {' | '.join(md_text(f'{r[c]:.3f}' if isinstance(r[c], float) else r[c]) for c in cols)} |" for r in record["spread"]]
+    body = [
+        f"| {' | '.join(md_text(f'{r[c]:.3f}' if isinstance(r[c], float) else r[c]) for c in cols)} |"
+        for r in record["spread"]
+    ]
     return "\n".join([f"| {' | '.join(cols)} |", "|" + "---|" * len(cols), *body])
 
 # %% ../nbs/16b_claims_page.ipynb #1d5fcd20
@@ -221,21 +301,29 @@ def mechanism_reading(record: dict) -> dict[str, str]:
     out, by_id = {}, {c["id"]: c for c in record["claims"]}
     if "C1" in by_id:
         c = by_id["C1"]
-        w, x = _row(c, regime="where", versus_regime=None, metric="accuracy"), _row(c, regime="what", versus_regime=None, metric="accuracy")
+        w, x = _row(c, regime="where", versus_regime=None, metric="accuracy"), _row(
+            c, regime="what", versus_regime=None, metric="accuracy"
+        )
         m = _row(c, regime="where", versus_regime="what")
         follows = m is not None and m["verdict"] == "supported on phantoms"
-        out["C1"] = (f"Multi-view minus baseline, accuracy: where lesion position is the only cue {_said(w)}; where only "
-                     f"their look is {_said(x)}; the difference between the two {_said(m)}. The paper's mechanism (the "
-                     "views read where the lesions lie) predicts a larger gain on `where`: "
-                     + ("the data show it." if follows else "the data do not show it."))
+        out["C1"] = (
+            f"Multi-view minus baseline, accuracy: where lesion position is the only cue {_said(w)}; where only "
+            f"their look is {_said(x)}; the difference between the two {_said(m)}. The paper's mechanism (the "
+            "views read where the lesions lie) predicts a larger gain on `where`: "
+            + ("the data show it." if follows else "the data do not show it.")
+        )
     if "C2" in by_id:
         c = by_id["C2"]
         parts = [f"{r['regime']}: {_said(r)}" for r in c["rows"] if r["metric"] == "cap_covid_auc"]
         matched = [r for r in c["rows"] if r["b"] == "baseline_matched"]
-        out["C2"] = ("Multi-task minus baseline on telling CAP from COVID-19 (AUC among those two classes): " + "; ".join(parts)
-                     + ". Against the baseline trained as long (compute-matched): "
-                     + "; ".join(f"{r['regime']} n={r['size']} {r['metric']} {_said(r)}" for r in matched)
-                     + ". A gain that vanishes against the compute-matched baseline came from the extra steps, not from the sub-tasks.")
+        out["C2"] = (
+            "Multi-task minus baseline on telling CAP from COVID-19 (AUC among those two classes): "
+            + "; ".join(parts)
+            + ". Against the baseline trained as long (compute-matched): "
+            + "; ".join(f"{r['regime']} n={r['size']} {r['metric']} {_said(r)}" for r in matched)
+            + ". A gain that vanishes against the compute-matched baseline came from the extra steps, not from the"
+            " sub-tasks."
+        )
     return out
 
 # %% ../nbs/16b_claims_page.ipynb #224f52af
@@ -245,14 +333,18 @@ def multiplicity_note(record: dict) -> str:
     rows = [r for c in record["claims"] for r in c["rows"]]
     hits = sum(r["verdict"] == "supported on phantoms" for r in rows)
     chance = len(rows) * (1 - record["rules"]["ci"]) / 2
-    return (f"{hits} of {len(rows)} tests met the rule for support; if no arm differed from another, about {chance:.1f} "
-            "would by chance alone, so an isolated supported test is weak evidence.")
+    return (
+        f"{hits} of {len(rows)} tests met the rule for support; if no arm differed from another, about {chance:.1f} "
+        "would by chance alone, so an isolated supported test is weak evidence."
+    )
 
 # %% ../nbs/16b_claims_page.ipynb #5ca58a88
 def page_style(width: int) -> str:
     """The claims pages' style sheet (bordered tables), `width` pixels wide at most."""
-    return (f"body{{font-family:sans-serif;max-width:{width}px;margin:2em auto}} td,th{{border:1px solid #ccc;padding:4px;"
-            "vertical-align:top;font-size:13px}\ntable{border-collapse:collapse}")
+    return (
+        f"body{{font-family:sans-serif;max-width:{width}px;margin:2em auto}} td,th{{border:1px solid #ccc;padding:4px;"
+        "vertical-align:top;font-size:13px}\ntable{border-collapse:collapse}"
+    )
 
 def write_claims_page(out: Path, record: dict, figure: str | None) -> Path:
     """`index.html` of a claims study: the claims table, each arm's spread, the figure; every text escaped."""
@@ -261,29 +353,44 @@ def write_claims_page(out: Path, record: dict, figure: str | None) -> Path:
     for c in record["claims"]:
         tests = c["rows"] or [None]
         for i, r in enumerate(tests):
-            first = f"<td rowspan='{len(tests)}'><b>{e(c['id'])}</b> {e(c['title'])}<br><small>{e(c['section'])}: &ldquo;{e(c['quote'])}&rdquo;</small></td>" if i == 0 else ""
+            first = (
+                f"<td rowspan='{len(tests)}'><b>{e(c['id'])}</b> {e(c['title'])}<br><small>{e(c['section'])}:"
+                f" &ldquo;{e(c['quote'])}&rdquo;</small></td>"
+                if i == 0
+                else ""
+            )
             last = f"<td rowspan='{len(tests)}'><b>{e(c['verdict'])}</b></td>" if i == 0 else ""
             if r is None:
                 ev = c.get("evidence", {})
-                detail = e(ev.get("note") or c.get("note", "")) + ("<br>" + e(json.dumps(ev.get("checks") or ev.get("measurements"))) if ev.get("checks") or ev.get("measurements") else "")
+                detail = e(ev.get("note") or c.get("note", "")) + (
+                    "<br>" + e(json.dumps(ev.get("checks") or ev.get("measurements")))
+                    if ev.get("checks") or ev.get("measurements")
+                    else ""
+                )
                 rows.append(f"<tr>{first}<td colspan='4'>{detail}</td>{last}</tr>"); continue
             ci = r["ci"] or [None, None]
             p = "-" if r["p_improve"] is None else f"{r['p_improve']:.2f}"
-            rows.append(f"<tr>{first}<td>{e(r['test'])}</td><td>{_fmt_v1(r['effect'])} [{_fmt_v1(ci[0])}, {_fmt_v1(ci[1])}]</td><td>{p}</td>"
-                        f"<td>{r['k']}</td><td>{e(r['verdict'])}</td>{last}</tr>")
+            rows.append(
+                f"<tr>{first}<td>{e(r['test'])}</td><td>{_fmt_v1(r['effect'])} [{_fmt_v1(ci[0])},"
+                f" {_fmt_v1(ci[1])}]</td><td>{p}</td><td>{r['k']}</td><td>{e(r['verdict'])}</td>{last}</tr>"
+            )
     spread = pd.DataFrame(record["spread"])
     m = record["machine"]
     title = "The paper's claims, one by one" if record["claims"] else "Each arm's trial-to-trial spread"
-    claims = f"""<table><tr><th>claim</th><th>test</th><th>effect A - B [95% CI]</th><th>P(A &gt; B)</th><th>k</th><th>test verdict</th><th>claim</th></tr>
+    claims = f"""<table><tr><th>claim</th><th>test</th><th>effect A - B [95% CI]</th><th>P(A &gt; \
+B)</th><th>k</th><th>test verdict</th><th>claim</th></tr>
 {''.join(rows)}</table>
 <p>{e(multiplicity_note(record))}</p>
 <h2>Do the gains follow the mechanisms?</h2>
-{''.join(f'<p><b>{e(k)}</b>: {e(v)}</p>' for k, v in mechanism_reading(record).items())}""" if record["claims"] else \
-        "<p>This study decides no claim (its preset's trials have <code>claims: null</code>): it measures the spread below.</p>"
+{''.join(f'<p><b>{e(k)}</b>: {e(v)}</p>' for k, v in mechanism_reading(record).items())}""" if record["claims"] else (
+        "<p>This study decides no claim (its preset's trials have <code>claims: null</code>): "
+        "it measures the spread below.</p>")
     body = f"""<h1>{title}</h1>
 <p>Synthetic phantoms, not patients: a verdict says what the mechanism does on phantoms built to isolate it, never
-what it does on real scans. Rules (configs/claims.yaml, written before the first run): {e(json.dumps(record['rules']))}.</p>
-<p>Preset {e(record['preset'])}, k = {record['k']} trials, {e(str(m.get('cpu')))} ({m.get('cores')} cores), {e(record['date'])},
+what it does on real scans. Rules (configs/claims.yaml, written before the first \
+run): {e(json.dumps(record['rules']))}.</p>
+<p>Preset {e(record['preset'])}, k = {record['k']} trials, {e(str(m.get('cpu')))} ({m.get('cores')} \
+cores), {e(record['date'])},
 {'' if record.get('seconds') is None else f"{record['seconds']:.0f} s"}.</p>
 {claims}
 {f'<h2>Accuracy by training-set size</h2><img src="{e(figure)}" style="max-width:100%">' if figure else ''}
@@ -297,52 +404,98 @@ the standard deviation here is noise, not an effect.</p>
 # %% ../nbs/16b_claims_page.ipynb #5ac45d1c
 def _v2_rows_html(rows: Sequence[dict]) -> str:
     e = html.escape
-    return "".join(f"<tr><td>{e(r['test'])}</td><td>{_fmt(r['effect'])} [{_fmt(r['ci'][0])}, {_fmt(r['ci'][1])}]</td>"
-                   f"<td>{_fmt(r.get('paper_effect'))}</td><td>{_fmt(r.get('p_improve'), '.2f')} [{_fmt((r.get('p_improve_ci') or [None])[0], '.2f')}, "
-                   f"{_fmt((r.get('p_improve_ci') or [None, None])[1], '.2f')}]</td><td>{r['k']}</td><td>{e(r.get('pairing') or '')}</td>"
-                   f"<td>{e(r['verdict'])}</td></tr>" for r in rows)
+    return "".join(
+        f"<tr><td>{e(r['test'])}</td><td>{_fmt(r['effect'])} [{_fmt(r['ci'][0])}, {_fmt(r['ci'][1])}]</td>"
+        f"<td>{_fmt(r.get('paper_effect'))}</td><td>{_fmt(r.get('p_improve'), '.2f')}"
+        f" [{_fmt((r.get('p_improve_ci') or [None])[0], '.2f')}, "
+        f"{_fmt((r.get('p_improve_ci') or [None, None])[1], '.2f')}]</td><td>{r['k']}</td>"
+        f"<td>{e(r.get('pairing') or '')}</td>"
+        f"<td>{e(r['verdict'])}</td></tr>"
+        for r in rows
+    )
 
 def write_claims_page_v2(out: Path, record: dict, figure: str | None) -> Path:
     """`index.html` of a rules-v2 claims study: per claim its primary test, verdicts and folded secondaries; C4 and C5
     in words; the power plan, the figure and each arm's spread; every text escaped."""
     e, blocks = html.escape, []
-    head = "<tr><th>test</th><th>gain [CI]</th><th>the paper's</th><th>P(A &gt; B) [95% CI]</th><th>k</th><th>pairing</th><th>verdict</th></tr>"
+    head = (
+        "<tr><th>test</th><th>gain [CI]</th><th>the paper's</th><th>P(A &gt; B) [95%"
+        " CI]</th><th>k</th><th>pairing</th><th>verdict</th></tr>"
+    )
     for c in record["claims"]:
         prim = [r for r in c["rows"] if r.get("role") == "primary"]
         sec = [r for r in c["rows"] if r.get("role") != "primary"]
-        body = f"<h2>{e(c['id'])} {e(c['title'])}: {e(c['verdict'])}</h2><p><small>{e(c['section'])}: &ldquo;{e(c['quote'])}&rdquo;</small></p>"
+        body = (
+            f"<h2>{e(c['id'])} {e(c['title'])}: {e(c['verdict'])}</h2><p><small>{e(c['section'])}:"
+            f" &ldquo;{e(c['quote'])}&rdquo;</small></p>"
+        )
         if not prim: body += f"<p>{e(evidence_sentence(c))}</p>"
         for r in prim:
-            target = "" if r.get("half_width") is None else (
-                f" The accuracy half-width is {r['half_width']:.3f} against the plan's target {r['target_half_width']:.2f}"
-                + (" (met)." if not r.get("misses_target_by") else f": missed by {r['misses_target_by']:.3f}."))
-            body += (f"<p><b>Primary test</b>: {e(r['test'])} ({e(r.get('reason') or '')}). Gain {_fmt(r['effect'])}, "
-                     f"interval [{_fmt(r['ci'][0])}, {_fmt(r['ci'][1])}] at {100 * r['level']:.1f}% (Holm over the primary tests; "
-                     f"plain 95%: [{_fmt(r['ci_plain'][0])}, {_fmt(r['ci_plain'][1])}]), k = {r['k']}. The paper's effect: "
-                     f"{_fmt(r.get('paper_effect'))} ({e(r.get('paper_arithmetic') or 'none in Table 2')}). Verdicts: <b>{e(r['verdict'])}</b>.{e(target)}</p>")
-        if sec: body += f"<details><summary>{len(sec)} secondary tests (95%, not adjusted)</summary><table>{head}{_v2_rows_html(sec)}</table></details>"
+            target = (
+                ""
+                if r.get("half_width") is None
+                else (
+                    f" The accuracy half-width is {r['half_width']:.3f} against the plan's target"
+                    f" {r['target_half_width']:.2f}"
+                    + (" (met)." if not r.get("misses_target_by") else f": missed by {r['misses_target_by']:.3f}.")
+                )
+            )
+            body += (
+                f"<p><b>Primary test</b>: {e(r['test'])} ({e(r.get('reason') or '')}). Gain {_fmt(r['effect'])},"
+                f" interval [{_fmt(r['ci'][0])}, {_fmt(r['ci'][1])}] at {100 * r['level']:.1f}% (Holm over the primary"
+                f" tests; plain 95%: [{_fmt(r['ci_plain'][0])}, {_fmt(r['ci_plain'][1])}]), k = {r['k']}. The paper's"
+                f" effect: {_fmt(r.get('paper_effect'))} ({e(r.get('paper_arithmetic') or 'none in Table 2')})."
+                f" Verdicts: <b>{e(r['verdict'])}</b>.{e(target)}</p>"
+            )
+        if sec:
+            body += (
+                f"<details><summary>{len(sec)} secondary tests (95%, not"
+                f" adjusted)</summary><table>{head}{_v2_rows_html(sec)}</table></details>"
+            )
         if c.get("not_run"): body += f"<p><small>Not run by this preset: {e('; '.join(c['not_run']))}.</small></p>"
         blocks.append(body)
     plan = pd.DataFrame(record.get("power_plan") or [])
-    if len(plan): plan = plan[["claim", "test", "planning_sd", "target_half_width", "planned_k", "k", "expected_half_width",
-                               "power_at_paper_effect"]].rename(columns={"planning_sd": "sd assumed", "target_half_width": "target",
-                               "expected_half_width": "expected half-width", "power_at_paper_effect": "power at the paper's effect"})
+    if len(plan):
+        plan = plan[
+            [
+                "claim",
+                "test",
+                "planning_sd",
+                "target_half_width",
+                "planned_k",
+                "k",
+                "expected_half_width",
+                "power_at_paper_effect",
+            ]
+        ].rename(
+            columns={
+                "planning_sd": "sd assumed",
+                "target_half_width": "target",
+                "expected_half_width": "expected half-width",
+                "power_at_paper_effect": "power at the paper's effect",
+            }
+        )
     m, rules = record["machine"], record["rules"]
     body = f"""<h1>The paper's claims, one by one (rules v2)</h1>
 <p>Synthetic phantoms, not patients: a verdict says what the mechanism does on phantoms built to isolate it, never
 what it does on real scans. Rules v2 (configs/claims_v2.yaml, written before the run): each test's gain has a
-{100 * rules['ci']:.0f}% interval across trials, the primary tests' adjusted by {e(str(rules['adjust']))}; read against 0
+{100 * rules['ci']:.0f}% interval across trials, the primary tests' adjusted by {e(str(rules['adjust']))}; read \
+against 0
 (supported / worse), the smallest gain that matters ({e(json.dumps(rules['min_effect']))}: no useful gain) and the
-paper's own effect (smaller than the paper's). A regime whose {e(str((rules.get('guard') or {}).get('arm')))} scores under
+paper's own effect (smaller than the paper's). A regime whose {e(str((rules.get('guard') or {}).get('arm')))} scores \
+under
 {e(str((rules.get('guard') or {}).get('min')))} is not testable.</p>
-<p>Preset {e(record['preset'])}, up to {record['k']} trials per arm, {e(str(m.get('cpu')))} ({m.get('cores')} cores), {e(record['date'])},
+<p>Preset {e(record['preset'])}, up to {record['k']} trials per arm, {e(str(m.get('cpu')))} ({m.get('cores')} \
+cores), {e(record['date'])},
 {'' if record.get('seconds') is None else f"{record['seconds']:.0f} s"}.</p>
 {''.join(blocks)}
 {f'<h2>Per-trial gains of the primary tests</h2><img src="{e(figure)}" style="max-width:100%">' if figure else ''}
-<h2>The power plan</h2><p>Trials per primary test from the paired sd assumed before the run; each arm ran the most its tests asked, at most max_k.</p>
+<h2>The power plan</h2><p>Trials per primary test from the paired sd assumed before the run; each arm ran the most its \
+tests asked, at most max_k.</p>
 {plan.to_html(index=False, float_format=lambda v: f"{v:.3f}", escape=True) if len(plan) else ''}
 <h2>Trial-to-trial spread of each arm</h2>
 {pd.DataFrame(record["spread"]).to_html(index=False, float_format=lambda v: f"{v:.3f}", escape=True)}
-<p>History: the rules-v1 study (k = 5, 90 test cases per trial) is kept as it was, in results/claims-intel-r-xeon-r-processor.json and docs/claims-v1.md.</p>
+<p>History: the rules-v1 study (k = 5, 90 test cases per trial) is kept as it was, in \
+results/claims-intel-r-xeon-r-processor.json and docs/claims-v1.md.</p>
 """
     return atomic_write_text(out / "index.html", html_page("The paper's claims (rules v2)", page_style(1100), body))

@@ -77,7 +77,10 @@ def read_manifest(path: str | os.PathLike, check_paths: bool = True) -> pd.DataF
         raise ManifestError(f"{path}: not a readable CSV ({str(e).strip().splitlines()[0]})") from None
     df = restore_cells(df)                              # what `write_manifest` guarded against spreadsheets
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
-    if missing: raise ManifestError(f"{path}: missing column(s) {', '.join(missing)} (need {','.join(REQUIRED_COLUMNS)}[,split])")
+    if missing:
+        raise ManifestError(
+            f"{path}: missing column(s) {', '.join(missing)} (need {','.join(REQUIRED_COLUMNS)}[,split])"
+        )
     if df.empty: raise ManifestError(f"{path}: no patients (header only)")
     base = path.resolve().parent
     cols = [c for c in PATH_COLUMNS if c in df.columns]
@@ -132,13 +135,16 @@ def build_manifest(root: str | os.PathLike) -> pd.DataFrame:
         if (root / split).is_dir(): groups += [(split, label, d) for label, d in _class_dirs(root / split)]
     if not groups:
         subs = ", ".join(sorted(p.name for p in root.iterdir() if p.is_dir())) or "none"
-        raise ManifestError(f"{root}: no class folders (healthy/normal, cap/pneumonia, covid/COVID-19 ...); subfolders: {subs}")
+        raise ManifestError(
+            f"{root}: no class folders (healthy/normal, cap/pneumonia, covid/COVID-19 ...); subfolders: {subs}"
+        )
     rows = [{"patient_id": name, "label": label, "path": str(p.resolve()), "split": split}
             for split, label, d in groups for name, p in _patients_in(d)]
     if not rows: raise ManifestError(f"{root}: class folders hold no patient subfolders or volume files")
     df = pd.DataFrame(rows)
     for name, p in ((r["patient_id"], r["path"]) for r in rows):
-        if bad := _control_chars(name): raise ManifestError(f"{p!r}: the name holds control character(s) {bad}; rename it")
+        if bad := _control_chars(name):
+            raise ManifestError(f"{p!r}: the name holds control character(s) {bad}; rename it")
     clash = df["patient_id"].duplicated(keep=False)
     df.loc[clash, "patient_id"] = df.loc[clash, "label"] + "_" + df.loc[clash, "patient_id"]
     if df["patient_id"].duplicated().any():
@@ -157,13 +163,17 @@ def scan_read_options(row: dict) -> dict:
         try: opts[col] = tuple(float(x) for x in (re.split(r"[\s,;x]+", v.strip()) if isinstance(v, str) else v))
         except (TypeError, ValueError): opts[col] = ()
         if len(opts[col]) != n:
-            raise ManifestError(f"{row.get('path')}: {col} must be {'three' if n == 3 else 'two'} numbers ({'z y x mm' if n == 3 else 'lo hi HU'}), got {v!r}")
+            raise ManifestError(
+                f"{row.get('path')}: {col} must be {'three' if n == 3 else 'two'} numbers"
+                f" ({'z y x mm' if n == 3 else 'lo hi HU'}), got {v!r}"
+            )
     if str(row.get("series_uid") or "").strip(): opts["series_uid"] = str(row["series_uid"]).strip()
     if str(row.get("allow_gaps") or "").strip().lower() in ("1", "true", "yes"): opts["allow_gaps"] = True
     return opts
 
 def check_scans(df: pd.DataFrame) -> list[str]:
-    """Read every row's scan (`read_ct` with its read options) and masks: one line per row that fails, with the reason."""
+    """Read every row's scan (`read_ct` with its read options) and masks: one line per row that fails, with the reason.
+    """
     from .io import read_volume_file
     problems = []
     for i, row in enumerate(df.to_dict("records")):
@@ -185,8 +195,13 @@ def _manifest(args: argparse.Namespace) -> int:
         df = read_manifest(args.check)
         if not getattr(args, "quick", False):
             bad = check_scans(df)
-            if bad: raise ManifestError(f"{args.check}: {len(bad)} of {len(df)} scan(s) unreadable: " + "; ".join(bad), bad)
-        print(f"{args.check}: {len(df)} patients ok ({_counts(df)}){'' if getattr(args, 'quick', False) else ', every scan read'}"); return 0
+            if bad:
+                raise ManifestError(f"{args.check}: {len(bad)} of {len(df)} scan(s) unreadable: " + "; ".join(bad), bad)
+        print(
+            f"{args.check}: {len(df)} patients ok"
+            f" ({_counts(df)}){'' if getattr(args, 'quick', False) else ', every scan read'}"
+        )
+        return 0
     if not args.dir: raise ManifestError("give a DIR to build a manifest from, or --check M.csv")
     df = build_manifest(args.dir)
     if args.out:

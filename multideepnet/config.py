@@ -25,7 +25,8 @@ class ConfigError(MultiDeepNetError):
 def check_keys(section: str, d: Mapping | None, known: list[str] | tuple[str, ...], what: str = " section") -> dict:
     """A preset section as a dict, refusing any key not in `known` with one line naming the section, the key and
     the closest known key (a misspelt key would otherwise fall back to a default without a word)."""
-    if d is not None and not isinstance(d, Mapping): raise ConfigError(f"{section}{what}: expected a mapping, got {d!r}")
+    if d is not None and not isinstance(d, Mapping):
+        raise ConfigError(f"{section}{what}: expected a mapping, got {d!r}")
     d = dict(d or {})
     for key in d:
         if key not in known:
@@ -103,16 +104,27 @@ class DataConfig(Section):
     cue: str = "both"                          # what tells CAP from COVID-19: both, where or what (lesions.CUES)
 
     def __post_init__(self):
-        if self.cue not in ("both", "where", "what"): raise ConfigError(f"data.cue must be both, where or what, got {self.cue!r}")
-        if self.source != "phantoms": raise ConfigError(f"data.source: only phantoms can be made, got {self.source!r} (give real scans as --manifest)")
+        if self.cue not in ("both", "where", "what"):
+            raise ConfigError(f"data.cue must be both, where or what, got {self.cue!r}")
+        if self.source != "phantoms":
+            raise ConfigError(
+                f"data.source: only phantoms can be made, got {self.source!r} (give real scans as --manifest)"
+            )
         if self.n < 3: raise ConfigError(f"data.n must be >= 3 (one phantom per class), got {self.n}")
-        if self.ratio is not None and len(self.ratio) != len(CLASSES): raise ConfigError(f"data.ratio: one number per class, got {self.ratio}")
+        if self.ratio is not None and len(self.ratio) != len(CLASSES):
+            raise ConfigError(f"data.ratio: one number per class, got {self.ratio}")
 
     def cohort_kwargs(self) -> dict:
         """Keyword arguments of `phantoms.make_cohort`: the generator's defaults where this section gives none."""
         kw = {"n": self.n, "seed": self.seed, "difficulty": self.difficulty}
-        kw |= {k: (tuple(v) if k == "ratio" else v) for k in ("matrix", "dicom_fraction", "ratio") if (v := getattr(self, k)) is not None}
-        return kw | ({"cue": self.cue} if self.cue != "both" else {})   # `both` adds nothing: earlier cohorts keep their keys
+        kw |= {
+            k: tuple(v) if k == "ratio" else v
+            for k in ("matrix", "dicom_fraction", "ratio")
+            if (v := getattr(self, k)) is not None
+        }
+        return kw | (
+            {"cue": self.cue} if self.cue != "both" else {}
+        )  # `both` adds nothing: earlier cohorts keep their keys
 
 # %% ../nbs/00c_config.ipynb #a85e9116
 @dataclass(frozen=True)
@@ -142,12 +154,12 @@ class PrepConfig(Section):
     section: ClassVar[str] = "prep"
     spacing: tuple[float, float, float] = (1.0, 1.0, 1.0)   # (a) grid of the crop box (z, y, x) mm
     out_shape: tuple[int, int, int] = (128, 256, 256)       # (f) network input (z, y, x)
-    window_level: float = -600.0                            # (g) HU window: [level - width/2, level + width/2] -> [0, 1]
+    window_level: float = -600.0  # (g) HU window: [level - width/2, level + width/2] -> [0, 1]
     window_width: float = 600.0
     dtype: str = "uint8"                                    # storage: uint8 (value/255) or float16
     margin_mm: float = 5.0                                  # (e) crop margin around the (undilated) lungs
-    neutral_hu: float = 0.0                                 # (e) value outside the dilated mask (grt123: 170/255 ~ 0 HU)
-    bone_hu: float = 282.0                                  # (e) bone in the dilation margin -> neutral (grt123: 210/255)
+    neutral_hu: float = 0.0  # (e) value outside the dilated mask (grt123: 170/255 ~ 0 HU)
+    bone_hu: float = 282.0  # (e) bone in the dilation margin -> neutral (grt123: 210/255)
     air_hu: float = -1024.0                                 # value outside the scan when resampling
     hu_range: tuple[float, float] = (-1024.0, 3071.0)       # HU are clipped to this range (12-bit CT)
     antialias: bool = False                                 # (f) Gaussian pre-filter before the resize (05_preprocess)
@@ -157,9 +169,12 @@ class PrepConfig(Section):
     seg: LungSegConfig = field(default_factory=LungSegConfig)  # (b)-(d), see `lungseg`
 
     def __post_init__(self):
-        if self.dtype not in ("uint8", "float16"): raise ConfigError(f"prep.dtype must be uint8 or float16, got {self.dtype!r}")
-        if len(self.out_shape) != 3 or min(self.out_shape) < 1: raise ConfigError(f"prep.out_shape: three sizes >= 1, got {self.out_shape}")
-        if len(self.spacing) != 3 or min(self.spacing) <= 0: raise ConfigError(f"prep.spacing: three spacings > 0 mm, got {self.spacing}")
+        if self.dtype not in ("uint8", "float16"):
+            raise ConfigError(f"prep.dtype must be uint8 or float16, got {self.dtype!r}")
+        if len(self.out_shape) != 3 or min(self.out_shape) < 1:
+            raise ConfigError(f"prep.out_shape: three sizes >= 1, got {self.out_shape}")
+        if len(self.spacing) != 3 or min(self.spacing) <= 0:
+            raise ConfigError(f"prep.spacing: three spacings > 0 mm, got {self.spacing}")
         if self.window_width <= 0: raise ConfigError(f"prep.window_width must be > 0, got {self.window_width}")
 
 # %% ../nbs/00c_config.ipynb #6c9e9891
@@ -176,7 +191,9 @@ class ModelConfig(Section):
     def __post_init__(self):
         if self.width <= 0: raise ConfigError(f"model.width must be > 0, got {self.width}")
         if self.output_stride not in OUTPUT_STRIDES:
-            raise ConfigError(f"model.output_stride must be one of {', '.join(map(str, OUTPUT_STRIDES))}, got {self.output_stride!r}")
+            raise ConfigError(
+                f"model.output_stride must be one of {', '.join(map(str, OUTPUT_STRIDES))}, got {self.output_stride!r}"
+            )
         if self.view_bins < 1: raise ConfigError(f"model.view_bins must be >= 1, got {self.view_bins}")
 
 # %% ../nbs/00c_config.ipynb #0f1dfe31
@@ -195,10 +212,14 @@ class SplitConfig(Section):
             counts = getattr(self, key)
             if counts is None: continue
             bad = set(counts) ^ set(CLASSES)
-            if bad: raise ConfigError(f"split.{key} must give a count for each of {', '.join(CLASSES)}, got {sorted(counts)}")
+            if bad:
+                raise ConfigError(
+                    f"split.{key} must give a count for each of {', '.join(CLASSES)}, got {sorted(counts)}"
+                )
             setattr(self, key, {c: int(counts[c]) for c in CLASSES})
         if self.train_counts and not self.test_counts: raise ConfigError("split.train_counts needs split.test_counts")
-        if not 0 < self.test_fraction < 1: raise ConfigError(f"split.test_fraction must lie in (0, 1), got {self.test_fraction}")
+        if not 0 < self.test_fraction < 1:
+            raise ConfigError(f"split.test_fraction must lie in (0, 1), got {self.test_fraction}")
         if self.folds < 2: raise ConfigError(f"split.folds must be >= 2, got {self.folds}")
 
 # %% ../nbs/00c_config.ipynb #21e5b54e
@@ -215,7 +236,9 @@ class TrainConfig(Section):
     milestones: tuple[float, ...] = (0.3, 0.8)
     gamma: float = 0.1
     oversample: bool = True
-    augment: Any = field(default=False, metadata={"free": True})   # false | true | {shift, intensity, flip}: data.augment_from
+    augment: Any = field(
+        default=False, metadata={"free": True}
+    )  # false | true | {shift, intensity, flip}: data.augment_from
     seed: int = 0
     num_workers: int = 0
     amp: Any = field(default="auto", metadata={"auto": True})            # auto | true | false
@@ -227,11 +250,15 @@ class TrainConfig(Section):
     device_cache: Any = field(default="auto", metadata={"auto": True})   # auto (<= 1/4 of free memory) | true | false
 
     def __post_init__(self):
-        for name in ("amp", "deterministic", "device_cache"): setattr(self, name, auto_bool(getattr(self, name), f"train.{name}"))
-        if self.select not in ("best", "last"): raise ConfigError(f"train.select must be best or last, got {self.select!r}")
-        if self.view_loss not in ("sum", "mean", "mixture"): raise ConfigError(f"train.view_loss must be sum, mean or mixture, got {self.view_loss!r}")
+        for name in ("amp", "deterministic", "device_cache"):
+            setattr(self, name, auto_bool(getattr(self, name), f"train.{name}"))
+        if self.select not in ("best", "last"):
+            raise ConfigError(f"train.select must be best or last, got {self.select!r}")
+        if self.view_loss not in ("sum", "mean", "mixture"):
+            raise ConfigError(f"train.view_loss must be sum, mean or mixture, got {self.view_loss!r}")
         if self.epochs < 1 or self.batch_size < 1: raise ConfigError("train.epochs and train.batch_size must be >= 1")
-        if self.pretrain_epochs < 0: raise ConfigError(f"train.pretrain_epochs must be >= 0, got {self.pretrain_epochs}")
+        if self.pretrain_epochs < 0:
+            raise ConfigError(f"train.pretrain_epochs must be >= 0, got {self.pretrain_epochs}")
         if not (self.augment is None or isinstance(self.augment, (bool, Mapping))):
             raise ConfigError(f"train.augment: false, true or a mapping of shift/intensity/flip, got {self.augment!r}")
 
@@ -257,8 +284,10 @@ class GradcamConfig(Section):
     tolerance_mm: float = 10.0          # pointing game: a peak this close to a lesion is a hit
 
     def __post_init__(self):
-        if self.layer not in CAM_LAYERS: raise ConfigError(f"gradcam.layer must be one of {', '.join(CAM_LAYERS)}, got {self.layer!r}")
-        if self.method not in CAM_METHODS: raise ConfigError(f"gradcam.method must be one of {', '.join(CAM_METHODS)}, got {self.method!r}")
+        if self.layer not in CAM_LAYERS:
+            raise ConfigError(f"gradcam.layer must be one of {', '.join(CAM_LAYERS)}, got {self.layer!r}")
+        if self.method not in CAM_METHODS:
+            raise ConfigError(f"gradcam.method must be one of {', '.join(CAM_METHODS)}, got {self.method!r}")
         if self.tolerance_mm < 0: raise ConfigError(f"gradcam.tolerance_mm must be >= 0, got {self.tolerance_mm}")
 
 @dataclass(frozen=True)
@@ -279,8 +308,10 @@ class ExplainConfig(Section):
 
     def __post_init__(self):
         bad = [m for m in self.methods if m not in METHODS]
-        if bad: raise ConfigError(f"explanations.methods: unknown method(s) {', '.join(bad)} (known: {', '.join(METHODS)})")
-        if len(self.occlusion_grid) != 3 or min(self.occlusion_grid) < 1: raise ConfigError("explanations.occlusion_grid: three block counts >= 1")
+        if bad:
+            raise ConfigError(f"explanations.methods: unknown method(s) {', '.join(bad)} (known: {', '.join(METHODS)})")
+        if len(self.occlusion_grid) != 3 or min(self.occlusion_grid) < 1:
+            raise ConfigError("explanations.occlusion_grid: three block counts >= 1")
 
     @classmethod
     def from_dict(cls, d: Mapping | None = None, where: str | None = None) -> "ExplainConfig":
@@ -326,8 +357,10 @@ class RegimeConfig(Section):
     def __post_init__(self):
         for name in ("ratio", "train_ratio"): _tuple_or_none(self, name)
         for name, kind in (("train_sizes", int), ("arms", str)): _tuple_or_none(self, name, kind)
-        if self.cue not in ("both", "where", "what"): raise ConfigError(f"trials.regimes: cue must be both, where or what, got {self.cue!r}")
-        if not self.train_sizes or min(self.train_sizes) < 3 * len(CLASSES): raise ConfigError(f"trials.regimes: train_sizes must be >= {3 * len(CLASSES)}, got {self.train_sizes}")
+        if self.cue not in ("both", "where", "what"):
+            raise ConfigError(f"trials.regimes: cue must be both, where or what, got {self.cue!r}")
+        if not self.train_sizes or min(self.train_sizes) < 3 * len(CLASSES):
+            raise ConfigError(f"trials.regimes: train_sizes must be >= {3 * len(CLASSES)}, got {self.train_sizes}")
 
 @dataclass(frozen=True)
 class TrialsConfig(Section):
@@ -335,12 +368,12 @@ class TrialsConfig(Section):
     section: ClassVar[str] = "trials"
     k: Any = field(default=5, metadata={"free": True})   # trials per arm, or "power": each primary test's arms run
                                                          # the k its power plan asks (16a_verdicts), at most max_k
-    max_k: int | None = None                   # with k: power, no arm runs more trials than this (and others run this many)
+    max_k: int | None = None  # with k: power, no arm runs more trials than this (and others run this many)
     arms: tuple[str, ...] = ("baseline", "multiview", "multitask", "full", "baseline_matched")
     steps: int = 500                           # optimizer steps per training stage, at every training-set size
     test_size: int = 90
-    test_set: str = "per_trial"                # per_trial: each trial draws its own; shared: one per regime, apart from the pool
-    seed_scope: str = "regime"                 # regime: trial t's seed differs per regime; trial: every regime shares it
+    test_set: str = "per_trial"  # per_trial: each trial draws its own; shared: one per regime, apart from the pool
+    seed_scope: str = "regime"  # regime: trial t's seed differs per regime; trial: every regime shares it
     seed: int = 0
     regimes: Any = field(default=None, metadata={"free": True})    # name -> RegimeConfig
     claims: str | None = "claims.yaml"         # under configs/, or a path; None: trials for their spread alone
@@ -348,16 +381,23 @@ class TrialsConfig(Section):
 
     def __post_init__(self):
         if self.k != "power":
-            if isinstance(self.k, bool) or not isinstance(self.k, int): raise ConfigError(f"trials.k: a number of trials or power, got {self.k!r}")
+            if isinstance(self.k, bool) or not isinstance(self.k, int):
+                raise ConfigError(f"trials.k: a number of trials or power, got {self.k!r}")
             if self.k < 2: raise ConfigError(f"trials.k must be >= 2 (a spread needs two trials), got {self.k}")
-        elif self.max_k is None or self.max_k < 2: raise ConfigError("trials.k: power needs trials.max_k >= 2 (the most trials an arm may run)")
-        if self.test_set not in ("per_trial", "shared"): raise ConfigError(f"trials.test_set must be per_trial or shared, got {self.test_set!r}")
-        if self.seed_scope not in ("regime", "trial"): raise ConfigError(f"trials.seed_scope must be regime or trial, got {self.seed_scope!r}")
-        if self.steps < 1 or self.test_size < len(CLASSES): raise ConfigError("trials.steps must be >= 1 and trials.test_size >= 3")
-        if isinstance(self.pack, bool) or not isinstance(self.pack, int) or self.pack < 1: raise ConfigError(f"trials.pack: a pack size >= 1, got {self.pack!r}")
+        elif self.max_k is None or self.max_k < 2:
+            raise ConfigError("trials.k: power needs trials.max_k >= 2 (the most trials an arm may run)")
+        if self.test_set not in ("per_trial", "shared"):
+            raise ConfigError(f"trials.test_set must be per_trial or shared, got {self.test_set!r}")
+        if self.seed_scope not in ("regime", "trial"):
+            raise ConfigError(f"trials.seed_scope must be regime or trial, got {self.seed_scope!r}")
+        if self.steps < 1 or self.test_size < len(CLASSES):
+            raise ConfigError("trials.steps must be >= 1 and trials.test_size >= 3")
+        if isinstance(self.pack, bool) or not isinstance(self.pack, int) or self.pack < 1:
+            raise ConfigError(f"trials.pack: a pack size >= 1, got {self.pack!r}")
         bad = [a for a in self.arms if a not in known_arms()]
         if bad: raise ConfigError(f"trials.arms: unknown arm(s) {', '.join(bad)} (known: {', '.join(known_arms())})")
-        if not isinstance(self.regimes, Mapping) or not self.regimes: raise ConfigError("trials.regimes: a mapping of at least one regime name to its settings")
+        if not isinstance(self.regimes, Mapping) or not self.regimes:
+            raise ConfigError("trials.regimes: a mapping of at least one regime name to its settings")
         regimes = {str(n): RegimeConfig.from_dict(r, f"trials.regimes.{n}") for n, r in self.regimes.items()}
         for n, r in regimes.items():
             bad = [a for a in (r.arms or ()) if a not in self.arms]
@@ -383,13 +423,18 @@ class DecisionRule(Section):
 
     def __post_init__(self):
         object.__setattr__(self, "min_effect", _min_effects(self.min_effect))
-        if not 0.5 < self.ci < 1 or not 0.5 <= self.p_improve <= 1: raise ConfigError("rules: ci in (0.5, 1), p_improve in [0.5, 1]")
+        if not 0.5 < self.ci < 1 or not 0.5 <= self.p_improve <= 1:
+            raise ConfigError("rules: ci in (0.5, 1), p_improve in [0.5, 1]")
 
 def _min_effects(eff) -> dict[str, float]:
-    """rules.min_effect: metric -> the smallest gain that matters, each metric known (the tests' metrics are checked by load_claims)."""
+    """rules.min_effect: metric -> the smallest gain that matters, each metric known (the tests' metrics are checked by
+    load_claims)."""
     eff = dict(eff or {})
     bad = [m for m in eff if m not in TRIAL_METRICS]
-    if bad or not eff: raise ConfigError(f"rules.min_effect: a number per metric, metrics among {', '.join(TRIAL_METRICS)}, got {sorted(eff)}")
+    if bad or not eff:
+        raise ConfigError(
+            f"rules.min_effect: a number per metric, metrics among {', '.join(TRIAL_METRICS)}, got {sorted(eff)}"
+        )
     return {m: float(eff[m]) for m in TRIAL_METRICS if m in eff}
 
 @dataclass(frozen=True)
@@ -402,18 +447,21 @@ class RulesV2(Section):
     ci: float = 0.95
     adjust: str = "holm"                # the primary family: holm | none
     min_effect: Any = field(default=None, metadata={"free": True})   # metric -> smallest gain that matters
-    guard: Any = field(default=None, metadata={"free": True})        # {arm, metric, min}: a regime below is not testable
+    guard: Any = field(default=None, metadata={"free": True})  # {arm, metric, min}: a regime below is not testable
     bootstrap: int = 2000               # resamples of P(A > B)'s interval
     seed: int = 0
 
     def __post_init__(self):
         object.__setattr__(self, "min_effect", _min_effects(self.min_effect))
         if not 0.5 < self.ci < 1: raise ConfigError(f"rules.ci must lie in (0.5, 1), got {self.ci}")
-        if self.adjust not in ("holm", "none"): raise ConfigError(f"rules.adjust must be holm or none, got {self.adjust!r}")
+        if self.adjust not in ("holm", "none"):
+            raise ConfigError(f"rules.adjust must be holm or none, got {self.adjust!r}")
         if self.guard is not None:
             g = check_keys("rules.guard", self.guard, ["arm", "metric", "min"], what="")
             if set(g) != {"arm", "metric", "min"} or g["metric"] not in TRIAL_METRICS:
-                raise ConfigError(f"rules.guard: arm, metric (one of {', '.join(TRIAL_METRICS)}) and min, got {dict(self.guard)}")
+                raise ConfigError(
+                    f"rules.guard: arm, metric (one of {', '.join(TRIAL_METRICS)}) and min, got {dict(self.guard)}"
+                )
             object.__setattr__(self, "guard", {"arm": str(g["arm"]), "metric": g["metric"], "min": float(g["min"])})
 
 @dataclass(frozen=True)
@@ -469,26 +517,37 @@ def load_claims(trials: TrialsConfig, path: "str | os.PathLike | None" = None,
         for cid, c in dict(d.get("claims") or {}).items():
             where = f"claims.{cid}"
             spec = ClaimSpec.from_dict(c, where)
-            if spec.source not in CLAIM_SOURCES: raise ConfigError(f"{where}.source: one of {', '.join(CLAIM_SOURCES)}, got {spec.source!r}")
+            if spec.source not in CLAIM_SOURCES:
+                raise ConfigError(f"{where}.source: one of {', '.join(CLAIM_SOURCES)}, got {spec.source!r}")
             tests = tuple(ClaimTest.from_dict(t, f"{where}.tests[{i}]") for i, t in enumerate(spec.tests or ()))
             for i, t in enumerate(tests):
                 w = f"{where}.tests[{i}]"
                 for arm in (t.a, t.b):
-                    if arm not in trials.arms: raise ConfigError(f"{w}: unknown arm {arm!r} (the trials run {', '.join(trials.arms)})")
+                    if arm not in trials.arms:
+                        raise ConfigError(f"{w}: unknown arm {arm!r} (the trials run {', '.join(trials.arms)})")
                 for reg in (t.regime, t.versus_regime):
-                    if reg is None or (reg in declared and reg not in trials.regimes): continue   # not run by this preset
-                    if reg not in trials.regimes: raise ConfigError(f"{w}: unknown regime {reg!r} (known: {', '.join(trials.regimes)})")
-                    if not {t.a, t.b} <= set(trials.regime_arms(reg)): raise ConfigError(f"{w}: regime {reg!r} does not run {t.a} and {t.b}")
-                if t.primary and t.regime not in trials.regimes: raise ConfigError(f"{w}: a primary test's regime {t.regime!r} is not in the preset")
-                if t.metric not in TRIAL_METRICS: raise ConfigError(f"{w}: unknown metric {t.metric!r} (known: {', '.join(TRIAL_METRICS)})")
-                if t.metric not in rule.min_effect: raise ConfigError(f"{w}: rules.min_effect has no smallest gain for {t.metric!r}")
-                if t.size not in ("max", "all") and not str(t.size).isdigit(): raise ConfigError(f"{w}.size: max, all or a number, got {t.size!r}")
+                    if reg is None or (reg in declared and reg not in trials.regimes):
+                        continue  # not run by this preset
+                    if reg not in trials.regimes:
+                        raise ConfigError(f"{w}: unknown regime {reg!r} (known: {', '.join(trials.regimes)})")
+                    if not {t.a, t.b} <= set(trials.regime_arms(reg)):
+                        raise ConfigError(f"{w}: regime {reg!r} does not run {t.a} and {t.b}")
+                if t.primary and t.regime not in trials.regimes:
+                    raise ConfigError(f"{w}: a primary test's regime {t.regime!r} is not in the preset")
+                if t.metric not in TRIAL_METRICS:
+                    raise ConfigError(f"{w}: unknown metric {t.metric!r} (known: {', '.join(TRIAL_METRICS)})")
+                if t.metric not in rule.min_effect:
+                    raise ConfigError(f"{w}: rules.min_effect has no smallest gain for {t.metric!r}")
+                if t.size not in ("max", "all") and not str(t.size).isdigit():
+                    raise ConfigError(f"{w}.size: max, all or a number, got {t.size!r}")
             if spec.source == "trials" and not tests: raise ConfigError(f"{where}: a trials claim needs tests")
             primaries = [t for t in tests if t.primary]
             if rule.version == 2 and spec.source == "trials" and len(primaries) != 1:
                 raise ConfigError(f"{where}: rules v2 need exactly one primary test per claim, got {len(primaries)}")
             if trials.k == "power" and any(t.target_half_width is None or t.planning_sd is None for t in primaries):
-                raise ConfigError(f"{where}: trials.k is power, so its primary test needs target_half_width and planning_sd")
+                raise ConfigError(
+                    f"{where}: trials.k is power, so its primary test needs target_half_width and planning_sd"
+                )
             claims[str(cid)] = ClaimSpec(**{**spec.__dict__, "tests": tests})
     except ConfigError as e: raise ConfigError(f"{p}: {e}") from None
     return rule, claims
@@ -521,7 +580,13 @@ class Preset:
         if missing: raise ConfigError(f"preset {name!r} lacks section(s) {', '.join(missing)}")
         sections = {s: t.from_dict(d.get(s)) for s, t in SECTION_TYPES.items()}
         trials = TrialsConfig.from_dict(d["trials"]) if d.get("trials") is not None else None
-        return cls(name=name, description=str(d.get("description", "")), raw=json.loads(json.dumps(d)), trials=trials, **sections)
+        return cls(
+            name=name,
+            description=str(d.get("description", "")),
+            raw=json.loads(json.dumps(d)),
+            trials=trials,
+            **sections,
+        )
 
     def updated(self, **sections: Mapping) -> "Preset":
         """This preset with whole sections replaced (given as written), checked again."""

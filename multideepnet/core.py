@@ -27,7 +27,8 @@ class MultiDeepNetError(Exception):
 def class_index(label: str) -> int:
     """Index of a class name in `CLASSES`, with a clear error for unknown labels."""
     try: return CLASSES.index(label)
-    except ValueError: raise MultiDeepNetError(f"unknown label {label!r}: expected one of {', '.join(CLASSES)}") from None
+    except ValueError:
+        raise MultiDeepNetError(f"unknown label {label!r}: expected one of {', '.join(CLASSES)}") from None
 
 # %% ../nbs/00_core.ipynb #b7361a9b
 CONFIG_DIR = Path(__file__).parent / "configs" if "__file__" in globals() else Path("../multideepnet/configs")
@@ -125,7 +126,12 @@ def machine_info() -> dict:
     """CPU, cores, torch threads and CPU capability, and the versions of Python, torch, numpy and SimpleITK."""
     import platform
     from importlib.metadata import PackageNotFoundError, version
-    info = {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+    info = {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
     for pkg in ("torch", "numpy", "SimpleITK", "scipy"):
         try: info[pkg] = version(pkg)
         except PackageNotFoundError: info[pkg] = None

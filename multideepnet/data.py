@@ -239,7 +239,9 @@ def split_patients(index: pd.DataFrame, cfg: SplitConfig | None = None, where: s
         _draw_counts(out, cfg, where)
     elif cfg.test_fraction > 0:
         try:
-            _, test = train_test_split(out.patient_id, test_size=cfg.test_fraction, stratify=out.label, random_state=cfg.seed)
+            _, test = train_test_split(
+                out.patient_id, test_size=cfg.test_fraction, stratify=out.label, random_state=cfg.seed
+            )
         except ValueError as e:
             raise CacheError(f"{where}: cannot draw a stratified test set of {cfg.test_fraction:.0%} ({e})") from None
         out.loc[out.patient_id.isin(test), "split"] = "test"
@@ -312,11 +314,23 @@ class OversamplingSampler(torch.utils.data.Sampler):
     def __len__(self) -> int: return len(self._mine())
 
 # %% ../nbs/06_data.ipynb #84c173e2
-def make_loader(dataset: CacheDataset, batch_size: int, train: bool, seed: int = 0, oversample: bool = True,
-                num_workers: int = 0, num_replicas: int = 1, rank: int = 0, pin_memory: bool = False) -> torch.utils.data.DataLoader:
+def make_loader(
+    dataset: CacheDataset,
+    batch_size: int,
+    train: bool,
+    seed: int = 0,
+    oversample: bool = True,
+    num_workers: int = 0,
+    num_replicas: int = 1,
+    rank: int = 0,
+    pin_memory: bool = False,
+) -> torch.utils.data.DataLoader:
     """DataLoader over `dataset`: oversampled, seeded, sharded order for training; plain order for evaluation."""
-    sampler = (OversamplingSampler(dataset.labels, seed=seed, oversample=oversample, num_replicas=num_replicas, rank=rank)
-               if train else None)
+    sampler = (
+        OversamplingSampler(dataset.labels, seed=seed, oversample=oversample, num_replicas=num_replicas, rank=rank)
+        if train
+        else None
+    )
     return torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=sampler, shuffle=False,
                                        num_workers=num_workers, pin_memory=pin_memory, drop_last=False,
                                        persistent_workers=num_workers > 0, prefetch_factor=4 if num_workers else None)
@@ -338,13 +352,17 @@ def device_cache_fits(table: pd.DataFrame, device: torch.device, share: float = 
     return need <= share * _available_bytes(device)
 
 class DeviceCache:
-    """The arrays of a cache index (rows of `read_cache_index`), stacked in one tensor on `device` in their stored dtype."""
+    """The arrays of a cache index (rows of `read_cache_index`), stacked in one tensor on `device` in their stored
+    dtype."""
     def __init__(self, table: pd.DataFrame, device: torch.device | str = "cpu"):
         self.table = table.reset_index(drop=True)
-        self.labels = torch.tensor(self.table.y.to_numpy(dtype=np.int64))   # a copy: pandas may hand out a read-only view
+        self.labels = torch.tensor(
+            self.table.y.to_numpy(dtype=np.int64)
+        )  # a copy: pandas may hand out a read-only view
         first = open_array(self.table.array.iloc[0])
         data = torch.empty((len(self.table), *first.shape), dtype=torch.from_numpy(np.zeros(0, first.dtype)).dtype)
-        for i, a in enumerate(self.table.array): data[i].numpy()[...] = open_array(a)   # straight from the (read-only) memmap
+        for i, a in enumerate(self.table.array):
+            data[i].numpy()[...] = open_array(a)  # straight from the (read-only) memmap
         self.device = torch.device(device)
         self.data, self.labels = data.to(self.device), self.labels.to(self.device)
 
@@ -376,6 +394,10 @@ class DeviceLoader:
             local = torch.as_tensor([k[0] for k in chunk])
             x = to_float(self.cache.data[self.rows[local].to(self.cache.device)])
             if self.augment.active and self.sampler is not None:   # the dataset's seeds: (seed, epoch, index, draw)
-                x = torch.stack([self.augment.apply_torch(x[j], self.augment.draw(np.random.default_rng([self.seed, e, i, d])))
-                                 for j, (i, d, e) in enumerate(chunk)])
+                x = torch.stack(
+                    [
+                        self.augment.apply_torch(x[j], self.augment.draw(np.random.default_rng([self.seed, e, i, d])))
+                        for j, (i, d, e) in enumerate(chunk)
+                    ]
+                )
             yield x[:, None], self.labels[local.to(self.labels.device)]

@@ -39,27 +39,65 @@ class DatasetSpec:
     documented: dict[str, int]      # counts the dataset documents (by its own label, or "total")
     excluded_why: str = ""
 
-DATASETS: dict[str, DatasetSpec] = {s.key: s for s in [
-    DatasetSpec("cc-ccii", "CC-CCII", "Zhang K. et al., Cell 181:1423-1433 (2020)", "http://ncov-ai.big.ac.cn/download",
-                "research use, terms on the download page", {"Normal": "healthy", "CP": "cap", "NCP": "covid"}, {}),
-    DatasetSpec("mosmed", "MosMedData COVID19_1110", "Morozov S.P. et al., Digital Diagnostics 1(1):49-59 (2020)",
-                "https://mosmed.ai/datasets/covid19_1110", "CC BY-NC-ND 3.0",
-                {"CT-0": "healthy", **{f"CT-{k}": "covid" for k in range(1, 5)}},
-                {"CT-0": 254, "CT-1": 684, "CT-2": 125, "CT-3": 45, "CT-4": 2, "masks": 50}),
-    DatasetSpec("stoic2021", "STOIC2021 (training)", "Revel M.-P. et al., Radiology 301(1):E361-E370 (2021)",
-                "https://registry.opendata.aws/stoic2021-training/", "CC BY-NC 4.0",
-                {"probCOVID=1": "covid", "probCOVID=0": ""}, {"total": 2000},
-                "RT-PCR negative: scanned for suspected COVID-19, not necessarily healthy (some have other pneumonia), not known to be CAP"),
-    DatasetSpec("covid19-ct-seg", "COVID-19-CT-Seg", "Ma J. et al., Medical Physics 48(3):1197-1210 (2021)",
-                "https://zenodo.org/records/3757476", "CC BY-NC-SA 4.0 (Zenodo record)", {"COVID-19": "covid"},
-                {"total": 20, "masks": 20}),
-    DatasetSpec("covid-ct-md", "COVID-CT-MD", "Afshar P. et al., Scientific Data 8:121 (2021)",
-                "https://doi.org/10.6084/m9.figshare.12991592", "CC BY 4.0",
-                {"Normal": "healthy", "CAP": "cap", "COVID-19": "covid"}, {"Normal": 76, "CAP": 60, "COVID-19": 171}),
-]}
+DATASETS: dict[str, DatasetSpec] = {
+    s.key: s
+    for s in [
+        DatasetSpec(
+            "cc-ccii",
+            "CC-CCII",
+            "Zhang K. et al., Cell 181:1423-1433 (2020)",
+            "http://ncov-ai.big.ac.cn/download",
+            "research use, terms on the download page",
+            {"Normal": "healthy", "CP": "cap", "NCP": "covid"},
+            {},
+        ),
+        DatasetSpec(
+            "mosmed",
+            "MosMedData COVID19_1110",
+            "Morozov S.P. et al., Digital Diagnostics 1(1):49-59 (2020)",
+            "https://mosmed.ai/datasets/covid19_1110",
+            "CC BY-NC-ND 3.0",
+            {"CT-0": "healthy", **{f"CT-{k}": "covid" for k in range(1, 5)}},
+            {"CT-0": 254, "CT-1": 684, "CT-2": 125, "CT-3": 45, "CT-4": 2, "masks": 50},
+        ),
+        DatasetSpec(
+            "stoic2021",
+            "STOIC2021 (training)",
+            "Revel M.-P. et al., Radiology 301(1):E361-E370 (2021)",
+            "https://registry.opendata.aws/stoic2021-training/",
+            "CC BY-NC 4.0",
+            {"probCOVID=1": "covid", "probCOVID=0": ""},
+            {"total": 2000},
+            "RT-PCR negative: scanned for suspected COVID-19, not necessarily healthy (some have other pneumonia), not"
+            " known to be CAP",
+        ),
+        DatasetSpec(
+            "covid19-ct-seg",
+            "COVID-19-CT-Seg",
+            "Ma J. et al., Medical Physics 48(3):1197-1210 (2021)",
+            "https://zenodo.org/records/3757476",
+            "CC BY-NC-SA 4.0 (Zenodo record)",
+            {"COVID-19": "covid"},
+            {"total": 20, "masks": 20},
+        ),
+        DatasetSpec(
+            "covid-ct-md",
+            "COVID-CT-MD",
+            "Afshar P. et al., Scientific Data 8:121 (2021)",
+            "https://doi.org/10.6084/m9.figshare.12991592",
+            "CC BY 4.0",
+            {"Normal": "healthy", "CAP": "cap", "COVID-19": "covid"},
+            {"Normal": 76, "CAP": 60, "COVID-19": 171},
+        ),
+    ]
+}
 
-KNOWN_BROKEN: dict[tuple[str, str], str] = {      # (dataset, archive or file) -> why it is excluded
-    ("cc-ccii", "NCP-13"): "known broken: archive NCP-13 does not unpack as usable scans (excluded as this project's issue 39 directs)"}
+KNOWN_BROKEN: dict[tuple[str, str], str] = {  # (dataset, archive or file) -> why it is excluded
+    (
+        "cc-ccii",
+        "NCP-13",
+    ): "known broken: archive NCP-13 does not unpack as usable scans (excluded as this project's issue 39 directs)"
+}
 
 # %% ../nbs/03d_datasets.ipynb #f72b8fb2
 MANIFEST_COLUMNS: tuple[str, ...] = ("patient_id", "label", "path", "source", "group", "label_raw")
@@ -79,11 +117,15 @@ class DatasetBuild:
 
     def summary(self) -> str:
         """Counts per class and source, groups, what is missing or excluded and why, and the notes."""
-        m, lines = self.manifest, [f"{self.dataset}: {len(self.manifest)} scans of {self.manifest['group'].nunique()} patients (groups)"]
+        m, lines = self.manifest, [
+            f"{self.dataset}: {len(self.manifest)} scans of {self.manifest['group'].nunique()} patients (groups)"
+        ]
         lines += ["  " + line for line in source_table(m).to_string().splitlines()]
         if self.missing_classes:
-            lines.append(f"  lacks {', '.join(CLASS_TITLES[c] for c in self.missing_classes)}: a study needs a second dataset "
-                         "(see `multideepnet manifest --merge`)")
+            lines.append(
+                f"  lacks {', '.join(CLASS_TITLES[c] for c in self.missing_classes)}: a study needs a second dataset "
+                "(see `multideepnet manifest --merge`)"
+            )
         for why, g in self.excluded.groupby(self.excluded["reason"].map(lambda r: r.split(":")[0]), sort=False):
             lines.append(f"  excluded {len(g)} ({why}), e.g. {g['id'].iloc[0]}: {g['reason'].iloc[0]}")
         lines += [f"  note: {n}" for n in self.notes]
@@ -91,27 +133,45 @@ class DatasetBuild:
 
 def _frame(rows: list[dict], columns: Sequence[str]) -> pd.DataFrame:
     df = pd.DataFrame(rows)
-    return df.reindex(columns=list(columns) + [c for c in df.columns if c not in columns]) if rows else pd.DataFrame(columns=list(columns))
+    return (
+        df.reindex(columns=list(columns) + [c for c in df.columns if c not in columns])
+        if rows
+        else pd.DataFrame(columns=list(columns))
+    )
 
-def _finish(key: str, rows: list[dict], excluded: list[dict], notes: list[str], slice_labels: pd.DataFrame | None = None) -> DatasetBuild:
+def _finish(
+    key: str, rows: list[dict], excluded: list[dict], notes: list[str], slice_labels: pd.DataFrame | None = None
+) -> DatasetBuild:
     """The build of `rows`: ids checked unique, empty results refused, documented totals compared."""
     spec = DATASETS[key]
     if not rows:
         why = "; ".join(f"{e['id']}: {e['reason']}" for e in excluded[:3])
-        raise ManifestError(f"{key}: no usable scans found" + (f" ({len(excluded)} excluded, e.g. {why})" if excluded else ""))
+        raise ManifestError(
+            f"{key}: no usable scans found" + (f" ({len(excluded)} excluded, e.g. {why})" if excluded else "")
+        )
     df = _frame(rows, MANIFEST_COLUMNS).fillna("")
     dup = df["patient_id"][df["patient_id"].duplicated()]
     if len(dup): raise ManifestError(f"{key}: scan id {dup.iloc[0]!r} occurs twice")
-    found = pd.concat([df["label_raw"], pd.Series([e.get("label_raw", "") for e in excluded], dtype=str)]).value_counts()
+    found = pd.concat(
+        [df["label_raw"], pd.Series([e.get("label_raw", "") for e in excluded], dtype=str)]
+    ).value_counts()
     for name, n in spec.documented.items():
-        have = len(df) + len(excluded) if name == "total" else int(df["lesion_mask"].ne("").sum()) if name == "masks" else int(found.get(name, 0))
+        have = (
+            len(df) + len(excluded)
+            if name == "total"
+            else int(df["lesion_mask"].ne("").sum()) if name == "masks" else int(found.get(name, 0))
+        )
         if have != n: notes.append(f"{name}: {have} found, the dataset documents {n}")
     return DatasetBuild(key, df, _frame(excluded, ["id", "path", "reason"]), slice_labels, notes)
 
 def source_table(df: pd.DataFrame) -> pd.DataFrame:
     """Scans per source (rows) and class (columns), with the number of patients (groups) per source."""
     src = df["source"] if "source" in df.columns else pd.Series("-", index=df.index)
-    grp = df["group"].where(df["group"].astype(str) != "", df["patient_id"]) if "group" in df.columns else df["patient_id"]
+    grp = (
+        df["group"].where(df["group"].astype(str) != "", df["patient_id"])
+        if "group" in df.columns
+        else df["patient_id"]
+    )
     t = pd.crosstab(src.rename("source"), df["label"]).reindex(columns=list(CLASSES), fill_value=0)
     t.columns = [CLASS_TITLES[c] for c in CLASSES]
     t["scans"] = t.sum(axis=1); t["patients"] = grp.groupby(src.values).nunique().reindex(t.index)
@@ -126,7 +186,8 @@ def _read_label_csv(path: Path, required: Sequence[str], what: str) -> pd.DataFr
         raise ManifestError(f"{path}: not a readable CSV ({str(e).strip().splitlines()[0]})") from None
     t.columns = [c.strip() for c in t.columns]
     missing = [c for c in required if c not in t.columns]
-    if missing: raise ManifestError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(t.columns)}; {what})")
+    if missing:
+        raise ManifestError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(t.columns)}; {what})")
     return t.apply(lambda c: c.str.strip())
 
 def _numbers_text(values: Sequence[float] | None, n: int, name: str, positive: bool) -> str:
@@ -135,7 +196,9 @@ def _numbers_text(values: Sequence[float] | None, n: int, name: str, positive: b
         if len(v) == n and all(np.isfinite(v)) and (not positive or min(v) > 0) and (positive or v[0] < v[1]):
             return " ".join(f"{x:g}" for x in v)
     except (TypeError, ValueError): pass
-    raise ManifestError(f"--{name}: expected {n} {'positive numbers' if positive else 'numbers, low before high'}, got {values!r}")
+    raise ManifestError(
+        f"--{name}: expected {n} {'positive numbers' if positive else 'numbers, low before high'}, got {values!r}"
+    )
 
 def _volume_files(folder: Path) -> list[Path]:
     return sorted((p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(VOLUME_SUFFIXES)),
@@ -149,42 +212,74 @@ def _cc_ccii_lesions(root: Path, ids: dict[str, list[Path]], notes: list[str]) -
     """CC-CCII's lesion slices as slice labels (patient_id, slice_index, slice_file, infected=1)."""
     path = root / "lesions_slices.csv"
     if not path.is_file(): notes.append("lesions_slices.csv not found: no slice labels"); return None
-    lines = [ln.strip().replace("\\", "/") for ln in path.read_text(encoding="utf-8", errors="replace").splitlines()[1:] if ln.strip()]
+    lines = [
+        ln.strip().replace("\\", "/")
+        for ln in path.read_text(encoding="utf-8", errors="replace").splitlines()[1:]
+        if ln.strip()
+    ]
     rows, unknown = [], []
     for ln in lines:
         parts = ln.split(",")[0].split("/")
         sid = "-".join(parts[:3]) if len(parts) >= 4 else ""
         names = [p.name for p in ids.get(sid, [])]
-        if parts[-1] in names: rows.append({"patient_id": sid, "slice_index": names.index(parts[-1]), "slice_file": parts[-1], "infected": 1})
+        if parts[-1] in names:
+            rows.append(
+                {"patient_id": sid, "slice_index": names.index(parts[-1]), "slice_file": parts[-1], "infected": 1}
+            )
         else: unknown.append(ln)
-    if unknown: notes.append(f"lesions_slices.csv: {len(unknown)} slice(s) not among the manifest's scans, e.g. {unknown[0]!r}")
+    if unknown:
+        notes.append(f"lesions_slices.csv: {len(unknown)} slice(s) not among the manifest's scans, e.g. {unknown[0]!r}")
     return pd.DataFrame(rows, columns=["patient_id", "slice_index", "slice_file", "infected"])
 
-def build_cc_ccii(root: str | Path, spacing: Sequence[float] | None = None, window: Sequence[float] | None = None) -> DatasetBuild:
+def build_cc_ccii(
+    root: str | Path, spacing: Sequence[float] | None = None, window: Sequence[float] | None = None
+) -> DatasetBuild:
     """CC-CCII as downloaded: `unzip_filenames.csv`, `{NCP,CP,Normal}/PATIENT/SCAN/` slice images."""
     root, spec = Path(root), DATASETS["cc-ccii"]
     if spacing is None or window is None:
-        raise ManifestError("cc-ccii: its slices are PNG/JPG images with no geometry and grey values, not HU, and the dataset "
-                            "documents neither: give the voxel spacing with --spacing Z Y X (mm) and the HU at black and white "
-                            "with --window LO HI; both are written into every row")
+        raise ManifestError(
+            "cc-ccii: its slices are PNG/JPG images with no geometry and grey values, not HU, and the dataset "
+            "documents neither: give the voxel spacing with --spacing Z Y X (mm) and the HU at black and white "
+            "with --window LO HI; both are written into every row"
+        )
     sp, win = _numbers_text(spacing, 3, "spacing", True), _numbers_text(window, 2, "window", False)
     t = _read_label_csv(root / "unzip_filenames.csv", ("zip_file", "label", "patient_id", "scan_id", "n_slice"),
                         "CC-CCII's list of scans: zip_file,label,patient_id,scan_id,n_slice")
     rows, excluded, notes, slices = [], [], [], {}
     for r in t.itertuples(index=False):
         sid, folder = f"{r.label}-{r.patient_id}-{r.scan_id}", root / r.label / r.patient_id / r.scan_id
-        archive, base = re.sub(r"\.zip$", "", r.zip_file, flags=re.I), {"id": sid, "path": str(folder), "label_raw": r.label}
+        archive, base = re.sub(r"\.zip$", "", r.zip_file, flags=re.I), {
+            "id": sid,
+            "path": str(folder),
+            "label_raw": r.label,
+        }
         files = _slices_in(folder) if folder.is_dir() else []
-        why = (KNOWN_BROKEN.get(("cc-ccii", archive)) or
-               (f"unknown label: {r.label!r} (expected NCP, CP or Normal)" if r.label not in spec.labels else "") or
-               (f"missing: folder {r.label}/{r.patient_id}/{r.scan_id} not found (archive {archive} not unpacked?)" if not folder.is_dir() else "") or
-               (f"empty: no PNG/JPG slices in {r.label}/{r.patient_id}/{r.scan_id}" if not files else ""))
+        why = (
+            KNOWN_BROKEN.get(("cc-ccii", archive))
+            or (f"unknown label: {r.label!r} (expected NCP, CP or Normal)" if r.label not in spec.labels else "")
+            or (
+                f"missing: folder {r.label}/{r.patient_id}/{r.scan_id} not found (archive {archive} not unpacked?)"
+                if not folder.is_dir()
+                else ""
+            )
+            or (f"empty: no PNG/JPG slices in {r.label}/{r.patient_id}/{r.scan_id}" if not files else "")
+        )
         if why: excluded.append({**base, "reason": why}); continue
         if r.n_slice.isdigit() and int(r.n_slice) != len(files):
             notes.append(f"{sid}: {len(files)} slice images, unzip_filenames.csv lists {r.n_slice}")
         slices[sid] = files
-        rows.append({"patient_id": sid, "label": spec.labels[r.label], "path": str(folder.resolve()), "source": "cc-ccii",
-                     "group": f"cc-ccii:{r.label}/{r.patient_id}", "label_raw": r.label, "spacing": sp, "window": win})
+        rows.append(
+            {
+                "patient_id": sid,
+                "label": spec.labels[r.label],
+                "path": str(folder.resolve()),
+                "source": "cc-ccii",
+                "group": f"cc-ccii:{r.label}/{r.patient_id}",
+                "label_raw": r.label,
+                "spacing": sp,
+                "window": win,
+            }
+        )
     listed = {(r.label, r.patient_id, r.scan_id) for r in t.itertuples(index=False)}
     for raw in spec.labels:
         for scan in (sorted(p for p in (root / raw).glob("*/*") if p.is_dir()) if (root / raw).is_dir() else []):
@@ -211,7 +306,10 @@ def _replica_phantom(label: str, seed: int, matrix: int = 64, spacing: Sequence[
     img = ph.ct.to_sitk(); les = sitk.GetImageFromArray(ph.lesion_mask); les.CopyInformation(img)
     sp = [float(s) for s in spacing[::-1]]
     size = [max(1, int(round(n * s / t))) for n, s, t in zip(img.GetSize(), img.GetSpacing(), sp)]
-    ref = sitk.Image(size, sitk.sitkInt16); ref.SetSpacing(sp); ref.SetOrigin(img.GetOrigin()); ref.SetDirection(img.GetDirection())
+    ref = sitk.Image(size, sitk.sitkInt16)
+    ref.SetSpacing(sp)
+    ref.SetOrigin(img.GetOrigin())
+    ref.SetDirection(img.GetDirection())
     ct = sitk.GetArrayFromImage(sitk.Resample(img, ref, sitk.Transform(), sitk.sitkLinear, -1024))
     return ct, sitk.GetArrayFromImage(sitk.Resample(les, ref, sitk.Transform(), sitk.sitkNearestNeighbor, 0)), ph.ct
 
@@ -219,7 +317,8 @@ def _write_slices(hu: np.ndarray, folder: Path, window: Sequence[float], suffix:
     from PIL import Image
     folder.mkdir(parents=True, exist_ok=True)
     grey = np.clip((hu.astype(np.float32) - window[0]) / (window[1] - window[0]) * 255, 0, 255).round().astype(np.uint8)
-    for k, s in enumerate(grey): Image.fromarray(s).save(folder / f"{k:04d}{suffix}", **({"quality": 95} if suffix == ".jpg" else {}))
+    for k, s in enumerate(grey):
+        Image.fromarray(s).save(folder / f"{k:04d}{suffix}", **({"quality": 95} if suffix == ".jpg" else {}))
 
 def write_cc_ccii_replica(root: str | Path, patients: int = 4, seed: int = 0, matrix: int = 64) -> Path:
     """A CC-CCII-shaped folder of phantoms: `patients` per class, every second one with two scans."""
@@ -232,11 +331,21 @@ def write_cc_ccii_replica(root: str | Path, patients: int = 4, seed: int = 0, ma
                 hu, les, _ = _replica_phantom(label, seed * 1000 + k, matrix, REPLICA_SPACING)
                 _write_slices(hu, root / raw / pid / sid, REPLICA_WINDOW, ".jpg" if k % 3 == 0 else ".png")
                 suffix = ".jpg" if k % 3 == 0 else ".png"
-                rows.append({"zip_file": f"{raw}-{1 + p // 2}.zip", "label": raw, "patient_id": pid, "scan_id": sid, "n_slice": len(hu)})
+                rows.append(
+                    {
+                        "zip_file": f"{raw}-{1 + p // 2}.zip",
+                        "label": raw,
+                        "patient_id": pid,
+                        "scan_id": sid,
+                        "n_slice": len(hu),
+                    }
+                )
                 lesions += [f"{raw}/{pid}/{sid}/{z:04d}{suffix}" for z in np.flatnonzero(les.any(axis=(1, 2)))]
     rows += [{"zip_file": "NCP-13.zip", "label": "NCP", "patient_id": "913", "scan_id": "9001", "n_slice": 3},
              {"zip_file": "CP-9.zip", "label": "CP", "patient_id": "909", "scan_id": "9002", "n_slice": 40}]
-    _write_slices(np.full((3, 8, 8), -1000), root / "NCP" / "913" / "9001", REPLICA_WINDOW)      # the broken archive's remains
+    _write_slices(
+        np.full((3, 8, 8), -1000), root / "NCP" / "913" / "9001", REPLICA_WINDOW
+    )  # the broken archive's remains
     _write_slices(np.full((3, 8, 8), -1000), root / "Normal" / "999" / "9003", REPLICA_WINDOW)   # unlisted
     pd.DataFrame(rows).to_csv(root / "unzip_filenames.csv", index=False)
     (root / "lesions_slices.csv").write_text("\n".join(["path", *lesions]) + "\n", encoding="utf-8")
@@ -250,33 +359,62 @@ def _mosmed_registry(root: Path, notes: list[str]) -> dict[str, str]:
     elif xlsx.is_file():
         try: t = pd.read_excel(xlsx, dtype=str).fillna("")
         except ImportError:
-            notes.append("dataset_registry.xlsx not cross-checked (needs openpyxl; or save it as dataset_registry.csv)"); return {}
+            notes.append("dataset_registry.xlsx not cross-checked (needs openpyxl; or save it as dataset_registry.csv)")
+            return {}
     else: return {}
     col = next((c for c in ("study_file", "study_id") if c in t.columns), None)
     if col is None or "category" not in t.columns:
-        raise ManifestError(f"{csv if csv.is_file() else xlsx}: needs columns study_file (or study_id) and category; found {', '.join(t.columns)}")
+        raise ManifestError(
+            f"{csv if csv.is_file() else xlsx}: needs columns study_file (or study_id) and category; found"
+            f" {', '.join(t.columns)}"
+        )
     return {scan_name(Path(str(v).replace("\\", "/"))): str(c).strip() for v, c in zip(t[col], t["category"])}
 
 def build_mosmed(root: str | Path) -> DatasetBuild:
     """MosMedData COVID19_1110 as downloaded: `studies/CT-k/*.nii.gz`, `masks/*_mask.nii.gz`."""
     root, spec = Path(root), DATASETS["mosmed"]
-    if not (root / "studies").is_dir(): raise ManifestError(f"{root / 'studies'}: not found (MosMedData keeps its scans in studies/CT-0 .. CT-4)")
-    masks = {re.sub(r"_mask$", "", scan_name(p)): p for p in (_volume_files(root / "masks") if (root / "masks").is_dir() else [])}
+    if not (root / "studies").is_dir():
+        raise ManifestError(f"{root / 'studies'}: not found (MosMedData keeps its scans in studies/CT-0 .. CT-4)")
+    masks = {
+        re.sub(r"_mask$", "", scan_name(p)): p
+        for p in (_volume_files(root / "masks") if (root / "masks").is_dir() else [])
+    }
     notes: list[str] = []
     registry, rows, excluded = _mosmed_registry(root, notes), [], []
     for grade_dir in sorted(p for p in (root / "studies").iterdir() if p.is_dir()):
         for f in _volume_files(grade_dir):
             sid, grade = scan_name(f), grade_dir.name
             if grade not in spec.labels:
-                excluded.append({"id": sid, "path": str(f), "label_raw": grade, "reason": f"unknown grade: folder {grade!r} (expected CT-0 .. CT-4)"}); continue
-            if registry and registry.get(sid, grade) != grade: notes.append(f"{sid}: in {grade}/, the registry says {registry[sid]}")
+                excluded.append(
+                    {
+                        "id": sid,
+                        "path": str(f),
+                        "label_raw": grade,
+                        "reason": f"unknown grade: folder {grade!r} (expected CT-0 .. CT-4)",
+                    }
+                )
+                continue
+            if registry and registry.get(sid, grade) != grade:
+                notes.append(f"{sid}: in {grade}/, the registry says {registry[sid]}")
             mask = masks.pop(sid, None)
-            rows.append({"patient_id": sid, "label": spec.labels[grade], "path": str(f.resolve()), "source": "mosmed",
-                         "group": f"mosmed:{sid}", "label_raw": grade, "grade": grade, "lesion_mask": str(mask.resolve()) if mask else ""})
+            rows.append(
+                {
+                    "patient_id": sid,
+                    "label": spec.labels[grade],
+                    "path": str(f.resolve()),
+                    "source": "mosmed",
+                    "group": f"mosmed:{sid}",
+                    "label_raw": grade,
+                    "grade": grade,
+                    "lesion_mask": str(mask.resolve()) if mask else "",
+                }
+            )
     notes += [f"mask {p.name}: no study {sid} in studies/" for sid, p in masks.items()]
     return _finish("mosmed", rows, excluded, notes)
 
-def write_mosmed_replica(root: str | Path, per_grade: Sequence[int] = (3, 2, 1, 1, 0), masks: int = 2, seed: int = 0) -> Path:
+def write_mosmed_replica(
+    root: str | Path, per_grade: Sequence[int] = (3, 2, 1, 1, 0), masks: int = 2, seed: int = 0
+) -> Path:
     """A MosMedData-shaped folder of phantom NIfTIs: `per_grade[k]` studies in CT-k, the first `masks` COVID-19
     studies with their lesion masks, and the registry as a CSV export."""
     from multideepnet.io import write_nifti, write_volume
@@ -289,7 +427,14 @@ def write_mosmed_replica(root: str | Path, per_grade: Sequence[int] = (3, 2, 1, 
             mask = ""
             if k and masks > sum(1 for r in reg if r["mask_file"]):
                 mask = f"masks/{sid}_mask.nii.gz"; write_nifti(les, root / mask, ct)
-            reg.append({"study_id": sid, "category": f"CT-{k}", "study_file": f"studies/CT-{k}/{sid}.nii.gz", "mask_file": mask})
+            reg.append(
+                {
+                    "study_id": sid,
+                    "category": f"CT-{k}",
+                    "study_file": f"studies/CT-{k}/{sid}.nii.gz",
+                    "mask_file": mask,
+                }
+            )
     pd.DataFrame(reg).to_csv(root / "dataset_registry.csv", index=False)
     return root
 
@@ -299,7 +444,9 @@ def build_stoic2021(root: str | Path) -> DatasetBuild:
     root, spec = Path(root), DATASETS["stoic2021"]
     t = _read_label_csv(root / "metadata" / "reference.csv", ("PatientID", "probCOVID", "probSevere"),
                         "STOIC2021's labels: PatientID,probCOVID,probSevere")
-    files = {scan_name(p): p for p in ((root / "data" / "mha").glob("*.mha") if (root / "data" / "mha").is_dir() else [])}
+    files = {
+        scan_name(p): p for p in ((root / "data" / "mha").glob("*.mha") if (root / "data" / "mha").is_dir() else [])
+    }
     rows, excluded = [], []
     for r in t.itertuples(index=False):
         f, raw = files.pop(r.PatientID, None), f"probCOVID={r.probCOVID}"
@@ -308,9 +455,21 @@ def build_stoic2021(root: str | Path) -> DatasetBuild:
               ("" if f else f"missing: data/mha/{r.PatientID}.mha not found") or \
               ("" if spec.labels[raw] else f"negative: {spec.excluded_why}")
         if why: excluded.append({**base, "reason": why}); continue
-        rows.append({"patient_id": r.PatientID, "label": spec.labels[raw], "path": str(f.resolve()), "source": "stoic2021",
-                     "group": f"stoic2021:{r.PatientID}", "label_raw": raw, "severe": r.probSevere})
-    excluded += [{"id": pid, "path": str(f), "label_raw": "", "reason": "unlisted: not in metadata/reference.csv"} for pid, f in files.items()]
+        rows.append(
+            {
+                "patient_id": r.PatientID,
+                "label": spec.labels[raw],
+                "path": str(f.resolve()),
+                "source": "stoic2021",
+                "group": f"stoic2021:{r.PatientID}",
+                "label_raw": raw,
+                "severe": r.probSevere,
+            }
+        )
+    excluded += [
+        {"id": pid, "path": str(f), "label_raw": "", "reason": "unlisted: not in metadata/reference.csv"}
+        for pid, f in files.items()
+    ]
     return _finish("stoic2021", rows, excluded, [f"negatives excluded: {spec.excluded_why}"])
 
 def write_stoic2021_replica(root: str | Path, positives: int = 3, negatives: int = 2, seed: int = 0) -> Path:
@@ -335,8 +494,13 @@ def ct_seg_key(name: str) -> str:
 def build_covid19_ct_seg(root: str | Path) -> DatasetBuild:
     """COVID-19-CT-Seg as downloaded: `COVID-19-CT-Seg_20cases/`, `Infection_Mask/`, `Lung_Mask/`."""
     root, notes = Path(root), []
-    scans = next((p for p in sorted(root.iterdir()) if p.is_dir() and "20cases" in p.name.lower()), None) if root.is_dir() else None
-    if scans is None: raise ManifestError(f"{root}: no COVID-19-CT-Seg_20cases/ folder (unzip COVID-19-CT-Seg_20cases.zip here)")
+    scans = (
+        next((p for p in sorted(root.iterdir()) if p.is_dir() and "20cases" in p.name.lower()), None)
+        if root.is_dir()
+        else None
+    )
+    if scans is None:
+        raise ManifestError(f"{root}: no COVID-19-CT-Seg_20cases/ folder (unzip COVID-19-CT-Seg_20cases.zip here)")
     masks = {kind: {ct_seg_key(p.name): p for p in _volume_files(root / kind)} if (root / kind).is_dir() else {}
              for kind in ("Infection_Mask", "Lung_Mask")}
     rows = []
@@ -344,16 +508,29 @@ def build_covid19_ct_seg(root: str | Path) -> DatasetBuild:
         key = ct_seg_key(f.name)
         les, lung = masks["Infection_Mask"].pop(key, None), masks["Lung_Mask"].pop(key, None)
         if les is None: notes.append(f"{f.name}: no infection mask (Infection_Mask/{key}.nii.gz)")
-        rows.append({"patient_id": key, "label": "covid", "path": str(f.resolve()), "source": "covid19-ct-seg",
-                     "group": f"covid19-ct-seg:{key}", "label_raw": "COVID-19",
-                     "lesion_mask": str(les.resolve()) if les else "", "lung_mask": str(lung.resolve()) if lung else ""})
+        rows.append(
+            {
+                "patient_id": key,
+                "label": "covid",
+                "path": str(f.resolve()),
+                "source": "covid19-ct-seg",
+                "group": f"covid19-ct-seg:{key}",
+                "label_raw": "COVID-19",
+                "lesion_mask": str(les.resolve()) if les else "",
+                "lung_mask": str(lung.resolve()) if lung else "",
+            }
+        )
     notes += [f"{kind}/{p.name}: no scan {key} in {scans.name}/" for kind, m in masks.items() for key, p in m.items()]
     if any(r["patient_id"].startswith("radiopaedia") for r in rows):
-        notes.append("radiopaedia_* scans hold grey values 0-255, not HU (the dataset's description): `manifest --check` warns, and lung segmentation may fail on them")
+        notes.append(
+            "radiopaedia_* scans hold grey values 0-255, not HU (the dataset's description): `manifest --check` warns,"
+            " and lung segmentation may fail on them"
+        )
     return _finish("covid19-ct-seg", rows, [], notes)
 
 def write_covid19_ct_seg_replica(root: str | Path, n: int = 3, seed: int = 0) -> Path:
-    """A COVID-19-CT-Seg-shaped folder: `n` COVID-19 phantoms, their infection and lung masks, named as the dataset names them."""
+    """A COVID-19-CT-Seg-shaped folder: `n` COVID-19 phantoms, their infection and lung masks, named as the dataset
+    names them."""
     from multideepnet.io import write_nifti, write_volume
     from multideepnet.phantoms import make_phantom
     root = Path(root)
@@ -386,11 +563,19 @@ def _ct_md_slice_labels(root: Path, rows: list[dict], notes: list[str]) -> pd.Da
         notes.append("Index.csv or Slice-level-labels.npy not found: no slice labels"); return None
     t = _read_label_csv(index, ("Label Index", "Folder/ID"), "COVID-CT-MD's labelled patients")
     slices = np.load(arr_path, allow_pickle=False)
-    lobes = np.load(root / "Lobe-level-labels.npy", allow_pickle=False) if (root / "Lobe-level-labels.npy").is_file() else None
+    lobes = (
+        np.load(root / "Lobe-level-labels.npy", allow_pickle=False)
+        if (root / "Lobe-level-labels.npy").is_file()
+        else None
+    )
     li = t["Label Index"].astype(int)
     if li.max() >= len(slices):
-        if len(t) != len(slices): raise ManifestError(f"{index}: Label Index up to {li.max()}, but {arr_path.name} has {len(slices)} rows")
-        notes.append(f"Index.csv: Label Index skips values (up to {li.max()} for {len(t)} rows): rows matched in Label Index order")
+        if len(t) != len(slices):
+            raise ManifestError(f"{index}: Label Index up to {li.max()}, but {arr_path.name} has {len(slices)} rows")
+        notes.append(
+            f"Index.csv: Label Index skips values (up to {li.max()} for {len(t)} rows): rows matched in Label Index"
+            " order"
+        )
         li = li.rank(method="first").astype(int) - 1
     by_id, out = {r["patient_id"]: r for r in rows}, []
     for pid, k in zip(t["Folder/ID"], li):
@@ -399,8 +584,20 @@ def _ct_md_slice_labels(root: Path, rows: list[dict], notes: list[str]) -> pd.Da
         lab = slices[k]
         if lab[len(locs):].any(): notes.append(f"{pid}: labels beyond its {len(locs)} slices (the scan is incomplete?)")
         for z, (loc, name) in enumerate(locs):
-            out.append({"patient_id": pid, "slice_index": z, "slice_location_mm": loc, "slice_file": name, "infected": int(lab[z]) if z < len(lab) else 0,
-                        **({lobe: int(lobes[k, z, j]) for j, lobe in enumerate(LOBES)} if lobes is not None and z < lobes.shape[1] else {})})
+            out.append(
+                {
+                    "patient_id": pid,
+                    "slice_index": z,
+                    "slice_location_mm": loc,
+                    "slice_file": name,
+                    "infected": int(lab[z]) if z < len(lab) else 0,
+                    **(
+                        {lobe: int(lobes[k, z, j]) for j, lobe in enumerate(LOBES)}
+                        if lobes is not None and z < lobes.shape[1]
+                        else {}
+                    ),
+                }
+            )
         by_id[pid]["infected_slices"] = int(np.asarray(lab[:len(locs)]).sum())
     return pd.DataFrame(out)
 
@@ -435,12 +632,24 @@ def write_covid_ct_md_replica(root: str | Path, per_class: Sequence[int] = (1, 1
             for k in range(len(files)): (folder / f"tmp{k}").rename(folder / f"{pid}-SLICE_{k + 1}.dcm")
             if label != "healthy":
                 infected = les.any(axis=(1, 2))[::-1]          # highest slice first (the files' z rises with k)
-                slice_rows.append(infected); lobe_rows.append(np.repeat(infected[:, None], len(LOBES), axis=1) & (np.arange(len(LOBES)) == n % 5))
-                index.append({"Label Index": len(index) + (len(index) >= 1), "Diagnosis": CT_MD_RAW[label], "Folder/ID": pid,
-                              "Relative Path": f"{folders[label].split()[0]}."})
+                slice_rows.append(infected)
+                lobe_rows.append(np.repeat(infected[:, None], len(LOBES), axis=1) & (np.arange(len(LOBES)) == n % 5))
+                index.append(
+                    {
+                        "Label Index": len(index) + (len(index) >= 1),
+                        "Diagnosis": CT_MD_RAW[label],
+                        "Folder/ID": pid,
+                        "Relative Path": f"{folders[label].split()[0]}.",
+                    }
+                )
     width = max(len(r) for r in slice_rows) + 3                          # padded like the released arrays
-    np.save(root / "Slice-level-labels.npy", np.stack([np.pad(r, (0, width - len(r))) for r in slice_rows]).astype(np.uint8))
-    np.save(root / "Lobe-level-labels.npy", np.stack([np.pad(r, ((0, width - len(r)), (0, 0))) for r in lobe_rows]).astype(np.uint8))
+    np.save(
+        root / "Slice-level-labels.npy", np.stack([np.pad(r, (0, width - len(r))) for r in slice_rows]).astype(np.uint8)
+    )
+    np.save(
+        root / "Lobe-level-labels.npy",
+        np.stack([np.pad(r, ((0, width - len(r)), (0, 0))) for r in lobe_rows]).astype(np.uint8),
+    )
     pd.DataFrame(index).to_csv(root / "Index.csv", index=False)
     return root
 
@@ -452,13 +661,16 @@ def source_warnings(df: pd.DataFrame) -> list[str]:
     for c in CLASSES:
         srcs = sorted(set(df.loc[df["label"] == c, "source"]))
         if len(srcs) == 1:
-            out.append(f"{CLASS_TITLES[c]} comes from {srcs[0]} only: a model can learn to recognise {srcs[0]}'s scans "
-                       "(scanner, protocol, file format) instead of the disease, and a test set from the same mix will not "
-                       "show it (shortcut learning: DeGrave et al. 2021, Roberts et al. 2021)")
+            out.append(
+                f"{CLASS_TITLES[c]} comes from {srcs[0]} only: a model can learn to recognise {srcs[0]}'s scans "
+                "(scanner, protocol, file format) instead of the disease, and a test set from the same mix will not "
+                "show it (shortcut learning: DeGrave et al. 2021, Roberts et al. 2021)"
+            )
     return out
 
-CLASS_SOURCES: dict[str, list[str]] = {c: [f"{k} ({raw})" for k, s in DATASETS.items() for raw, cls in s.labels.items() if cls == c]
-                                       for c in CLASSES}
+CLASS_SOURCES: dict[str, list[str]] = {
+    c: [f"{k} ({raw})" for k, s in DATASETS.items() for raw, cls in s.labels.items() if cls == c] for c in CLASSES
+}
 
 def require_classes(df: pd.DataFrame, where: str) -> None:
     """Raise `ManifestError` naming each class `df` lacks, and the public datasets that have it."""
@@ -466,10 +678,12 @@ def require_classes(df: pd.DataFrame, where: str) -> None:
     if not missing: return
     srcs = ", ".join(sorted(set(df["source"]))) if "source" in df.columns else "this manifest"
     hints = "; ".join(f"{CLASS_TITLES[c]} from {' or '.join(CLASS_SOURCES[c])}" for c in missing)
-    raise ManifestError(f"{where}: no {' and no '.join(CLASS_TITLES[c] for c in missing)} scans ({srcs}); a study needs all of "
-                        f"{', '.join(CLASS_TITLES[c] for c in CLASSES)}. Add a second dataset that has them ({hints}): "
-                        f"multideepnet manifest --dataset NAME ROOT --out B.csv, then multideepnet manifest --merge {Path(where).name} "
-                        f"B.csv:{','.join(missing)} --out MIXED.csv")
+    raise ManifestError(
+        f"{where}: no {' and no '.join(CLASS_TITLES[c] for c in missing)} scans ({srcs}); a study needs all of "
+        f"{', '.join(CLASS_TITLES[c] for c in CLASSES)}. Add a second dataset that has them ({hints}): "
+        f"multideepnet manifest --dataset NAME ROOT --out B.csv, then multideepnet manifest --merge {Path(where).name} "
+        f"B.csv:{','.join(missing)} --out MIXED.csv"
+    )
 
 def merge_manifests(parts: Sequence[str]) -> pd.DataFrame:
     """The rows of several manifests (`FILE` or `FILE:CLASS,CLASS` to keep only those classes), as one."""
@@ -489,20 +703,32 @@ def merge_manifests(parts: Sequence[str]) -> pd.DataFrame:
     out = pd.concat(frames, ignore_index=True).fillna("")
     dup = out["patient_id"].duplicated(keep=False)
     out.loc[dup, "patient_id"] = out.loc[dup, "source"] + ":" + out.loc[dup, "patient_id"]
-    if out["patient_id"].duplicated().any(): raise ManifestError(f"patient id {out.patient_id[out.patient_id.duplicated()].iloc[0]!r} occurs twice in one source")
+    if out["patient_id"].duplicated().any():
+        raise ManifestError(
+            f"patient id {out.patient_id[out.patient_id.duplicated()].iloc[0]!r} occurs twice in one source"
+        )
     return out
 
 # %% ../nbs/03d_datasets.ipynb #91334454
-BUILDERS: dict[str, Callable[..., DatasetBuild]] = {"cc-ccii": build_cc_ccii, "mosmed": build_mosmed, "stoic2021": build_stoic2021,
-                                                    "covid19-ct-seg": build_covid19_ct_seg, "covid-ct-md": build_covid_ct_md}
+BUILDERS: dict[str, Callable[..., DatasetBuild]] = {
+    "cc-ccii": build_cc_ccii,
+    "mosmed": build_mosmed,
+    "stoic2021": build_stoic2021,
+    "covid19-ct-seg": build_covid19_ct_seg,
+    "covid-ct-md": build_covid_ct_md,
+}
 
-def build_dataset(name: str, root: str | Path, spacing: Sequence[float] | None = None, window: Sequence[float] | None = None) -> DatasetBuild:
+def build_dataset(
+    name: str, root: str | Path, spacing: Sequence[float] | None = None, window: Sequence[float] | None = None
+) -> DatasetBuild:
     """The manifest of public dataset `name` (a key of `DATASETS`) downloaded to `root`."""
     if name not in BUILDERS: raise ManifestError(f"unknown dataset {name!r}; known: {', '.join(BUILDERS)}")
     if not Path(root).is_dir(): raise ManifestError(f"{root}: no such folder")
     if name == "cc-ccii": return build_cc_ccii(root, spacing, window)
     if spacing is not None or window is not None:
-        raise ManifestError(f"--spacing/--window are for cc-ccii's slice images; {name}'s files carry their own geometry and HU")
+        raise ManifestError(
+            f"--spacing/--window are for cc-ccii's slice images; {name}'s files carry their own geometry and HU"
+        )
     return BUILDERS[name](root)
 
 def write_build(build: DatasetBuild, out: str | Path) -> list[Path]:
@@ -511,7 +737,8 @@ def write_build(build: DatasetBuild, out: str | Path) -> list[Path]:
     written = [write_manifest(build.manifest, out)]
     for name, df in (("excluded", build.excluded), ("slice_labels", build.slice_labels)):
         if df is not None and len(df):
-            with atomic_path(stem.with_name(f"{stem.name}.{name}.csv")) as tmp: neutralise_cells(df).to_csv(tmp, index=False)
+            with atomic_path(stem.with_name(f"{stem.name}.{name}.csv")) as tmp:
+                neutralise_cells(df).to_csv(tmp, index=False)
             written.append(stem.with_name(f"{stem.name}.{name}.csv"))
     return written
 
@@ -523,7 +750,10 @@ def _manifest_cmd(args: argparse.Namespace) -> int:
         for w in source_warnings(df): print(f"warning: {w}", file=sys.stderr)
         return 0
     if not args.dataset: return _manifest(args)
-    if not args.dir: raise ManifestError(f"give the folder where {args.dataset} was downloaded: multideepnet manifest --dataset {args.dataset} ROOT")
+    if not args.dir:
+        raise ManifestError(
+            f"give the folder where {args.dataset} was downloaded: multideepnet manifest --dataset {args.dataset} ROOT"
+        )
     b = build_dataset(args.dataset, args.dir, args.spacing, args.window)
     if args.out: print(f"wrote {', '.join(map(str, write_build(b, args.out)))}", file=sys.stderr)
     else: neutralise_cells(b.manifest).to_csv(sys.stdout, index=False)
@@ -532,16 +762,40 @@ def _manifest_cmd(args: argparse.Namespace) -> int:
 
 def register_cli(sub) -> None:
     """Add the `manifest` subcommand to the `multideepnet` parser."""
-    p = sub.add_parser("manifest", help="build a manifest from class folders or a public dataset, merge manifests, or check one",
-        description="Build a manifest (patient_id,label,path,...) from a folder of class folders, or with --dataset from a "
-                    f"public dataset as downloaded ({', '.join(BUILDERS)}); join manifests with --merge; with --check, "
-                    "validate a manifest and read every scan, listing each bad row.")
+    p = sub.add_parser(
+        "manifest",
+        help="build a manifest from class folders or a public dataset, merge manifests, or check one",
+        description=(
+            "Build a manifest (patient_id,label,path,...) from a folder of class folders, or with --dataset from a "
+            f"public dataset as downloaded ({', '.join(BUILDERS)}); join manifests with --merge; with --check, "
+            "validate a manifest and read every scan, listing each bad row."
+        ),
+    )
     p.add_argument("dir", nargs="?", help="folder holding the class folders, or with --dataset the dataset's folder")
     p.add_argument("--dataset", choices=list(BUILDERS), help="read this public dataset's own layout and label files")
-    p.add_argument("--spacing", metavar=("Z", "Y", "X"), type=float, nargs=3, help="cc-ccii: voxel spacing of its slice images (mm)")
-    p.add_argument("--window", metavar=("LO", "HI"), type=float, nargs=2, help="cc-ccii: the HU its black and white grey values stand for")
-    p.add_argument("--merge", nargs="+", metavar="M.csv[:CLASSES]", help="join these manifests (optionally only some classes, e.g. B.csv:cap)")
-    p.add_argument("--out", metavar="M.csv", help="manifest to write (paths relative to its folder); default: print CSV")
+    p.add_argument(
+        "--spacing",
+        metavar=("Z", "Y", "X"),
+        type=float,
+        nargs=3,
+        help="cc-ccii: voxel spacing of its slice images (mm)",
+    )
+    p.add_argument(
+        "--window",
+        metavar=("LO", "HI"),
+        type=float,
+        nargs=2,
+        help="cc-ccii: the HU its black and white grey values stand for",
+    )
+    p.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="M.csv[:CLASSES]",
+        help="join these manifests (optionally only some classes, e.g. B.csv:cap)",
+    )
+    p.add_argument(
+        "--out", metavar="M.csv", help="manifest to write (paths relative to its folder); default: print CSV"
+    )
     p.add_argument("--check", metavar="M.csv", help="validate this manifest and read every scan and mask")
     p.add_argument("--quick", action="store_true", help="with --check: the table and paths only, no scan read")
     p.set_defaults(func=_manifest_cmd)

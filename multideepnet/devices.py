@@ -20,7 +20,8 @@ __all__ = ['cpu_has_bf16', 'use_amp', 'cuda_amp_dtype', 'amp_dtype', 'use_determ
 
 # %% ../nbs/08c_devices.ipynb #d0761a06
 def cpu_has_bf16() -> bool:
-    """Whether oneDNN runs bfloat16 natively on this CPU (AVX-512 or AMX): elsewhere it is emulated, many times slower."""
+    """Whether oneDNN runs bfloat16 natively on this CPU (AVX-512 or AMX): elsewhere it is emulated, many times slower.
+    """
     try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError): return False
 
@@ -61,8 +62,9 @@ def close_distributed() -> None:
     """Leave the process group, once nothing uses it: collect garbage first, then destroy it.
 
     A DistributedDataParallel wrapper can be caught in a reference cycle (measured: the first one made in a process,
-    after a training step), so after the function that made it returns it still holds the process group until the next garbage collection, or until interpreter shutdown; gloo's
-    worker threads torn down there can abort the process ("terminate called without an active exception")."""
+    after a training step), so after the function that made it returns it still holds the process group until the next
+    garbage collection, or until interpreter shutdown; gloo's worker threads torn down there can abort the process
+    ("terminate called without an active exception")."""
     if not (dist.is_available() and dist.is_initialized()): return
     gc.collect()
     dist.destroy_process_group()
@@ -72,14 +74,19 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if device == "auto":
         return torch.device(f"cuda:{dist_env()[2]}") if torch.cuda.is_available() else torch.device("cpu")
     dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available(): raise MultiDeepNetError("device cuda requested but CUDA is not available")
-    if dev.type == "cuda" and dev.index is None: dev = torch.device(f"cuda:{dist_env()[2]}")  # bare "cuda": this process's GPU
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise MultiDeepNetError("device cuda requested but CUDA is not available")
+    if dev.type == "cuda" and dev.index is None:
+        dev = torch.device(f"cuda:{dist_env()[2]}")  # bare "cuda": this process's GPU
     return dev
 
 @contextlib.contextmanager
 def deterministic_mode(on: bool = True):
     """Use deterministic algorithms inside the block (warn where none exists), then restore the setting."""
-    before, before_warn = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    before, before_warn = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+    )
     try:
         if on: torch.use_deterministic_algorithms(True, warn_only=True)
         yield

@@ -37,7 +37,8 @@ def _fmt(values: Sequence[float]) -> str:
 def write_dicom_series(vol: CTVolume, folder: str | os.PathLike, series_uid: str | None = None,
                        modality: str = "CT", extra_tags: dict[str, str] | None = None,
                        prefix: str = "IM", compressor: str | None = None) -> Path:
-    """Write `vol` as a CT DICOM series (one file per slice) into `folder`; `compressor` "JPEG" (lossless) or "JPEG2000"."""
+    """Write `vol` as a CT DICOM series (one file per slice) into `folder`; `compressor` "JPEG" (lossless) or
+    "JPEG2000"."""
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     series_uid = series_uid or new_uid()
     img = vol.to_sitk()
@@ -154,10 +155,17 @@ def _choose_series(series: dict[str, list[dict]], folder: Path, series_uid: str 
                               cli=f"{folder}: no series {series_uid} (--series); found {found}")
         return uid, []
     if len(series) > 1 and len({_origin(h) for hs in series.values() for h in hs}) > 1:
-        why = f"{folder}: {len(series)} series from different patients or studies (Patient ID / Study Instance UID): {found}"
-        raise CTReadError(f"{why}; name the one to read (series_uid=KEY)", cli=f"{why}; name the one to read (--series KEY)")
+        why = (
+            f"{folder}: {len(series)} series from different patients or studies (Patient ID / Study Instance UID):"
+            f" {found}"
+        )
+        raise CTReadError(
+            f"{why}; name the one to read (series_uid=KEY)", cli=f"{why}; name the one to read (--series KEY)"
+        )
     uid = sorted(series, key=lambda u: (-len(series[u]), u))[0]
-    warns = [f"{len(series)} series in folder: {found}; read {series_key(uid)} (most slices)"] if len(series) > 1 else []
+    warns = (
+        [f"{len(series)} series in folder: {found}; read {series_key(uid)} (most slices)"] if len(series) > 1 else []
+    )
     return uid, warns
 
 # %% ../nbs/01b_dicom.ipynb #d00816c8
@@ -166,22 +174,31 @@ def _check_series(headers: list[dict], uid: str) -> tuple[list[dict], list[str]]
     scouts = [h for h in headers if "LOCALIZER" in h.get("image_type", "").upper()]
     warns = []
     if scouts:
-        if len(scouts) == len(headers): raise CTReadError(f"{headers[0]['path']}: series {series_key(uid)} holds only scout (LOCALIZER) images")
+        if len(scouts) == len(headers):
+            raise CTReadError(f"{headers[0]['path']}: series {series_key(uid)} holds only scout (LOCALIZER) images")
         headers = [h for h in headers if h not in scouts]
         warns.append(f"dropped {len(scouts)} scout (LOCALIZER) image(s) from the series: "
                      + ", ".join(h["path"].name for h in scouts[:3]) + (" ..." if len(scouts) > 3 else ""))
     first = headers[0]
     for h in headers[1:]:
         if _origin(h) != _origin(first):
-            raise CTReadError(f"{h['path']}: Patient ID or Study Instance UID differs from {first['path'].name}'s within "
-                              f"series {series_key(uid)}: slices of different patients or studies")
-    if first["frames"] > 1: return headers, warns           # a multi-frame file: its spacing is in its functional groups
+            raise CTReadError(
+                f"{h['path']}: Patient ID or Study Instance UID differs from {first['path'].name}'s within "
+                f"series {series_key(uid)}: slices of different patients or studies"
+            )
+    if first["frames"] > 1:
+        return headers, warns  # a multi-frame file: its spacing is in its functional groups
     ps = _floats(first.get("pixel_spacing"), 2, first["path"], "Pixel Spacing (0028,0030)")
-    if not (ps > 0).all(): raise CTReadError(f"{first['path']}: Pixel Spacing {first.get('pixel_spacing')!r} is not positive")
+    if not (ps > 0).all():
+        raise CTReadError(f"{first['path']}: Pixel Spacing {first.get('pixel_spacing')!r} is not positive")
     for h in headers[1:]:
-        if not np.allclose(_floats(h.get("pixel_spacing"), 2, h["path"], "Pixel Spacing (0028,0030)"), ps, rtol=1e-4, atol=1e-6):
-            raise CTReadError(f"{h['path']}: Pixel Spacing {h.get('pixel_spacing')} differs from {first['path'].name}'s "
-                              f"{first.get('pixel_spacing')}; not one series")
+        if not np.allclose(
+            _floats(h.get("pixel_spacing"), 2, h["path"], "Pixel Spacing (0028,0030)"), ps, rtol=1e-4, atol=1e-6
+        ):
+            raise CTReadError(
+                f"{h['path']}: Pixel Spacing {h.get('pixel_spacing')} differs from {first['path'].name}'s "
+                f"{first.get('pixel_spacing')}; not one series"
+            )
     return headers, warns
 
 # %% ../nbs/01b_dicom.ipynb #75295ba9
@@ -191,8 +208,12 @@ def _slice_geometry(headers: list[dict]) -> tuple[list[dict], np.ndarray, np.nda
     """Headers sorted along the slice normal, their positions on it (mm) and the 3x3 direction."""
     orient = _floats(headers[0].get("orientation"), 6, headers[0]["path"], "Image Orientation (Patient)")
     for h in headers[1:]:
-        if not np.allclose(_floats(h.get("orientation"), 6, h["path"], "Image Orientation (Patient)"), orient, atol=1e-4):
-            raise CTReadError(f"{h['path']}: Image Orientation differs from {headers[0]['path'].name}'s; not one stack of slices")
+        if not np.allclose(
+            _floats(h.get("orientation"), 6, h["path"], "Image Orientation (Patient)"), orient, atol=1e-4
+        ):
+            raise CTReadError(
+                f"{h['path']}: Image Orientation differs from {headers[0]['path'].name}'s; not one stack of slices"
+            )
     size = headers[0].get("rows"), headers[0].get("columns")
     for h in headers[1:]:
         if (h.get("rows"), h.get("columns")) != size:
@@ -204,7 +225,9 @@ def _slice_geometry(headers: list[dict]) -> tuple[list[dict], np.ndarray, np.nda
     order = np.argsort(pos, kind="stable")
     return [headers[i] for i in order], pos[order], np.column_stack([row, col, normal])
 
-def _check_steps(pos: np.ndarray, files: list[Path], allow_gaps: bool) -> tuple[float, list[str], list[tuple[int, int]]]:
+def _check_steps(
+    pos: np.ndarray, files: list[Path], allow_gaps: bool
+) -> tuple[float, list[str], list[tuple[int, int]]]:
     """(slice spacing, warnings, gaps as (index before gap, missing count)); raises on duplicates/gaps."""
     steps = np.diff(pos)
     dup = np.flatnonzero(steps < 1e-3)
@@ -224,7 +247,9 @@ def _check_steps(pos: np.ndarray, files: list[Path], allow_gaps: bool) -> tuple[
     regular = steps[steps <= GAP_FACTOR * step]
     dev = float(np.max(np.abs(regular - step))) if regular.size else 0.0
     if dev > IRREGULAR_TOL * step:
-        warns.append(f"{files[0].parent}: non-uniform slice spacing (median {step:.3f} mm, deviation up to {dev:.3f} mm)")
+        warns.append(
+            f"{files[0].parent}: non-uniform slice spacing (median {step:.3f} mm, deviation up to {dev:.3f} mm)"
+        )
     return step, warns, gaps
 
 def _fill_gaps(array: np.ndarray, gaps: list[tuple[int, int]]) -> np.ndarray:
@@ -261,7 +286,9 @@ def _read_chunk(files: list[Path], as_float: bool) -> sitk.Image:
                 raise CTReadError(f"{f}: pixel data cannot be decoded (truncated or corrupt)") from None
         raise CTReadError(f"{files[0].parent}: slices cannot be stacked ({str(e).strip().splitlines()[-1]})") from None
 
-def _read_pixels(files: list[Path], as_float: bool, threads: int | None = None) -> tuple[np.ndarray, tuple[float, float]]:
+def _read_pixels(
+    files: list[Path], as_float: bool, threads: int | None = None
+) -> tuple[np.ndarray, tuple[float, float]]:
     """Decode the ordered files into a (z, y, x) array and its in-plane spacing (x, y), in parallel chunks."""
     n = max(1, min(threads or n_threads(), len(files) // 16))
     chunks = [files[i * len(files) // n:(i + 1) * len(files) // n] for i in range(n)]
@@ -338,7 +365,9 @@ def _scan_fast(folder: Path, pool: ThreadPoolExecutor | None = None) -> dict[str
 def _pixels_fast(headers: list[dict], threads: int | None = None) -> tuple[np.ndarray, tuple[float, float]]:
     """Rescaled (HU) array (z, y, x) and in-plane spacing (x, y) of ordered fast-path headers; raises `_NotFast`."""
     as_float = _needs_float(headers)
-    out = np.empty((len(headers), int(headers[0]["rows"]), int(headers[0]["columns"])), np.float32 if as_float else np.int16)
+    out = np.empty(
+        (len(headers), int(headers[0]["rows"]), int(headers[0]["columns"])), np.float32 if as_float else np.int16
+    )
     lo, hi = np.iinfo(np.int16).min, np.iinfo(np.int16).max
     def one(k: int) -> None:
         h, ds = headers[k], headers[k]["_ds"]
@@ -385,7 +414,8 @@ _IDENTIFIERS = ("patient_name", "patient_id", "birth_date", "other_ids", "access
                 "performing", "operators", "study_id", "station", "device_serial")   # their words mark free text
 
 def _withhold(meta: dict, h: dict) -> dict:
-    """`meta` without free text that holds identifying words, dates or record numbers; `withheld` names what is left out."""
+    """`meta` without free text that holds identifying words, dates or record numbers; `withheld` names what is left
+    out."""
     words = {w.lower() for k in _IDENTIFIERS for w in re.split(r"[\^\s,.\-_/\\]+", h.get(k, "")) if len(w) >= 3}
     withheld = [name for k, name in IDENTIFYING.items() if h.get(k)]
     for k in _FREE_TEXT:
@@ -398,12 +428,23 @@ def _withhold(meta: dict, h: dict) -> dict:
 def _dicom_meta(headers: list[dict], uid: str, pos: np.ndarray, step: float) -> tuple[dict, list[str]]:
     """Metadata dict (allow-listed technical attributes only) and warnings for an ordered series."""
     h = headers[0]
-    meta = {"format": "dicom", "modality": h.get("modality"), "series_key": series_key(uid) if uid else None,
-            "n_slices": len(headers), "n_files": len(headers),
-            "manufacturer": h.get("manufacturer"), "model": h.get("model"), "kernel": h.get("kernel"), "body_part": h.get("body_part"),
-            "slice_thickness_mm": _number(h.get("slice_thickness")), "kvp": _number(h.get("kvp")),
-            "rescale_slope": _number(h.get("rescale_slope")), "rescale_intercept": _number(h.get("rescale_intercept")),
-            "slice_step_mm": step, "slice_positions_mm": [round(float(p), 4) for p in pos]}
+    meta = {
+        "format": "dicom",
+        "modality": h.get("modality"),
+        "series_key": series_key(uid) if uid else None,
+        "n_slices": len(headers),
+        "n_files": len(headers),
+        "manufacturer": h.get("manufacturer"),
+        "model": h.get("model"),
+        "kernel": h.get("kernel"),
+        "body_part": h.get("body_part"),
+        "slice_thickness_mm": _number(h.get("slice_thickness")),
+        "kvp": _number(h.get("kvp")),
+        "rescale_slope": _number(h.get("rescale_slope")),
+        "rescale_intercept": _number(h.get("rescale_intercept")),
+        "slice_step_mm": step,
+        "slice_positions_mm": [round(float(p), 4) for p in pos],
+    }
     meta = _withhold({k: v for k, v in meta.items() if v not in (None, "")}, {**h, "series_uid": uid})
     warns = []
     thick = max(meta.get("slice_thickness_mm") or 0, step)
@@ -422,8 +463,10 @@ def _check_rescale(headers: list[dict], array: np.ndarray) -> list[str]:
                           f"{headers[has.index(True)]['path'].name} has them")
     lo = int(array.min())
     if lo > -500:
-        raise CTReadError(f"{headers[0]['path'].parent}: no Rescale Slope/Intercept (0028,1053/1052) and the stored values "
-                          f"have no air (minimum {lo}): they are not Hounsfield units")
+        raise CTReadError(
+            f"{headers[0]['path'].parent}: no Rescale Slope/Intercept (0028,1053/1052) and the stored values "
+            f"have no air (minimum {lo}): they are not Hounsfield units"
+        )
     return [f"no Rescale Slope/Intercept (0028,1053/1052): stored values (minimum {lo}) taken as Hounsfield units"]
 
 # %% ../nbs/01b_dicom.ipynb #c934e511
@@ -435,7 +478,9 @@ def read_dicom_series(folder: str | os.PathLike, series_uid: str | None = None, 
     try:
         series = _scan_fast(folder, pool) if fast else None
         decoder = "gdcm" if series is None else "pydicom+imagecodecs"
-        return _read_series(folder, series if series is not None else scan_dicom_folder(folder), series_uid, allow_gaps, decoder)
+        return _read_series(
+            folder, series if series is not None else scan_dicom_folder(folder), series_uid, allow_gaps, decoder
+        )
     finally: pool.shutdown(wait=True, cancel_futures=True)   # drops the decoding of a series not chosen
 
 def _read_series(folder: Path, series: dict[str, list[dict]], series_uid: str | None, allow_gaps: bool,
@@ -450,7 +495,10 @@ def _read_series(folder: Path, series: dict[str, list[dict]], series_uid: str | 
     headers, scout_warns = _check_series(headers, uid)
     warns = warns + scout_warns
     if any(h["frames"] > 1 for h in headers): return _read_multiframe(headers, uid, warns)
-    if len(headers) < 2: raise CTReadError(f"{headers[0]['path']}: series {series_key(uid)} has a single slice; a volume needs at least 2")
+    if len(headers) < 2:
+        raise CTReadError(
+            f"{headers[0]['path']}: series {series_key(uid)} has a single slice; a volume needs at least 2"
+        )
     headers, pos, dmat = _slice_geometry(headers)
     files = [h["path"] for h in headers]
     step, step_warns, gaps = _check_steps(pos, files, allow_gaps)

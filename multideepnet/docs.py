@@ -70,22 +70,28 @@ def register(name: str):
 def load_json_result(path: Path) -> dict:
     """A results JSON file, with an error naming the file where it cannot be read."""
     try: return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e: raise MultiDeepNetError(f"{path}: cannot read results: {e}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise MultiDeepNetError(f"{path}: cannot read results: {e}") from None
 
 # %% ../nbs/18_docs.ipynb #ed823679
 def _claims_records(results: Path) -> list[tuple[Path, dict]]:
-    files = sorted(f for f in Path(results).glob("claims-*.json") if "pilot" not in f.name)   # pilot runs decide no claim
+    files = sorted(
+        f for f in Path(results).glob("claims-*.json") if "pilot" not in f.name
+    )  # pilot runs decide no claim
     return [(p, check_claims(load_json_result(p), f"{Path(results).name}/{p.name}")) for p in files]
 
 @register("claims")
 def claims_section(results: Path) -> str:
     """The README's claims table from the newest `results/claims-*.json` of the newest rules version."""
     recs = _claims_records(results)
-    if not recs: raise MissingResults(f"no {Path(results).name}/claims-*.json: the claims study's results are not committed yet")
+    if not recs:
+        raise MissingResults(f"no {Path(results).name}/claims-*.json: the claims study's results are not committed yet")
     path, data = max(recs, key=lambda t: (t[1].get("rules_version", 1), str(t[1]["date"]), t[0].name))
     version = data.get("rules_version", 1)
     md = (claims_block_v2 if version == 2 else claims_block)(data, f"{Path(results).name}/{path.name}")
-    others = [md_code(f"{Path(results).name}/{p.name}") for p, d in recs if p != path and d.get("rules_version", 1) == version]
+    others = [
+        md_code(f"{Path(results).name}/{p.name}") for p, d in recs if p != path and d.get("rules_version", 1) == version
+    ]
     return md + (f"\nOther machines: {', '.join(others)}.\n" if others else "")
 
 @register("claims_v1")
@@ -117,7 +123,9 @@ def render_text(text: str, results: Path, source: str = "<text>",
     out, pos, missing = [], 0, []
     for b in find_blocks(text, source):
         if b.name not in renderers:
-            raise MultiDeepNetError(f"{source}: unknown generated block {b.name!r} (known: {', '.join(sorted(renderers))})")
+            raise MultiDeepNetError(
+                f"{source}: unknown generated block {b.name!r} (known: {', '.join(sorted(renderers))})"
+            )
         try: body = renderers[b.name](Path(results))
         except MissingResults as e: body, _ = missing_note(str(e)), missing.append((b.name, str(e)))
         out += [text[pos:b.start], body.rstrip("\n") + "\n"]; pos = b.end
@@ -127,9 +135,11 @@ def _results_dir(root: Path, results) -> Path:
     return Path(results) if results is not None else Path(root) / "results"
 
 def render_docs(root: Path = Path("."), results: Path | None = None) -> dict:
-    """Rewrite the generated blocks of README.md and the docs pages: {'changed': [files], 'missing': [(file, block, reason)]}."""
+    """Rewrite the generated blocks of README.md and the docs pages: {'changed': [files], 'missing': [(file, block,
+    reason)]}."""
     root, res = Path(root), _results_dir(root, results)
-    if not (root / "README.md").is_file(): raise MultiDeepNetError(f"{root}: no README.md here: not the repository root")
+    if not (root / "README.md").is_file():
+        raise MultiDeepNetError(f"{root}: no README.md here: not the repository root")
     changed, missing = [], []
     for f in doc_files(root):
         text = f.read_text(encoding="utf-8")
@@ -139,9 +149,11 @@ def render_docs(root: Path = Path("."), results: Path | None = None) -> dict:
     return {"changed": changed, "missing": missing}
 
 def check_docs(root: Path = Path("."), results: Path | None = None, context: int = 6) -> list[str]:
-    """One line (and a short diff) per generated block that is stale or whose data is missing; [] when all are current."""
+    """One line (and a short diff) per generated block that is stale or whose data is missing; [] when all are current.
+    """
     root, res = Path(root), _results_dir(root, results)
-    if not (root / "README.md").is_file(): raise MultiDeepNetError(f"{root}: no README.md here: not the repository root")
+    if not (root / "README.md").is_file():
+        raise MultiDeepNetError(f"{root}: no README.md here: not the repository root")
     problems = []
     for f in doc_files(root):
         rel, text = str(f.relative_to(root)), f.read_text(encoding="utf-8")
@@ -174,9 +186,14 @@ def _check_cmd(args) -> int:
 
 def register_cli(sub) -> None:
     """Add the `docs` subcommand (`docs render`, `docs check`)."""
-    p = sub.add_parser("docs", help="render the results tables in README.md and the docs pages from results/, or check them",
-                       description="Generated blocks (<!-- generated:NAME ... --> ... <!-- /generated:NAME -->) in "
-                                   "README.md and the docs pages are rendered from the committed results data.")
+    p = sub.add_parser(
+        "docs",
+        help="render the results tables in README.md and the docs pages from results/, or check them",
+        description=(
+            "Generated blocks (<!-- generated:NAME ... --> ... <!-- /generated:NAME -->) in "
+            "README.md and the docs pages are rendered from the committed results data."
+        ),
+    )
     dsub = p.add_subparsers(dest="docs_command", metavar="ACTION", required=True)
     for name, func, text in (("render", _render_cmd, "rewrite every generated block from the results data"),
                              ("check", _check_cmd, "exit 1, naming the block, when a generated block is stale or its "

@@ -48,7 +48,8 @@ class SlurmConfig:
         path = Path(path)
         if not path.is_file(): raise ExecutorError(f"{path}: SLURM config not found")
         raw = load_yaml(path) or {}
-        if not isinstance(raw, dict): raise ExecutorError(f"{path}: a SLURM config is a mapping (queue, cores, memory, walltime, gpus, jobs)")
+        if not isinstance(raw, dict):
+            raise ExecutorError(f"{path}: a SLURM config is a mapping (queue, cores, memory, walltime, gpus, jobs)")
         bad = sorted(set(raw) - set(SLURM_KEYS))
         if bad: raise ExecutorError(f"{path}: unknown key(s) {bad}; known: {sorted(SLURM_KEYS)}")
         kw = {**SLURM_KEYS, **raw}
@@ -71,7 +72,10 @@ class ExecutorSpec:
     @property
     def distributed(self) -> bool: return self.kind != "local"
 
-EXECUTOR_HELP = "local[:N] (process pool here, default), dask[:N] (Dask LocalCluster here), tcp://HOST:PORT (a running Dask scheduler) or slurm[:CONFIG.yaml]"
+EXECUTOR_HELP = (
+    "local[:N] (process pool here, default), dask[:N] (Dask LocalCluster here), tcp://HOST:PORT (a running Dask"
+    " scheduler) or slurm[:CONFIG.yaml]"
+)
 
 def parse_executor(text: str | None) -> ExecutorSpec:
     """The `--executor` text as an `ExecutorSpec` (None or '' -> local)."""
@@ -79,9 +83,11 @@ def parse_executor(text: str | None) -> ExecutorSpec:
     if re.fullmatch(r"(tcp|tls|ucx|inproc)://\S+", text): return ExecutorSpec("address", address=text, text=text)
     kind, _, arg = text.partition(":")
     if kind in ("local", "dask"):
-        if arg and not (arg.isdigit() and int(arg) > 0): raise ExecutorError(f"--executor {text}: {kind}:N takes a whole number of workers >= 1")
+        if arg and not (arg.isdigit() and int(arg) > 0):
+            raise ExecutorError(f"--executor {text}: {kind}:N takes a whole number of workers >= 1")
         return ExecutorSpec(kind, int(arg) if arg else None, text=text)
-    if kind == "slurm": return ExecutorSpec("slurm", slurm=SlurmConfig.from_yaml(arg) if arg else SlurmConfig(), text=text)
+    if kind == "slurm":
+        return ExecutorSpec("slurm", slurm=SlurmConfig.from_yaml(arg) if arg else SlurmConfig(), text=text)
     raise ExecutorError(f"--executor {text}: not understood; use {EXECUTOR_HELP}")
 
 # %% ../nbs/15b_executor.ipynb #31af054e
@@ -106,8 +112,10 @@ def check_visible(paths: Sequence[str | os.PathLike]) -> None:
     """Raise `ExecutorError` naming this host and the first of `paths` it cannot see."""
     for p in paths:
         if not Path(p).exists():
-            raise ExecutorError(f"worker {platform.node()} cannot see {p}: every worker needs the study folder at the same "
-                                "path (a shared filesystem; README, 'On a cluster')")
+            raise ExecutorError(
+                f"worker {platform.node()} cannot see {p}: every worker needs the study folder at the same "
+                "path (a shared filesystem; README, 'On a cluster')"
+            )
 
 # Dask's nanny starts every worker with MALLOC_TRIM_THRESHOLD_=65536 (`distributed.nanny.pre-spawn-environ`). Setting
 # it switches off glibc's adaptive thresholds: every buffer over 128 KiB is then mapped and unmapped, page faults and
@@ -161,7 +169,9 @@ class Progress:
     def update(self, task: Task, failed: bool = False) -> str:
         self.done += 1; self.failed += failed; self.cost_done += task.cost
         left = self.eta()
-        eta = "" if left is None else f", about {left / 60:.0f} min left" if left >= 60 else f", about {left:.0f} s left"
+        eta = (
+            "" if left is None else f", about {left / 60:.0f} min left" if left >= 60 else f", about {left:.0f} s left"
+        )
         fail = f", {self.failed} failed" if self.failed else ""
         return f"{self.prefix} {self.done}/{self.total} done{fail}{eta}"
 
@@ -180,11 +190,17 @@ def _run_local(tasks: Sequence[Task], workers: int, threads: int, on_done: Calla
                 if len(running) >= max(1, workers): break
                 failed = [d for d in t.deps if isinstance(state.get(d), TaskFailure)]
                 if failed:
-                    pending.remove(t); state[t.key] = TaskFailure(t.key, f"not run: {failed[0]} failed"); on_done(t, state[t.key]); continue
+                    pending.remove(t)
+                    state[t.key] = TaskFailure(t.key, f"not run: {failed[0]} failed")
+                    on_done(t, state[t.key])
+                    continue
                 if all(d in state for d in t.deps):
                     pending.remove(t); running[ex.submit(_worker_fn(), t.fn, t.args, t.needs, threads)] = t
             if not running:
-                if pending: raise ExecutorError(f"units wait for unknown units: {sorted({d for t in pending for d in t.deps} - set(state))}")
+                if pending:
+                    raise ExecutorError(
+                        f"units wait for unknown units: {sorted({d for t in pending for d in t.deps} - set(state))}"
+                    )
                 break
             done, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for f in done:
@@ -199,22 +215,33 @@ def _dask():
         import distributed
         return distributed
     except ImportError:
-        raise ExecutorError("this executor needs Dask: pip install 'multideepnet[cluster]' (dask, distributed, dask-jobqueue)") from None
+        raise ExecutorError(
+            "this executor needs Dask: pip install 'multideepnet[cluster]' (dask, distributed, dask-jobqueue)"
+        ) from None
 
 def slurm_cluster(cfg: SlurmConfig, threads: int = 1, gpu: bool = False):
     """A `dask_jobqueue.SLURMCluster` of `cfg`'s job shape (no job submitted until it is scaled): one worker per
     `threads` cores (one per GPU on `gpu`), each running one unit at a time."""
     try: from dask_jobqueue import SLURMCluster
-    except ImportError: raise ExecutorError("--executor slurm needs dask-jobqueue: pip install 'multideepnet[cluster]'") from None
+    except ImportError:
+        raise ExecutorError("--executor slurm needs dask-jobqueue: pip install 'multideepnet[cluster]'") from None
     if gpu and cfg.gpus < 1: raise ExecutorError("--device cuda on SLURM needs gpus: 1 (or more) in the SLURM config")
     processes = cfg.processes or (cfg.gpus if gpu else max(1, cfg.cores // max(1, threads)))
     res = f"cores={max(1, cfg.cores // processes)}" + (",GPU=1" if gpu else "")
-    kw = dict(queue=cfg.queue, account=cfg.account, cores=cfg.cores, processes=processes, memory=cfg.memory,
-              walltime=cfg.walltime, job_extra_directives=list(cfg.job_extra) + ([f"--gres=gpu:{cfg.gpus}"] if cfg.gpus else []),
-              # workers that may start processes of their own (papermill kernels, data-loading workers)
-              job_script_prologue=["export DASK_DISTRIBUTED__WORKER__DAEMON=False", *cfg.prologue],
-              worker_extra_args=["--resources", res],
-              python=cfg.python or sys.executable, local_directory=cfg.local_directory)
+    kw = dict(
+        queue=cfg.queue,
+        account=cfg.account,
+        cores=cfg.cores,
+        processes=processes,
+        memory=cfg.memory,
+        walltime=cfg.walltime,
+        job_extra_directives=list(cfg.job_extra) + ([f"--gres=gpu:{cfg.gpus}"] if cfg.gpus else []),
+        # workers that may start processes of their own (papermill kernels, data-loading workers)
+        job_script_prologue=["export DASK_DISTRIBUTED__WORKER__DAEMON=False", *cfg.prologue],
+        worker_extra_args=["--resources", res],
+        python=cfg.python or sys.executable,
+        local_directory=cfg.local_directory,
+    )
     return SLURMCluster(**{k: v for k, v in kw.items() if v is not None})
 
 def slurm_job_script(cfg: SlurmConfig, threads: int = 1, gpu: bool = False) -> str:
@@ -224,7 +251,9 @@ def slurm_job_script(cfg: SlurmConfig, threads: int = 1, gpu: bool = False) -> s
     finally: cluster.close()
 
 @contextlib.contextmanager
-def dask_client(spec: ExecutorSpec, workers: int = 2, threads: int = 1, gpu: bool = False, connect_timeout: float = 60.0):
+def dask_client(
+    spec: ExecutorSpec, workers: int = 2, threads: int = 1, gpu: bool = False, connect_timeout: float = 60.0
+):
     """A `distributed.Client` for `spec` (closed, with the cluster it started, at the end) and the resources each
     unit asks for."""
     distributed = _dask()
@@ -241,15 +270,21 @@ def dask_client(spec: ExecutorSpec, workers: int = 2, threads: int = 1, gpu: boo
         else: cluster = None
         try:
             try: client = distributed.Client(cluster if cluster is not None else spec.address, timeout=connect_timeout)
-            except OSError as e: raise ExecutorError(f"--executor {spec.text}: no Dask scheduler answers there ({e})") from None
+            except OSError as e:
+                raise ExecutorError(f"--executor {spec.text}: no Dask scheduler answers there ({e})") from None
             with client:
                 if spec.kind == "address":
                     try: client.wait_for_workers(1, timeout=connect_timeout)
-                    except TimeoutError: raise ExecutorError(f"--executor {spec.text}: no worker joined the scheduler within "
-                                                             f"{connect_timeout:.0f} s (start workers: dask worker {spec.address})") from None
+                    except TimeoutError:
+                        raise ExecutorError(
+                            f"--executor {spec.text}: no worker joined the scheduler within "
+                            f"{connect_timeout:.0f} s (start workers: dask worker {spec.address})"
+                        ) from None
                     have = [w.get("resources") or {} for w in client.scheduler_info()["workers"].values()]
                     if gpu and not any(r.get("GPU") for r in have):
-                        raise ExecutorError(f"--executor {spec.text}: --device cuda needs workers started with --resources GPU=1")
+                        raise ExecutorError(
+                            f"--executor {spec.text}: --device cuda needs workers started with --resources GPU=1"
+                        )
                     want = {k: v for k, v in want.items() if any(k in r for r in have)}
                 yield client, want
         finally:
@@ -260,7 +295,9 @@ def dashboard(client) -> str | None:
     try: return client.dashboard_link
     except Exception: return None
 
-def _run_dask(client, tasks: Sequence[Task], resources: dict, threads: int, on_done: Callable[[Task, Any], None]) -> None:
+def _run_dask(
+    client, tasks: Sequence[Task], resources: dict, threads: int, on_done: Callable[[Task, Any], None]
+) -> None:
     distributed = _dask()
     futures, by_future, run_id = {}, {}, uuid.uuid4().hex[:6]
     for i, t in enumerate(tasks):
@@ -285,7 +322,8 @@ def run_tasks(tasks: Sequence[Task], spec: ExecutorSpec, workers: int = 2, threa
               prefix: str = "[run]") -> dict[str, Any]:
     """Every task run on `spec` (local: `spec.workers` or `workers` processes); results (or `TaskFailure`s) by key."""
     keys = [t.key for t in tasks]
-    if len(set(keys)) != len(keys): raise ExecutorError(f"duplicate task keys: {sorted({k for k in keys if keys.count(k) > 1})}")
+    if len(set(keys)) != len(keys):
+        raise ExecutorError(f"duplicate task keys: {sorted({k for k in keys if keys.count(k) > 1})}")
     results: dict[str, Any] = {}
     progress = Progress(len(tasks), sum(t.cost for t in tasks), prefix)
     def done(t: Task, res: Any) -> None:
@@ -308,9 +346,11 @@ def executor_lines(spec: ExecutorSpec, threads: int = 1, device: str = "cpu", sc
     """The executor in words; with `script`, for SLURM, the batch script each job would run."""
     gpu = str(device).startswith("cuda")
     each = f"{threads} thread(s)" + (" and one GPU" if gpu else "") + " per unit"
-    if spec.kind == "local": return [f"executor: local process pool of {spec.workers or 'the default number of'} processes, {each}"]
+    if spec.kind == "local":
+        return [f"executor: local process pool of {spec.workers or 'the default number of'} processes, {each}"]
     if spec.kind == "dask": return [f"executor: Dask LocalCluster of {spec.workers or 2} worker processes here, {each}"]
-    if spec.kind == "address": return [f"executor: the Dask scheduler at {spec.address} (its workers must see the study folder), {each}"]
+    if spec.kind == "address":
+        return [f"executor: the Dask scheduler at {spec.address} (its workers must see the study folder), {each}"]
     c = spec.slurm
     out = [f"executor: SLURM, {c.jobs} job(s) of {c.cores} cores, {c.memory}, {c.gpus} GPU(s), walltime {c.walltime}"
            + (f", partition {c.queue}" if c.queue else "") + f"; {each}"]

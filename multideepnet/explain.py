@@ -70,11 +70,16 @@ def grad_memory_mb(model: nn.Module, shape: Sequence[int]) -> float:
     its backward: the tensors the forward keeps (traced on fake tensors), plus twice the largest tensor it makes."""
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.utils._python_dispatch import TorchDispatchMode
-    key = (type(model).__name__, tuple((tuple(q.shape), q.requires_grad) for q in model.parameters()), tuple(shape), is_channels_last(model))
+    key = (
+        type(model).__name__,
+        tuple((tuple(q.shape), q.requires_grad) for q in model.parameters()),
+        tuple(shape),
+        is_channels_last(model),
+    )
     if key not in _GRAD_MEMORY:
         kept, largest = {}, [0]
         def pack(t):
-            if t.requires_grad or t.grad_fn is not None or not t.dtype.is_floating_point:   # not a weight: an activation
+            if t.requires_grad or t.grad_fn is not None or not t.dtype.is_floating_point:  # not a weight: an activation
                 kept[t.untyped_storage()._cdata] = t.untyped_storage().nbytes()
             return t
         class Largest(TorchDispatchMode):   # every operation's outputs, also those not kept (inside the stem)
@@ -95,7 +100,8 @@ def grad_batch(model: nn.Module, shape: Sequence[int], n: int, budget_mb: float 
     return int(max(1, min(n, budget_mb // max(grad_memory_mb(model, shape), 1e-6))))
 
 def _forward_fn(model: nn.Module, target: int, head: str, channels_last: bool, grads: bool = False) -> Callable:
-    """The contrast score of `head` as a function of the input, for Captum (`grads`: through `grad_forward`'s stages)."""
+    """The contrast score of `head` as a function of the input, for Captum (`grads`: through `grad_forward`'s stages).
+    """
     t = torch.tensor([target])
     def f(inp):
         if channels_last: inp = inp.contiguous(memory_format=torch.channels_last_3d)
@@ -103,7 +109,9 @@ def _forward_fn(model: nn.Module, target: int, head: str, channels_last: bool, g
         return contrast_scores(out, t.expand(inp.shape[0]))[head]
     return f
 
-def gradxinput_maps(fwd: CAMForward, target: int, cfg: ExplainConfig, heads: Sequence[str] = ("combined",)) -> dict[str, np.ndarray]:
+def gradxinput_maps(
+    fwd: CAMForward, target: int, cfg: ExplainConfig, heads: Sequence[str] = ("combined",)
+) -> dict[str, np.ndarray]:
     """Gradient x input maps of a `grad_forward` pass for class `target`, one backward to the input per head (the
     last frees the graph): {head: (D, H, W) in [0, 1]}."""
     scores = contrast_scores(fwd.out, torch.full((fwd.x.shape[0],), int(target)))
@@ -127,29 +135,52 @@ def _explain_one(model: nn.Module, x: torch.Tensor, method: str, target: int, cf
             n = cfg.smoothgrad_samples
             with torch.random.fork_rng(devices=[]), _weights_frozen(model):
                 torch.manual_seed(cfg.seed)
-                attr = NoiseTunnel(Saliency(f)).attribute(xin, nt_type="smoothgrad", nt_samples=n, stdevs=cfg.smoothgrad_noise, abs=True,
-                                                          nt_samples_batch_size=grad_batch(model, x.shape[2:], n, budget_mb))
+                attr = NoiseTunnel(Saliency(f)).attribute(
+                    xin,
+                    nt_type="smoothgrad",
+                    nt_samples=n,
+                    stdevs=cfg.smoothgrad_noise,
+                    abs=True,
+                    nt_samples_batch_size=grad_batch(model, x.shape[2:], n, budget_mb),
+                )
         elif method == "integrated_gradients":
             with _weights_frozen(model):
-                attr = IntegratedGradients(f).attribute(xin, baselines=0.0, n_steps=cfg.ig_steps,
-                                                        internal_batch_size=grad_batch(model, x.shape[2:], cfg.ig_steps, budget_mb))
+                attr = IntegratedGradients(f).attribute(
+                    xin,
+                    baselines=0.0,
+                    n_steps=cfg.ig_steps,
+                    internal_batch_size=grad_batch(model, x.shape[2:], cfg.ig_steps, budget_mb),
+                )
         else:
             win = occlusion_window(x.shape[2:], cfg.occlusion_grid)
             with torch.no_grad():
-                attr = Occlusion(f).attribute(x.detach(), sliding_window_shapes=(1, *win), strides=(1, *win),
-                                              baselines=lung_fill_value(x), perturbations_per_eval=int(np.prod(cfg.occlusion_grid)))
+                attr = Occlusion(f).attribute(
+                    x.detach(),
+                    sliding_window_shapes=(1, *win),
+                    strides=(1, *win),
+                    baselines=lung_fill_value(x),
+                    perturbations_per_eval=int(np.prod(cfg.occlusion_grid)),
+                )
         out[h] = positive_map(attr[0, 0], cfg.smooth_sigma if method != "occlusion" else 0.0)
     return out
 
-def explain_methods(model: nn.Module, x: torch.Tensor, methods: Sequence[str], target: int, cfg: ExplainConfig | None = None,
-                    heads: Sequence[str] = ("combined",), layer: str = "layer4",
-                    budget_mb: float = SMOOTHGRAD_BUDGET_MB) -> dict[str, dict[str, np.ndarray]]:
+def explain_methods(
+    model: nn.Module,
+    x: torch.Tensor,
+    methods: Sequence[str],
+    target: int,
+    cfg: ExplainConfig | None = None,
+    heads: Sequence[str] = ("combined",),
+    layer: str = "layer4",
+    budget_mb: float = SMOOTHGRAD_BUDGET_MB,
+) -> dict[str, dict[str, np.ndarray]]:
     """Maps of one volume `x` (1, 1, D, H, W) for class `target` by each of `methods`: {method: {head: (D, H, W) in
     [0, 1]}}; gradient x input and Grad-CAM from one forward pass when both are asked."""
     cfg = cfg or ExplainConfig()
     bad = [m for m in methods if m not in METHODS]
     if bad: raise MultiDeepNetError(f"unknown explanation method {bad[0]!r} (known: {', '.join(METHODS)})")
-    if x.ndim != 5 or x.shape[0] != 1: raise MultiDeepNetError(f"explain takes one volume (1, 1, D, H, W), got {tuple(x.shape)}")
+    if x.ndim != 5 or x.shape[0] != 1:
+        raise MultiDeepNetError(f"explain takes one volume (1, 1, D, H, W), got {tuple(x.shape)}")
     model.eval()
     out = {}
     if "gradxinput" in methods:
@@ -162,8 +193,16 @@ def explain_methods(model: nn.Module, x: torch.Tensor, methods: Sequence[str], t
         if m not in out: out[m] = _explain_one(model, x, m, target, cfg, heads, layer, budget_mb)
     return {m: out[m] for m in methods}
 
-def explain(model: nn.Module, x: torch.Tensor, method: str, target: int, cfg: ExplainConfig | None = None,
-            heads: Sequence[str] = ("combined",), layer: str = "layer4", budget_mb: float = SMOOTHGRAD_BUDGET_MB) -> dict[str, np.ndarray]:
+def explain(
+    model: nn.Module,
+    x: torch.Tensor,
+    method: str,
+    target: int,
+    cfg: ExplainConfig | None = None,
+    heads: Sequence[str] = ("combined",),
+    layer: str = "layer4",
+    budget_mb: float = SMOOTHGRAD_BUDGET_MB,
+) -> dict[str, np.ndarray]:
     """Maps of one volume `x` (1, 1, D, H, W) for class `target` by `method`: {head: (D, H, W) in [0, 1]}."""
     return explain_methods(model, x, (method,), target, cfg, heads, layer, budget_mb)[method]
 
@@ -236,7 +275,8 @@ def randomise_module(module: nn.Module, generator: torch.Generator) -> None:
         for m in module.modules():
             if isinstance(m, (nn.Conv3d, nn.Linear)):
                 m.weight.copy_(torch.randn(m.weight.shape, generator=generator) * m.weight.std().clamp_min(1e-3))
-                if m.bias is not None: m.bias.copy_(torch.randn(m.bias.shape, generator=generator) * m.bias.std().clamp_min(1e-3))
+                if m.bias is not None:
+                    m.bias.copy_(torch.randn(m.bias.shape, generator=generator) * m.bias.std().clamp_min(1e-3))
 
 def cascade_models(model: nn.Module, seed: int = 0):
     """Yield (step, copy of `model` with the blocks of CASCADE up to that step randomised), top first."""
@@ -292,13 +332,25 @@ def ensemble_method_maps(models: Sequence[nn.Module], volume: np.ndarray, target
                          cfg: ExplainConfig | None = None, heads: Sequence[str] = ("combined",), layer: str = "layer4",
                          budget_mb: float = SMOOTHGRAD_BUDGET_MB) -> dict[str, tuple[dict, list[dict]]]:
     """Per method, the ensemble's maps of one (D, H, W) volume for class `target` ({head: `mean_map` of the models'})
-    and each model's maps; each model's maps of all methods by `explain_methods` (one pass for Grad-CAM and gradient x input)."""
+    and each model's maps; each model's maps of all methods by `explain_methods` (one pass for Grad-CAM and gradient x
+    input)."""
     x = torch.from_numpy(np.ascontiguousarray(volume, np.float32))[None, None]
     per_model = [explain_methods(m, x, methods, target, cfg, heads, layer, budget_mb) for m in models]
-    return {meth: ({h: mean_map([p[meth][h] for p in per_model]) for h in heads}, [p[meth] for p in per_model]) for meth in methods}
+    return {
+        meth: ({h: mean_map([p[meth][h] for p in per_model]) for h in heads}, [p[meth] for p in per_model])
+        for meth in methods
+    }
 
-def ensemble_maps(models: Sequence[nn.Module], volume: np.ndarray, target: int, method: str, cfg: ExplainConfig | None = None,
-                  heads: Sequence[str] = ("combined",), layer: str = "layer4", budget_mb: float = SMOOTHGRAD_BUDGET_MB) -> tuple[dict, list[dict]]:
+def ensemble_maps(
+    models: Sequence[nn.Module],
+    volume: np.ndarray,
+    target: int,
+    method: str,
+    cfg: ExplainConfig | None = None,
+    heads: Sequence[str] = ("combined",),
+    layer: str = "layer4",
+    budget_mb: float = SMOOTHGRAD_BUDGET_MB,
+) -> tuple[dict, list[dict]]:
     """The ensemble's maps of one (D, H, W) volume for class `target` ({head: map}, the mean of the models' maps,
     each scaled to its maximum, renormalised) and each model's maps."""
     return ensemble_method_maps(models, volume, target, (method,), cfg, heads, layer, budget_mb)[method]
@@ -307,9 +359,13 @@ def score_case(models: Sequence[nn.Module], case: ExplainCase, cfg: ExplainConfi
                layer: str = "layer4") -> tuple[list[dict], dict[str, np.ndarray]]:
     """Per method, one row of the case's checks (localisation + chance, deletion, random and lesion deletion,
     repeatability) and the ensemble's combined map."""
-    rng = np.random.default_rng([cfg.seed, int(np.frombuffer(case.patient_id.encode()[:8].ljust(8, b"\0"), np.uint64)[0] % 2**31)])
+    rng = np.random.default_rng(
+        [cfg.seed, int(np.frombuffer(case.patient_id.encode()[:8].ljust(8, b"\0"), np.uint64)[0] % 2**31)]
+    )
     maps, reps = {}, {}
-    for method, (mean, per_model) in ensemble_method_maps(models, case.volume, case.target, cfg.methods, cfg, layer=layer).items():
+    for method, (mean, per_model) in ensemble_method_maps(
+        models, case.volume, case.target, cfg.methods, cfg, layer=layer
+    ).items():
         maps[method], reps[method] = mean["combined"], repeatability([p["combined"] for p in per_model])
     fr = cfg.deletion_fractions
     masks = [case.lesion] + [rng.random(case.volume.shape) < f for f in fr]
@@ -321,11 +377,22 @@ def score_case(models: Sequence[nn.Module], case: ExplainCase, cfg: ExplainConfi
     for i, method in enumerate(cfg.methods):
         mine = curve[2 + len(fr) * (i + 1): 2 + len(fr) * (i + 2)]
         loc = localization_scores(maps[method], case.lesion, case.spacing, tolerance_mm)
-        rows.append({"patient_id": case.patient_id, "label": case.label, "method": method,
-                     "pointing_game": loc["pointing_game"], "energy_lift": loc["energy_lift"], "chance_pointing_game": chance,
-                     "deletion_score": deletion_score([p0, *mine]), "random_deletion_score": deletion_score([p0, *random_p]),
-                     "lesion_deletion_score": float(p0 - lesion_p), "repeatability": reps[method], "p_explained": float(p0),
-                     **{f"p_deleted_{f:g}": float(p) for f, p in zip(fr, mine)}})
+        rows.append(
+            {
+                "patient_id": case.patient_id,
+                "label": case.label,
+                "method": method,
+                "pointing_game": loc["pointing_game"],
+                "energy_lift": loc["energy_lift"],
+                "chance_pointing_game": chance,
+                "deletion_score": deletion_score([p0, *mine]),
+                "random_deletion_score": deletion_score([p0, *random_p]),
+                "lesion_deletion_score": float(p0 - lesion_p),
+                "repeatability": reps[method],
+                "p_explained": float(p0),
+                **{f"p_deleted_{f:g}": float(p) for f, p in zip(fr, mine)},
+            }
+        )
     return rows, maps
 
 # %% ../nbs/10b_explain.ipynb #d9f26288
@@ -336,7 +403,10 @@ def randomisation_check(model: nn.Module, cases: Sequence[ExplainCase], cfg: Exp
     rows = []
     for case in cases:
         x = torch.from_numpy(np.ascontiguousarray(case.volume, np.float32))[None, None]
-        trained = {m: map_ranks(v["combined"]) for m, v in explain_methods(model, x, cfg.methods, case.target, cfg, layer=layer).items()}
+        trained = {
+            m: map_ranks(v["combined"])
+            for m, v in explain_methods(model, x, cfg.methods, case.target, cfg, layer=layer).items()
+        }
         for step, rnd in cascade_models(model, seed=cfg.seed):
             maps = explain_methods(rnd, x, cfg.methods, case.target, cfg, layer=layer)
             for m in cfg.methods:
@@ -365,8 +435,18 @@ def choose_method(validation: Sequence[dict], randomisation: Mapping[str, dict])
         rs = [r for r in validation if r["method"] == m]
         stats[m] = (float(np.mean([r["pointing_game"] for r in rs])), float(np.mean([r["deletion_score"] for r in rs])))
     passed = [m for m in stats if randomisation.get(m, {}).get("passed")]
-    if not passed: return "gradcam", "no method passed the randomisation check on the validation cases: the paper's Grad-CAM is shown"
+    if not passed:
+        return (
+            "gradcam",
+            "no method passed the randomisation check on the validation cases: the paper's Grad-CAM is shown",
+        )
     order = {m: i for i, m in enumerate(METHODS)}
     best = sorted(passed, key=lambda m: (-stats[m][0], -stats[m][1], order[m]))[0]
-    return best, (f"{best}: highest validation pointing game ({stats[best][0]:.2f} on {sum(r['method'] == best for r in validation)} "
-                  f"cases) among the methods passing the randomisation check ({', '.join(passed)})")
+    return (
+        best,
+        (
+            f"{best}: highest validation pointing game ({stats[best][0]:.2f} on"
+            f" {sum(r['method'] == best for r in validation)} cases) among the methods passing the randomisation check"
+            f" ({', '.join(passed)})"
+        ),
+    )

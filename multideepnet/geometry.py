@@ -38,9 +38,18 @@ class Grid:
         try:
             g = cls(tuple(int(v) for v in d["size_xyz"]), tuple(float(v) for v in d["spacing_xyz"]),
                     tuple(float(v) for v in d["origin"]), tuple(float(v) for v in d["direction"]))
-        except (KeyError, TypeError, ValueError) as e: raise GeometryError(f"{where}: not a recorded grid ({e!r})") from None
-        if len(g.size_xyz) != 3 or len(g.spacing_xyz) != 3 or len(g.origin) != 3 or len(g.direction) != 9 or min(g.spacing_xyz) <= 0:
-            raise GeometryError(f"{where}: a grid needs 3 sizes, 3 spacings > 0, an origin and 9 direction cosines, got {d}")
+        except (KeyError, TypeError, ValueError) as e:
+            raise GeometryError(f"{where}: not a recorded grid ({e!r})") from None
+        if (
+            len(g.size_xyz) != 3
+            or len(g.spacing_xyz) != 3
+            or len(g.origin) != 3
+            or len(g.direction) != 9
+            or min(g.spacing_xyz) <= 0
+        ):
+            raise GeometryError(
+                f"{where}: a grid needs 3 sizes, 3 spacings > 0, an origin and 9 direction cosines, got {d}"
+            )
         return g
 
     def resampled(self, spacing_zyx: Sequence[float]) -> "Grid":
@@ -79,13 +88,16 @@ class CropGeometry:
 
     @classmethod
     def from_record(cls, record: "CropGeometry | dict") -> "CropGeometry":
-        """The geometry of a record (or of its `geometry` part); an incomplete one is an error naming what is missing."""
+        """The geometry of a record (or of its `geometry` part); an incomplete one is an error naming what is missing.
+        """
         if isinstance(record, CropGeometry): return record
         geo = record.get("geometry", record) if isinstance(record, dict) else None
         missing = [k for k in ("original", "resampled", "crop_zyx") if not isinstance(geo, dict) or k not in geo]
-        if missing: raise GeometryError(f"preprocessing record without geometry {', '.join(missing)}: not a preprocessed case")
+        if missing:
+            raise GeometryError(f"preprocessing record without geometry {', '.join(missing)}: not a preprocessed case")
         box = tuple(int(v) for v in geo["crop_zyx"])
-        if len(box) != 6 or any(box[i] >= box[i + 1] for i in (0, 2, 4)): raise GeometryError(f"geometry.crop_zyx: not a box, {list(box)}")
+        if len(box) != 6 or any(box[i] >= box[i + 1] for i in (0, 2, 4)):
+            raise GeometryError(f"geometry.crop_zyx: not a box, {list(box)}")
         g = lambda k: Grid.from_dict(geo[k], f"geometry.{k}") if geo.get(k) else None
         original, file = g("original"), g("file")
         return cls(original, g("resampled"), box, None if file == original else file, g("output"))
@@ -97,7 +109,8 @@ class CropGeometry:
         return d | ({"output": self.output.as_dict()} if self.output else {})
 
     def scan_grid(self, grid: str = "file") -> Grid:
-        """`file` (the input file's own grid, for files that overlay it) or `original` (the scan in LPS, as processed)."""
+        """`file` (the input file's own grid, for files that overlay it) or `original` (the scan in LPS, as processed).
+        """
         if grid not in ("file", "original"): raise GeometryError(f"grid must be file or original, got {grid!r}")
         return self.file or self.original if grid == "file" else self.original
 
@@ -153,19 +166,34 @@ def crop_to_original(arr: np.ndarray, geometry: CropGeometry | dict, interpolato
     if arr.ndim != 3: raise GeometryError(f"crop_to_original needs a 3-D array, got shape {arr.shape}")
     src = sitk.GetImageFromArray(np.ascontiguousarray(arr))
     src.CopyInformation(geo.crop_grid(arr.shape))
-    return sitk.Resample(src, geo.scan_grid(grid).image(src.GetPixelID()), sitk.Transform(), _interpolator(interpolator),
-                         default, src.GetPixelID())
+    return sitk.Resample(
+        src,
+        geo.scan_grid(grid).image(src.GetPixelID()),
+        sitk.Transform(),
+        _interpolator(interpolator),
+        default,
+        src.GetPixelID(),
+    )
 
 def original_to_crop(img: sitk.Image | np.ndarray, geometry: CropGeometry | dict, shape_zyx: Sequence[int],
                      interpolator: str = "linear") -> np.ndarray:
-    """The inverse of `crop_to_original`: an image on the original scan's grid (a sitk.Image, or a (z, y, x) array
-    on the input file's grid) resampled onto the crop box with `shape_zyx` voxels, as float32 (e.g. a lesion mask's fraction)."""
+    """The inverse of `crop_to_original`: an image on the original scan's grid (a sitk.Image, or a (z, y, x) array on
+    the input file's grid) resampled onto the crop box with `shape_zyx` voxels, as float32 (e.g. a lesion mask's
+    fraction)."""
     geo = CropGeometry.from_record(geometry)
     if isinstance(img, np.ndarray):   # an array on the input file's grid
         o = geo.scan_grid("file")
         if tuple(img.shape) != tuple(o.size_xyz[::-1]):
-            raise GeometryError(f"original_to_crop: array shape {img.shape} is not the scan's {tuple(o.size_xyz[::-1])}")
+            raise GeometryError(
+                f"original_to_crop: array shape {img.shape} is not the scan's {tuple(o.size_xyz[::-1])}"
+            )
         img = sitk.GetImageFromArray(np.ascontiguousarray(img.astype(np.float32))); img.CopyInformation(o.image())
-    out = sitk.Resample(sitk.Cast(img, sitk.sitkFloat32), geo.crop_grid(shape_zyx), sitk.Transform(), _interpolator(interpolator),
-                        0.0, sitk.sitkFloat32)
+    out = sitk.Resample(
+        sitk.Cast(img, sitk.sitkFloat32),
+        geo.crop_grid(shape_zyx),
+        sitk.Transform(),
+        _interpolator(interpolator),
+        0.0,
+        sitk.sitkFloat32,
+    )
     return sitk.GetArrayFromImage(out)

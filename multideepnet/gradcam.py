@@ -31,7 +31,7 @@ __all__ = ['upsample_trilinear', 'upsample_normalised', 'CAMResult', 'is_channel
 # %% ../nbs/10_gradcam.ipynb #c1ff58cd
 def _linear_matrix(n_in: int, n_out: int, dtype=torch.float32, device=None) -> torch.Tensor:
     """(n_out, n_in) matrix of 1-D linear interpolation, align_corners=False."""
-    eye = torch.eye(n_in, dtype=dtype, device=device)[None]                                 # (1, n_in, n_in): n_in signals
+    eye = torch.eye(n_in, dtype=dtype, device=device)[None]  # (1, n_in, n_in): n_in signals
     return F.interpolate(eye, size=n_out, mode="linear", align_corners=False)[0].T
 
 def _in_plane(maps: torch.Tensor, size: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,7 +58,9 @@ def upsample_normalised(maps: torch.Tensor, size: Sequence[int]) -> tuple[torch.
     # Along z the upsampled map is piecewise linear between coarse knots, so its maximum lies on the output
     # rows next to a knot or at the ends: evaluate only those rows to find it, then scale before the big pass.
     near = mz.argmax(dim=0)
-    rows = torch.cat([near - 1, near, near + 1, near.new_tensor([0, mz.shape[0] - 1])]).clamp(0, mz.shape[0] - 1).unique()
+    rows = (
+        torch.cat([near - 1, near, near + 1, near.new_tensor([0, mz.shape[0] - 1])]).clamp(0, mz.shape[0] - 1).unique()
+    )
     peak = torch.einsum("rz,nzp->nrp", mz[rows], planes).flatten(1).amax(dim=1)
     empty = peak <= 0
     planes = planes / torch.where(empty, 1.0, peak).view(-1, 1, 1)
@@ -88,7 +90,8 @@ def _targets(prob: torch.Tensor, target) -> torch.Tensor:
     """Class to explain per sample: the prediction, or `target` (one class for all, or one per sample)."""
     if target is None: return prob.argmax(dim=1)
     tgt = torch.as_tensor(target, dtype=torch.long, device=prob.device).flatten()
-    if tgt.numel() not in (1, prob.shape[0]): raise MultiDeepNetError(f"target must be one class or one per sample, got {tgt.tolist()}")
+    if tgt.numel() not in (1, prob.shape[0]):
+        raise MultiDeepNetError(f"target must be one class or one per sample, got {tgt.tolist()}")
     if ((tgt < 0) | (tgt >= prob.shape[1])).any(): raise MultiDeepNetError(f"target class out of range: {tgt.tolist()}")
     return tgt.expand(prob.shape[0]).clone()
 
@@ -118,10 +121,12 @@ def is_channels_last(model: nn.Module) -> bool:
 
 def _split_backbone(model: MultiDeepNet, layer: str):
     """(input -> feature map of `layer`, that map -> last feature map) as two callables."""
-    if layer not in CAM_LAYERS: raise MultiDeepNetError(f"unknown CAM layer {layer!r}: expected one of {', '.join(CAM_LAYERS)}")
+    if layer not in CAM_LAYERS:
+        raise MultiDeepNetError(f"unknown CAM layer {layer!r}: expected one of {', '.join(CAM_LAYERS)}")
     if layer == "layer4": return model.backbone, (lambda a: a)
     bb, names = model.backbone, ["layer1", "layer2", "layer3", "layer4"]
-    if not all(hasattr(bb, n) for n in ["stem", *names]): raise MultiDeepNetError(f"CAM layer {layer!r} needs a ResNet3D backbone")
+    if not all(hasattr(bb, n) for n in ["stem", *names]):
+        raise MultiDeepNetError(f"CAM layer {layer!r} needs a ResNet3D backbone")
     k = names.index(layer) + 1
     def upto(x):
         x = bb.stem(x)
@@ -143,7 +148,9 @@ class CAMForward:
     layer: str | None
     x: torch.Tensor | None = None
 
-def cam_forward(model: MultiDeepNet, x: torch.Tensor, layer: str = "layer4", channels_last: bool | None = None) -> CAMForward:
+def cam_forward(
+    model: MultiDeepNet, x: torch.Tensor, layer: str = "layer4", channels_last: bool | None = None
+) -> CAMForward:
     """Forward pass for Grad-CAM (the model must be in eval mode): no autograd up to `layer`, autograd after it."""
     if x.ndim != 5: raise MultiDeepNetError(f"Grad-CAM input must be (B, 1, D, H, W), got {tuple(x.shape)}")
     if channels_last is None: channels_last = is_channels_last(model)
@@ -159,13 +166,17 @@ def cam_maps(fwd: CAMForward, target: int | Sequence[int] | torch.Tensor | None 
              upsample: bool = True, retain_graph: bool = False) -> CAMResult:
     """The maps of one `CAMForward` for the predicted (or `target`) class; frees the forward's graph unless
     `retain_graph` (more gradients to take from it: other classes, or the input's gradient of a `grad_forward`)."""
-    if method not in CAM_METHODS: raise MultiDeepNetError(f"unknown CAM method {method!r}: expected {' or '.join(CAM_METHODS)}")
+    if method not in CAM_METHODS:
+        raise MultiDeepNetError(f"unknown CAM method {method!r}: expected {' or '.join(CAM_METHODS)}")
     a, out = fwd.a, fwd.out
     tgt = _targets(out.prob.detach(), target)
     with torch.enable_grad():
         scores = _class_scores(out, tgt)
         names = list(scores)
-        grads = [torch.autograd.grad(scores[n], a, retain_graph=retain_graph or i < len(names) - 1)[0] for i, n in enumerate(names)]
+        grads = [
+            torch.autograd.grad(scores[n], a, retain_graph=retain_graph or i < len(names) - 1)[0]
+            for i, n in enumerate(names)
+        ]
     with torch.no_grad():
         coarse = torch.stack([_coarse_cam(g, a.detach(), method) for g in grads], dim=1)  # (B, M, d, h, w)
         b, m = coarse.shape[:2]
@@ -179,8 +190,10 @@ def cam_maps(fwd: CAMForward, target: int | Sequence[int] | torch.Tensor | None 
 def grad_cam(model: MultiDeepNet, x: torch.Tensor, target: int | Sequence[int] | torch.Tensor | None = None,
              method: str = "gradcam", upsample: bool = True, channels_last: bool | None = None,
              layer: str = "layer4") -> CAMResult:
-    """3-D Grad-CAM of the predicted (or `target`) class at `layer` (default: the last conv layer): combined map and one per view."""
-    if method not in CAM_METHODS: raise MultiDeepNetError(f"unknown CAM method {method!r}: expected {' or '.join(CAM_METHODS)}")
+    """3-D Grad-CAM of the predicted (or `target`) class at `layer` (default: the last conv layer): combined map and one
+    per view."""
+    if method not in CAM_METHODS:
+        raise MultiDeepNetError(f"unknown CAM method {method!r}: expected {' or '.join(CAM_METHODS)}")
     was_training = model.training
     model.eval()
     try: return cam_maps(cam_forward(model, x, layer, channels_last), target, method, upsample)
@@ -203,14 +216,25 @@ def conv_input_grad(grad: torch.Tensor, weight: torch.Tensor, stride: Sequence[i
     phased = w[:, iz[:, None, None, :, None, None], iy[None, :, None, None, :, None], ix[None, None, :, None, None, :]]
     n = [b - a + 1 for a, b in zip(j0, j1)]
     phased = phased.permute(1, 2, 3, 0, 4, 5, 6).reshape(s[0] * s[1] * s[2], weight.shape[0], *n)
-    if grad.is_contiguous(memory_format=torch.channels_last_3d): phased = phased.contiguous(memory_format=torch.channels_last_3d)
+    if grad.is_contiguous(memory_format=torch.channels_last_3d):
+        phased = phased.contiguous(memory_format=torch.channels_last_3d)
     q = [-(-m // si) for m, si in zip(size, s)]                      # positions per phase along each axis
     # phase positions q read grad[q - j1 .. q - j0]: zero padding on both sides, the extra output cropped
     pad = [max(b, qi - o - a, 0) for a, b, qi, o in zip(j0, j1, q, grad.shape[2:])]
     out = F.conv3d(grad, phased.to(grad.dtype), padding=pad)
-    out = out[:, :, pad[0] - j1[0]:pad[0] - j1[0] + q[0], pad[1] - j1[1]:pad[1] - j1[1] + q[1], pad[2] - j1[2]:pad[2] - j1[2] + q[2]]
+    out = out[
+        :,
+        :,
+        pad[0] - j1[0] : pad[0] - j1[0] + q[0],
+        pad[1] - j1[1] : pad[1] - j1[1] + q[1],
+        pad[2] - j1[2] : pad[2] - j1[2] + q[2],
+    ]
     b = grad.shape[0]
-    out = out.reshape(b, s[0], s[1], s[2], *q).permute(0, 4, 1, 5, 2, 6, 3).reshape(b, 1, q[0] * s[0], q[1] * s[1], q[2] * s[2])
+    out = (
+        out.reshape(b, s[0], s[1], s[2], *q)
+        .permute(0, 4, 1, 5, 2, 6, 3)
+        .reshape(b, 1, q[0] * s[0], q[1] * s[1], q[2] * s[2])
+    )
     return out[:, :, :size[0], :size[1], :size[2]]
 
 # %% ../nbs/10_gradcam.ipynb #c5866fed
@@ -221,7 +245,9 @@ class _Stem(torch.autograd.Function):
     def forward(ctx, x: torch.Tensor, stem: nn.Sequential) -> torch.Tensor:
         conv, bn, _, pool = stem
         h = torch.relu_(bn(conv(x)))
-        out, idx = F.max_pool3d(h, pool.kernel_size, pool.stride, pool.padding, pool.dilation, pool.ceil_mode, return_indices=True)
+        out, idx = F.max_pool3d(
+            h, pool.kernel_size, pool.stride, pool.padding, pool.dilation, pool.ceil_mode, return_indices=True
+        )
         ctx.save_for_backward(out, idx)
         ctx.stem, ctx.size, ctx.full = stem, tuple(x.shape[2:]), (h.shape, _layout(h))
         return out
@@ -235,25 +261,48 @@ class _Stem(torch.autograd.Function):
         # where the ReLU let the value through; so mask on the pooled grid, then scatter (`like` gives only the shape)
         like = torch.empty(ctx.full[0], memory_format=ctx.full[1])
         stride = pool.stride if pool.stride is not None else pool.kernel_size
-        g = torch.ops.aten.max_pool3d_with_indices_backward(grad * (out > 0), like, _triple(pool.kernel_size), _triple(stride),
-                                                            _triple(pool.padding), _triple(pool.dilation), pool.ceil_mode, idx)
+        g = torch.ops.aten.max_pool3d_with_indices_backward(
+            grad * (out > 0),
+            like,
+            _triple(pool.kernel_size),
+            _triple(stride),
+            _triple(pool.padding),
+            _triple(pool.dilation),
+            pool.ceil_mode,
+            idx,
+        )
         if isinstance(bn, nn.BatchNorm3d):   # eval mode: a fixed scale per channel
             scale = torch.rsqrt(bn.running_var + bn.eps) * (bn.weight if bn.weight is not None else 1)
             g = g * scale.view(1, -1, 1, 1, 1)
         return conv_input_grad(g, conv.weight, conv.stride, conv.padding, ctx.size), None
 
 def _layout(t: torch.Tensor) -> torch.memory_format:
-    return torch.channels_last_3d if t.is_contiguous(memory_format=torch.channels_last_3d) and not t.is_contiguous() else torch.contiguous_format
+    return (
+        torch.channels_last_3d
+        if t.is_contiguous(memory_format=torch.channels_last_3d) and not t.is_contiguous()
+        else torch.contiguous_format
+    )
 
 def _stem_ok(stem: nn.Module) -> bool:
     """Whether `_Stem` applies: convolution of one input channel (zero padding in voxels, no dilation or groups),
     eval-mode batch norm or none, ReLU, max pooling."""
     if not (isinstance(stem, nn.Sequential) and len(stem) == 4): return False
     conv, bn, relu, pool = stem
-    return (isinstance(conv, nn.Conv3d) and conv.in_channels == 1 and conv.groups == 1 and conv.padding_mode == "zeros"
-            and tuple(conv.dilation) == (1, 1, 1) and not isinstance(conv.padding, str)
-            and (isinstance(bn, nn.Identity) or (isinstance(bn, nn.BatchNorm3d) and not bn.training and bn.track_running_stats))
-            and isinstance(relu, nn.ReLU) and isinstance(pool, nn.MaxPool3d) and not pool.return_indices)
+    return (
+        isinstance(conv, nn.Conv3d)
+        and conv.in_channels == 1
+        and conv.groups == 1
+        and conv.padding_mode == "zeros"
+        and tuple(conv.dilation) == (1, 1, 1)
+        and not isinstance(conv.padding, str)
+        and (
+            isinstance(bn, nn.Identity)
+            or (isinstance(bn, nn.BatchNorm3d) and not bn.training and bn.track_running_stats)
+        )
+        and isinstance(relu, nn.ReLU)
+        and isinstance(pool, nn.MaxPool3d)
+        and not pool.return_indices
+    )
 
 @contextmanager
 def _weights_frozen(model: nn.Module):
@@ -270,7 +319,8 @@ def _grad_stages(model: nn.Module, x: torch.Tensor, layer: str | None) -> tuple[
     if not isinstance(bb, ResNet3D):
         if layer is not None: raise MultiDeepNetError(f"CAM layer {layer!r} needs a ResNet3D backbone")
         return None, model(x)
-    if layer is not None and layer not in CAM_LAYERS: raise MultiDeepNetError(f"unknown CAM layer {layer!r}: expected one of {', '.join(CAM_LAYERS)}")
+    if layer is not None and layer not in CAM_LAYERS:
+        raise MultiDeepNetError(f"unknown CAM layer {layer!r}: expected one of {', '.join(CAM_LAYERS)}")
     h = _Stem.apply(x, bb.stem) if _stem_ok(bb.stem) else bb.stem(x)
     a = None
     for name in ("layer1", "layer2", "layer3", "layer4"):
@@ -278,10 +328,13 @@ def _grad_stages(model: nn.Module, x: torch.Tensor, layer: str | None) -> tuple[
         if name == layer: a = h
     return a, model.forward_head(h)
 
-def grad_forward(model: nn.Module, x: torch.Tensor, layer: str | None = "layer4", channels_last: bool | None = None) -> CAMForward:
+def grad_forward(
+    model: nn.Module, x: torch.Tensor, layer: str | None = "layer4", channels_last: bool | None = None
+) -> CAMForward:
     """One forward with autograd from the input (the model in eval mode): `x` becomes a leaf that requires gradients,
     the weights' gradients are off, and the feature map at `layer` is kept for Grad-CAM (None: not kept)."""
-    if x.ndim != 5 or x.shape[1] != 1: raise MultiDeepNetError(f"model input must be (B, 1, D, H, W), got {tuple(x.shape)}")
+    if x.ndim != 5 or x.shape[1] != 1:
+        raise MultiDeepNetError(f"model input must be (B, 1, D, H, W), got {tuple(x.shape)}")
     if channels_last is None: channels_last = is_channels_last(model)
     leaf = x.detach().requires_grad_(True)
     xin = leaf.contiguous(memory_format=torch.channels_last_3d) if channels_last else leaf
@@ -313,7 +366,9 @@ def heatmap_to_original(heatmap: np.ndarray | torch.Tensor, geometry: CropGeomet
     grid (`grid="file"`, to overlay the file) or on the LPS grid the pipeline read it into (`"original"`)."""
     arr = heatmap.detach().cpu().numpy() if isinstance(heatmap, torch.Tensor) else np.asarray(heatmap)
     if arr.ndim != 3: raise MultiDeepNetError(f"heatmap must be (D, H, W), got shape {arr.shape}")
-    img = sitk.Cast(crop_to_original(arr.astype(np.float32), geometry, interpolator=interpolator, grid=grid), sitk.sitkFloat32)
+    img = sitk.Cast(
+        crop_to_original(arr.astype(np.float32), geometry, interpolator=interpolator, grid=grid), sitk.sitkFloat32
+    )
     return sitk.Clamp(img, sitk.sitkFloat32, 0.0, 1.0)
 
 def save_heatmap_nifti(heatmap: np.ndarray | torch.Tensor, geometry: CropGeometry | dict, path: str | os.PathLike,
@@ -343,7 +398,8 @@ def localization_scores(heat: np.ndarray, lesion: np.ndarray, spacing_zyx: Seque
                         tolerance_mm: float = 10.0) -> dict:
     """Pointing game (hit within `tolerance_mm` of a lesion) and energy lift of one map against a lesion mask."""
     heat, lesion = np.asarray(heat, np.float64), np.asarray(lesion, bool)
-    if heat.shape != lesion.shape: raise MultiDeepNetError(f"map {heat.shape} and lesion mask {lesion.shape} differ in shape")
+    if heat.shape != lesion.shape:
+        raise MultiDeepNetError(f"map {heat.shape} and lesion mask {lesion.shape} differ in shape")
     if not lesion.any(): raise MultiDeepNetError("lesion mask is empty: no localisation score")
     mass = float(np.clip(heat, 0, None).sum())
     peak = map_peak(heat)

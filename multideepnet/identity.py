@@ -49,13 +49,18 @@ def case_key(path: str | os.PathLike, cfg: PrepConfig, read: dict | None = None)
     """Cache key of one input under one config (and this version of the code); `read` options, if any, count too."""
     fp = path_fingerprint(path)
     fp.pop("path", None)   # the same files moved elsewhere are the same input
-    return stable_hash({"input": fp, "config": cfg.as_dict(), "version": PREP_VERSION, **({"read": read} if read else {})})
+    return stable_hash(
+        {"input": fp, "config": cfg.as_dict(), "version": PREP_VERSION, **({"read": read} if read else {})}
+    )
 
 # %% ../nbs/00d_identity.ipynb #492a5931
 def cache_identity(index: "pd.DataFrame") -> str:
     """Hash of the cache's usable cases: ids, labels, splits, array names and sizes."""
     cols = [c for c in ("patient_id", "label", "split") if c in index.columns]
-    rows = [[*(str(r[c]) for c in cols), Path(r["array"]).name, Path(r["array"]).stat().st_size] for _, r in index.iterrows()]
+    rows = [
+        [*(str(r[c]) for c in cols), Path(r["array"]).name, Path(r["array"]).stat().st_size]
+        for _, r in index.iterrows()
+    ]
     return stable_hash(rows)
 
 def run_config(arm: str, p: Preset, index: "pd.DataFrame") -> dict:
@@ -74,7 +79,9 @@ def explanation_hash(gradcam: GradcamConfig, explanations: ExplainConfig) -> str
     return stable_hash({"gradcam": gradcam.as_dict(), "explanations": explanations.as_dict()})
 
 # %% ../nbs/00d_identity.ipynb #9d03db0d
-def run_finished(arm_dir: str | os.PathLike, config_hash: str | Callable[[], str], explanation: str | None = None) -> bool:
+def run_finished(
+    arm_dir: str | os.PathLike, config_hash: str | Callable[[], str], explanation: str | None = None
+) -> bool:
     """Whether `arm_dir` holds a finished run of this configuration: with `explanation` (a study's arm), explained
     with these settings too; without (a claims unit), with its predictions written."""
     files = ArmDir(arm_dir)

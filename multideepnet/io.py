@@ -68,15 +68,18 @@ def read_slice_folder(folder: str | os.PathLike, spacing: Sequence[float] | None
     files = sorted((p for p in folder.iterdir() if p.suffix.lower() in SLICE_SUFFIXES), key=natural_key)
     if not files: raise CTReadError(f"{folder}: no PNG/JPG slices found")
     if spacing is None:
-        raise CTReadError(f"{folder}: PNG/JPG slices carry no geometry; pass spacing=(z, y, x) in mm",
-                          cli=f"{folder}: PNG/JPG slices carry no geometry; give their spacing with --spacing Z Y X (mm)")
+        raise CTReadError(
+            f"{folder}: PNG/JPG slices carry no geometry; pass spacing=(z, y, x) in mm",
+            cli=f"{folder}: PNG/JPG slices carry no geometry; give their spacing with --spacing Z Y X (mm)",
+        )
     spacing = _check_spacing(spacing, folder)
     slices = []
     for f in files:
         try:
             if f.suffix.lower() != ".png": _check_jpeg(f)
             a = sitk.GetArrayFromImage(sitk.ReadImage(itk_path(f)))
-        except (RuntimeError, OSError, SyntaxError): raise CTReadError(f"{f}: cannot be read as an image (truncated or corrupt)") from None
+        except (RuntimeError, OSError, SyntaxError):
+            raise CTReadError(f"{f}: cannot be read as an image (truncated or corrupt)") from None
         if a.ndim == 3: a = a[..., :3].mean(axis=-1)     # colour -> grey
         if slices and a.shape != slices[0].shape:
             raise CTReadError(f"{f}: slice size {a.shape} differs from {files[0].name}'s {slices[0].shape}")
@@ -85,8 +88,13 @@ def read_slice_folder(folder: str | os.PathLike, spacing: Sequence[float] | None
     if window is not None:
         lo, hi = _check_window(window, folder)
         top = 255.0 if grey.max() <= 255 else 65535.0                 # 8- or 16-bit images
-        vol = CTVolume(array=_to_int16(np.round(lo + grey.astype(np.float32) / top * (hi - lo))), spacing=spacing,
-                       source=str(folder), is_hu=True, meta={"format": "slices", "modality": None, "n_slices": len(files)})
+        vol = CTVolume(
+            array=_to_int16(np.round(lo + grey.astype(np.float32) / top * (hi - lo))),
+            spacing=spacing,
+            source=str(folder),
+            is_hu=True,
+            meta={"format": "slices", "modality": None, "n_slices": len(files)},
+        )
         vol.warnings = [f"{folder}: PNG/JPG grey values mapped to HU through the window {lo:g}..{hi:g} given by caller "
                         "(values beyond it were clipped when the images were made); spacing given by caller"]
         return vol
@@ -108,12 +116,15 @@ def _nifti_header(path: Path, raw: bytes, size: int | None = -1):
     else: raise CTReadError(f"{path}: not a valid NIfTI-1/2 file (nibabel cannot parse its header)")
     need = int(hdr.get_data_offset()) + int(np.prod(hdr.get_data_shape())) * hdr.get_data_dtype().itemsize
     have = len(raw) if size == -1 else size
-    if have is not None and have < need: raise CTReadError(f"{path}: truncated: the header promises {need} bytes, the file holds {have}")
+    if have is not None and have < need:
+        raise CTReadError(f"{path}: truncated: the header promises {need} bytes, the file holds {have}")
     nd = min(3, int(hdr["dim"][0]))
     zooms = [float(v) for v in hdr["pixdim"][1:1 + nd]]
     if hdr["sform_code"] > 0: zooms += [float(v) for v in np.linalg.norm(hdr.get_sform()[:3, :nd], axis=0)]
     if not all(np.isfinite(v) and v != 0 for v in zooms):
-        raise CTReadError(f"{path}: voxel size (pixdim/sform) {[round(v, 4) for v in zooms]} has a zero or non-finite value")
+        raise CTReadError(
+            f"{path}: voxel size (pixdim/sform) {[round(v, 4) for v in zooms]} has a zero or non-finite value"
+        )
     return hdr, nd, zooms
 
 def _read_nifti_checked(path: Path, raw: bytes, gz: bool) -> tuple[sitk.Image, np.ndarray | None, list[str]]:
@@ -161,7 +172,8 @@ def _read_nifti(path: Path) -> tuple[sitk.Image, np.ndarray | None, list[str]]:
         with open(path, "rb") as f:   # the stream's first MiB and its 8-byte trailer (CRC-32, length)
             first = f.read(1 << 20); f.seek(max(0, f.seek(0, 2) - 8)); trailer = f.read(8)
         try: head = zlib.decompressobj(31).decompress(first, 1 << 16)
-        except zlib.error as e: raise CTReadError(f"{path}: corrupt or truncated compressed stream (gzip: {e})") from None
+        except zlib.error as e:
+            raise CTReadError(f"{path}: corrupt or truncated compressed stream (gzip: {e})") from None
     else:
         with open(path, "rb") as f: head = f.read(1 << 16)
     hdr, nd, zooms = _nifti_header(path, head, None if gz else path.stat().st_size)
@@ -234,14 +246,19 @@ def validate_ct(vol: CTVolume, min_slices: int = 2, min_extent_mm: float = 0.0) 
     src = vol.source or "volume"
     sp = np.asarray(vol.spacing, float)
     if not (np.isfinite(sp).all() and (sp > 0).all()):
-        raise CTReadError(f"{src}: voxel spacing {tuple(vol.spacing)} mm (z, y, x) has a zero, negative or non-finite value")
+        raise CTReadError(
+            f"{src}: voxel spacing {tuple(vol.spacing)} mm (z, y, x) has a zero, negative or non-finite value"
+        )
     n = vol.shape[0]; extent = n * float(sp[0])
     if n < min_slices or extent < min_extent_mm:
         raise CTReadError(f"{src}: {n} slice(s) covering {extent:.1f} mm along z; at least {min_slices} slices and "
                           f"{min_extent_mm:g} mm are needed")
     warns = []
     if extent < CHEST_EXTENT_MM:
-        warns.append(f"short volume: {n} slices covering {extent:.0f} mm along z (a chest CT covers 250-350 mm): the lungs may be cut")
+        warns.append(
+            f"short volume: {n} slices covering {extent:.0f} mm along z (a chest CT covers 250-350 mm): the lungs may"
+            " be cut"
+        )
     if vol.is_hu and vol.array.size:
         sub = vol.array[::2, ::4, ::4]
         if sub.dtype == np.int16:   # exact percentiles from a histogram: a fifth of np.percentile's time
@@ -253,8 +270,12 @@ def validate_ct(vol: CTVolume, min_slices: int = 2, min_extent_mm: float = 0.0) 
             lung = float(np.count_nonzero((sub > -950) & (sub < -600))) / sub.size
         if p1 > -500: warns.append(f"no air: 1st percentile {p1:.0f} (air is about -1000 HU): values may not be HU")
         elif not -1100 <= med <= 400:
-            warns.append(f"median {med:.0f} is far from both air (-1000 HU) and soft tissue (0-100 HU): not HU, or not a chest CT")
-        if lung < 0.005: warns.append(f"only {lung:.1%} of voxels at lung density (-950..-600 HU): this may not be a chest CT")
+            warns.append(
+                f"median {med:.0f} is far from both air (-1000 HU) and soft tissue (0-100 HU): not HU, or not a"
+                " chest CT"
+            )
+        if lung < 0.005:
+            warns.append(f"only {lung:.1%} of voxels at lung density (-950..-600 HU): this may not be a chest CT")
     vol.warnings = list(vol.warnings) + [w for w in warns if w not in vol.warnings]
     return vol
 
@@ -282,7 +303,9 @@ def read_ct(path: str | os.PathLike, series_uid: str | None = None, spacing: Seq
             raise CTReadError(f"{path}: no DICOM files (or PNG/JPG slices) found in folder")
         vol = read_dicom_series(path, series_uid, allow_gaps=allow_gaps)
     if window is not None and vol.meta.get("format") != "slices":
-        raise CTReadError(f"{path}: a window (HU of black and white) applies to PNG/JPG slices only; this scan holds its own values")
+        raise CTReadError(
+            f"{path}: a window (HU of black and white) applies to PNG/JPG slices only; this scan holds its own values"
+        )
     if spacing is not None and vol.meta.get("format") != "slices":
         vol.warnings.append(f"spacing {tuple(spacing)} given by caller replaces the file's {vol.spacing}")
         vol.spacing = _check_spacing(spacing, path)
@@ -292,14 +315,24 @@ def read_ct(path: str | os.PathLike, series_uid: str | None = None, spacing: Seq
 def volume_summary(vol: CTVolume) -> dict:
     """A short JSON-able description of a volume (no per-slice lists)."""
     a = vol.array
-    return {"source": vol.source, "shape_zyx": list(vol.shape), "spacing_zyx_mm": [round(s, 5) for s in vol.spacing],
-            "origin_xyz_mm": [round(o, 4) for o in vol.origin], "direction": [round(d, 6) for d in vol.direction],
-            "is_hu": vol.is_hu, "value_range": [int(a.min()), int(a.max())],
-            "value_p1_p99": [float(v) for v in np.percentile(a[::2, ::4, ::4], [1, 99])],
-            "modality": vol.meta.get("modality"), "series_key": vol.meta.get("series_key"),
-            "n_slices": vol.meta.get("n_slices", vol.shape[0]),
-            "meta": {k: v for k, v in vol.meta.items() if k in META_KEYS and k != "withheld" and not isinstance(v, (list, dict))},
-            "withheld": list(vol.meta.get("withheld", [])), "warnings": list(vol.warnings)}
+    return {
+        "source": vol.source,
+        "shape_zyx": list(vol.shape),
+        "spacing_zyx_mm": [round(s, 5) for s in vol.spacing],
+        "origin_xyz_mm": [round(o, 4) for o in vol.origin],
+        "direction": [round(d, 6) for d in vol.direction],
+        "is_hu": vol.is_hu,
+        "value_range": [int(a.min()), int(a.max())],
+        "value_p1_p99": [float(v) for v in np.percentile(a[::2, ::4, ::4], [1, 99])],
+        "modality": vol.meta.get("modality"),
+        "series_key": vol.meta.get("series_key"),
+        "n_slices": vol.meta.get("n_slices", vol.shape[0]),
+        "meta": {
+            k: v for k, v in vol.meta.items() if k in META_KEYS and k != "withheld" and not isinstance(v, (list, dict))
+        },
+        "withheld": list(vol.meta.get("withheld", [])),
+        "warnings": list(vol.warnings),
+    }
 
 def format_summary(s: dict) -> str:
     """Human-readable lines for `volume_summary`'s dict."""
@@ -335,9 +368,17 @@ def register_cli(sub) -> None:
                     "printed as one line naming the file, with exit status 2.")
     p.add_argument("path", help="DICOM folder or file, .nii/.nii.gz/.mha/.mhd/.nrrd file, or PNG/JPG slice folder")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    p.add_argument("--series", metavar="UID", help="the series to read when a folder holds several: its SeriesInstanceUID or "
-                   "the key info shows (default: most slices; required when the series come from different patients or studies)")
+    p.add_argument(
+        "--series",
+        metavar="UID",
+        help=(
+            "the series to read when a folder holds several: its SeriesInstanceUID or the key info shows (default: most"
+            " slices; required when the series come from different patients or studies)"
+        ),
+    )
     p.add_argument("--spacing", metavar=("Z", "Y", "X"), type=float, nargs=3,
                    help="voxel spacing in mm; required for PNG/JPG slice folders, overrides the file's otherwise")
-    p.add_argument("--allow-gaps", action="store_true", help="fill missing DICOM slices by interpolation instead of refusing")
+    p.add_argument(
+        "--allow-gaps", action="store_true", help="fill missing DICOM slices by interpolation instead of refusing"
+    )
     p.set_defaults(func=_info)

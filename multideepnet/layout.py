@@ -27,7 +27,11 @@ def neutralise_cell(value):
 
 def restore_cell(value):
     """The value `neutralise_cell` was given: one leading `'` taken from a cell it neutralised."""
-    return value[1:] if isinstance(value, str) and value.startswith("'") and value.lstrip("'").startswith(FORMULA_START) else value
+    return (
+        value[1:]
+        if isinstance(value, str) and value.startswith("'") and value.lstrip("'").startswith(FORMULA_START)
+        else value
+    )
 
 def _map_text(df: "pd.DataFrame", fn) -> "pd.DataFrame":
     """A copy of `df` with `fn` applied to each cell of its text columns and of a text index."""
@@ -55,7 +59,8 @@ def read_table(path: str | os.PathLike, cases: bool = True, index_col: int | str
     if not path.is_file(): raise MultiDeepNetError(f"{path}: table not found")
     kw = {"dtype": TEXT_COLUMNS, "keep_default_na": False} if cases else {}
     try: df = pd.read_csv(path, index_col=index_col, **kw)
-    except (ValueError, OSError, UnicodeDecodeError) as e: raise MultiDeepNetError(f"{path}: unreadable table ({type(e).__name__}: {e})") from None
+    except (ValueError, OSError, UnicodeDecodeError) as e:
+        raise MultiDeepNetError(f"{path}: unreadable table ({type(e).__name__}: {e})") from None
     return restore_cells(df)
 
 def write_table(df: "pd.DataFrame", path: str | os.PathLike, index: bool = False) -> Path:
@@ -71,7 +76,7 @@ def view_columns(views: Sequence[str] = VIEWS, classes: Sequence[str] = CLASSES)
     """`p_<view>_<class>`: the probabilities each view of a multi-view arm gives alone."""
     return [f"p_{v}_{c}" for v in views for c in classes]
 
-PREDICTION_COLUMNS: tuple[str, ...] = ("patient_id", "label", "y_true", "y_pred")   # then prob_columns(), view_columns()
+PREDICTION_COLUMNS: tuple[str, ...] = ("patient_id", "label", "y_true", "y_pred")  # then prob_columns(), view_columns()
 PROB_COLUMNS, VIEW_COLUMNS = prob_columns(), view_columns()
 
 # %% ../nbs/00a_layout.ipynb #171f26e1
@@ -92,7 +97,8 @@ class CacheDir:
 
     def read_index(self) -> "pd.DataFrame":
         """The index as written (every row, failed cases included), its required columns checked."""
-        if not self.index.is_file(): raise MultiDeepNetError(f"{self.index}: cache index not found (run `multideepnet prepare` first)")
+        if not self.index.is_file():
+            raise MultiDeepNetError(f"{self.index}: cache index not found (run `multideepnet prepare` first)")
         df = read_table(self.index)
         missing = [c for c in INDEX_REQUIRED if c not in df.columns]
         if missing: raise MultiDeepNetError(f"{self.index}: missing column(s) {', '.join(missing)}")
@@ -153,7 +159,7 @@ class ArmDir:
     ci = property(lambda self: self.path / self.CI)
     done = property(lambda self: self.path / self.DONE)
     model = property(lambda self: self.path / self.MODEL)
-    model_info = property(lambda self: self.path / self.MODEL_INFO)    # the bundle's description, readable without torch
+    model_info = property(lambda self: self.path / self.MODEL_INFO)  # the bundle's description, readable without torch
     confusion = property(lambda self: self.path / self.CONFUSION)
     roc = property(lambda self: self.path / self.ROC)
     curves = property(lambda self: self.path / self.CURVES)
@@ -167,7 +173,8 @@ class ArmDir:
         """A figure case's file in gradcam/ (`.npz`, `.png`, `_gradcam.nii.gz`, ...), named by `case_stem`."""
         return self.gradcam / f"{case_stem(patient_id)}{suffix}"
     def explanation_table(self, name: str) -> Path:
-        if name not in self.EXPLANATION_TABLES: raise MultiDeepNetError(f"no explanation table {name!r} (known: {', '.join(self.EXPLANATION_TABLES)})")
+        if name not in self.EXPLANATION_TABLES:
+            raise MultiDeepNetError(f"no explanation table {name!r} (known: {', '.join(self.EXPLANATION_TABLES)})")
         return self.explanations / f"{name}.csv"
 
     def read_run(self) -> dict: return read_json(self.run)

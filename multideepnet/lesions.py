@@ -57,7 +57,8 @@ class LesionCanvas:
 
     def blob(self, rng, center, radii, frame, soft, hu, kind, limit=None, wobble=0.25, crazy=False, texture=25.0,
              dry_run=False) -> float:
-        """Paint an irregular ellipsoid (frame rows = axes) restricted to `limit`(z,y,x->bool) or the lungs; returns ml."""
+        """Paint an irregular ellipsoid (frame rows = axes) restricted to `limit`(z,y,x->bool) or the lungs; returns ml.
+        """
         g = self.grid; radii = np.asarray(radii, float); pad = radii.max() * (1 + wobble) + soft + 2
         idx = []
         for ax, a in enumerate((g.z, g.y, g.x)):
@@ -138,7 +139,10 @@ def add_ggo(rng, canvas: LesionCanvas, cand: dict, side: int, d: dict, scale: fl
     hu = rng.uniform(*d["ggo_hu"]) if hu is None else hu
     crazy = rng.random() < (d["crazy_p"] if crazy_p is None else crazy_p)
     kw = dict(limit=lambda z, y, x, s: s == side)
-    if max_ml is not None and canvas.blob(np.random.default_rng(0), center, radii, frame, 3.0, hu, kind, dry_run=True, **kw) > max_ml:
+    if (
+        max_ml is not None
+        and canvas.blob(np.random.default_rng(0), center, radii, frame, 3.0, hu, kind, dry_run=True, **kw) > max_ml
+    ):
         return 0.0
     return canvas.blob(rng, center, radii, frame, 3.0, hu, kind, crazy=crazy, **kw)
 
@@ -200,7 +204,9 @@ def _paint(rng, canvas: LesionCanvas, center, radii, frame, look: str, d: dict, 
     if look == "ground-glass":
         return canvas.blob(rng, center, radii, frame, 3.0, rng.uniform(*d["ggo_hu"]), 1, limit=limit,
                            crazy=rng.random() < d["crazy_p"])
-    return canvas.blob(rng, center, radii, frame, 1.5, rng.uniform(*d["cap_hu"]), 2, limit=limit, wobble=0.2, texture=15.0)
+    return canvas.blob(
+        rng, center, radii, frame, 1.5, rng.uniform(*d["cap_hu"]), 2, limit=limit, wobble=0.2, texture=15.0
+    )
 
 def _focus_radii(rng, d: dict) -> np.ndarray:
     return np.array([rng.uniform(*d["ggo_norm"]), *rng.uniform(*d["ggo_tang"], size=2)])

@@ -127,7 +127,9 @@ def _centre_distance_ok(comp: np.ndarray, dist_yx: np.ndarray, px_area: float, c
     if len(big) == 0: return False  # grt123 averages an empty list (nan), which fails the test
     return float(np.mean([dist_yx[comp[z]].min() for z in big])) < cfg.centre_dist_mm
 
-def lung_candidates(bw: np.ndarray, spacing_zyx, cfg: LungSegConfig = LungSegConfig(), cut: int = 0) -> tuple[np.ndarray, int]:
+def lung_candidates(
+    bw: np.ndarray, spacing_zyx, cfg: LungSegConfig = LungSegConfig(), cut: int = 0
+) -> tuple[np.ndarray, int]:
     """grt123's `all_slice_analysis`: 3-D components that look like lungs, ignoring the top `cut` slices."""
     bw0 = bw
     if cut > 0: bw = bw.copy(); bw[-cut:] = False
@@ -194,7 +196,9 @@ def fill_holes_2d(bw: np.ndarray) -> np.ndarray:
 
 def _fill_holes_2d_slab(bw: np.ndarray) -> np.ndarray:
     lab, _ = ndi.label(~bw, _IN_SLICE_4)
-    edge = np.unique(np.concatenate([lab[:, 0].ravel(), lab[:, -1].ravel(), lab[:, :, 0].ravel(), lab[:, :, -1].ravel()]))
+    edge = np.unique(
+        np.concatenate([lab[:, 0].ravel(), lab[:, -1].ravel(), lab[:, :, 0].ravel(), lab[:, :, -1].ravel()])
+    )
     return ~_select(lab, edge.tolist())
 
 def extract_main(bw: np.ndarray, cover: float = 0.95) -> np.ndarray:
@@ -218,7 +222,9 @@ def extract_main(bw: np.ndarray, cover: float = 0.95) -> np.ndarray:
     return lab == (np.argmax(np.bincount(lab.ravel())[1:]) + 1)
 
 # %% ../nbs/04_lungseg.ipynb #aee2f932
-def split_lungs(bw: np.ndarray, spacing_zyx, cfg: LungSegConfig = LungSegConfig()) -> tuple[np.ndarray, np.ndarray, int]:
+def split_lungs(
+    bw: np.ndarray, spacing_zyx, cfg: LungSegConfig = LungSegConfig()
+) -> tuple[np.ndarray, np.ndarray, int]:
     """grt123's `two_lung_only`: (first, second, erosions) masks; second is empty when no split was found."""
     if not bw.any(): return bw, np.zeros_like(bw), 0
     box = _bbox(bw, 1)
@@ -255,7 +261,9 @@ def split_lungs(bw: np.ndarray, spacing_zyx, cfg: LungSegConfig = LungSegConfig(
     return one, two, it
 
 # %% ../nbs/04_lungseg.ipynb #3699b389
-def complete_edges(right: np.ndarray, left: np.ndarray, hu: np.ndarray, edge_hu: float) -> tuple[np.ndarray, np.ndarray]:
+def complete_edges(
+    right: np.ndarray, left: np.ndarray, hu: np.ndarray, edge_hu: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Add to each lung its one-voxel ring (6-neighbours) below `edge_hu`, on the lungs' bounding box."""
     both = right | left
     if not both.any(): return right, left

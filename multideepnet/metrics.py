@@ -54,16 +54,21 @@ def _check_confusion(cm, classes: Sequence[str]) -> np.ndarray:
     """The matrix as a float array after checking shape and values against `classes`."""
     arr = np.asarray(cm, dtype=float)
     k = len(classes)
-    if arr.shape != (k, k): raise MultiDeepNetError(f"confusion matrix: shape {arr.shape}, expected ({k}, {k}) for classes {list(classes)}")
-    if np.isnan(arr).any() or (arr < 0).any(): raise MultiDeepNetError("confusion matrix: counts must be non-negative numbers")
+    if arr.shape != (k, k):
+        raise MultiDeepNetError(f"confusion matrix: shape {arr.shape}, expected ({k}, {k}) for classes {list(classes)}")
+    if np.isnan(arr).any() or (arr < 0).any():
+        raise MultiDeepNetError("confusion matrix: counts must be non-negative numbers")
     return arr
 
 # %% ../nbs/08_metrics.ipynb #2441debd
 def metrics_from_confusion(cm, classes: Sequence[str] = CLASSES) -> pd.DataFrame:
-    """Per-class one-vs-rest counts and rates (fractions; NaN where a denominator is 0) of a confusion matrix (rows = true)."""
+    """Per-class one-vs-rest counts and rates (fractions; NaN where a denominator is 0) of a confusion matrix (rows =
+    true)."""
     arr = _check_confusion(cm, classes)
     tp, fp, fn, tn = _one_vs_rest(arr)
-    df = pd.DataFrame({"support": tp + fn, "tp": tp, "fp": fp, "fn": fn, "tn": tn}, index=pd.Index(list(classes), name="class"))
+    df = pd.DataFrame(
+        {"support": tp + fn, "tp": tp, "fp": fp, "fn": fn, "tn": tn}, index=pd.Index(list(classes), name="class")
+    )
     df = df.astype(int) if np.allclose(arr, np.round(arr)) else df
     for name, values in _rates(arr).items(): df[name] = values
     return df
@@ -71,7 +76,8 @@ def metrics_from_confusion(cm, classes: Sequence[str] = CLASSES) -> pd.DataFrame
 def accuracy_from_confusion(cm) -> float:
     """Fraction of cases on the diagonal (NaN for an empty matrix)."""
     arr = np.asarray(cm, dtype=float)
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]: raise MultiDeepNetError(f"confusion matrix: shape {arr.shape} is not square")
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        raise MultiDeepNetError(f"confusion matrix: shape {arr.shape} is not square")
     return float(_accuracy(arr))
 
 # %% ../nbs/08_metrics.ipynb #88c7ba3d
@@ -83,7 +89,9 @@ def _as_index(values, classes: Sequence[str] = CLASSES) -> np.ndarray:
         bad = sorted({str(v) for v in arr.ravel() if v not in lookup})
         if bad: raise MultiDeepNetError(f"unknown labels {bad}: expected one of {', '.join(classes)}")
         return np.array([lookup[v] for v in arr.ravel()], dtype=int).reshape(arr.shape)
-    if arr.size and (arr.dtype.kind not in "iuf" or (arr != np.round(arr)).any() or arr.min() < 0 or arr.max() >= len(classes)):
+    if arr.size and (
+        arr.dtype.kind not in "iuf" or (arr != np.round(arr)).any() or arr.min() < 0 or arr.max() >= len(classes)
+    ):
         raise MultiDeepNetError(f"labels must be class indices 0..{len(classes) - 1} or class names")
     return arr.astype(int)
 
@@ -101,7 +109,8 @@ def binary_auc(y_true, score) -> float:
 def auc_ovr(y_true, proba, classes: Sequence[str] = CLASSES) -> dict[str, float]:
     """One-vs-rest ROC AUC per class (`auc_<class>`) and their mean (`macro_auc`); NaN where undefined."""
     t, proba = _as_index(y_true, classes), np.asarray(proba, float)
-    if proba.shape != (t.size, len(classes)): raise MultiDeepNetError(f"probabilities have shape {proba.shape}, expected ({t.size}, {len(classes)})")
+    if proba.shape != (t.size, len(classes)):
+        raise MultiDeepNetError(f"probabilities have shape {proba.shape}, expected ({t.size}, {len(classes)})")
     out = {}
     for k, name in enumerate(classes):
         pos = t == k
@@ -112,14 +121,17 @@ def auc_ovr(y_true, proba, classes: Sequence[str] = CLASSES) -> dict[str, float]
 # %% ../nbs/08_metrics.ipynb #ba15868c
 PRED_COLUMNS: tuple[str, ...] = PREDICTION_COLUMNS[2:]   # y_true, y_pred (the columns are defined in `layout`)
 
-def _read_predictions(df: pd.DataFrame, classes: Sequence[str] = CLASSES, need_proba: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _read_predictions(
+    df: pd.DataFrame, classes: Sequence[str] = CLASSES, need_proba: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """y_true, y_pred and the probability matrix of a predictions table, checked."""
     need = list(PRED_COLUMNS) + (prob_columns(classes) if need_proba else [])
     missing = [c for c in need if c not in df.columns]
     if missing: raise MultiDeepNetError(f"predictions table: missing columns {missing}")
     if len(df) == 0: raise MultiDeepNetError("predictions table: no rows")
     proba = df[prob_columns(classes)].to_numpy(float) if need_proba else None
-    if proba is not None and not np.isfinite(proba).all(): raise MultiDeepNetError("predictions table: probabilities contain NaN or inf")
+    if proba is not None and not np.isfinite(proba).all():
+        raise MultiDeepNetError("predictions table: probabilities contain NaN or inf")
     y_true = _as_index(df["y_true"].to_numpy(), classes)
     if "label" in df.columns and (_as_index(df["label"].to_numpy(), classes) != y_true).any():
         raise MultiDeepNetError("predictions table: columns label and y_true disagree")
@@ -127,7 +139,8 @@ def _read_predictions(df: pd.DataFrame, classes: Sequence[str] = CLASSES, need_p
 
 
 def view_predictions(predictions: pd.DataFrame, view: str, classes: Sequence[str] = CLASSES) -> pd.DataFrame:
-    """The predictions table one plane of a multi-view arm would give alone (its `p_<view>_<class>` and their argmax)."""
+    """The predictions table one plane of a multi-view arm would give alone (its `p_<view>_<class>` and their argmax).
+    """
     cols = prob_columns([f"{view}_{c}" for c in classes])
     missing = [c for c in cols if c not in predictions.columns]
     if missing: raise MultiDeepNetError(f"predictions table: no {view!r} view (missing columns {missing})")
@@ -147,7 +160,8 @@ def _summary(cms: np.ndarray, classes: Sequence[str]) -> dict[str, np.ndarray]:
     return out
 
 def evaluate(predictions: pd.DataFrame, classes: Sequence[str] = CLASSES) -> dict:
-    """Flat JSON-able summary (fractions) of a predictions table: accuracy, Table 2 averages, per-class rates, AUC, counts."""
+    """Flat JSON-able summary (fractions) of a predictions table: accuracy, Table 2 averages, per-class rates, AUC,
+    counts."""
     t, p, proba = _read_predictions(predictions, classes)
     cm = confusion(t, p, classes)
     out = {k: float(v) for k, v in _summary(cm, classes).items()}
@@ -186,7 +200,8 @@ def _bootstrap_chunk(t, p, proba, idx, classes) -> dict[str, np.ndarray]:
 def bootstrap_ci(predictions: pd.DataFrame, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05,
                  stratified: bool = False, classes: Sequence[str] = CLASSES) -> pd.DataFrame:
     """Point estimate and percentile bootstrap interval (resampling patients) of every metric of `evaluate`."""
-    if n_boot < 1 or not 0 < alpha < 1: raise MultiDeepNetError(f"bootstrap: need n_boot >= 1 and 0 < alpha < 1 (got {n_boot}, {alpha})")
+    if n_boot < 1 or not 0 < alpha < 1:
+        raise MultiDeepNetError(f"bootstrap: need n_boot >= 1 and 0 < alpha < 1 (got {n_boot}, {alpha})")
     t, p, proba = _read_predictions(predictions, classes)
     point = evaluate(predictions, classes)
     rng = np.random.default_rng(seed)
@@ -199,7 +214,13 @@ def bootstrap_ci(predictions: pd.DataFrame, n_boot: int = 1000, seed: int = 0, a
         lo, hi = np.quantile(v, [alpha / 2, 1 - alpha / 2]) if v.size else (np.nan, np.nan)
         rows[name] = {"estimate": point[name], "lower": float(lo), "upper": float(hi), "n_used": int(v.size)}
     out = pd.DataFrame.from_dict(rows, orient="index"); out.index.name = "metric"
-    out.attrs["config"] = {"n_boot": n_boot, "seed": seed, "alpha": alpha, "stratified": stratified, "n_cases": int(t.size)}
+    out.attrs["config"] = {
+        "n_boot": n_boot,
+        "seed": seed,
+        "alpha": alpha,
+        "stratified": stratified,
+        "n_cases": int(t.size),
+    }
     return out
 
 # %% ../nbs/08_metrics.ipynb #a89693fa
@@ -209,8 +230,12 @@ def _predictions_by_patient(x, column: str, what: str) -> pd.Series:
         if "patient_id" not in x.columns or column not in x.columns:
             raise MultiDeepNetError(f"{what}: predictions table needs columns patient_id and {column}")
         x = x.set_index("patient_id")[column]
-    elif not isinstance(x, pd.Series): raise MultiDeepNetError(f"{what}: expected a predictions DataFrame or a Series indexed by patient_id")
-    if x.index.duplicated().any(): raise MultiDeepNetError(f"{what}: duplicated patient_id {sorted(x.index[x.index.duplicated()].astype(str))[:5]}")
+    elif not isinstance(x, pd.Series):
+        raise MultiDeepNetError(f"{what}: expected a predictions DataFrame or a Series indexed by patient_id")
+    if x.index.duplicated().any():
+        raise MultiDeepNetError(
+            f"{what}: duplicated patient_id {sorted(x.index[x.index.duplicated()].astype(str))[:5]}"
+        )
     return x
 
 def mcnemar(pred_a, pred_b, truth=None, exact: bool | None = None, exact_below: int = 25,
@@ -221,10 +246,14 @@ def mcnemar(pred_a, pred_b, truth=None, exact: bool | None = None, exact_below: 
     if truth is None: truth = pred_a
     t = _predictions_by_patient(truth, "y_true", "truth")
     if set(a.index) != set(b_.index) or set(a.index) != set(t.index):
-        raise MultiDeepNetError(f"mcnemar: the arms and the truth cover different patients ({len(a)}, {len(b_)}, {len(t)} patients, "
-                                f"{len(set(a.index) ^ set(b_.index))} not shared by both arms)")
+        raise MultiDeepNetError(
+            f"mcnemar: the arms and the truth cover different patients ({len(a)}, {len(b_)}, {len(t)} patients, "
+            f"{len(set(a.index) ^ set(b_.index))} not shared by both arms)"
+        )
     if isinstance(pred_b, pd.DataFrame) and "y_true" in pred_b.columns:
-        if (_as_index(pred_b.set_index("patient_id")["y_true"].reindex(t.index), classes) != _as_index(t, classes)).any():
+        if (
+            _as_index(pred_b.set_index("patient_id")["y_true"].reindex(t.index), classes) != _as_index(t, classes)
+        ).any():
             raise MultiDeepNetError("mcnemar: arm B's y_true disagrees with the truth for some patients")
     ok_a = _as_index(a.reindex(t.index), classes) == _as_index(t, classes)
     ok_b = _as_index(b_.reindex(t.index), classes) == _as_index(t, classes)
@@ -235,12 +264,19 @@ def mcnemar(pred_a, pred_b, truth=None, exact: bool | None = None, exact_below: 
     else:
         stat = (abs(b - c) - 1) ** 2 / (b + c)
         pvalue = float(stats.chi2.sf(stat, df=1))
-    return {"b": b, "c": c, "n": int(t.size), "method": "exact binomial" if use_exact else "chi-square, continuity-corrected",
-            "statistic": float(stat), "pvalue": pvalue}
+    return {
+        "b": b,
+        "c": c,
+        "n": int(t.size),
+        "method": "exact binomial" if use_exact else "chi-square, continuity-corrected",
+        "statistic": float(stat),
+        "pvalue": pvalue,
+    }
 
 # %% ../nbs/08_metrics.ipynb #11113c1a
 def trial_metrics(predictions: pd.DataFrame) -> dict[str, float]:
-    """Accuracy, macro AUC, CAP sensitivity, CAP-vs-COVID-19 AUC, log-loss and Brier score of one run's test predictions."""
+    """Accuracy, macro AUC, CAP sensitivity, CAP-vs-COVID-19 AUC, log-loss and Brier score of one run's test
+    predictions."""
     res = evaluate(predictions)
     sick = predictions[predictions.label.isin(["cap", "covid"])]
     score = sick.p_covid / (sick.p_covid + sick.p_cap).clip(lower=1e-12)
@@ -262,12 +298,28 @@ def paired_comparison(a: Sequence[float], b: Sequence[float], ci: float = 0.95) 
     ok = np.isfinite(a) & np.isfinite(b)
     a, b = a[ok], b[ok]
     d, k = a - b, int(ok.sum())
-    if k < 2: return {"k": k, "effect": float(d.mean()) if k else float("nan"), "ci": [float("nan")] * 2,
-                      "p_improve": float("nan"), "mean_a": float("nan"), "mean_b": float("nan"), "sd_a": float("nan"), "sd_b": float("nan")}
+    if k < 2:
+        return {
+            "k": k,
+            "effect": float(d.mean()) if k else float("nan"),
+            "ci": [float("nan")] * 2,
+            "p_improve": float("nan"),
+            "mean_a": float("nan"),
+            "mean_b": float("nan"),
+            "sd_a": float("nan"),
+            "sd_b": float("nan"),
+        }
     half = stats.t.ppf(0.5 + ci / 2, k - 1) * d.std(ddof=1) / np.sqrt(k)
-    return {"k": k, "effect": float(d.mean()), "ci": [float(d.mean() - half), float(d.mean() + half)],
-            "p_improve": float(((d > 0).sum() + 0.5 * (d == 0).sum()) / k),
-            "mean_a": float(a.mean()), "mean_b": float(b.mean()), "sd_a": float(a.std(ddof=1)), "sd_b": float(b.std(ddof=1))}
+    return {
+        "k": k,
+        "effect": float(d.mean()),
+        "ci": [float(d.mean() - half), float(d.mean() + half)],
+        "p_improve": float(((d > 0).sum() + 0.5 * (d == 0).sum()) / k),
+        "mean_a": float(a.mean()),
+        "mean_b": float(b.mean()),
+        "sd_a": float(a.std(ddof=1)),
+        "sd_b": float(b.std(ddof=1)),
+    }
 
 def claim_verdict(comparison: dict, min_effect: float, p_improve: float = 0.8) -> str:
     """The rule of `configs/claims.yaml`: "supported on phantoms" (CI above 0 and P(A > B) >= p_improve), "not
@@ -290,14 +342,16 @@ def t_interval(d, level: float = 0.95) -> dict:
     """The mean of the paired differences `d` (NaN dropped) with its t-interval at `level`, sd and k."""
     d = np.asarray(d, float); d = d[np.isfinite(d)]
     k = len(d)
-    if k < 2: return {"k": k, "effect": float(d.mean()) if k else float("nan"), "ci": [float("nan")] * 2, "sd": float("nan")}
+    if k < 2:
+        return {"k": k, "effect": float(d.mean()) if k else float("nan"), "ci": [float("nan")] * 2, "sd": float("nan")}
     sd = float(d.std(ddof=1)); half = float(stats.t.ppf(0.5 + level / 2, k - 1) * sd / np.sqrt(k))
     return {"k": k, "effect": float(d.mean()), "ci": [float(d.mean() - half), float(d.mean() + half)], "sd": sd}
 
 def welch_interval(x, y, level: float = 0.95) -> dict:
     """mean(x) - mean(y) with Welch's interval at `level`, for two sets that share no randomness (unpaired)."""
     x, y = (np.asarray(v, float) for v in (x, y)); x, y = x[np.isfinite(x)], y[np.isfinite(y)]
-    if min(len(x), len(y)) < 2: return {"k": min(len(x), len(y)), "effect": float("nan"), "ci": [float("nan")] * 2, "sd": float("nan")}
+    if min(len(x), len(y)) < 2:
+        return {"k": min(len(x), len(y)), "effect": float("nan"), "ci": [float("nan")] * 2, "sd": float("nan")}
     vx, vy = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
     se = np.sqrt(vx + vy)
     df = (vx + vy) ** 2 / (vx ** 2 / (len(x) - 1) + vy ** 2 / (len(y) - 1)) if se > 0 else len(x) + len(y) - 2
@@ -306,7 +360,8 @@ def welch_interval(x, y, level: float = 0.95) -> dict:
     return {"k": min(len(x), len(y)), "effect": eff, "ci": [eff - half, eff + half], "sd": float("nan")}
 
 def p_value(d) -> float:
-    """Two-sided one-sample t-test p-value of mean(d) = 0 (1 where undefined; 0 where every difference is the same non-zero number)."""
+    """Two-sided one-sample t-test p-value of mean(d) = 0 (1 where undefined; 0 where every difference is the same
+    non-zero number)."""
     d = np.asarray(d, float); d = d[np.isfinite(d)]
     if len(d) < 2: return 1.0
     if d.std(ddof=1) == 0: return 0.0 if d.mean() != 0 else 1.0
@@ -360,7 +415,7 @@ def sd_from_interval(ci: Sequence[float], k: int, level: float = 0.95) -> float:
 def power_k(sd: float, target: float, level: float = 0.95, k_min: int = 2, k_max: int = 100_000) -> int:
     """The smallest k (>= k_min) whose interval half-width at `level` is at most `target` for paired sd `sd`."""
     if sd <= 0: return k_min
-    k = max(k_min, int(np.ceil((stats.norm.ppf(0.5 + level / 2) * sd / target) ** 2)))   # the normal bound, then step up
+    k = max(k_min, int(np.ceil((stats.norm.ppf(0.5 + level / 2) * sd / target) ** 2)))  # the normal bound, then step up
     while half_width(sd, k, level) > target and k < k_max: k += 1
     return k
 
@@ -408,7 +463,12 @@ def plot_roc(predictions: pd.DataFrame, ax=None, classes: Sequence[str] = CLASSE
         tprs.append(np.interp(grid, fpr, tpr))
     if tprs: ax.plot(grid, np.mean(tprs, 0), "k--", lw=1.5, label=f"macro (AUC {aucs['macro_auc']:.3f})")
     ax.plot([0, 1], [0, 1], color="0.8", lw=1)
-    ax.set(xlabel="False-positive rate (1 - specificity)", ylabel="True-positive rate (sensitivity)", xlim=(0, 1), ylim=(0, 1.01))
+    ax.set(
+        xlabel="False-positive rate (1 - specificity)",
+        ylabel="True-positive rate (sensitivity)",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+    )
     ax.legend(loc="lower right", fontsize=8)
     if title: ax.set_title(title)
     return ax
@@ -418,7 +478,10 @@ def table2_columns(classes: Sequence[str] = CLASSES) -> list[tuple[str, str, str
     """(group, column, metric key) of the Table 2 layout, per-class groups first."""
     cols = [(CLASS_TITLES.get(c, c), lab, f"{m}_{c}") for c in classes
             for lab, m in (("Sensitivity", "sensitivity"), ("Specificity", "specificity"), ("PPV", "ppv"))]
-    cols += [("Average", lab, f"avg_{m}") for lab, m in (("Sensitivity", "sensitivity"), ("Specificity", "specificity"), ("PPV", "ppv"))]
+    cols += [
+        ("Average", lab, f"avg_{m}")
+        for lab, m in (("Sensitivity", "sensitivity"), ("Specificity", "specificity"), ("PPV", "ppv"))
+    ]
     return cols + [("Overall", "Accuracy", "accuracy"), ("Overall", "AUC", "macro_auc")]
 
 def table2(results_by_arm: Mapping[str, dict | pd.DataFrame], cis: Mapping[str, pd.DataFrame] | None = None,
@@ -433,7 +496,11 @@ def table2(results_by_arm: Mapping[str, dict | pd.DataFrame], cis: Mapping[str, 
         if cis is None: rows[arm] = [round(100 * res[key], decimals) for *_, key in cols]
         else:
             ci = cis[arm]
-            rows[arm] = [f"{100 * res[key]:.{decimals}f} [{100 * ci.loc[key, 'lower']:.{decimals}f}, {100 * ci.loc[key, 'upper']:.{decimals}f}]" for *_, key in cols]
+            rows[arm] = [
+                f"{100 * res[key]:.{decimals}f} [{100 * ci.loc[key, 'lower']:.{decimals}f},"
+                f" {100 * ci.loc[key, 'upper']:.{decimals}f}]"
+                for *_, key in cols
+            ]
     df = pd.DataFrame.from_dict(rows, orient="index", columns=pd.MultiIndex.from_tuples([c[:2] for c in cols]))
     df.index.name = "arm"
     return df
@@ -471,7 +538,8 @@ def _parse_cells(cells: Mapping[str, int] | None, classes: Sequence[str]) -> dic
 def reconstruct_confusion(support: Sequence[int], sensitivity: Sequence[float], targets: Mapping[str, Sequence[float]],
                           known: Mapping[str, int] | None = None, tol: float = 0.01,
                           classes: Sequence[str] = CLASSES) -> list[np.ndarray]:
-    """Every confusion matrix with these row totals and known cells whose sensitivity and `targets` rates (percent) match within `tol`."""
+    """Every confusion matrix with these row totals and known cells whose sensitivity and `targets` rates (percent)
+    match within `tol`."""
     support = [int(s) for s in support]
     cells = _parse_cells(known, classes)
     k = len(classes)
@@ -481,7 +549,7 @@ def reconstruct_confusion(support: Sequence[int], sensitivity: Sequence[float], 
         others = [j for j in range(k) if j != i]
         options = []
         for d in diag:
-            for split in itertools.product(range(n - d + 1), repeat=k - 2):   # the last off-diagonal cell takes the rest
+            for split in itertools.product(range(n - d + 1), repeat=k - 2):  # the last off-diagonal cell takes the rest
                 if sum(split) > n - d: continue
                 row = np.zeros(k, int); row[i] = d; row[others[:-1]] = split; row[others[-1]] = n - d - sum(split)
                 if all(row[j] == v for (r, j), v in cells.items() if r == i): options.append(row)
@@ -496,13 +564,21 @@ def reconstruct_confusion(support: Sequence[int], sensitivity: Sequence[float], 
 
 # %% ../nbs/08_metrics.ipynb #78fae4aa
 def paper_review_table() -> pd.DataFrame:
-    """Per arm and class: the paper's sensitivity and "specificity" beside our sensitivity, PPV and true specificity of its reconstructed matrix (percent)."""
+    """Per arm and class: the paper's sensitivity and "specificity" beside our sensitivity, PPV and true specificity of
+    its reconstructed matrix (percent)."""
     pt, rows = paper_table2(), []
     for arm, cm in paper_confusions().items():
         m = metrics_from_confusion(cm)
         for c in CLASSES:
-            rows.append({"arm": arm, "class": c,
-                         "paper sensitivity": pt.loc[arm, (CLASS_TITLES[c], "Sensitivity")], "our sensitivity": 100 * m.loc[c, "sensitivity"],
-                         'paper "specificity"': pt.loc[arm, (CLASS_TITLES[c], "Specificity")],
-                         "our PPV": 100 * m.loc[c, "ppv"], "our specificity": 100 * m.loc[c, "specificity"]})
+            rows.append(
+                {
+                    "arm": arm,
+                    "class": c,
+                    "paper sensitivity": pt.loc[arm, (CLASS_TITLES[c], "Sensitivity")],
+                    "our sensitivity": 100 * m.loc[c, "sensitivity"],
+                    'paper "specificity"': pt.loc[arm, (CLASS_TITLES[c], "Specificity")],
+                    "our PPV": 100 * m.loc[c, "ppv"],
+                    "our specificity": 100 * m.loc[c, "specificity"],
+                }
+            )
     return pd.DataFrame(rows).set_index(["arm", "class"])

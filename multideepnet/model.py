@@ -53,9 +53,12 @@ def stage_widths(width: float = ModelConfig.width, base: Sequence[int] = (64, 12
     return [max(1, int(round(c * width))) for c in base]
 
 def stage_strides(output_stride: int = ModelConfig.output_stride) -> list[tuple[int, int]]:
-    """(stride, dilation) of stages 1-4 for an output stride: 16 dilates layer4 instead of striding it, 8 also layer3."""
+    """(stride, dilation) of stages 1-4 for an output stride: 16 dilates layer4 instead of striding it, 8 also layer3.
+    """
     if output_stride not in OUTPUT_STRIDES:
-        raise MultiDeepNetError(f"output_stride must be one of {', '.join(map(str, OUTPUT_STRIDES))}, got {output_stride!r}")
+        raise MultiDeepNetError(
+            f"output_stride must be one of {', '.join(map(str, OUTPUT_STRIDES))}, got {output_stride!r}"
+        )
     n_dilated = {32: 0, 16: 1, 8: 2}[output_stride]
     out, dilation = [(1, 1)], 1
     for i in range(1, 4):
@@ -217,7 +220,10 @@ def check_arms(arms: Sequence[str] | None = None) -> list[str]:
     known = list(load_arms())
     arms = [a for a in known if load_arms()[a].get("ablation", True)] if not arms else list(arms)
     bad = [a for a in arms if a not in known]
-    if bad: raise MultiDeepNetError(f"{config_path('arms.yaml')}: unknown arm(s) {', '.join(bad)} (known: {', '.join(known)})")
+    if bad:
+        raise MultiDeepNetError(
+            f"{config_path('arms.yaml')}: unknown arm(s) {', '.join(bad)} (known: {', '.join(known)})"
+        )
     return arms
 
 def arm_flags(arm: str) -> dict:
@@ -235,7 +241,9 @@ def build_model(arm: str, n_classes: int = len(CLASSES), width: float = ModelCon
     model.config["multitask_pretrain"] = model.multitask_pretrain
     return model
 
-def build_pretrain_model(width: float = ModelConfig.width, output_stride: int = ModelConfig.output_stride) -> MultiDeepNet:
+def build_pretrain_model(
+    width: float = ModelConfig.width, output_stride: int = ModelConfig.output_stride
+) -> MultiDeepNet:
     """The multi-task pre-training network: shared backbone + the three binary heads of `TASKS`."""
     return MultiDeepNet("multitask", width=width, arm="pretrain", output_stride=output_stride)
 
@@ -256,7 +264,9 @@ def classification_loss(out: ModelOutput, y: torch.Tensor, weight: torch.Tensor 
         total = sum(F.cross_entropy(logits[v], y, weight=weight) for v in VIEWS)
         return total if view_loss == "sum" else total / len(VIEWS)
     if view_loss == "mixture":
-        logp = torch.logsumexp(torch.stack([F.log_softmax(logits[v], 1) for v in VIEWS]), 0) - torch.log(torch.tensor(3.0))
+        logp = torch.logsumexp(torch.stack([F.log_softmax(logits[v], 1) for v in VIEWS]), 0) - torch.log(
+            torch.tensor(3.0)
+        )
         return F.nll_loss(logp, y, weight=weight)
     raise MultiDeepNetError(f"unknown view_loss {view_loss!r}: expected sum, mean or mixture")
 
@@ -268,7 +278,9 @@ def multitask_losses(out: ModelOutput, y: torch.Tensor) -> dict[str, torch.Tenso
         losses[task] = F.cross_entropy(logits[mask], target) if mask.any() else logits.sum() * 0.0
     return losses
 
-def multitask_loss(out: ModelOutput, y: torch.Tensor, lambdas: Sequence[float] | Mapping[str, float] = (1, 1, 1)) -> torch.Tensor:
+def multitask_loss(
+    out: ModelOutput, y: torch.Tensor, lambdas: Sequence[float] | Mapping[str, float] = (1, 1, 1)
+) -> torch.Tensor:
     """Eq. 2: sum of lambda_i * CE_i over the three pre-training tasks (lambdas in `TASKS` order or by name)."""
     lam = dict(lambdas) if isinstance(lambdas, Mapping) else dict(zip(TASKS, lambdas))
     if set(lam) != set(TASKS): raise MultiDeepNetError(f"lambdas must cover the tasks {list(TASKS)}, got {lambdas}")
@@ -294,7 +306,9 @@ def load_backbone(model: MultiDeepNet, state_or_path) -> MultiDeepNet:
     try: model.backbone.load_state_dict(state, strict=True)
     except RuntimeError as e:
         name = state_or_path if isinstance(state_or_path, (str, os.PathLike)) else "backbone state"
-        raise MultiDeepNetError(f"{name}: does not fit this backbone (width {model.backbone.width}): {str(e).splitlines()[0]}") from None
+        raise MultiDeepNetError(
+            f"{name}: does not fit this backbone (width {model.backbone.width}): {str(e).splitlines()[0]}"
+        ) from None
     return model
 
 # %% ../nbs/07_model.ipynb #b304e593
@@ -311,7 +325,10 @@ def fuse_for_inference(model: MultiDeepNet) -> MultiDeepNet:
                 blk.conv1, blk.bn1 = fuse_conv_bn_eval(blk.conv1, blk.bn1), nn.Identity()
                 blk.conv2, blk.bn2 = fuse_conv_bn_eval(blk.conv2, blk.bn2), nn.Identity()
                 if blk.downsample is not None:
-                    blk.downsample[0], blk.downsample[1] = fuse_conv_bn_eval(blk.downsample[0], blk.downsample[1]), nn.Identity()
+                    blk.downsample[0], blk.downsample[1] = (
+                        fuse_conv_bn_eval(blk.downsample[0], blk.downsample[1]),
+                        nn.Identity(),
+                    )
     return model
 
 # %% ../nbs/07_model.ipynb #b930b7d1
@@ -326,16 +343,27 @@ class GroupedLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         g, i, o = self.groups, self.in_features, self.out_features
-        y = torch.baddbmm(self.bias.view(g, 1, o), x.reshape(-1, g, i).transpose(0, 1), self.weight.view(g, o, i).transpose(1, 2))
+        y = torch.baddbmm(
+            self.bias.view(g, 1, o), x.reshape(-1, g, i).transpose(0, 1), self.weight.view(g, o, i).transpose(1, 2)
+        )
         return y.transpose(0, 1).reshape(-1, g * o)
 
 def _packed_module(m: nn.Module, g: int) -> nn.Module | None:
     """The G-fold version of one layer (fresh, weights loaded later); None for layers without parameters."""
     if isinstance(m, nn.Conv3d):
         if m.groups != 1: raise MultiDeepNetError("pack_models: grouped convolutions cannot be packed again")
-        return nn.Conv3d(m.in_channels * g, m.out_channels * g, m.kernel_size, m.stride, m.padding, m.dilation, groups=g,
-                   bias=m.bias is not None)
-    if isinstance(m, nn.BatchNorm3d): return nn.BatchNorm3d(m.num_features * g, m.eps, m.momentum, m.affine, m.track_running_stats)
+        return nn.Conv3d(
+            m.in_channels * g,
+            m.out_channels * g,
+            m.kernel_size,
+            m.stride,
+            m.padding,
+            m.dilation,
+            groups=g,
+            bias=m.bias is not None,
+        )
+    if isinstance(m, nn.BatchNorm3d):
+        return nn.BatchNorm3d(m.num_features * g, m.eps, m.momentum, m.affine, m.track_running_stats)
     if isinstance(m, nn.Linear): return GroupedLinear(g, m.in_features, m.out_features)
     if next(m.parameters(recurse=False), None) is not None:
         raise MultiDeepNetError(f"pack_models: no packed form of {type(m).__name__}")
@@ -356,7 +384,7 @@ def pack_models(models: Sequence[MultiDeepNet]) -> "PackedNet":
             setattr(net.get_submodule(parent) if parent else net, leaf, new)
     state, counts = {}, {}
     for k, t in states[0].items():
-        if t.ndim == 0:        # batch norm's num_batches_tracked: the pack counts from 0, each member keeps its own start
+        if t.ndim == 0:  # batch norm's num_batches_tracked: the pack counts from 0, each member keeps its own start
             state[k], counts[k] = torch.zeros_like(t), [s[k].clone() for s in states]
         else: state[k] = torch.cat([s[k] for s in states], dim=0)
     net.load_state_dict(state)
@@ -373,7 +401,11 @@ class PackedNet(nn.Module):
     """G packed models (`pack_models`): (B, G, D, H, W) -> one `ModelOutput` per member."""
     def __init__(self, net: MultiDeepNet, groups: int, counts: dict[str, list[torch.Tensor]] | None = None):
         super().__init__()
-        self.net, self.groups, self.counts = net, groups, counts or {}     # counts: each member's scalar buffers when packed
+        self.net, self.groups, self.counts = (
+            net,
+            groups,
+            counts or {},
+        )  # counts: each member's scalar buffers when packed
 
     def forward(self, x: torch.Tensor) -> list[ModelOutput]:
         g = self.groups
@@ -381,4 +413,7 @@ class PackedNet(nn.Module):
             raise MultiDeepNetError(f"packed model input must be (B, {g}, D, H, W), got {tuple(x.shape)}")
         raw = self.net.head(self.net.backbone(x))
         part = lambda t, k: t.chunk(g, dim=1)[k]
-        return [self.net.package({n: part(t, k) for n, t in raw.items()} if isinstance(raw, Mapping) else part(raw, k)) for k in range(g)]
+        return [
+            self.net.package({n: part(t, k) for n, t in raw.items()} if isinstance(raw, Mapping) else part(raw, k))
+            for k in range(g)
+        ]

@@ -25,8 +25,10 @@ HTML_MANAGER_VERSION = "1.0.15"   # @jupyter-widgets/html-manager for ipywidgets
 REQUIREJS_VERSION = "2.3.8"
 WIDGETS_JS_ENV = "MULTIDEEPNET_WIDGETS_JS"
 CDN_HOST = "cdn.jsdelivr.net"
-CDN_URLS = {"embed-amd.js": f"https://{CDN_HOST}/npm/@jupyter-widgets/html-manager@{HTML_MANAGER_VERSION}/dist/embed-amd.js",
-            "require.js": f"https://{CDN_HOST}/npm/requirejs@{REQUIREJS_VERSION}/require.js"}   # the same files, when npm is missing
+CDN_URLS = {
+    "embed-amd.js": f"https://{CDN_HOST}/npm/@jupyter-widgets/html-manager@{HTML_MANAGER_VERSION}/dist/embed-amd.js",
+    "require.js": f"https://{CDN_HOST}/npm/requirejs@{REQUIREJS_VERSION}/require.js",
+}  # the same files, when npm is missing
 _NPM_FILES = {  # npm package -> folder inside its tarball holding the files we keep
     f"@jupyter-widgets/html-manager@{HTML_MANAGER_VERSION}": "package/dist/",
     f"requirejs@{REQUIREJS_VERSION}": "package/",
@@ -37,17 +39,24 @@ def _kept(name: str) -> bool:
     return name in ("embed-amd.js", "require.js") or name.endswith((".woff2", ".woff"))
 
 def widgets_js_cache() -> Path:
-    """Folder caching the pages' JavaScript (the widgets', KaTeX): $MULTIDEEPNET_WIDGETS_JS or ~/.cache/multideepnet/widgets-js."""
+    """Folder caching the pages' JavaScript (the widgets', KaTeX): $MULTIDEEPNET_WIDGETS_JS or
+    ~/.cache/multideepnet/widgets-js."""
     return Path(os.environ.get(WIDGETS_JS_ENV) or Path.home() / ".cache" / "multideepnet" / "widgets-js")
 
 def _npm_pack(spec: str, dest: Path, npm: str) -> Path:
     """Download one npm package tarball into `dest` with `npm pack`."""
     exe = shutil.which(npm)
-    if exe is None: raise MultiDeepNetError(f"{npm}: not found; npm is needed once to fetch {spec} (or set ${WIDGETS_JS_ENV} to a filled cache)")
+    if exe is None:
+        raise MultiDeepNetError(
+            f"{npm}: not found; npm is needed once to fetch {spec} (or set ${WIDGETS_JS_ENV} to a filled cache)"
+        )
     dest.mkdir(parents=True)
-    res = subprocess.run([exe, "pack", spec, "--silent"], cwd=dest, capture_output=True, encoding="utf-8", errors="replace", timeout=600)
+    res = subprocess.run(
+        [exe, "pack", spec, "--silent"], cwd=dest, capture_output=True, encoding="utf-8", errors="replace", timeout=600
+    )
     tgz = sorted(dest.glob("*.tgz"))
-    if res.returncode != 0 or not tgz: raise MultiDeepNetError(f"npm pack {spec}: failed ({(res.stderr or res.stdout).strip()[-300:]})")
+    if res.returncode != 0 or not tgz:
+        raise MultiDeepNetError(f"npm pack {spec}: failed ({(res.stderr or res.stdout).strip()[-300:]})")
     return tgz[0]
 
 def _fetch_npm(root: Path, packages: dict[str, str], keep, needed: Sequence[str], npm: str) -> Path:
@@ -83,7 +92,9 @@ def _copy_new(src: Path, dest: Path) -> Path:
 def fetch_widgets_js(cache_dir: str | os.PathLike | None = None, npm: str = "npm") -> Path:
     """Folder holding embed-amd.js, its fonts and require.js, fetched once from the npm registry."""
     root = Path(cache_dir or widgets_js_cache()) / f"html-manager-{HTML_MANAGER_VERSION}_requirejs-{REQUIREJS_VERSION}"
-    return _fetch_npm(root, _NPM_FILES, lambda name: "/" not in name and _kept(name), ("embed-amd.js", "require.js"), npm)
+    return _fetch_npm(
+        root, _NPM_FILES, lambda name: "/" not in name and _kept(name), ("embed-amd.js", "require.js"), npm
+    )
 
 def install_widgets_js(assets_dir: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> Path:
     """Copy the widget JavaScript (fetching it first if needed) into `assets_dir`."""
@@ -99,7 +110,8 @@ def _katex_kept(name: str) -> bool:
     return name in _KATEX_NEEDED[:3] or (name.startswith("fonts/") and name.count("/") == 1 and name.endswith(".woff2"))
 
 def fetch_katex(cache_dir: str | os.PathLike | None = None, npm: str = "npm") -> Path:
-    """Folder holding KaTeX (katex.min.js and .css, contrib/auto-render.min.js, fonts/), fetched once from the npm registry."""
+    """Folder holding KaTeX (katex.min.js and .css, contrib/auto-render.min.js, fonts/), fetched once from the npm
+    registry."""
     root = Path(cache_dir or widgets_js_cache()) / f"katex-{KATEX_VERSION}"
     return _fetch_npm(root, {f"katex@{KATEX_VERSION}": "package/dist/"}, _katex_kept, _KATEX_NEEDED, npm)
 
@@ -218,8 +230,15 @@ def _page_assets(install, folder: Path, page: Path, what: str, without: str) -> 
         warnings.warn(f"{page}: {what} not available locally ({e}); the page loads it from {CDN_HOST} ({without})")
         return None
 
-def export_html(executed_ipynb: str | os.PathLike, out_html: str | os.PathLike, assets_dir: str | os.PathLike | None = None,
-                *, math: Optional[bool] = None, math_dir: str | os.PathLike | None = None, title: Optional[str] = None) -> Path:
+def export_html(
+    executed_ipynb: str | os.PathLike,
+    out_html: str | os.PathLike,
+    assets_dir: str | os.PathLike | None = None,
+    *,
+    math: Optional[bool] = None,
+    math_dir: str | os.PathLike | None = None,
+    title: Optional[str] = None,
+) -> Path:
     """Export an executed notebook to HTML whose widgets (JavaScript in `assets_dir`, default widgets-js/ beside the
     page) and formulas (KaTeX in `math_dir`, default katex/; `math=None`: if the notebook has TeX) render offline."""
     src, out = Path(executed_ipynb), Path(out_html)
@@ -227,14 +246,21 @@ def export_html(executed_ipynb: str | os.PathLike, out_html: str | os.PathLike, 
     if _has_widget_views(nb) and "application/vnd.jupyter.widget-state+json" not in nb.metadata.get("widgets", {}):
         warnings.warn(f"{src}: widget outputs but no saved widget state (execute with store_widget_state=True); "
                       "the HTML will show only static fallbacks")
-    js = _page_assets(install_widgets_js, Path(assets_dir) if assets_dir is not None else out.parent / "widgets-js", out,
-                      "widget JavaScript", "needs internet to show the interactive viewers; the static figures show regardless")
+    js = _page_assets(
+        install_widgets_js,
+        Path(assets_dir) if assets_dir is not None else out.parent / "widgets-js",
+        out,
+        "widget JavaScript",
+        "needs internet to show the interactive viewers; the static figures show regardless",
+    )
     urls = (f"{js}/require.js", f"{js}/embed-amd.js") if js else (CDN_URLS["require.js"], CDN_URLS["embed-amd.js"])
     katex = None
     if math or (math is None and _has_math(nb)):
         katex = _page_assets(install_katex, Path(math_dir) if math_dir is not None else out.parent / "katex", out,
                              "KaTeX", "needs internet to typeset the formulas, shown as TeX otherwise") or KATEX_CDN
-    body, _ = _exporter(*urls).from_notebook_node(nb, resources={"metadata": {"name": title or src.stem}, "mdn_katex": katex})
+    body, _ = _exporter(*urls).from_notebook_node(
+        nb, resources={"metadata": {"name": title or src.stem}, "mdn_katex": katex}
+    )
     return atomic_write_text(out, body)
 
 # %% ../nbs/15_notebooks.ipynb #d0d79636
@@ -245,7 +271,8 @@ def study_notebook(name: str) -> Path:
     copy shipped inside the package (multideepnet/study_notebooks/, put there when the package is built)."""
     places = [_PACKAGE.parent / "nbs" / "study" / f"{name}.ipynb", _PACKAGE / "study_notebooks" / f"{name}.ipynb"]
     path = next((p for p in places if p.exists()), None)
-    if path is None: raise MultiDeepNetError(f"study notebook {name!r} not found in {places[0].parent} or {places[1].parent}")
+    if path is None:
+        raise MultiDeepNetError(f"study notebook {name!r} not found in {places[0].parent} or {places[1].parent}")
     return path
 
 class ProgressLines:
@@ -257,7 +284,9 @@ class ProgressLines:
         self.buf += text
         *lines, self.buf = self.buf.split("\n")
         for line in lines:
-            if line.startswith(self.prefix): (self.stream or sys.stdout).write(line + "\n"); (self.stream or sys.stdout).flush()
+            if line.startswith(self.prefix):
+                (self.stream or sys.stdout).write(line + "\n")
+                (self.stream or sys.stdout).flush()
         return len(text)
     def flush(self) -> None: pass
 
@@ -285,10 +314,16 @@ def _book_cells(nb) -> int:
     n = 0
     for c in nb.cells:
         if c.cell_type != "code": continue
-        flags = {ln.strip()[3:].split()[0] for ln in c.source.splitlines() if ln.strip().startswith("#| ") and ln.strip()[3:].split()}
+        flags = {
+            ln.strip()[3:].split()[0]
+            for ln in c.source.splitlines()
+            if ln.strip().startswith("#| ") and ln.strip()[3:].split()
+        }
         hit = sorted(flags & set(BOOK_SKIP_FLAGS))
         if hit:
-            c.source = f"# ({' and '.join(hit)} cell: not run in the book; `nbdev_test --flags {' '.join(hit)}` runs it)"
+            c.source = (
+                f"# ({' and '.join(hit)} cell: not run in the book; `nbdev_test --flags {' '.join(hit)}` runs it)"
+            )
             n += 1
     return n
 
@@ -347,7 +382,10 @@ def build_book(out: str | os.PathLike = "reports/book", nbs_dir: str | os.PathLi
         entry["seconds"] = round(time.perf_counter() - t0, 1)
         record["pages"][nb_path.stem] = entry
         atomic_write_json(rec_path, record)
-        print(f"[book] {nb_path.stem}: {entry['status']}, {entry.get('figures', 0)} figure(s), {entry['seconds']} s", flush=True)
+        print(
+            f"[book] {nb_path.stem}: {entry['status']}, {entry.get('figures', 0)} figure(s), {entry['seconds']} s",
+            flush=True,
+        )
     record["seconds_last_build"] = round(time.perf_counter() - t_all, 1)
     atomic_write_json(rec_path, record)
     _book_index(out, record)
@@ -358,11 +396,16 @@ def _book_index(out: Path, record: dict) -> Path:
         f"<tr><td><a href='{html.escape(k)}.html'>{html.escape(k)}</a></td><td>{html.escape(v.get('title', ''))}</td>"
         f"<td>{v.get('figures', '-')}</td><td>{v.get('skipped_cells', 0)}</td><td>{v.get('seconds', '')}</td>"
         f"<td>{html.escape(v.get('status', ''))}</td></tr>" for k, v in sorted(record["pages"].items()))
-    style = "body{font-family:sans-serif;max-width:1000px;margin:2em auto}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}"
+    style = (
+        "body{font-family:sans-serif;max-width:1000px;margin:2em auto}td,th{padding:4px 10px;border-bottom:1px solid"
+        " #ddd;text-align:left}"
+    )
     body = f"""<h1>multideepnet: the book</h1>
 <p>The library's notebooks in pipeline order, executed (their slow and real-data cells left out), with their figures:
-read them front to back, from reading a CT to the report. Each page's code is the library; its tests run right below it.</p>
-<table><tr><th>notebook</th><th>title</th><th>figures</th><th>cells not run</th><th>seconds</th><th>status</th></tr>{rows}</table>
+read them front to back, from reading a CT to the report. Each page's code is the library; its tests run right below \
+it.</p>
+<table><tr><th>notebook</th><th>title</th><th>figures</th><th>cells not \
+run</th><th>seconds</th><th>status</th></tr>{rows}</table>
 """
     return atomic_write_text(out / "index.html", html_page("multideepnet: the book", style, body))
 
@@ -376,8 +419,12 @@ def explore_scan(scan: str | os.PathLike, checkpoint: str | os.PathLike, out_dir
     if not scan.exists(): raise NotebookError(f"{scan}: scan not found")
     if not checkpoint.is_file(): raise NotebookError(f"{checkpoint}: model file not found")
     name = scan_name(scan)
-    ipynb = run_notebook("explore", out / f"{name}_explore.ipynb", {"scan": str(scan), "checkpoint": str(checkpoint),
-                                                                   "out_dir": str(out), "device": device}, timeout=timeout)
+    ipynb = run_notebook(
+        "explore",
+        out / f"{name}_explore.ipynb",
+        {"scan": str(scan), "checkpoint": str(checkpoint), "out_dir": str(out), "device": device},
+        timeout=timeout,
+    )
     return export_html(ipynb, out / f"{name}_explore.html", title=f"explore {name}") if html else ipynb
 
 def _explore_cmd(args) -> int:
@@ -404,10 +451,17 @@ def register_cli(sub) -> None:
     p.add_argument("--only", nargs="+", help="only the notebooks whose name starts with these (e.g. 05 10)")
     p.add_argument("--force", action="store_true", help="run every notebook again")
     p.set_defaults(func=_book_cmd)
-    q = sub.add_parser("explore", help="explore one scan with a trained arm: preprocessing, prediction per view, Grad-CAM "
-                                       "beside the arm's chosen explanation, as a kernel-free HTML page",
-                       description="Runs the packaged study/explore notebook with papermill: OUT/NAME_explore.html (and "
-                                   ".ipynb), OUT/NAME_gradcam.nii.gz and OUT/NAME_<method>.nii.gz on the scan's grid.")
+    q = sub.add_parser(
+        "explore",
+        help=(
+            "explore one scan with a trained arm: preprocessing, prediction per view, Grad-CAM "
+            "beside the arm's chosen explanation, as a kernel-free HTML page"
+        ),
+        description=(
+            "Runs the packaged study/explore notebook with papermill: OUT/NAME_explore.html (and "
+            ".ipynb), OUT/NAME_gradcam.nii.gz and OUT/NAME_<method>.nii.gz on the scan's grid."
+        ),
+    )
     q.add_argument("scan", help="a DICOM series folder, NIfTI, MHA/MHD or NRRD file")
     q.add_argument("--checkpoint", required=True, help="an arm's model.pt (reports/NAME/arms/ARM/model.pt)")
     q.add_argument("--out", default="reports/explore", help="output folder (default reports/explore)")

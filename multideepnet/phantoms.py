@@ -151,8 +151,15 @@ class Phantom:
     params: dict                 # everything drawn for this phantom (JSON-able)
     tissue: np.ndarray | None = None   # uint8 tissue codes (see TISSUES), only when asked for
 
-def make_phantom(label: str, seed: int, difficulty: str = "medium", matrix: int = DEFAULT_MATRIX,
-                 slice_range: tuple[float, float] = DEFAULT_SLICE_RANGE, with_tissue: bool = False, cue: str = "both") -> Phantom:
+def make_phantom(
+    label: str,
+    seed: int,
+    difficulty: str = "medium",
+    matrix: int = DEFAULT_MATRIX,
+    slice_range: tuple[float, float] = DEFAULT_SLICE_RANGE,
+    with_tissue: bool = False,
+    cue: str = "both",
+) -> Phantom:
     """One synthetic chest CT of class `label`, fully determined by `seed`, `difficulty`, `matrix`, `slice_range` and
     `cue` (which cue tells the sick classes apart: both, where or what; see `lesions.CUES`)."""
     # one BLAS thread: the interpolation matmuls are small, and spinning BLAS threads stall parallel workers
@@ -160,8 +167,10 @@ def make_phantom(label: str, seed: int, difficulty: str = "medium", matrix: int 
         return _make_phantom(label, seed, difficulty, matrix, slice_range, with_tissue, cue)
 
 def _check_request(label: str, difficulty: str, matrix: int, cue: str = "both") -> None:
-    if label not in CLASSES: raise MultiDeepNetError(f"phantom: unknown label {label!r}; expected one of {', '.join(CLASSES)}")
-    if difficulty not in DIFFICULTY: raise MultiDeepNetError(f"phantom: unknown difficulty {difficulty!r}; expected one of {', '.join(DIFFICULTY)}")
+    if label not in CLASSES:
+        raise MultiDeepNetError(f"phantom: unknown label {label!r}; expected one of {', '.join(CLASSES)}")
+    if difficulty not in DIFFICULTY:
+        raise MultiDeepNetError(f"phantom: unknown difficulty {difficulty!r}; expected one of {', '.join(DIFFICULTY)}")
     if matrix < 32: raise MultiDeepNetError(f"phantom: matrix {matrix} is too small (at least 32)")
     if cue not in CUES: raise MultiDeepNetError(f"phantom: unknown cue {cue!r}; expected one of {', '.join(CUES)}")
 
@@ -179,7 +188,15 @@ def _make_phantom(label, seed, difficulty, matrix, slice_range, with_tissue, cue
     zs, ys, xs = scan_axes(geo)
     origin = (float(xs[0] + geo["center"][0]), float(ys[0] + geo["center"][1]), float(geo["z_origin"]))
     uid = new_uid(f"multideepnet-phantom/{label}/{seed}/{difficulty}/{matrix}")
-    meta = dict(modality="CT", series_uid=uid, n_slices=ct.shape[0], phantom=True, label=label, seed=int(seed), difficulty=difficulty)
+    meta = dict(
+        modality="CT",
+        series_uid=uid,
+        n_slices=ct.shape[0],
+        phantom=True,
+        label=label,
+        seed=int(seed),
+        difficulty=difficulty,
+    )
     vol = CTVolume(array=ct, spacing=geo["spacing"], origin=origin, meta=meta, source=f"phantom:{label}:{seed}")
     sz, sy, sx = geo["spacing"]; vox_ml = sz * sy * sx / 1000
     lung_n = np.bincount(lung_t.ravel(), minlength=3); les_n = np.bincount(lung_t[lesion_t > 0], minlength=3)
@@ -200,8 +217,12 @@ def lesion_summary(ph: Phantom) -> dict:
     """Where a phantom's lesions are: volume per lung (ml) and share within 2 cm of the pleura."""
     sp = ph.ct.spacing; vox_ml = float(np.prod(sp)) / 1000
     les = ph.lesion_mask > 0
-    out = dict(ml_right=float((les & (ph.lung_mask == 1)).sum() * vox_ml), ml_left=float((les & (ph.lung_mask == 2)).sum() * vox_ml),
-               outside_lung=int((les & (ph.lung_mask == 0)).sum()), peripheral_share=float("nan"))
+    out = dict(
+        ml_right=float((les & (ph.lung_mask == 1)).sum() * vox_ml),
+        ml_left=float((les & (ph.lung_mask == 2)).sum() * vox_ml),
+        outside_lung=int((les & (ph.lung_mask == 0)).sum()),
+        peripheral_share=float("nan"),
+    )
     if les.any():
         depth = ndi.distance_transform_edt(np.pad(ph.lung_mask > 0, 1), sampling=sp)[1:-1, 1:-1, 1:-1]
         out["peripheral_share"] = float((depth[les] <= 20).mean())
@@ -215,7 +236,9 @@ def class_counts(n: int, ratio: Sequence[float] = PAPER_RATIO) -> dict[str, int]
     """Scans per class for `n` scans in proportion `ratio` (largest remainder); every class gets one when n allows."""
     r = np.asarray(ratio, float)
     if r.shape != (len(CLASSES),) or (r < 0).any() or r.sum() <= 0:
-        raise MultiDeepNetError(f"phantoms: ratio must be {len(CLASSES)} non-negative numbers ({', '.join(CLASSES)}), got {list(ratio)}")
+        raise MultiDeepNetError(
+            f"phantoms: ratio must be {len(CLASSES)} non-negative numbers ({', '.join(CLASSES)}), got {list(ratio)}"
+        )
     if n < 0: raise MultiDeepNetError(f"phantoms: n must be >= 0, got {n}")
     quota = n * r / r.sum()
     counts = np.floor(quota).astype(int)
@@ -234,7 +257,9 @@ def write_phantom(ph: Phantom, out_dir: Path, pid: str, as_dicom: bool = False) 
     else: write_volume(ph.ct, out_dir / scan)
     lung, lesion = Path("masks") / f"{pid}_lung.nii.gz", Path("masks") / f"{pid}_lesion.nii.gz"
     write_nifti(ph.lung_mask, out_dir / lung, ph.ct); write_nifti(ph.lesion_mask, out_dir / lesion, ph.ct)
-    return dict(patient_id=pid, label=ph.label, path=scan.as_posix(), lung_mask=lung.as_posix(), lesion_mask=lesion.as_posix())
+    return dict(
+        patient_id=pid, label=ph.label, path=scan.as_posix(), lung_mask=lung.as_posix(), lesion_mask=lesion.as_posix()
+    )
 
 # %% ../nbs/03c_phantoms.ipynb #d40ce6b8
 def _case_record(job: dict) -> Path:
@@ -271,9 +296,11 @@ def make_cohort(out_dir: str | os.PathLike, n: int, seed: int = 0, difficulty: s
     """Write `n` phantoms, their masks, manifest.csv and phantoms.json under `out_dir`; returns the manifest path.
     `cue` other than `both` is recorded in each job and the config (and only then: a `both` cohort's files and records
     stay what they were before cues existed)."""
-    if difficulty not in DIFFICULTY: raise MultiDeepNetError(f"phantoms: unknown difficulty {difficulty!r}; expected one of {', '.join(DIFFICULTY)}")
+    if difficulty not in DIFFICULTY:
+        raise MultiDeepNetError(f"phantoms: unknown difficulty {difficulty!r}; expected one of {', '.join(DIFFICULTY)}")
     if cue not in CUES: raise MultiDeepNetError(f"phantoms: unknown cue {cue!r}; expected one of {', '.join(CUES)}")
-    if not 0 <= dicom_fraction <= 1: raise MultiDeepNetError(f"phantoms: dicom_fraction must lie in [0, 1], got {dicom_fraction}")
+    if not 0 <= dicom_fraction <= 1:
+        raise MultiDeepNetError(f"phantoms: dicom_fraction must lie in [0, 1], got {dicom_fraction}")
     out_dir = Path(out_dir)
     for sub in ("scans", "masks", "cases"): (out_dir / sub).mkdir(parents=True, exist_ok=True)
     counts = class_counts(n, ratio)
@@ -298,11 +325,24 @@ def make_cohort(out_dir: str | os.PathLike, n: int, seed: int = 0, difficulty: s
     cols = ["patient_id", "label", "path", "lung_mask", "lesion_mask"]
     config = dict(n=n, seed=seed, difficulty=difficulty, ratio=list(ratio), dicom_fraction=dicom_fraction,
                   matrix=matrix, slice_range=list(slice_range), **({"cue": cue} if cue != "both" else {}))
-    atomic_write_json(out_dir / "phantoms.json", dict(
-        generator="multideepnet.phantoms", version=PHANTOM_VERSION, config=config, config_hash=stable_hash(config),
-        counts=counts, difficulty_table=DIFFICULTY[difficulty], workers=workers, seconds=round(time.perf_counter() - t0, 2),
-        resumed=sum(bool(r.get("resumed")) for r in results), failed=[r["error"] for r in results if not r["row"]],
-        cases={r["row"]["patient_id"]: dict(r["params"], seconds=round(r["seconds"], 2)) for r in results if r["row"]}))
+    atomic_write_json(
+        out_dir / "phantoms.json",
+        dict(
+            generator="multideepnet.phantoms",
+            version=PHANTOM_VERSION,
+            config=config,
+            config_hash=stable_hash(config),
+            counts=counts,
+            difficulty_table=DIFFICULTY[difficulty],
+            workers=workers,
+            seconds=round(time.perf_counter() - t0, 2),
+            resumed=sum(bool(r.get("resumed")) for r in results),
+            failed=[r["error"] for r in results if not r["row"]],
+            cases={
+                r["row"]["patient_id"]: dict(r["params"], seconds=round(r["seconds"], 2)) for r in results if r["row"]
+            },
+        ),
+    )
     manifest = out_dir / "manifest.csv"     # written last: its presence means the whole cohort is there
     with atomic_path(manifest) as tmp: pd.DataFrame(rows, columns=cols).to_csv(tmp, index=False)
     return manifest
@@ -325,7 +365,9 @@ def cue_features(ph: Phantom) -> dict[str, np.ndarray]:
     lz = np.flatnonzero(lung.any(axis=(1, 2)))
     height = (zz.mean() - lz[0]) / max(lz[-1] - lz[0], 1) if len(zz) else 0.5
     lateral = np.abs(xx - (ph.ct.array.shape[2] - 1) / 2).mean() / ph.ct.array.shape[2] if len(xx) else 0.0
-    position = np.array([s["peripheral_share"] if les.any() else 0.0, s["one_side_share"], n_parts, height, lateral], float)
+    position = np.array(
+        [s["peripheral_share"] if les.any() else 0.0, s["one_side_share"], n_parts, height, lateral], float
+    )
     hist = np.histogram(ph.ct.array[lung], bins=HISTOGRAM_EDGES_HU)[0] / max(int(lung.sum()), 1)
     return {"position": position, "intensity": hist.astype(float)}
 
@@ -345,7 +387,10 @@ def cue_separability(cue: str, n_per_class: int = 20, difficulty: str = "easy", 
         y.append(int(label == "covid"))
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
-    return {k: float(cross_val_score(model, np.asarray(v), np.asarray(y), cv=cv, scoring="roc_auc").mean()) for k, v in feats.items()}
+    return {
+        k: float(cross_val_score(model, np.asarray(v), np.asarray(y), cv=cv, scoring="roc_auc").mean())
+        for k, v in feats.items()
+    }
 
 # %% ../nbs/03c_phantoms.ipynb #70fb8881
 def _cli_phantoms(args: argparse.Namespace) -> int:
@@ -362,23 +407,42 @@ def _cli_phantoms(args: argparse.Namespace) -> int:
 
 def register_cli(sub) -> None:
     """Add the `phantoms` subcommand."""
-    p = sub.add_parser("phantoms", help="write a cohort of synthetic chest CTs with lung and lesion masks",
+    p = sub.add_parser(
+        "phantoms",
+        help="write a cohort of synthetic chest CTs with lung and lesion masks",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        description="Write N synthetic chest CTs (healthy / CAP / COVID-19, in the paper's 247:118:223 ratio by "
-                    "default) as NIfTI (some as DICOM series), their lung and lesion masks, manifest.csv and "
-                    "phantoms.json (all parameters) under OUT. Phantoms exercise the pipeline; they prove nothing clinically.")
+        description=(
+            "Write N synthetic chest CTs (healthy / CAP / COVID-19, in the paper's 247:118:223 ratio by "
+            "default) as NIfTI (some as DICOM series), their lung and lesion masks, manifest.csv and "
+            "phantoms.json (all parameters) under OUT. Phantoms exercise the pipeline; they prove nothing clinically."
+        ),
+    )
     p.add_argument("--n", type=int, required=True, help="number of scans")
     p.add_argument("--out", required=True, help="output folder (scans/, masks/, manifest.csv, phantoms.json)")
     p.add_argument("--seed", type=int, default=0, help="cohort seed: same seed, same files")
-    p.add_argument("--difficulty", choices=list(DIFFICULTY), default="medium", help="lesion size/contrast and overlap of the patterns")
+    p.add_argument(
+        "--difficulty",
+        choices=list(DIFFICULTY),
+        default="medium",
+        help="lesion size/contrast and overlap of the patterns",
+    )
     p.add_argument("--workers", type=int, default=1, help="parallel processes")
     p.add_argument("--dicom-fraction", type=float, default=0.1, help="share of scans written as DICOM series")
-    p.add_argument("--matrix", type=int, default=DEFAULT_MATRIX, help="in-plane matrix; smaller values keep the anatomy with coarser pixels")
+    p.add_argument(
+        "--matrix",
+        type=int,
+        default=DEFAULT_MATRIX,
+        help="in-plane matrix; smaller values keep the anatomy with coarser pixels",
+    )
     p.add_argument("--slice-range", type=float, nargs=2, default=list(DEFAULT_SLICE_RANGE), metavar=("MIN", "MAX"),
                    help="slice spacing range in mm (drawn per scan)")
     p.add_argument("--ratio", type=float, nargs=3, default=list(PAPER_RATIO), metavar=("HEALTHY", "CAP", "COVID"),
                    help="class proportions")
-    p.add_argument("--cue", choices=list(CUES), default="both",
-                   help="what tells CAP from COVID-19: both (placement and look), where (placement only) or what (look only)")
+    p.add_argument(
+        "--cue",
+        choices=list(CUES),
+        default="both",
+        help="what tells CAP from COVID-19: both (placement and look), where (placement only) or what (look only)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cli_phantoms)

@@ -35,7 +35,9 @@ def ensure_phantoms(p: Preset, data_root: str | os.PathLike = "data", workers: i
     if manifest.exists(): return manifest
     return Path(make_cohort(out, workers=workers, progress=True, **p.data.cohort_kwargs()))
 
-def ensure_cache(manifest: str | os.PathLike, p: Preset, data_root: str | os.PathLike = "data", workers: int = 2) -> Path:
+def ensure_cache(
+    manifest: str | os.PathLike, p: Preset, data_root: str | os.PathLike = "data", workers: int = 2
+) -> Path:
     """Preprocess every case of `manifest` into the preset's cache (finished cases are skipped)."""
     manifest = Path(manifest)
     if not manifest.exists(): raise StudyError(f"{manifest}: manifest not found")
@@ -69,10 +71,20 @@ def calibrate_training(p: Preset, device: str = "auto", seconds: float = 60.0, p
         spent = time.perf_counter() - t0; return spent + spent / n
     while n < 50 and (warm <= seconds / 2 if n == 0 else after_next() < seconds - warm):
         step(); sync(); n += 1
-    dt = ((time.perf_counter() - t0) / n if n else warm) / pack   # a slow device: the first step alone (a little pessimistic)
-    return {"pack": pack, "device": str(dev), "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_model(),
-            "batch": cfg.batch_size, "steps_measured": n, "seconds_per_step": round(dt, 4),
-            "vol_per_s": round(cfg.batch_size / dt, 3), "amp": ctx.amp, "threads": torch.get_num_threads()}
+    dt = (
+        (time.perf_counter() - t0) / n if n else warm
+    ) / pack  # a slow device: the first step alone (a little pessimistic)
+    return {
+        "pack": pack,
+        "device": str(dev),
+        "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_model(),
+        "batch": cfg.batch_size,
+        "steps_measured": n,
+        "seconds_per_step": round(dt, 4),
+        "vol_per_s": round(cfg.batch_size / dt, 3),
+        "amp": ctx.amp,
+        "threads": torch.get_num_threads(),
+    }
 
 # %% ../nbs/15c_pipeline.ipynb #3ee8e121
 STUDY_LOCK = ".study.lock"
@@ -100,12 +112,23 @@ def study_lock(out: str | os.PathLike, wait: float = 0.0, poll: float = 0.5) -> 
                                      f"(--wait-lock SECONDS) or choose another --out") from None
                 time.sleep(poll)
         left = _lock_record(f)
-        if left: print(f"[study] {out}: took over the lock left by PID {left.get('pid')} (started {left.get('started')}), "
-                      "which no longer runs", flush=True)
-        me = {"pid": os.getpid(), "host": platform.node(), "started": datetime.datetime.now().isoformat(timespec="seconds"),
-              **({"took_over": left} if left else {})}
+        if left:
+            print(
+                f"[study] {out}: took over the lock left by PID {left.get('pid')} (started {left.get('started')}), "
+                "which no longer runs",
+                flush=True,
+            )
+        me = {
+            "pid": os.getpid(),
+            "host": platform.node(),
+            "started": datetime.datetime.now().isoformat(timespec="seconds"),
+            **({"took_over": left} if left else {}),
+        }
         f.seek(0); f.truncate(); f.write(json.dumps(me)); f.flush()
         try: yield me
-        finally: f.seek(0); f.truncate(); f.flush()         # finished or failed: nothing left to take over (a killed run leaves it)
+        finally:
+            f.seek(0)
+            f.truncate()
+            f.flush()  # finished or failed: nothing left to take over (a killed run leaves it)
     finally:
         f.close()                                           # closing drops the flock

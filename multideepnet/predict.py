@@ -17,7 +17,8 @@ from .config import ExplainConfig, GradcamConfig, PrepConfig
 from .layout import ArmDir
 from .geometry import CropGeometry
 from .preprocess import preprocess_volume, to_unit
-if TYPE_CHECKING: import numpy as np, torch   # PyTorch (and the model and Grad-CAM modules) are imported where used: see below
+if TYPE_CHECKING:
+    import numpy as np, torch  # PyTorch (and the model and Grad-CAM modules) are imported where used: see below
 
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'GRAD_PASS_FORWARDS', 'PredictError', 'training_provenance', 'bundle_prep', 'provenance_line',
@@ -39,7 +40,9 @@ def training_provenance(run: dict, manifest: str | os.PathLike | None = None) ->
     ph = Path(manifest).parent / "phantoms.json" if manifest else None
     if ph is not None and ph.is_file():
         cfg = json.loads(ph.read_text(encoding="utf-8")).get("config", {})
-        out.update(source="phantoms", synthetic=True, n=cfg.get("n"), difficulty=cfg.get("difficulty"), seed=cfg.get("seed"))
+        out.update(
+            source="phantoms", synthetic=True, n=cfg.get("n"), difficulty=cfg.get("difficulty"), seed=cfg.get("seed")
+        )
     elif manifest: out.update(source="manifest", synthetic=False, manifest=Path(manifest).name)
     return out
 
@@ -52,8 +55,10 @@ def provenance_line(info: dict) -> str | None:
     """One sentence for the console, the JSON and the figure: what the model has seen, where that is not real scans."""
     p = info.get("training_data") or {}
     if p.get("synthetic"):
-        return (f"trained only on synthetic phantoms ({p.get('n')} {p.get('difficulty')} phantoms, preset {p.get('preset')}): "
-                f"its predictions on real scans mean nothing")
+        return (
+            f"trained only on synthetic phantoms ({p.get('n')} {p.get('difficulty')} phantoms, preset"
+            f" {p.get('preset')}): its predictions on real scans mean nothing"
+        )
     if not p or p.get("source") == "unknown": return "training data not recorded in this model bundle"
     return None
 
@@ -79,10 +84,17 @@ def export_arm_model(arm_dir: str | os.PathLike, manifest: str | os.PathLike | N
     # conv weights stored channels-last: the layout the models run in, so loading needs no copy
     states = [{k: v.contiguous(memory_format=torch.channels_last_3d) if v.ndim == 5 else v.contiguous()
                for k, v in torch.load(p, map_location="cpu", weights_only=False)["model"].items()} for p in ckpts]
-    bundle = {"format": MODEL_FORMAT, "arm": run["arm"], "model": run["config"]["model"], "classes": list(CLASSES),
-              "prep": PrepConfig.from_dict(run["preset"]["prep"]).as_dict(), "gradcam": GradcamConfig.from_dict(run["preset"].get("gradcam")).as_dict(), "config_hash": run["config_hash"],
-              "training_data": training_provenance(run, manifest),
-              "states": states}
+    bundle = {
+        "format": MODEL_FORMAT,
+        "arm": run["arm"],
+        "model": run["config"]["model"],
+        "classes": list(CLASSES),
+        "prep": PrepConfig.from_dict(run["preset"]["prep"]).as_dict(),
+        "gradcam": GradcamConfig.from_dict(run["preset"].get("gradcam")).as_dict(),
+        "config_hash": run["config_hash"],
+        "training_data": training_provenance(run, manifest),
+        "states": states,
+    }
     files = ArmDir(arm_dir)
     with atomic_path(files.model) as tmp: torch.save(bundle, tmp)
     atomic_write_json(files.model_info, {k: v for k, v in bundle.items() if k != "states"})   # readable without torch
@@ -101,18 +113,26 @@ def load_arm_model(path: str | os.PathLike, device: str = "cpu") -> tuple[list[t
     path = Path(path)
     if not path.exists(): raise PredictError(f"{path}: model file not found")
     try: b = torch.load(path, map_location="cpu", weights_only=True)   # plain data only: no code runs
-    except Exception as e: raise PredictError(f"{path}: not a readable model file ({type(e).__name__}: {str(e).splitlines()[0]})") from None
+    except Exception as e:
+        raise PredictError(
+            f"{path}: not a readable model file ({type(e).__name__}: {str(e).splitlines()[0]})"
+        ) from None
     if not isinstance(b, dict) or b.get("format") != MODEL_FORMAT:
-        raise PredictError(f"{path}: not a multideepnet model bundle (make one with export_arm_model or `multideepnet reproduce`)")
+        raise PredictError(
+            f"{path}: not a multideepnet model bundle (make one with export_arm_model or `multideepnet reproduce`)"
+        )
     dev = torch.device(device)
     layout = torch.channels_last_3d if dev.type in CHANNELS_LAST_DEVICES else torch.contiguous_format
     models, states = [], b.pop("states")
     for i in range(len(states)):
-        state = {k: v.to(dev).contiguous(memory_format=layout) if v.ndim == 5 else v.to(dev) for k, v in states[i].items()}
+        state = {
+            k: v.to(dev).contiguous(memory_format=layout) if v.ndim == 5 else v.to(dev) for k, v in states[i].items()
+        }
         states[i] = None                                  # each fold's tensors are freed once its model holds them
         with torch.device("meta"): m = model_from_config(b["arm"], b["model"], init=False)  # no init work
         try: m.load_state_dict(state, assign=True)
-        except RuntimeError as e: raise PredictError(f"{path}: fold {i} does not fit arm {b['arm']!r} ({str(e).splitlines()[0]})") from None
+        except RuntimeError as e:
+            raise PredictError(f"{path}: fold {i} does not fit arm {b['arm']!r} ({str(e).splitlines()[0]})") from None
         del state                                         # the model holds the tensors now; fusing replaces them
         # the module-level conversion also re-lays the weights whose strides fit both layouts (one input channel,
         # 1x1x1 kernels), which oneDNN otherwise runs slowly: 1.17 -> 0.85 s per paper-size forward
@@ -149,9 +169,13 @@ def ensemble_cam(models: Sequence[torch.nn.Module], x: torch.Tensor, target: int
             fwd = grad_forward(m.eval(), x, layer)
             keep(fwd.out)
             classes = range(fwd.out.prob.shape[1]) if target is None else [int(target)]
-            per_class.append({c: cam_maps(fwd, target=c, method=method, upsample=False, retain_graph=True).maps for c in classes})
+            per_class.append(
+                {c: cam_maps(fwd, target=c, method=method, upsample=False, retain_graph=True).maps for c in classes}
+            )
             guesses.append(int(torch.stack(probs).mean(0)[0].argmax()) if target is None else int(target))
-            t0 = time.perf_counter(); xmaps.append(gradxinput_maps(fwd, guesses[-1], gradxinput)["combined"]); xs += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            xmaps.append(gradxinput_maps(fwd, guesses[-1], gradxinput)["combined"])
+            xs += time.perf_counter() - t0
             del fwd
         target = int(torch.stack(probs).mean(0)[0].argmax()) if target is None else int(target)
         for k, g in enumerate(guesses):
@@ -160,7 +184,11 @@ def ensemble_cam(models: Sequence[torch.nn.Module], x: torch.Tensor, target: int
                 xmaps[k] = gradxinput_maps(grad_forward(models[k], x, None), target, gradxinput)["combined"]
                 xs += time.perf_counter() - t0
         coarse = [c[target] for c in per_class]
-        extra = {"gradxinput": mean_map(xmaps), "gradxinput_s": xs, "gradxinput_repeated": sum(g != target for g in guesses)}
+        extra = {
+            "gradxinput": mean_map(xmaps),
+            "gradxinput_s": xs,
+            "gradxinput_repeated": sum(g != target for g in guesses),
+        }
     prob = torch.stack(probs).mean(0)
     view_prob = {v: torch.stack([p[v] for p in view_probs]).mean(0) for v in view_probs[0]}
     names = [n for n in coarse[0] if maps is None or n in maps]
@@ -193,8 +221,15 @@ def explanation_map(models: Sequence[torch.nn.Module], unit: np.ndarray, target:
     from multideepnet.explain import SMOOTHGRAD_BUDGET_MB, ensemble_maps
     ex = info["explanation"]
     cam = GradcamConfig.from_dict(info.get("gradcam"))
-    maps, _ = ensemble_maps(models, unit, target, ex["method"], ExplainConfig.from_dict(ex.get("config")), layer=cam.layer,
-                            budget_mb=SMOOTHGRAD_BUDGET_MB if budget_mb is None else budget_mb)
+    maps, _ = ensemble_maps(
+        models,
+        unit,
+        target,
+        ex["method"],
+        ExplainConfig.from_dict(ex.get("config")),
+        layer=cam.layer,
+        budget_mb=SMOOTHGRAD_BUDGET_MB if budget_mb is None else budget_mb,
+    )
     return maps["combined"]
 
 # one noisy copy (a forward with autograd and its backward to the input) costs about this many of the forwards
@@ -209,15 +244,24 @@ def attribution_plan(models: Sequence[torch.nn.Module], shape: Sequence[int], me
     from multideepnet.explain import grad_batch, grad_memory_mb
     n = {"smoothgrad": cfg.smoothgrad_samples, "integrated_gradients": cfg.ig_steps}.get(method)
     if n is None: return None
-    return {"method": method, "copies": int(n), "models": len(models), "at_a_time": grad_batch(models[0], shape, n, budget_mb),
-            "copy_mb": round(grad_memory_mb(models[0], shape), 1), "budget_mb": budget_mb,
-            "estimated_s": round(n * len(models) * GRAD_PASS_FORWARDS * forward_s, 1)}
+    return {
+        "method": method,
+        "copies": int(n),
+        "models": len(models),
+        "at_a_time": grad_batch(models[0], shape, n, budget_mb),
+        "copy_mb": round(grad_memory_mb(models[0], shape), 1),
+        "budget_mb": budget_mb,
+        "estimated_s": round(n * len(models) * GRAD_PASS_FORWARDS * forward_s, 1),
+    }
 
 def plan_line(plan: dict) -> str:
     """The console line `predict` prints before an attribution's copies start."""
     what = "noisy copies" if plan["method"] == "smoothgrad" else "steps"
-    return (f"{plan['method']}: {plan['copies']} {what} x {plan['models']} fold models, {plan['at_a_time']} at a time "
-            f"(about {plan['copy_mb']:.0f} MB each, memory budget {plan['budget_mb']:.0f} MB): about {plan['estimated_s']:.0f} s")
+    return (
+        f"{plan['method']}: {plan['copies']} {what} x {plan['models']} fold models, {plan['at_a_time']} at a time"
+        f" (about {plan['copy_mb']:.0f} MB each, memory budget {plan['budget_mb']:.0f} MB): about"
+        f" {plan['estimated_s']:.0f} s"
+    )
 
 # %% ../nbs/13_predict.ipynb #c13e7477
 def _prepare_scan(scan: Path, cfg: PrepConfig) -> dict:
@@ -253,13 +297,24 @@ def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], inf
     png, t0 = None, time.perf_counter()
     with ThreadPoolExecutor(1) as writer:   # the NIfTI is written while the figure is drawn
         nifti = writer.submit(write_unit_nifti, heat, out_dir / f"{name}_gradcam.nii.gz")
-        if figure:   # the scan at its own resolution (HU, lung window, LPS as read) with the heatmap mapped back onto it
+        if figure:  # the scan at its own resolution (HU, lung window, LPS as read) with the heatmap mapped back onto it
             from multideepnet.viewer import save_three_plane
             shown = heat if CropGeometry.from_record(record).file_is_original else \
                 heatmap_to_original(ens["maps"]["combined"], record, grid="original")
-            png = str(save_three_plane(out_dir / f"{name}.png", vol.array, sitk.GetArrayViewFromImage(shown), spacing=vol.spacing,
-                                       title=f"{name}: {CLASS_TITLES[CLASSES[ens['target']]]} (p={ens['prob'][ens['target']]:.2f})"
-                                             + (" - model trained on synthetic phantoms only" if (info.get("training_data") or {}).get("synthetic") else "")))
+            png = str(
+                save_three_plane(
+                    out_dir / f"{name}.png",
+                    vol.array,
+                    sitk.GetArrayViewFromImage(shown),
+                    spacing=vol.spacing,
+                    title=f"{name}: {CLASS_TITLES[CLASSES[ens['target']]]} (p={ens['prob'][ens['target']]:.2f})"
+                    + (
+                        " - model trained on synthetic phantoms only"
+                        if (info.get("training_data") or {}).get("synthetic")
+                        else ""
+                    ),
+                )
+            )
         nifti = nifti.result()
     t["write_s"] = time.perf_counter() - t0
     expl = None
@@ -272,17 +327,30 @@ def predict_scan(scan: str | os.PathLike, models: Sequence[torch.nn.Module], inf
             plan = attribution_plan(models, x.shape[2:], method, xcfg, budget, t["model_gradcam_s"] / len(models))
             if plan: print(f"[predict] {name}: {plan_line(plan)}", flush=True)
             xmap = explanation_map(models, to_unit(p["arr"]), ens["target"], info, budget)
-        expl = {"method": method, "nifti": str(write_unit_nifti(heatmap_to_original(xmap, record), out_dir / f"{name}_{method}.nii.gz")),
-                **({"plan": plan} if plan else {})}
+        expl = {
+            "method": method,
+            "nifti": str(write_unit_nifti(heatmap_to_original(xmap, record), out_dir / f"{name}_{method}.nii.gz")),
+            **({"plan": plan} if plan else {}),
+        }
         t["explanation_s"] = time.perf_counter() - t0 + ens.get("gradxinput_s", 0.0)
-    return {"scan": str(scan), "status": "ok", "arm": info["arm"], "predicted": CLASSES[ens["target"]],
-            "probabilities": dict(zip(CLASSES, map(float, ens["prob"]))),
-            "view_probabilities": {v: dict(zip(CLASSES, map(float, q))) for v, q in ens["view_prob"].items()},
-            "gradcam_nifti": str(nifti), "explanation": expl, "figure": png, "qc": record.get("qc", {}),
-            "prepared_in": "worker process" if p.get("pid", os.getpid()) != os.getpid() else "this process",
-            "timings_s": {k: round(v, 3) for k, v in t.items()} | {"total_s": round(sum(t.values()), 3)},
-            "warnings": list((record.get("qc") or {}).get("warnings") or []), "training_data": info.get("training_data"),
-            "provenance": provenance_line(info), "note": "research prototype; no clinical claim"}
+    return {
+        "scan": str(scan),
+        "status": "ok",
+        "arm": info["arm"],
+        "predicted": CLASSES[ens["target"]],
+        "probabilities": dict(zip(CLASSES, map(float, ens["prob"]))),
+        "view_probabilities": {v: dict(zip(CLASSES, map(float, q))) for v, q in ens["view_prob"].items()},
+        "gradcam_nifti": str(nifti),
+        "explanation": expl,
+        "figure": png,
+        "qc": record.get("qc", {}),
+        "prepared_in": "worker process" if p.get("pid", os.getpid()) != os.getpid() else "this process",
+        "timings_s": {k: round(v, 3) for k, v in t.items()} | {"total_s": round(sum(t.values()), 3)},
+        "warnings": list((record.get("qc") or {}).get("warnings") or []),
+        "training_data": info.get("training_data"),
+        "provenance": provenance_line(info),
+        "note": "research prototype; no clinical claim",
+    }
 
 # %% ../nbs/13_predict.ipynb #1f635b9c
 def _return_big_frees_to_os(threshold_mb: int = 4) -> None:
@@ -312,8 +380,15 @@ def _prepared(fut: Future, scan: Path, cfg: PrepConfig) -> dict:
     try: return fut.result()
     except BrokenExecutor: return _prepare_scan(scan, cfg)   # the worker died (killed, out of memory): read it here
 
-def predict_scans(scans: Sequence[str | os.PathLike], checkpoint: str | os.PathLike, out_dir: str | os.PathLike,
-                  device: str = "cpu", figure: bool = True, explanation: bool = True, budget_mb: float | None = None) -> list[dict]:
+def predict_scans(
+    scans: Sequence[str | os.PathLike],
+    checkpoint: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    device: str = "cpu",
+    figure: bool = True,
+    explanation: bool = True,
+    budget_mb: float | None = None,
+) -> list[dict]:
     """`predict_scan` for each scan, the next one read and preprocessed (in a worker process where it can be forked
     safely) while the current one runs; writes OUT/<scan>.json; failures are recorded, not raised."""
     _return_big_frees_to_os()
@@ -331,8 +406,18 @@ def predict_scans(scans: Sequence[str | os.PathLike], checkpoint: str | os.PathL
         for i, s in enumerate(scans):
             cur, nxt = nxt, (_submit(ahead, scans[i + 1], cfg) if i + 1 < len(scans) else None)
             if nxt is None: ahead.shutdown(wait=False)   # the last scan is on its way: then the worker exits
-            try: r = predict_scan(s, models, info, out_dir, device, figure, prepared=_prepared(cur, s, cfg), explanation=explanation,
-                                          budget_mb=budget_mb)
+            try:
+                r = predict_scan(
+                    s,
+                    models,
+                    info,
+                    out_dir,
+                    device,
+                    figure,
+                    prepared=_prepared(cur, s, cfg),
+                    explanation=explanation,
+                    budget_mb=budget_mb,
+                )
             except (MultiDeepNetError, OSError) as e:
                 r = {"scan": str(s), "status": "failed", "error": str(e)}
             atomic_write_json(out_dir / f"{scan_name(s)}.json", {**r, "checkpoint": str(checkpoint)})
@@ -356,16 +441,24 @@ def _predict_cmd(args) -> int:
 
 def register_cli(sub) -> None:
     """Add the `predict` subcommand."""
-    q = sub.add_parser("predict", help="predict new scans with a trained arm (model.pt); Grad-CAM NIfTI in the scan's geometry",
-                       description="Per scan: OUT/NAME.json (per-view and final probabilities, timings, QC), "
-                                   "OUT/NAME_gradcam.nii.gz (overlays the original CT), OUT/NAME.png (three planes).")
+    q = sub.add_parser(
+        "predict",
+        help="predict new scans with a trained arm (model.pt); Grad-CAM NIfTI in the scan's geometry",
+        description=(
+            "Per scan: OUT/NAME.json (per-view and final probabilities, timings, QC), "
+            "OUT/NAME_gradcam.nii.gz (overlays the original CT), OUT/NAME.png (three planes)."
+        ),
+    )
     q.add_argument("scans", nargs="+", help="DICOM series folders, NIfTI, MHA/MHD or NRRD files")
     q.add_argument("--checkpoint", required=True, help="an arm's model.pt (reports/NAME/arms/ARM/model.pt)")
     q.add_argument("--out", required=True, help="output folder")
     q.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
     q.add_argument("--no-figure", action="store_true", help="skip the three-plane PNG")
-    q.add_argument("--gradcam-only", action="store_true",
-                   help="skip the arm's chosen explanation map (OUT/NAME_<method>.nii.gz): one backward pass per fold model")
+    q.add_argument(
+        "--gradcam-only",
+        action="store_true",
+        help="skip the arm's chosen explanation map (OUT/NAME_<method>.nii.gz): one backward pass per fold model",
+    )
     q.add_argument("--memory-budget", type=float, default=None, metavar="MB",
                    help="memory for SmoothGrad's noisy copies going through the network at once (default 1024)")
     q.set_defaults(func=_predict_cmd)

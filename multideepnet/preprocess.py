@@ -50,7 +50,9 @@ def sanitize_hu(ct: CTVolume, cfg: PrepConfig) -> tuple[sitk.Image, list[str]]:
         # -2000/-3024 outside the field of view is normal padding; beyond that, or above 4095, is not CT
         out = float(((arr < -3100) | (arr > 4095)).mean())
         if out > 0.001:
-            warns.append(f"absurd HU values: {out:.1%} of voxels below -3100 or above 4095 (range {lo:.0f}..{hi:.0f}); clipped")
+            warns.append(
+                f"absurd HU values: {out:.1%} of voxels below -3100 or above 4095 (range {lo:.0f}..{hi:.0f}); clipped"
+            )
         arr = np.clip(arr, *cfg.hu_range)
     ct2 = CTVolume(array=arr.astype(np.int16, copy=False), spacing=ct.spacing, origin=ct.origin, direction=ct.direction)
     return ct2.to_sitk(), warns
@@ -65,7 +67,9 @@ def _mask_on(grid: sitk.Image, arr: np.ndarray, target: sitk.Image) -> np.ndarra
     src = sitk.GetImageFromArray(arr.astype(np.float32)); src.CopyInformation(grid)
     return sitk.GetArrayFromImage(sitk.Resample(src, target, sitk.Transform(), sitk.sitkLinear, 0.0, sitk.sitkFloat32))
 
-def block_index(grid: sitk.Image, factor_xyz, target: sitk.Image, native_spacing_xyz, native_origin) -> list[np.ndarray]:
+def block_index(
+    grid: sitk.Image, factor_xyz, target: sitk.Image, native_spacing_xyz, native_origin
+) -> list[np.ndarray]:
     """Per axis (z, y, x), the working-grid voxel that holds each voxel centre of `target` (same directions)."""
     d = np.array(target.GetDirection()).reshape(3, 3)
     shift = d.T @ (np.array(target.GetOrigin()) - np.array(native_origin))        # target origin in axis mm
@@ -103,7 +107,11 @@ def window_lut(hu: np.ndarray, cfg: PrepConfig) -> np.ndarray:
     """`window` of an int16 HU array through a lookup table over `cfg.hu_range` (one gather, no float maths)."""
     lo, hi = int(cfg.hu_range[0]), int(cfg.hu_range[1])
     lut = window(np.arange(lo, hi + 1), cfg)
-    return lut[np.clip(hu, lo, hi).astype(np.intp) - lo] if hu.min() < lo or hu.max() > hi else lut[hu.astype(np.intp) - lo]
+    return (
+        lut[np.clip(hu, lo, hi).astype(np.intp) - lo]
+        if hu.min() < lo or hu.max() > hi
+        else lut[hu.astype(np.intp) - lo]
+    )
 
 # %% ../nbs/05_preprocess.ipynb #8e8c406c
 def qc_warnings(masks: LungMasks, img: sitk.Image, cfg: PrepConfig) -> list[str]:
@@ -117,7 +125,8 @@ def qc_warnings(masks: LungMasks, img: sitk.Image, cfg: PrepConfig) -> list[str]
     ends = [(lungs[0].any() or lungs[-1].any(), "first/last slice (the scan may not cover the whole lung)"),
             (lungs[:, [0, -1]].any() or lungs[:, :, [0, -1]].any(), "in-plane edge of the image")]
     w += [f"lung touches the scan's {where}" for hit, where in ends if hit]
-    if img.GetSpacing()[2] > cfg.max_slice_mm: w.append(f"very thick slices: {img.GetSpacing()[2]:.1f} mm > {cfg.max_slice_mm} mm")
+    if img.GetSpacing()[2] > cfg.max_slice_mm:
+        w.append(f"very thick slices: {img.GetSpacing()[2]:.1f} mm > {cfg.max_slice_mm} mm")
     return w
 
 # %% ../nbs/05_preprocess.ipynb #c3ac596b
@@ -220,7 +229,9 @@ def lung_labels_original(masks: LungMasks, geometry: CropGeometry | dict, grid: 
     lab = sitk.GetArrayViewFromImage(labels)
     out = sitk.GetImageFromArray(np.ascontiguousarray(gather(np.asarray(lab), idx))); out.CopyInformation(ref)
     if grid == "file" and not geo.file_is_original:   # permuted/flipped axes: nearest neighbour is exact
-        out = sitk.Resample(out, geo.scan_grid("file").image(), sitk.Transform(), sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)
+        out = sitk.Resample(
+            out, geo.scan_grid("file").image(), sitk.Transform(), sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8
+        )
     return out
 
 # %% ../nbs/05_preprocess.ipynb #587499d9
@@ -246,7 +257,11 @@ def montage(arr: np.ndarray, lung: np.ndarray | None, region: np.ndarray | None,
         if half.any(): c[2] = _centroid(half)[2]
     sz, sy, sx = spacing_zyx
     panels = []
-    for sl, row_mm, col_mm, flip in ((np.s_[c[0]], sy, sx, False), (np.s_[:, c[1]], sz, sx, True), (np.s_[:, :, c[2]], sz, sy, True)):
+    for sl, row_mm, col_mm, flip in (
+        (np.s_[c[0]], sy, sx, False),
+        (np.s_[:, c[1]], sz, sx, True),
+        (np.s_[:, :, c[2]], sz, sy, True),
+    ):
         rgb = np.repeat(img[sl][..., None], 3, axis=-1)
         for m, colour in ((region, (1, 1, 0)), (lung, (1, 0, 0))):
             if m is not None: rgb[_outline(m[sl])] = colour
@@ -288,7 +303,8 @@ def _display(hu: np.ndarray) -> np.ndarray:
 def preprocessing_stages(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> list[dict]:
     """One axial slice through the lungs' centre after each preprocessing step, with the volume's shape (Fig. 3)."""
     arr, record, masks = preprocess_volume(ct, cfg)
-    if masks is None: raise PreprocessError("preprocessing_stages needs a lung segmentation (this scan fell back to a body crop)")
+    if masks is None:
+        raise PreprocessError("preprocessing_stages needs a lung segmentation (this scan fell back to a body crop)")
     img, _ = sanitize_hu(ct, cfg)
     geo = CropGeometry.from_record(record); res = geo.resampled
     ref = res.image()
@@ -309,16 +325,23 @@ def preprocessing_stages(ct: CTVolume, cfg: PrepConfig = PrepConfig()) -> list[d
     out_hu = out[zo] * wid + (lvl - wid / 2)                     # back to HU for the lung-window display of (f)
     crop = (slice(y0, y1), slice(x0, x1))
     sp_res, sp_out = res.spacing_xyz[1::-1], geo.output.spacing_xyz[1::-1]
-    stage = lambda step, shape, image, spacing, outline=None: {"step": step, "shape_zyx": [int(v) for v in shape],
-                                                               "image": image, "spacing_yx": [float(v) for v in spacing], "outline": outline}
-    return [stage("scan as read", ct.shape, _display(ct.array[z_orig]), ct.spacing[1:]),
-            stage("(a) resampled to 1 mm", hu1.shape, _display(sl), sp_res),
-            stage("(b) field-of-view circle", hu1.shape, _display(shown), sp_res),
-            stage("(c) lung segmentation", hu1.shape, _display(shown), sp_res, lungs1[z]),
-            stage("(d) convex hull + dilation", hu1.shape, _display(masked), sp_res, region1[z]),
-            stage("(e) lung bounding box", (z1 - z0, y1 - y0, x1 - x0), _display(masked[crop]), sp_res, lungs1[z][crop]),
-            stage(f"(f) resized to {'x'.join(map(str, cfg.out_shape))}", arr.shape, _display(out_hu), sp_out),
-            stage(f"(g) window L{lvl:g}/W{wid:g} to [0, 1]", arr.shape, out[zo], sp_out)]
+    stage = lambda step, shape, image, spacing, outline=None: {
+        "step": step,
+        "shape_zyx": [int(v) for v in shape],
+        "image": image,
+        "spacing_yx": [float(v) for v in spacing],
+        "outline": outline,
+    }
+    return [
+        stage("scan as read", ct.shape, _display(ct.array[z_orig]), ct.spacing[1:]),
+        stage("(a) resampled to 1 mm", hu1.shape, _display(sl), sp_res),
+        stage("(b) field-of-view circle", hu1.shape, _display(shown), sp_res),
+        stage("(c) lung segmentation", hu1.shape, _display(shown), sp_res, lungs1[z]),
+        stage("(d) convex hull + dilation", hu1.shape, _display(masked), sp_res, region1[z]),
+        stage("(e) lung bounding box", (z1 - z0, y1 - y0, x1 - x0), _display(masked[crop]), sp_res, lungs1[z][crop]),
+        stage(f"(f) resized to {'x'.join(map(str, cfg.out_shape))}", arr.shape, _display(out_hu), sp_out),
+        stage(f"(g) window L{lvl:g}/W{wid:g} to [0, 1]", arr.shape, out[zo], sp_out),
+    ]
 
 # %% ../nbs/05_preprocess.ipynb #512bb0f2
 MIN_SLICES, MIN_EXTENT_MM = 5, 40.0   # less cannot hold one lung of the segmentation's smallest volume (0.68 L)
@@ -380,9 +403,18 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
         msg = text.splitlines()[0] if text else type(e).__name__
         if not isinstance(e, MultiDeepNetError): msg = f"{type(e).__name__}: {msg}"
         if src not in msg: msg = f"{src}: {msg}"    # e.g. a segmentation failure: say which scan
-        rec.update({"status": "failed", "config": cfg.as_dict(),
-                    "qc": {"status": "failed", "error": msg, "warnings": [f"read: {w}" for w in (ct.warnings if ct else [])],
-                           "traceback": traceback.format_exc(limit=4)}})
+        rec.update(
+            {
+                "status": "failed",
+                "config": cfg.as_dict(),
+                "qc": {
+                    "status": "failed",
+                    "error": msg,
+                    "warnings": [f"read: {w}" for w in (ct.warnings if ct else [])],
+                    "traceback": traceback.format_exc(limit=4),
+                },
+            }
+        )
     rec.setdefault("qc", {})["peak_rss_mb"] = round(peak_rss_mb(), 1)
     atomic_write_json(rec_path, rec)
     return _index_row(base, rec, cache.path, rec_path, npy_path, cached=False)
@@ -425,11 +457,19 @@ def _write_index(out_dir: Path, rows: list[dict]) -> Path:
     return CacheDir(out_dir).write_index(pd.DataFrame(rows))
 
 # %% ../nbs/05_preprocess.ipynb #1084aa30
-def prepare(inputs: pd.DataFrame | Iterable[str | os.PathLike], out_dir: str | os.PathLike,
-            cfg: PrepConfig = PrepConfig(), workers: int = 1, qc_files: bool = True,
-            retry_failed: bool = False, progress: bool = True, read: dict | None = None, cli: bool = False) -> pd.DataFrame:
-    """Preprocess a batch into `out_dir` (cache + index.csv); failed cases are recorded, never raised. `read`:
-    options for `read_ct` (spacing, series_uid, allow_gaps) where a row has none; `cli`: errors in command-line words."""
+def prepare(
+    inputs: pd.DataFrame | Iterable[str | os.PathLike],
+    out_dir: str | os.PathLike,
+    cfg: PrepConfig = PrepConfig(),
+    workers: int = 1,
+    qc_files: bool = True,
+    retry_failed: bool = False,
+    progress: bool = True,
+    read: dict | None = None,
+    cli: bool = False,
+) -> pd.DataFrame:
+    """Preprocess a batch into `out_dir` (cache + index.csv); failed cases are recorded, never raised. `read`: options
+    for `read_ct` (spacing, series_uid, allow_gaps) where a row has none; `cli`: errors in command-line words."""
     import pandas as pd
     from tqdm.auto import tqdm
     rows, out_dir = _as_rows(inputs, read), Path(out_dir)
@@ -447,7 +487,10 @@ def prepare(inputs: pd.DataFrame | Iterable[str | os.PathLike], out_dir: str | o
         per_worker = max(1, n_threads() // workers)   # cores left to each worker's own threads
         with ProcessPoolExecutor(workers, mp.get_context("spawn"), initializer=lib._init_worker,
                                  initargs=(per_worker,)) as pool:
-            futs = {pool.submit(lib.process_case, row, out_dir, cfg, qc_files, retry_failed, cli): i for i, row in enumerate(rows)}
+            futs = {
+                pool.submit(lib.process_case, row, out_dir, cfg, qc_files, retry_failed, cli): i
+                for i, row in enumerate(rows)
+            }
             for f in as_completed(futs):
                 i = futs[f]
                 try: r = f.result()
@@ -458,8 +501,11 @@ def prepare(inputs: pd.DataFrame | Iterable[str | os.PathLike], out_dir: str | o
                 done(i, r)
     bar.close()
     _write_index(out_dir, results)
-    return pd.DataFrame(results).reindex(columns=list(INDEX_COLUMNS) + [c for c in results[0] if c not in INDEX_COLUMNS]) \
-        if results else pd.DataFrame(columns=list(INDEX_COLUMNS))
+    return (
+        pd.DataFrame(results).reindex(columns=list(INDEX_COLUMNS) + [c for c in results[0] if c not in INDEX_COLUMNS])
+        if results
+        else pd.DataFrame(columns=list(INDEX_COLUMNS))
+    )
 
 # %% ../nbs/05_preprocess.ipynb #dd122458
 def _prepare_cli(args: argparse.Namespace) -> int:
@@ -486,16 +532,25 @@ def _prepare_cli(args: argparse.Namespace) -> int:
 
 def register_cli(sub) -> None:
     """Add `multideepnet prepare` to the CLI's subparsers."""
-    p = sub.add_parser("prepare", help="preprocess CT scans into the training cache (steps a-g, lung segmentation, QC)",
-                       description="Segment the lungs (Liao et al./grt123), crop, resample, window and cache each scan "
-                                   "as one array + JSON record with QC, a lung-mask NIfTI and a montage PNG. "
-                                   "Finished cases are skipped on a re-run; a failed case is recorded and the batch goes on.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("scans", nargs="*", metavar="SCAN", help="scan paths (DICOM folder, NIfTI/MHA/NRRD file, PNG/JPG slice folder)")
+    p = sub.add_parser(
+        "prepare",
+        help="preprocess CT scans into the training cache (steps a-g, lung segmentation, QC)",
+        description=(
+            "Segment the lungs (Liao et al./grt123), crop, resample, window and cache each scan "
+            "as one array + JSON record with QC, a lung-mask NIfTI and a montage PNG. "
+            "Finished cases are skipped on a re-run; a failed case is recorded and the batch goes on."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument(
+        "scans", nargs="*", metavar="SCAN", help="scan paths (DICOM folder, NIfTI/MHA/NRRD file, PNG/JPG slice folder)"
+    )
     p.add_argument("--manifest", help="manifest CSV (patient_id,label,path[,split]) instead of SCAN paths")
     p.add_argument("--out", required=True, help="cache folder (index.csv, cases/, qc/)")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes")
-    p.add_argument("--fallback", action="store_true", help="crop the body when lung segmentation fails (status 'fallback')")
+    p.add_argument(
+        "--fallback", action="store_true", help="crop the body when lung segmentation fails (status 'fallback')"
+    )
     p.add_argument("--out-shape", type=int, nargs=3, default=list(PrepConfig.out_shape), metavar=("D", "H", "W"),
                    help="output array shape (z y x)")
     p.add_argument("--dtype", choices=["uint8", "float16"], default=PrepConfig.dtype, help="storage dtype")
@@ -505,9 +560,17 @@ def register_cli(sub) -> None:
     p.add_argument("--spacing", metavar=("Z", "Y", "X"), type=float, nargs=3,
                    help="voxel spacing in mm; required for PNG/JPG slice folders, overrides the file's otherwise "
                         "(a manifest's `spacing` column, 'z y x', sets it per scan)")
-    p.add_argument("--series", metavar="UID", help="the series to read from a DICOM folder holding several: its UID or the "
-                   "key `multideepnet info` shows (a manifest's `series_uid` column sets it per scan)")
-    p.add_argument("--allow-gaps", action="store_true", help="fill missing DICOM slices by interpolation instead of refusing")
+    p.add_argument(
+        "--series",
+        metavar="UID",
+        help=(
+            "the series to read from a DICOM folder holding several: its UID or the "
+            "key `multideepnet info` shows (a manifest's `series_uid` column sets it per scan)"
+        ),
+    )
+    p.add_argument(
+        "--allow-gaps", action="store_true", help="fill missing DICOM slices by interpolation instead of refusing"
+    )
     p.add_argument("--retry-failed", action="store_true", help="process again the cases that failed before")
     p.add_argument("--no-qc-files", action="store_true", help="skip the lung-mask NIfTI and montage PNG")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -64,20 +64,31 @@ def config_table(collected: dict) -> pd.DataFrame:
     for a, c in collected.items():
         m = c["metrics"]; pr, tr = m["preset"], m["config"]["train"]
         g = m.get("gradcam") or {}
-        rows[m["title"]] = {"preset": pr.get("name"), "volume": "x".join(map(str, pr["prep"]["out_shape"])),
-                            "width": m["config"]["model"].get("width"), "epochs": tr.get("epochs"),
-                            "pretrain epochs": tr.get("pretrain_epochs") if m["config"]["arm_flags"]["multitask_pretrain"] else "-",
-                            "batch": tr.get("batch_size"), "lr": tr.get("lr"), "seed": tr.get("seed"),
-                            "folds": m["config"]["split"].get("folds"), "device": m.get("device"),
-                            "Grad-CAM": f"{g.get('method', '-')} at {g.get('layer', '-')}", "config hash": m["config_hash"]}
+        rows[m["title"]] = {
+            "preset": pr.get("name"),
+            "volume": "x".join(map(str, pr["prep"]["out_shape"])),
+            "width": m["config"]["model"].get("width"),
+            "epochs": tr.get("epochs"),
+            "pretrain epochs": tr.get("pretrain_epochs") if m["config"]["arm_flags"]["multitask_pretrain"] else "-",
+            "batch": tr.get("batch_size"),
+            "lr": tr.get("lr"),
+            "seed": tr.get("seed"),
+            "folds": m["config"]["split"].get("folds"),
+            "device": m.get("device"),
+            "Grad-CAM": f"{g.get('method', '-')} at {g.get('layer', '-')}",
+            "config hash": m["config_hash"],
+        }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 def dataset_banner(study_dir: str | os.PathLike) -> tuple[str, pd.DataFrame]:
-    """HTML line (synthetic phantoms or real data, the manifest's path as text) and the case counts per split and class."""
+    """HTML line (synthetic phantoms or real data, the manifest's path as text) and the case counts per split and class.
+    """
     study = StudyDir(study_dir).read_study()
     if study["source"] == "phantoms":
-        head = ("<p><b>Data: synthetic chest-CT phantoms</b> made by this project. They exercise the pipeline and prove "
-                "nothing clinically; the paper's numbers come from private SPHCC scans.</p>")
+        head = (
+            "<p><b>Data: synthetic chest-CT phantoms</b> made by this project. They exercise the pipeline and prove "
+            "nothing clinically; the paper's numbers come from private SPHCC scans.</p>"
+        )
     else:
         head = f"<p><b>Data: real scans</b> listed in <code>{html.escape(str(study['manifest']))}</code>.</p>"
     splits = sorted(p for p in (ArmDir(a).splits for a in StudyDir(study_dir).arms.glob("*")) if p.is_file())
@@ -103,9 +114,16 @@ def localization_table(collected: dict) -> pd.DataFrame:
         if not loc: continue
         g = c["metrics"].get("gradcam") or {}
         for view, s in [("combined", loc), *((v, loc["views"][v]) for v in VIEWS if v in (loc.get("views") or {}))]:
-            rows.append({"arm": arm_title(a), "map": view, "Grad-CAM": f"{g.get('method', '-')} at {g.get('layer', '-')}",
-                         "cases": s["n_cases"], "pointing game": _with_ci(s["pointing_game"], s.get("pointing_game_ci")),
-                         "energy lift": _with_ci(s["energy_lift"], s.get("energy_lift_ci"))})
+            rows.append(
+                {
+                    "arm": arm_title(a),
+                    "map": view,
+                    "Grad-CAM": f"{g.get('method', '-')} at {g.get('layer', '-')}",
+                    "cases": s["n_cases"],
+                    "pointing game": _with_ci(s["pointing_game"], s.get("pointing_game_ci")),
+                    "energy lift": _with_ci(s["energy_lift"], s.get("energy_lift_ci")),
+                }
+            )
     return pd.DataFrame(rows).set_index(["arm", "map"]) if rows else pd.DataFrame()
 
 # %% ../nbs/12_report.ipynb #818e6e3e
@@ -121,14 +139,24 @@ def explanation_table(collected: dict) -> pd.DataFrame:
         ex, chosen = c["metrics"].get("explanations") or {}, c["metrics"].get("explanation_chosen")
         for m, s in ex.items():
             rho = s.get("randomisation_rank_corr")
-            rows.append({"arm": arm_title(a), "method": METHOD_TITLES.get(m, m) + (" (shown)" if m == chosen else ""),
-                         "cases": s["n_cases"], "pointing game": _with_ci(s["pointing_game"], s.get("pointing_game_ci")),
-                         "chance": f"{s['chance_pointing_game']:.3f}", "energy lift": f"{s['energy_lift']:.1f}",
-                         "deletion (random)": f"{s['deletion_score']:.3f} ({s['random_deletion_score']:.3f})",
-                         "lesions deleted": f"{s['lesion_deletion_score']:.3f}",
-                         "randomisation": "-" if rho is None or not np.isfinite(rho) else
-                                          f"{rho:.2f} {'pass' if s.get('randomisation_passed') else 'FAIL'}",
-                         "repeatability": f"{s['repeatability']:.2f}"})
+            rows.append(
+                {
+                    "arm": arm_title(a),
+                    "method": METHOD_TITLES.get(m, m) + (" (shown)" if m == chosen else ""),
+                    "cases": s["n_cases"],
+                    "pointing game": _with_ci(s["pointing_game"], s.get("pointing_game_ci")),
+                    "chance": f"{s['chance_pointing_game']:.3f}",
+                    "energy lift": f"{s['energy_lift']:.1f}",
+                    "deletion (random)": f"{s['deletion_score']:.3f} ({s['random_deletion_score']:.3f})",
+                    "lesions deleted": f"{s['lesion_deletion_score']:.3f}",
+                    "randomisation": (
+                        "-"
+                        if rho is None or not np.isfinite(rho)
+                        else f"{rho:.2f} {'pass' if s.get('randomisation_passed') else 'FAIL'}"
+                    ),
+                    "repeatability": f"{s['repeatability']:.2f}",
+                }
+            )
     return pd.DataFrame(rows).set_index(["arm", "method"]) if rows else pd.DataFrame()
 
 def fig7_claim(collected: dict, arm: str | None = None) -> str:
@@ -139,21 +167,30 @@ def fig7_claim(collected: dict, arm: str | None = None) -> str:
     a = arm or ("full" if "full" in arms else arms[-1])
     ex, chosen = collected[a]["metrics"]["explanations"], collected[a]["metrics"].get("explanation_chosen")
     g = ex.get("gradcam")
-    def faithful(s): return (s["pointing_game"] > s["chance_pointing_game"] and s["deletion_score"] > s["random_deletion_score"]
-                             and bool(s.get("randomisation_passed")))
+    def faithful(s):
+        return (
+            s["pointing_game"] > s["chance_pointing_game"]
+            and s["deletion_score"] > s["random_deletion_score"]
+            and bool(s.get("randomisation_passed"))
+        )
     parts = []
     if g:
         verdict = "passes" if faithful(g) and g["pointing_game"] >= 0.5 else "fails"
-        parts.append(f"For {arm_title(a)}, the paper's Grad-CAM {verdict} as an explanation of the lesions: it points at one in "
-                     f"{100 * g['pointing_game']:.0f}% of cases (chance {100 * g['chance_pointing_game']:.0f}%), deleting its top "
-                     f"voxels costs {g['deletion_score']:.3f} of the probability against {g['random_deletion_score']:.3f} for "
-                     f"random voxels, and its maps {'do' if g.get('randomisation_passed') else 'do not'} change when the weights are randomised")
+        parts.append(
+            f"For {arm_title(a)}, the paper's Grad-CAM {verdict} as an explanation of the lesions: it points at one in"
+            f" {100 * g['pointing_game']:.0f}% of cases (chance {100 * g['chance_pointing_game']:.0f}%), deleting its"
+            f" top voxels costs {g['deletion_score']:.3f} of the probability against {g['random_deletion_score']:.3f}"
+            f" for random voxels, and its maps {'do' if g.get('randomisation_passed') else 'do not'} change when the"
+            " weights are randomised"
+        )
     if chosen and chosen != "gradcam" and chosen in ex:
         s = ex[chosen]
-        parts.append(f"{METHOD_TITLES.get(chosen, chosen)} (chosen on validation cases) points at a lesion in "
-                     f"{100 * s['pointing_game']:.0f}% (deletion {s['deletion_score']:.3f} vs {s['random_deletion_score']:.3f} random, "
-                     f"randomisation {'passed' if s.get('randomisation_passed') else 'failed'}), so the lesions the network uses "
-                     f"{'are' if faithful(s) else 'are not reliably'} what this map shows")
+        parts.append(
+            f"{METHOD_TITLES.get(chosen, chosen)} (chosen on validation cases) points at a lesion in"
+            f" {100 * s['pointing_game']:.0f}% (deletion {s['deletion_score']:.3f} vs {s['random_deletion_score']:.3f}"
+            f" random, randomisation {'passed' if s.get('randomisation_passed') else 'failed'}), so the lesions the"
+            f" network uses {'are' if faithful(s) else 'are not reliably'} what this map shows"
+        )
     parts.append("the networks depend on the lesions either way: deleting the true lesions costs "
                  f"{ex[next(iter(ex))]['lesion_deletion_score']:.2f} of the explained class's probability on average")
     return "; ".join(parts) + "."
@@ -169,7 +206,9 @@ def plot_deletion_curves(collected: dict):
         ex = collected[a]["metrics"]["explanations"]
         for m, s in ex.items():
             xs = sorted(s["deletion_curve"], key=float)
-            ax.plot([100 * float(x) for x in xs], [s["deletion_curve"][x] for x in xs], "o-", label=METHOD_TITLES.get(m, m))
+            ax.plot(
+                [100 * float(x) for x in xs], [s["deletion_curve"][x] for x in xs], "o-", label=METHOD_TITLES.get(m, m)
+            )
         rd = np.mean([s["random_deletion_score"] for s in ex.values()])
         ax.axhline(rd, ls="--", c="grey", label="random voxels (mean)")
         ax.set(xscale="log", xlabel="top voxels deleted (%)", ylabel="probability drop", title=arm_title(a))
@@ -184,11 +223,13 @@ def headline_table(collected: dict) -> pd.DataFrame:
     rows = {}
     for a, c in collected.items():
         m, ci, loc = c["metrics"]["metrics"], c["ci"], c["metrics"].get("localization") or {}
-        rows[arm_title(a)] = {"test cases": int(m["n"]),
-                              "accuracy": _with_ci(m["accuracy"], ci.loc["accuracy", ["lower", "upper"]].to_list()),
-                              "macro AUC": _with_ci(m["macro_auc"], ci.loc["macro_auc", ["lower", "upper"]].to_list(), digits=3),
-                              "Grad-CAM pointing game": _with_ci(loc.get("pointing_game"), loc.get("pointing_game_ci")) if loc else "-",
-                              "shown map: pointing game (chance)": _chosen_pointing(c["metrics"])}
+        rows[arm_title(a)] = {
+            "test cases": int(m["n"]),
+            "accuracy": _with_ci(m["accuracy"], ci.loc["accuracy", ["lower", "upper"]].to_list()),
+            "macro AUC": _with_ci(m["macro_auc"], ci.loc["macro_auc", ["lower", "upper"]].to_list(), digits=3),
+            "Grad-CAM pointing game": _with_ci(loc.get("pointing_game"), loc.get("pointing_game_ci")) if loc else "-",
+            "shown map: pointing game (chance)": _chosen_pointing(c["metrics"]),
+        }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 def _chosen_pointing(m: dict) -> str:
@@ -204,16 +245,22 @@ def headline_reading(collected: dict, alpha: float = 0.05) -> str:
     acc = {a: c["metrics"]["metrics"]["accuracy"] for a, c in collected.items()}
     auc = {a: c["metrics"]["metrics"]["macro_auc"] for a, c in collected.items()}
     n = next(iter(collected.values()))["metrics"]["metrics"]["n"]
-    parts = [f"On {n} test cases the {len(collected)} arm(s) reach accuracy {min(acc.values()):.2f}-{max(acc.values()):.2f} "
-             f"and macro AUC {min(auc.values()):.3f}-{max(auc.values()):.3f}"]
+    parts = [
+        f"On {n} test cases the {len(collected)} arm(s) reach accuracy {min(acc.values()):.2f}-{max(acc.values()):.2f} "
+        f"and macro AUC {min(auc.values()):.3f}-{max(auc.values()):.3f}"
+    ]
     if len(collected) > 1:
         p = mcnemar_table(collected)
         lowest, pairs = np.nanmin(p.to_numpy()), int(np.isfinite(p.to_numpy()).sum() // 2)
         i, j = np.unravel_index(np.nanargmin(p.to_numpy()), p.shape)
-        parts.append(f"no two arms differ significantly on the same cases (lowest McNemar p = {lowest:.2f}, unadjusted)"
-                     if lowest >= alpha else
-                     f"{p.index[i]} and {p.columns[j]} differ (McNemar p = {lowest:.3f}, unadjusted; with {pairs} pairs "
-                     f"a Bonferroni threshold would be {alpha / pairs:.4f})")
+        parts.append(
+            f"no two arms differ significantly on the same cases (lowest McNemar p = {lowest:.2f}, unadjusted)"
+            if lowest >= alpha
+            else (
+                f"{p.index[i]} and {p.columns[j]} differ (McNemar p = {lowest:.3f}, unadjusted; with {pairs} pairs "
+                f"a Bonferroni threshold would be {alpha / pairs:.4f})"
+            )
+        )
     locs = {a: c["metrics"].get("localization") for a, c in collected.items() if c["metrics"].get("localization")}
     if locs:
         pg = {a: l["pointing_game"] for a, l in locs.items()}
@@ -231,7 +278,9 @@ def explained_cases(collected: dict, arm: str) -> pd.DataFrame:
     if not path.exists() or path.stat().st_size < 2: return pd.DataFrame()
     return read_table(path)
 
-def case_viewer(collected: dict, arm: str, patient_id: str | None = None, size: int = 200, method: str = "gradcam", **kw):
+def case_viewer(
+    collected: dict, arm: str, patient_id: str | None = None, size: int = 200, method: str = "gradcam", **kw
+):
     """Kernel-free three-plane viewer of one explained test case of an arm, by the paper's Grad-CAM or another
     `method` (the arm's chosen one where its maps were saved): the scan at its own resolution with the map mapped back
     where the case holds it, else the network's input with the combined and per-view maps; lesions outlined."""
@@ -302,28 +351,47 @@ def write_index(study_dir: str | os.PathLike) -> Path:
                                      _link(d, f.roc, "ROC"), _link(d, f.curves, "curves"),
                                      _link(d, f.model, "model"), _link(d, f.gradcam, "Grad-CAM")] if x)
         err = html.escape(st.get("error", ""))
-        rows.append(f"<tr><td>{html.escape(arm_title(arm))}</td><td>{html.escape(st['status'])}</td><td>{html.escape(str(st.get('seconds', '')))}</td>"
-                    f"<td>{links}</td><td>{err}</td></tr>")
+        rows.append(
+            f"<tr><td>{html.escape(arm_title(arm))}</td><td>{html.escape(st['status'])}</td>"
+            f"<td>{html.escape(str(st.get('seconds', '')))}</td>"
+            f"<td>{links}</td><td>{err}</td></tr>"
+        )
     collected = collect_study(d)
-    headline = (f"<h2>Headline</h2>{headline_table(collected).to_html(classes='headline', border=0)}"
-                f"<p class='reading'>{html.escape(headline_reading(collected))}</p>"
-                f"<p class='reading'>{html.escape(fig7_claim(collected))}</p>") if collected else "<p>No arm has finished.</p>"
-    src = "synthetic phantoms (exercise the pipeline, prove nothing clinically)" if study["source"] == "phantoms" else f"manifest {study['manifest']}"
+    headline = (
+        f"<h2>Headline</h2>{headline_table(collected).to_html(classes='headline', border=0)}"
+        f"<p class='reading'>{html.escape(headline_reading(collected))}</p>"
+        f"<p class='reading'>{html.escape(fig7_claim(collected))}</p>"
+        if collected
+        else "<p>No arm has finished.</p>"
+    )
+    src = (
+        "synthetic phantoms (exercise the pipeline, prove nothing clinically)"
+        if study["source"] == "phantoms"
+        else f"manifest {study['manifest']}"
+    )
     m = {k: v for k, v in (study.get("machine") or {}).items() if k != "torch_threads"}
     machine = ", ".join(f"{k} {v}" for k, v in m.items()) if m else study.get("host", "")
-    if "jobs" in study: machine += f"; arms run {study['jobs']} at a time with {study['threads_per_arm']} thread(s) each"
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}td,th{padding:4px 10px;border-bottom:1px solid #ddd;"
-             "text-align:left}\np.reading{background:#f4f6f8;padding:8px 12px;border-left:4px solid #4a7;}")
+    if "jobs" in study:
+        machine += f"; arms run {study['jobs']} at a time with {study['threads_per_arm']} thread(s) each"
+    style = (
+        "body{font-family:sans-serif;max-width:1100px;margin:2em auto}td,th{padding:4px 10px;border-bottom:1px solid"
+        " #ddd;text-align:left}\np.reading{background:#f4f6f8;padding:8px 12px;border-left:4px solid #4a7;}"
+    )
     body = f"""<h1>Multi-DeepNet ablation study: preset <code>{html.escape(study['preset_name'])}</code></h1>
-<p>Data: {html.escape(src)}. Started {html.escape(str(study['started']))}, wall time {html.escape(str(study.get('wall_seconds', '?')))} s.</p>
-<p><small>Machine: {html.escape(machine)}. Metrics can differ between CPU types (floating-point kernels), not between runs on one machine.</small></p>
+<p>Data: {html.escape(src)}. Started {html.escape(str(study['started']))}, wall \
+time {html.escape(str(study.get('wall_seconds', '?')))} s.</p>
+<p><small>Machine: {html.escape(machine)}. Metrics can differ between CPU types (floating-point kernels), not between \
+runs on one machine.</small></p>
 {headline}
-<p>{_link(d, d / 'report.html', 'The report (Table 2, Fig. 6, Fig. 7, localisation, McNemar, ROC)') or 'Report not built.'}
+<p>{_link(d, d / 'report.html',
+           'The report (Table 2, Fig. 6, Fig. 7, localisation, McNemar, ROC)') or 'Report not built.'}
  {_link(d, d / 'report.ipynb', '(notebook)')} {_link(d, d / 'study.json', 'study.json')}</p>
 <h2>Arms</h2>
 <table><tr><th>arm</th><th>status</th><th>seconds</th><th>outputs</th><th>error</th></tr>
 {''.join(rows)}</table>"""
-    return atomic_write_text(StudyDir(d).index, html_page(f"multideepnet study {html.escape(study['preset_name'])}", style, body))
+    return atomic_write_text(
+        StudyDir(d).index, html_page(f"multideepnet study {html.escape(study['preset_name'])}", style, body)
+    )
 
 # %% ../nbs/12_report.ipynb #88e62e18
 def same_protocol(a: dict, b: dict) -> bool:
@@ -338,7 +406,13 @@ def committed_spread(results_dirs: Sequence[str | os.PathLike] | None = None,
     `same_protocol`; None where no record is found."""
     import multideepnet
     dirs = results_dirs or [Path.cwd() / "results", Path(multideepnet.__file__).resolve().parents[1] / "results"]
-    files = {f.resolve() for d in dirs for pat in ("claims-*.json", "spread-*.json") for f in Path(d).glob(pat) if "pilot" not in f.name}
+    files = {
+        f.resolve()
+        for d in dirs
+        for pat in ("claims-*.json", "spread-*.json")
+        for f in Path(d).glob(pat)
+        if "pilot" not in f.name
+    }
     recs = [json.loads(f.read_text(encoding="utf-8")) for f in sorted(files)]
     own = [r for r in recs if protocol is not None and same_protocol(r.get("preset_raw") or {}, protocol)]
     recs = own or [r for r in recs if any(s.get("regime") == "both" for s in r.get("spread", []))]
@@ -347,7 +421,9 @@ def committed_spread(results_dirs: Sequence[str | os.PathLike] | None = None,
     s = pd.DataFrame(rec["spread"])
     s = s[s.regime == ("both" if "both" in set(s.regime) else s.regime.iloc[0])]
     s = s[s["size"] == s["size"].max()].drop(columns=["regime"])
-    return s.reset_index(drop=True), {k: rec.get(k) for k in ("date", "machine", "k", "preset")} | {"same_protocol": bool(own)}
+    return s.reset_index(drop=True), {k: rec.get(k) for k in ("date", "machine", "k", "preset")} | {
+        "same_protocol": bool(own)
+    }
 
 def spread_caption(meta: dict) -> str:
     """The sentence above a committed spread (HTML, the record's text escaped): whose trials, on which protocol."""

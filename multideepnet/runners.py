@@ -22,18 +22,38 @@ class OptionError(MultiDeepNetError):
 
 def add_shared_options(p) -> None:
     """The options of `reproduce` that every runner takes."""
-    p.add_argument("--preset", default="quick", help="a preset of configs/presets/ (default quick; the list below) or a preset YAML file")
+    p.add_argument(
+        "--preset",
+        default="quick",
+        help="a preset of configs/presets/ (default quick; the list below) or a preset YAML file",
+    )
     p.add_argument("--out", help="study folder (default: reports/PRESET)")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N]")
     p.add_argument("--workers", type=int, default=2, help="processes for phantoms and preprocessing (default 2)")
     p.add_argument("--data-root", default="data", help="where phantoms and caches are kept (default: data)")
-    p.add_argument("--jobs", type=int, help="units run at once by the local pool (default: 2 on a CPU with 2+ cores, 1 on a GPU)")
+    p.add_argument(
+        "--jobs", type=int, help="units run at once by the local pool (default: 2 on a CPU with 2+ cores, 1 on a GPU)"
+    )
     p.add_argument("--executor", default="local", metavar="SPEC", help=f"where the units run: {EXECUTOR_HELP}")
-    p.add_argument("--threads-per-unit", type=int, metavar="T", help="torch threads of each unit (default: the claims study 1; "
-                                                                    "the ablation study the cores shared among the local pool's arms, 1 on Dask)")
-    p.add_argument("--wait-lock", type=float, default=0.0, metavar="SECONDS",
-                   help="when another study holds OUT's lock, wait this long for it before refusing (default: refuse at once)")
-    p.add_argument("--dry-run", action="store_true", help="print the plan (split or trials, steps, time estimate) and stop")
+    p.add_argument(
+        "--threads-per-unit",
+        type=int,
+        metavar="T",
+        help=(
+            "torch threads of each unit (default: the claims study 1; "
+            "the ablation study the cores shared among the local pool's arms, 1 on Dask)"
+        ),
+    )
+    p.add_argument(
+        "--wait-lock",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="when another study holds OUT's lock, wait this long for it before refusing (default: refuse at once)",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the plan (split or trials, steps, time estimate) and stop"
+    )
     p.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
     p.add_argument("--calibrate", type=float, metavar="SECONDS",
                    help=f"with --dry-run: seconds of training-step calibration, 0 for none (default: ablation study "
@@ -78,7 +98,11 @@ class _HelpWithPresets(argparse.Action):
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
     def __call__(self, parser, *_):        # (namespace, values, option string): a help needs none of them
         kinds = presets_by_kind()
-        parser.epilog = "presets shipped, by what they run - " + "; ".join(f"{RUNNERS[k][0]}: {', '.join(v)}" for k, v in kinds.items()) + "."
+        parser.epilog = (
+            "presets shipped, by what they run - "
+            + "; ".join(f"{RUNNERS[k][0]}: {', '.join(v)}" for k, v in kinds.items())
+            + "."
+        )
         parser.print_help(); parser.exit()
 
 def _reproduce(args: argparse.Namespace) -> int:
@@ -88,13 +112,25 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 def register_cli(sub) -> None:
     """Add `reproduce`: the shared options, then each runner's under its own heading."""
-    p = sub.add_parser("reproduce", add_help=False, help="run a study end to end: the ablation study, or a claims study "
-                       "for a preset with a trials section", description="The ablation study: phantoms (or --manifest) -> "
-                       "preprocessing cache -> the four arms (papermill runs of nbs/study/arm.ipynb) -> report -> OUT/index.html. "
-                       "A claims study (a preset with a trials section): pools -> trials on the executor -> claims.json and "
-                       "OUT/index.html. Finished work is skipped.")
-    p.add_argument("-h", "--help", action=_HelpWithPresets, help="show this help (with the presets of each kind) and exit")
+    p = sub.add_parser(
+        "reproduce",
+        add_help=False,
+        help="run a study end to end: the ablation study, or a claims study for a preset with a trials section",
+        description=(
+            "The ablation study: phantoms (or --manifest) -> "
+            "preprocessing cache -> the four arms (papermill runs of nbs/study/arm.ipynb) -> report -> OUT/index.html. "
+            "A claims study (a preset with a trials section): pools -> trials on the executor -> claims.json and "
+            "OUT/index.html. Finished work is skipped."
+        ),
+    )
+    p.add_argument(
+        "-h", "--help", action=_HelpWithPresets, help="show this help (with the presets of each kind) and exit"
+    )
     add_shared_options(p)
     for kind, (what, add, _) in RUNNERS.items():
-        add(p.add_argument_group(f"{what} only ({'a preset with' if kind == 'trials' else 'a preset without'} a trials section)"))
+        add(
+            p.add_argument_group(
+                f"{what} only ({'a preset with' if kind == 'trials' else 'a preset without'} a trials section)"
+            )
+        )
     p.set_defaults(func=_reproduce, parser=p)

@@ -46,7 +46,8 @@ def plan_study(preset: Preset, manifest: str | os.PathLike | None = None,
     p, arms = expect_preset(preset, "plan_study"), check_arms(arms)
     split_cfg, cfg = p.split, p.train
     index = _plan_index(p, manifest)
-    if manifest is not None: require_classes(index, str(manifest))   # a missing class: refused, naming datasets that have it
+    if manifest is not None:
+        require_classes(index, str(manifest))  # a missing class: refused, naming datasets that have it
     try: assignment = split_patients(index, split_cfg, where=str(manifest or f"phantoms (n={p.data.n})"))
     except MultiDeepNetError as e: raise StudyError(f"the split cannot be made: {e}") from None
     counts = {s: {c: int(((assignment.split == s) & (assignment.label == c)).sum()) for c in CLASSES}
@@ -75,7 +76,9 @@ def plan_study(preset: Preset, manifest: str | os.PathLike | None = None,
         cal = calibrate_training(p, device, calibrate_s)
         vps = cal["vol_per_s"]
         stage_s = sum(d + n_val / 3 for d, n_val in draws) / vps          # one epoch of every fold; validation ~1/3
-        hours = {a: (cfg.epochs + (cfg.pretrain_epochs if a in pre and a == pre[0] else 0)) * stage_s / 3600 for a in arms}
+        hours = {
+            a: (cfg.epochs + (cfg.pretrain_epochs if a in pre and a == pre[0] else 0)) * stage_s / 3600 for a in arms
+        }
         plan["estimate"] = {**cal, "hours_per_arm": hours, "hours_total": sum(hours.values()),
                             "basis": "calibrated training step x (oversampled draws + validation cases / 3) per epoch, "
                                      "the shared pre-training counted once (in the first multi-task arm)"}
@@ -88,22 +91,43 @@ def format_plan(plan: dict) -> str:
     """The plan as a few readable lines."""
     lines = [f"preset {plan['preset']} on {plan['source']}: split (patients per class)"]
     for s, c in plan["split_counts"].items():
-        lines.append(f"  {s:7s} " + ", ".join(f"{CLASS_TITLES[k]} {v}" for k, v in c.items()) + f"  (total {sum(c.values())})")
+        lines.append(
+            f"  {s:7s} " + ", ".join(f"{CLASS_TITLES[k]} {v}" for k, v in c.items()) + f"  (total {sum(c.values())})"
+        )
     for src, row in plan.get("sources", {}).items():
         lines.append(f"  source {src}: " + ", ".join(f"{k} {v}" for k, v in row.items()))
     lines += [f"  warning: {w}" for w in plan.get("source_warnings", [])]
-    lines.append("  folds: " + "; ".join(f"{f['fold']}: train {f['train']} (draws {f['draws_per_epoch']}), val {f['val']}" for f in plan["folds"]))
-    lines.append(f"epochs {plan['epochs']}, pre-training epochs {plan['pretrain_epochs']} ({plan['pretrain_epochs_source']}), batch {plan['batch_size']}")
+    lines.append(
+        "  folds: "
+        + "; ".join(
+            f"{f['fold']}: train {f['train']} (draws {f['draws_per_epoch']}), val {f['val']}" for f in plan["folds"]
+        )
+    )
+    lines.append(
+        f"epochs {plan['epochs']}, pre-training epochs {plan['pretrain_epochs']} ({plan['pretrain_epochs_source']}),"
+        f" batch {plan['batch_size']}"
+    )
     for k, v in plan["notes"].items():
         if k != "pretrain_epochs": lines.append(f"  note - {k}: {v}")
     e = plan.get("estimate")
     for a, st in plan["arms"].items():
-        pre = "" if not st["pretrain_steps"] else (f" + pre-training shared with {st['pretrain_shared_with']}" if st["pretrain_shared_with"]
-                                                  else f" + {st['pretrain_steps']} pre-training steps")
-        lines.append(f"  {a}: {st['train_steps']} training steps{pre}" + (f", about {e['hours_per_arm'][a]:.2f} h" if e else ""))
+        pre = (
+            ""
+            if not st["pretrain_steps"]
+            else (
+                f" + pre-training shared with {st['pretrain_shared_with']}"
+                if st["pretrain_shared_with"]
+                else f" + {st['pretrain_steps']} pre-training steps"
+            )
+        )
+        lines.append(
+            f"  {a}: {st['train_steps']} training steps{pre}" + (f", about {e['hours_per_arm'][a]:.2f} h" if e else "")
+        )
     if e:
-        lines.append(f"device {e['device']} ({e['device_name']}): {e['vol_per_s']:.2f} training volumes/s "
-                     f"({e['steps_measured']} calibration steps of {e['seconds_per_step']:.2f} s); total about {e['hours_total']:.2f} h")
+        lines.append(
+            f"device {e['device']} ({e['device_name']}): {e['vol_per_s']:.2f} training volumes/s ({e['steps_measured']}"
+            f" calibration steps of {e['seconds_per_step']:.2f} s); total about {e['hours_total']:.2f} h"
+        )
     return "\n".join(lines)
 
 # %% ../nbs/16_study.ipynb #81f6a99e
@@ -142,8 +166,18 @@ def study_tasks(p: Preset, arms: Sequence[str], out: Path, cache: Path, manifest
     pre_keys = tuple(t.key for t in tasks)
     for arm in arm_schedule(arms):
         a = sd.arm(arm)
-        params = dict(arm=arm, preset=p.raw, cache_dir=str(cache), arm_dir=str(a.path.resolve()), device=device, resume=resume,
-                      n_boot=n_boot, threads=threads, manifest=str(manifest), pretrain_dir=pre_dir)
+        params = dict(
+            arm=arm,
+            preset=p.raw,
+            cache_dir=str(cache),
+            arm_dir=str(a.path.resolve()),
+            device=device,
+            resume=resume,
+            n_boot=n_boot,
+            threads=threads,
+            manifest=str(manifest),
+            pretrain_dir=pre_dir,
+        )
         tasks.append(Task(arm, lib.run_arm_task, (arm, params, str(a.notebook.resolve()), cell_timeout),
                           deps=pre_keys if arm in pre_arms else (), needs=(str(cache), str(out)), label=arm))
     return tasks
@@ -167,7 +201,8 @@ def study_data(p: Preset, manifest: Path | None, data_root: Path, workers: int) 
     _say(f"[study] data: {mpath} ({'manifest' if manifest else 'phantoms'}); preprocessing ...")
     cache = ensure_cache(mpath, p, data_root, workers).resolve()
     try: split_patients(read_cache_index(cache, check_arrays=False), p.split, where=str(mpath))
-    except MultiDeepNetError as e: raise StudyError(f"the split cannot be made, no arm started: {e}") from None   # once, not per arm
+    except MultiDeepNetError as e:
+        raise StudyError(f"the split cannot be made, no arm started: {e}") from None   # once, not per arm
     return {"manifest": Path(mpath).resolve(), "cache": cache,
             "seconds": {"data": round(t_data, 1), "preprocess": round(time.perf_counter() - t1 - t_data, 1)}}
 
@@ -186,17 +221,35 @@ def run_report(out: Path, study: dict, cell_timeout: int, write_html: bool) -> N
     try:
         run_notebook("report", StudyDir(out).report_notebook, dict(study_dir=str(out.resolve())), cell_timeout)
         study["report"] = "done"
-        if write_html: study["report_html"] = _export(StudyDir(out).report_notebook, StudyDir(out).report_html, StudyDir(out).widgets_js)
+        if write_html:
+            study["report_html"] = _export(
+                StudyDir(out).report_notebook, StudyDir(out).report_html, StudyDir(out).widgets_js
+            )
     except MultiDeepNetError as e:
         _say(f"[study] report: FAILED - {e}", err=True); study["report"] = f"failed: {e}"
 
 # %% ../nbs/16_study.ipynb #22471e31
-def _reproduce(p: Preset, manifest, out: Path, arms, force, device, workers, data_root, cell_timeout, n_boot, write_html, jobs,
-               executor: ExecutorSpec | None = None, threads: int | None = None) -> dict:
+def _reproduce(
+    p: Preset,
+    manifest,
+    out: Path,
+    arms,
+    force,
+    device,
+    workers,
+    data_root,
+    cell_timeout,
+    n_boot,
+    write_html,
+    jobs,
+    executor: ExecutorSpec | None = None,
+    threads: int | None = None,
+) -> dict:
     t0 = time.perf_counter()
     arms = check_arms(arms)
     if manifest is not None and not Path(manifest).exists(): raise StudyError(f"{manifest}: manifest not found")
-    if manifest is not None: require_classes(read_manifest(manifest, check_paths=False), str(manifest))   # before any preprocessing
+    if manifest is not None:
+        require_classes(read_manifest(manifest, check_paths=False), str(manifest))  # before any preprocessing
     data_root, manifest = Path(data_root).resolve(), (Path(manifest).resolve() if manifest is not None else None)
     spec = executor or ExecutorSpec()
     jobs = max(1, int(spec.workers or jobs or default_jobs(device)))
@@ -231,8 +284,16 @@ def _reproduce(p: Preset, manifest, out: Path, arms, force, device, workers, dat
 
     if todo:
         for line in executor_lines(spec, threads, device): _say(f"[study] {line}")
-        run_tasks(study_tasks(p, todo, out, cache, mpath, device, not force, n_boot, threads, cell_timeout), spec, jobs, threads,
-                  gpu=str(device).startswith("cuda"), on_result=finished, say=_say, prefix="[study]")
+        run_tasks(
+            study_tasks(p, todo, out, cache, mpath, device, not force, n_boot, threads, cell_timeout),
+            spec,
+            jobs,
+            threads,
+            gpu=str(device).startswith("cuda"),
+            on_result=finished,
+            say=_say,
+            prefix="[study]",
+        )
     run_report(out, study, cell_timeout, write_html)
     study["wall_seconds"] = round(time.perf_counter() - t0, 1)
     save()
@@ -255,8 +316,22 @@ def reproduce(preset: Preset, manifest: str | os.PathLike | None = None,
     # and arms run in threads, so a relative path could resolve against another arm's folder
     out = Path(out or Path("reports") / p.name).resolve()
     with study_lock(out, wait=wait_lock):
-        return _reproduce(p, manifest, out, arms, force, device, workers, data_root, cell_timeout, n_boot, write_html, jobs,
-                          parse_executor(executor) if isinstance(executor, str) else executor, threads)
+        return _reproduce(
+            p,
+            manifest,
+            out,
+            arms,
+            force,
+            device,
+            workers,
+            data_root,
+            cell_timeout,
+            n_boot,
+            write_html,
+            jobs,
+            parse_executor(executor) if isinstance(executor, str) else executor,
+            threads,
+        )
 
 # %% ../nbs/16_study.ipynb #ccbb3ca0
 STUDY_CALIBRATE_S = 60.0    # a dry run's calibration (seconds) when --calibrate is not given

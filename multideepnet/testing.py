@@ -41,9 +41,13 @@ def toy_chest(shape=(60, 110, 120), spacing=(3.0, 3.0, 3.0), lungs=(True, True),
 def _ellipsoid(shape: Sequence[int], centre: Sequence[float], radii: Sequence[float]) -> np.ndarray:
     """Boolean mask of an axis-aligned ellipsoid (voxel units) on a (z, y, x) grid."""
     zz, yy, xx = np.ogrid[tuple(slice(0, s) for s in shape)]
-    return ((zz - centre[0]) / radii[0]) ** 2 + ((yy - centre[1]) / radii[1]) ** 2 + ((xx - centre[2]) / radii[2]) ** 2 <= 1
+    return ((zz - centre[0]) / radii[0]) ** 2 + ((yy - centre[1]) / radii[1]) ** 2 + (
+        (xx - centre[2]) / radii[2]
+    ) ** 2 <= 1
 
-def synthetic_volume(label: str, shape: Sequence[int] = (16, 32, 32), rng: np.random.Generator | None = None) -> np.ndarray:
+def synthetic_volume(
+    label: str, shape: Sequence[int] = (16, 32, 32), rng: np.random.Generator | None = None
+) -> np.ndarray:
     """One uint8 volume with class-dependent blobs (see the prose above)."""
     rng = rng or np.random.default_rng(0)
     D, H, W = shape
@@ -52,7 +56,11 @@ def synthetic_volume(label: str, shape: Sequence[int] = (16, 32, 32), rng: np.ra
     for c in lungs: vol[_ellipsoid(shape, c, (D * 0.4, H * 0.32, W * 0.17))] = 40
     if label == "cap":
         c = lungs[rng.integers(2)]
-        vol[_ellipsoid(shape, np.add(c, rng.uniform(-1, 1, 3) * [D * .08, H * .08, W * .03]), (D * .22, H * .18, W * .1))] = 220
+        vol[
+            _ellipsoid(
+                shape, np.add(c, rng.uniform(-1, 1, 3) * [D * 0.08, H * 0.08, W * 0.03]), (D * 0.22, H * 0.18, W * 0.1)
+            )
+        ] = 220
     elif label == "covid":
         for c in lungs:
             for _ in range(2):
@@ -61,8 +69,13 @@ def synthetic_volume(label: str, shape: Sequence[int] = (16, 32, 32), rng: np.ra
     vol += rng.normal(0, 12, shape)
     return np.clip(vol, 0, 255).astype(np.uint8)
 
-def write_synthetic_cache(out_dir: str | Path, n_per_class: int | Sequence[int] = 4, shape: Sequence[int] = (16, 32, 32),
-                          seed: int = 0, split: Sequence[str] | None = None) -> Path:
+def write_synthetic_cache(
+    out_dir: str | Path,
+    n_per_class: int | Sequence[int] = 4,
+    shape: Sequence[int] = (16, 32, 32),
+    seed: int = 0,
+    split: Sequence[str] | None = None,
+) -> Path:
     """Write a tiny cache (index.csv + .npy + .json per case) following the cache contract; return its folder.
 
     `n_per_class` is one count or one per class (healthy, cap, covid); `split`, if given, becomes the index's

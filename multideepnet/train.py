@@ -20,14 +20,16 @@ from .core import (CLASSES, MultiDeepNetError, atomic_path, atomic_write_json,
 from .config import ModelConfig, Preset, TrainConfig, expect_preset, load_preset
 from .identity import pretrain_config, run_config   # what a run is (00d_identity)
 from .layout import PROB_COLUMNS, VIEW_COLUMNS, ArmDir, prob_columns, read_table, write_table
-from .data import (CacheDataset, DeviceCache, DeviceLoader, augment_from, device_cache_fits, fold_parts, make_loader,
-                               read_cache_index, split_patients, to_float)
+from .data import (CacheDataset, DeviceCache, DeviceLoader, augment_from, device_cache_fits,
+                               fold_parts, make_loader, read_cache_index, split_patients, to_float)
 from .metrics import auc_ovr, binary_auc
 from .pretrain_lock import SharedPretraining
-from .devices import (amp_dtype, barrier, close_distributed, deterministic_mode, dist_env, init_distributed, resolve_device,
-                                  rng_state, seed_everything, set_rng_state, use_amp, use_deterministic)
-from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, ModelOutput, PackedNet, arm_flags, model_from_config,
-                                classification_loss, load_backbone, multitask_loss, pack_models, task_targets, unpack_state)
+from .devices import (amp_dtype, barrier, close_distributed, deterministic_mode, dist_env,
+                                  init_distributed, resolve_device, rng_state, seed_everything,
+                                  set_rng_state, use_amp, use_deterministic)
+from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, ModelOutput, PackedNet, arm_flags,
+                                model_from_config, classification_loss, load_backbone, multitask_loss,
+                                pack_models, task_targets, unpack_state)
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'StepContext', 'train_epoch', 'predict', 'predict_packed', 'val_metrics', 'selection_key',
@@ -84,7 +86,9 @@ def train_epoch(model, loader, optimizer, scaler, ctx: StepContext, progress=Non
         else:
             loss.backward(); optimizer.step()
         l = losses.detach().double(); ok = torch.isfinite(l)
-        part = torch.stack([torch.where(ok, l, torch.zeros_like(l)) * len(y), ok.double() * len(y), torch.full_like(l, float(len(y)))])
+        part = torch.stack(
+            [torch.where(ok, l, torch.zeros_like(l)) * len(y), ok.double() * len(y), torch.full_like(l, float(len(y)))]
+        )
         acc = part if acc is None else acc + part
         if progress is not None:
             progress.update(1)
@@ -95,7 +99,9 @@ def train_epoch(model, loader, optimizer, scaler, ctx: StepContext, progress=Non
     for g, (total, finite, n) in enumerate(acc.T.tolist()):
         if finite == 0 or (scaler is None and finite < n):
             who = f" of packed model {g}" if acc.shape[1] > 1 else ""
-            raise MultiDeepNetError(f"training loss{who} became non-finite in {int(n - finite)} of {int(n)} draws (diverged)")
+            raise MultiDeepNetError(
+                f"training loss{who} became non-finite in {int(n - finite)} of {int(n)} draws (diverged)"
+            )
         rows.append({"train_loss": total / finite, "train_draws": int(n), "nonfinite_draws": int(n - finite)})
     return rows if isinstance(model, PackedNet) else rows[0]
 
@@ -103,7 +109,13 @@ def train_epoch(model, loader, optimizer, scaler, ctx: StepContext, progress=Non
 class _Collected:
     """What `predict` gathers batch by batch for one model."""
     def __init__(self):
-        self.ys, self.probs, self.views, self.tasks, self.total = [], [], {v: [] for v in VIEWS}, {t: [] for t in TASKS}, 0.0
+        self.ys, self.probs, self.views, self.tasks, self.total = (
+            [],
+            [],
+            {v: [] for v in VIEWS},
+            {t: [] for t in TASKS},
+            0.0,
+        )
 
     def add(self, out: ModelOutput, y: torch.Tensor, ctx: StepContext):
         self.total += ctx.loss(out, y).float().item() * len(y)
@@ -115,7 +127,10 @@ class _Collected:
             for v, z in (out.view_logits or {}).items(): self.views[v].append(z.float().softmax(1).cpu())
 
     def result(self) -> dict:
-        res = {"y": torch.cat(self.ys).numpy() if self.ys else np.zeros(0, int), "loss": self.total / max(sum(map(len, self.ys)), 1)}
+        res = {
+            "y": torch.cat(self.ys).numpy() if self.ys else np.zeros(0, int),
+            "loss": self.total / max(sum(map(len, self.ys)), 1),
+        }
         if self.probs: res["prob"] = torch.cat(self.probs).numpy()
         res["view_prob"] = {v: torch.cat(p).numpy() for v, p in self.views.items() if p}
         res["task_prob"] = {t: torch.cat(p).numpy() for t, p in self.tasks.items() if p}
@@ -214,7 +229,9 @@ class RunContext:
     stop_after_epochs: int | None = None
     epochs_done_here: int = 0
     log_rows: dict = field(default_factory=dict)   # (fold, stage) -> rows
-    shared: SharedPretraining = field(default_factory=SharedPretraining)   # multi-task pre-training shared with other arms
+    shared: SharedPretraining = field(
+        default_factory=SharedPretraining
+    )  # multi-task pre-training shared with other arms
     log_epochs: bool = False                       # one "[train] ..." line per epoch on stdout (progress of long runs)
     cache: DeviceCache | None = None               # the cache on the training device (or None: memory-mapped loaders)
     n_folds: int = 1
@@ -283,7 +300,8 @@ def make_stage(rc: RunContext, fold: int, stage: str, train_ds: CacheDataset, va
     matched = stage != "pretrain" and arm_flags(rc.arm).get("compute_matched", False)
     epochs = cfg.pretrain_epochs if stage == "pretrain" else cfg.epochs + (cfg.pretrain_epochs if matched else 0)
     seed = stage_seed(cfg.seed, fold, stage)
-    if cfg.batch_size % rc.world: raise MultiDeepNetError(f"train.batch_size {cfg.batch_size} is not divisible by the {rc.world} processes")
+    if cfg.batch_size % rc.world:
+        raise MultiDeepNetError(f"train.batch_size {cfg.batch_size} is not divisible by the {rc.world} processes")
     seed_everything(seed)
     model = _new_model(rc, stage, backbone).to(dev)
     if dev.type in CHANNELS_LAST_DEVICES:
@@ -322,12 +340,25 @@ def finish_epoch(rc: RunContext, st: Stage, epoch: int, row: dict, resumable: bo
         save_checkpoint(st.best_path, {"format": CHECKPOINT_FORMAT, "arm": rc.arm, "stage": st.name,
                                        "config_hash": rc.config_hash, "epoch": epoch + 1, "row": row,
                                        "model": st.model.state_dict()})
-    if resumable: save_checkpoint(st.last, {"format": CHECKPOINT_FORMAT, "arm": rc.arm, "stage": st.name, "fold": st.fold,
-                              "config_hash": rc.config_hash, "epoch": epoch + 1, "model": st.model.state_dict(),
-                              "optimizer": st.optimizer.state_dict(), "scheduler": st.scheduler.state_dict(),
-                              "scaler": st.scaler.state_dict() if st.scaler is not None else None,
-                              "rng": rng_state(),
-                              "history": st.rows, "best": st.best})
+    if resumable:
+        save_checkpoint(
+            st.last,
+            {
+                "format": CHECKPOINT_FORMAT,
+                "arm": rc.arm,
+                "stage": st.name,
+                "fold": st.fold,
+                "config_hash": rc.config_hash,
+                "epoch": epoch + 1,
+                "model": st.model.state_dict(),
+                "optimizer": st.optimizer.state_dict(),
+                "scheduler": st.scheduler.state_dict(),
+                "scaler": st.scaler.state_dict() if st.scaler is not None else None,
+                "rng": rng_state(),
+                "history": st.rows,
+                "best": st.best,
+            },
+        )
     rc.write_log()
     if rc.log_epochs:
         print(f"[train] {rc.arm}: fold {st.fold + 1}/{rc.n_folds} {st.name} epoch {epoch + 1}/{st.epochs}: train loss "
@@ -337,15 +368,26 @@ def finish_epoch(rc: RunContext, st: Stage, epoch: int, row: dict, resumable: bo
 def resume_stage(rc: RunContext, st: Stage) -> None:
     """Continue `st` from its last checkpoint: weights, optimiser, schedule, scaler, RNGs and history."""
     ck = load_checkpoint(st.last, rc.arm, rc.config_hash, st.name)
-    st.model.load_state_dict(ck["model"]); st.optimizer.load_state_dict(ck["optimizer"]); st.scheduler.load_state_dict(ck["scheduler"])
+    st.model.load_state_dict(ck["model"])
+    st.optimizer.load_state_dict(ck["optimizer"])
+    st.scheduler.load_state_dict(ck["scheduler"])
     if st.scaler is not None and ck.get("scaler"): st.scaler.load_state_dict(ck["scaler"])
     set_rng_state(ck["rng"])
     st.start, st.rows, st.best = ck["epoch"], ck["history"], ck["best"]
 
 # %% ../nbs/09_train.ipynb #123b3bf0
-def run_stage(rc: RunContext, fold: int, stage: str, train_ds: CacheDataset, val_ds: CacheDataset,
-              resume: bool = True, backbone: dict | None = None, rows: dict | None = None) -> tuple[torch.nn.Module, dict]:
-    """Train one stage of one fold (resuming if possible); return the model holding the selected weights and the chosen row."""
+def run_stage(
+    rc: RunContext,
+    fold: int,
+    stage: str,
+    train_ds: CacheDataset,
+    val_ds: CacheDataset,
+    resume: bool = True,
+    backbone: dict | None = None,
+    rows: dict | None = None,
+) -> tuple[torch.nn.Module, dict]:
+    """Train one stage of one fold (resuming if possible); return the model holding the selected weights and the chosen
+    row."""
     st = make_stage(rc, fold, stage, train_ds, val_ds, backbone, rows)
     if resume and st.last.exists(): resume_stage(rc, st)
     rc.log_rows[(fold, stage)] = st.rows
@@ -387,7 +429,8 @@ def mean_predictions(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Row-wise mean of the fold tables' probabilities; y_pred is the arg-max of the mean."""
     first = tables[0]
     for t in tables[1:]:
-        if not t.patient_id.equals(first.patient_id): raise MultiDeepNetError("fold prediction tables list different cases")
+        if not t.patient_id.equals(first.patient_id):
+            raise MultiDeepNetError("fold prediction tables list different cases")
     cols = [c for c in PROB_COLUMNS + VIEW_COLUMNS if c in first.columns]
     out = first[["patient_id", "label", "y_true"]].copy()
     mean = sum(t[cols].to_numpy(dtype=float) for t in tables) / len(tables)
@@ -414,7 +457,8 @@ def _prepare_out_dir(out: Path, arm: str, chash: str, resume: bool, main: bool):
 def shared_pretraining(rc: RunContext, k: int, train_ds: CacheDataset, val_ds: CacheDataset, resume: bool,
                        rows: dict | None = None) -> tuple[dict, dict]:
     """Pre-trained backbone and chosen row of fold `k`: reused from the shared folder (`rc.shared`) when an identical
-    run left it there (or, where another arm is pre-training it now, once that arm has), else trained here and left there."""
+    run left it there (or, where another arm is pre-training it now, once that arm has), else trained here and left
+    there."""
     sp = rc.shared; shared = sp.path(k)
     if shared is not None and sp.claiming and not shared.exists(): sp.claim(k, wait=True)
     try:
@@ -435,8 +479,17 @@ def _keep_shared(rc: RunContext, k: int, pre, row: dict) -> dict:
     """The pre-trained backbone (on the CPU), left in the shared folder where there is one."""
     backbone = {n: t.detach().cpu() for n, t in pre.backbone.state_dict().items()}
     if rc.shared.path(k) is not None and rc.main:
-        save_checkpoint(rc.shared.path(k), {"format": CHECKPOINT_FORMAT, "pretrain_hash": rc.shared.config_hash, "fold": k,
-                                            "backbone": backbone, "row": row, "history": rc.log_rows[(k, "pretrain")]})
+        save_checkpoint(
+            rc.shared.path(k),
+            {
+                "format": CHECKPOINT_FORMAT,
+                "pretrain_hash": rc.shared.config_hash,
+                "fold": k,
+                "backbone": backbone,
+                "row": row,
+                "history": rc.log_rows[(k, "pretrain")],
+            },
+        )
     return backbone
 
 # %% ../nbs/09_train.ipynb #e1295746
@@ -462,7 +515,11 @@ def _train_fold(rc: RunContext, k: int, index: pd.DataFrame, assignment: pd.Data
     if arm_flags(rc.arm)["multitask_pretrain"]:
         backbone, row = shared_pretraining(rc, k, train_ds, val_ds, resume, rows=parts)
         summary.update(pretrain_epoch=row["epoch"], pretrain_val_auc=row["val_auc"])
-        if rc.main: print(f"{rc.arm} fold {k}: pre-training epoch {row['epoch']} chosen (mean binary validation AUC {row['val_auc']:.4f})")
+        if rc.main:
+            print(
+                f"{rc.arm} fold {k}: pre-training epoch {row['epoch']} chosen (mean binary validation AUC"
+                f" {row['val_auc']:.4f})"
+            )
     model, row = run_stage(rc, k, "train", train_ds, val_ds, resume, backbone=backbone, rows=parts)
     summary.update(epoch=row["epoch"], val_auc=row["val_auc"], val_loss=row["val_loss"], val_acc=row.get("val_acc"))
     if rc.main:
@@ -480,7 +537,8 @@ def _train_fold(rc: RunContext, k: int, index: pd.DataFrame, assignment: pd.Data
 def device_cache_for(cfg: TrainConfig, index: pd.DataFrame, dev: torch.device) -> DeviceCache | None:
     """The cache on the training device where `train.device_cache` asks for it (`auto`: where it fits), else None."""
     want = str(cfg.device_cache).lower()
-    if cfg.device_cache is True or want == "true" or (want == "auto" and device_cache_fits(index, dev)): return DeviceCache(index, dev)
+    if cfg.device_cache is True or want == "true" or (want == "auto" and device_cache_fits(index, dev)):
+        return DeviceCache(index, dev)
     return None
 
 @dataclass
@@ -494,9 +552,19 @@ class ArmRun:
     augment: Any
     t_start: float
 
-def open_arm_run(arm: str, preset: Preset, cache_dir: str | Path, out_dir: str | Path, dev: torch.device, resume: bool = True,
-                 folds: Sequence[int] | None = None, progress: bool = True, stop_after_epochs: int | None = None,
-                 pretrain_dir: str | Path | None = None, log_epochs: bool = False) -> ArmRun:
+def open_arm_run(
+    arm: str,
+    preset: Preset,
+    cache_dir: str | Path,
+    out_dir: str | Path,
+    dev: torch.device,
+    resume: bool = True,
+    folds: Sequence[int] | None = None,
+    progress: bool = True,
+    stop_after_epochs: int | None = None,
+    pretrain_dir: str | Path | None = None,
+    log_epochs: bool = False,
+) -> ArmRun:
     """Read the cache, split the patients, prepare the output folder (`run.json` running, `splits.csv`) and the
     run's context, its cache on the device where it fits."""
     t_start = time.perf_counter()
@@ -511,16 +579,42 @@ def open_arm_run(arm: str, preset: Preset, cache_dir: str | Path, out_dir: str |
     folds = list(range(split_cfg.folds)) if folds is None else [int(k) for k in folds]
     bad = [k for k in folds if not 0 <= k < split_cfg.folds]
     if bad: raise MultiDeepNetError(f"fold(s) {bad} outside 0..{split_cfg.folds - 1}")
-    run = {"arm": arm, "config_hash": chash, "config": config, "preset": preset.raw, "cache_dir": str(cache_dir),
-           "device": str(dev), "world_size": world, "amp": str(amp_dtype(dev)).removeprefix("torch.") if use_amp(cfg, dev) else False, "channels_last_3d": dev.type in CHANNELS_LAST_DEVICES,
-           "deterministic": use_deterministic(cfg, dev), "machine": machine_info(), "status": "running"}
+    run = {
+        "arm": arm,
+        "config_hash": chash,
+        "config": config,
+        "preset": preset.raw,
+        "cache_dir": str(cache_dir),
+        "device": str(dev),
+        "world_size": world,
+        "amp": str(amp_dtype(dev)).removeprefix("torch.") if use_amp(cfg, dev) else False,
+        "channels_last_3d": dev.type in CHANNELS_LAST_DEVICES,
+        "deterministic": use_deterministic(cfg, dev),
+        "machine": machine_info(),
+        "status": "running",
+    }
     if rank == 0:
         atomic_write_json(files.run, run)
         write_table(assignment, files.splits)
-    rc = RunContext(arm, cfg, preset.model, chash, out, dev, rank, world,
-                    progress, stop_after_epochs, log_epochs=log_epochs, n_folds=split_cfg.folds,
-                    shared=SharedPretraining(Path(pretrain_dir) if pretrain_dir else None, stable_hash(pretrain_config(config)),
-                                             claiming=bool(arm_flags(arm)["multitask_pretrain"] and pretrain_dir and world == 1)))
+    rc = RunContext(
+        arm,
+        cfg,
+        preset.model,
+        chash,
+        out,
+        dev,
+        rank,
+        world,
+        progress,
+        stop_after_epochs,
+        log_epochs=log_epochs,
+        n_folds=split_cfg.folds,
+        shared=SharedPretraining(
+            Path(pretrain_dir) if pretrain_dir else None,
+            stable_hash(pretrain_config(config)),
+            claiming=bool(arm_flags(arm)["multitask_pretrain"] and pretrain_dir and world == 1),
+        ),
+    )
     rc.cache = device_cache_for(cfg, index, dev)
     run["device_cache"] = rc.cache is not None
     return ArmRun(rc, index, assignment, folds, run, augment_from(cfg.augment), t_start)
@@ -529,10 +623,20 @@ def close_arm_run(ar: ArmRun, status: str, fold_summaries: list[dict]) -> dict:
     """After the folds: the mean of the folds' test predictions (a finished run), `run.json` with its summary."""
     rc, files, rank = ar.rc, ar.rc.files, ar.rc.rank
     test_tables = [read_table(p) for k in range(rc.n_folds) if (p := files.fold_predictions(k, "test")).exists()]
-    summary = {"arm": rc.arm, "status": status, "config_hash": rc.config_hash, "out_dir": str(rc.out_dir), "run": str(files.run),
-               "log": str(files.log), "splits": str(files.splits), "folds": fold_summaries,
-               "checkpoints": [str(p) for p in files.checkpoints()], "predictions": None,
-               "n_test": int((ar.assignment.split == "test").sum()), "seconds": round(time.perf_counter() - ar.t_start, 2)}
+    summary = {
+        "arm": rc.arm,
+        "status": status,
+        "config_hash": rc.config_hash,
+        "out_dir": str(rc.out_dir),
+        "run": str(files.run),
+        "log": str(files.log),
+        "splits": str(files.splits),
+        "folds": fold_summaries,
+        "checkpoints": [str(p) for p in files.checkpoints()],
+        "predictions": None,
+        "n_test": int((ar.assignment.split == "test").sum()),
+        "seconds": round(time.perf_counter() - ar.t_start, 2),
+    }
     if rank == 0 and status == "done" and test_tables:
         mean = mean_predictions(test_tables)
         write_table(mean, files.predictions)
@@ -542,15 +646,27 @@ def close_arm_run(ar: ArmRun, status: str, fold_summaries: list[dict]) -> dict:
     barrier()
     return summary
 
-def train_arm(arm: str, preset: Preset, cache_dir: str | Path, out_dir: str | Path, device: str = "auto",
-              resume: bool = True, folds: Sequence[int] | None = None, progress: bool = True,
-              stop_after_epochs: int | None = None, pretrain_dir: str | Path | None = None, log_epochs: bool = False) -> dict:
+def train_arm(
+    arm: str,
+    preset: Preset,
+    cache_dir: str | Path,
+    out_dir: str | Path,
+    device: str = "auto",
+    resume: bool = True,
+    folds: Sequence[int] | None = None,
+    progress: bool = True,
+    stop_after_epochs: int | None = None,
+    pretrain_dir: str | Path | None = None,
+    log_epochs: bool = False,
+) -> dict:
     """Train one ablation arm with the paper's protocol; return output paths and a summary."""
     preset = expect_preset(preset, "train_arm")
     dev = resolve_device(device)
     init_distributed(dev)
     if dev.type == "cuda": torch.cuda.set_device(dev)
-    ar = open_arm_run(arm, preset, cache_dir, out_dir, dev, resume, folds, progress, stop_after_epochs, pretrain_dir, log_epochs)
+    ar = open_arm_run(
+        arm, preset, cache_dir, out_dir, dev, resume, folds, progress, stop_after_epochs, pretrain_dir, log_epochs
+    )
     cfg = preset.train
     status, fold_summaries = "done", []
     try:
@@ -568,7 +684,8 @@ def pretrain_arm(arm: str, preset: Preset, cache_dir: str | Path, pretrain_dir: 
     (`<pretrain hash>_fold<k>.pt`) that every arm with the same pre-training loads. Folds already there are skipped;
     an interrupted stage resumes from `pretrain_dir/<pretrain hash>/`."""
     preset = expect_preset(preset, "pretrain_arm")
-    if not arm_flags(arm)["multitask_pretrain"]: raise MultiDeepNetError(f"arm {arm!r} has no multi-task pre-training (arms.yaml)")
+    if not arm_flags(arm)["multitask_pretrain"]:
+        raise MultiDeepNetError(f"arm {arm!r} has no multi-task pre-training (arms.yaml)")
     dev = resolve_device(device)
     if dev.type == "cuda": torch.cuda.set_device(dev)
     cfg, index = preset.train, read_cache_index(cache_dir)
@@ -595,23 +712,35 @@ class PackedLoader:
     and their labels (b, G). Every member must draw the same number of samples per step."""
     def __init__(self, loaders: Sequence):
         self.loaders = list(loaders)
-        if len({len(l) for l in self.loaders}) != 1: raise MultiDeepNetError("cannot pack: the members' epochs have different numbers of steps")
+        if len({len(l) for l in self.loaders}) != 1:
+            raise MultiDeepNetError("cannot pack: the members' epochs have different numbers of steps")
 
     def __len__(self) -> int: return len(self.loaders[0])
 
     def __iter__(self):
         for batches in zip(*self.loaders):
-            if len({len(y) for _, y in batches}) != 1: raise MultiDeepNetError("cannot pack: the members' batches differ in size")
+            if len({len(y) for _, y in batches}) != 1:
+                raise MultiDeepNetError("cannot pack: the members' batches differ in size")
             yield torch.cat([x for x, _ in batches], dim=1), torch.stack([y for _, y in batches], dim=1)
 
-def run_stages_packed(rcs: Sequence[RunContext], fold: int, stage: str, train_dss: Sequence[CacheDataset],
-                      val_dss: Sequence[CacheDataset], backbones: Sequence[dict | None], rows: Sequence[dict]) -> list[tuple[torch.nn.Module, dict]]:
+def run_stages_packed(
+    rcs: Sequence[RunContext],
+    fold: int,
+    stage: str,
+    train_dss: Sequence[CacheDataset],
+    val_dss: Sequence[CacheDataset],
+    backbones: Sequence[dict | None],
+    rows: Sequence[dict],
+) -> list[tuple[torch.nn.Module, dict]]:
     """`run_stage` for G members at once (no resume): each member's model holding its selected weights, and its row."""
     sts = [make_stage(rc, fold, stage, t, v, b, r) for rc, t, v, b, r in zip(rcs, train_dss, val_dss, backbones, rows)]
     first, rc0, dev = sts[0], rcs[0], rcs[0].device
-    if any(st.epochs != first.epochs for st in sts): raise MultiDeepNetError("cannot pack: the members train for different numbers of epochs")
+    if any(st.epochs != first.epochs for st in sts):
+        raise MultiDeepNetError("cannot pack: the members train for different numbers of epochs")
     if first.scaler is not None or any(rc.world != 1 for rc in rcs):
-        raise MultiDeepNetError("cannot pack: a packed stage runs in one process without loss scaling (float32 or bfloat16)")
+        raise MultiDeepNetError(
+            "cannot pack: a packed stage runs in one process without loss scaling (float32 or bfloat16)"
+        )
     loader = PackedLoader([st.loader for st in sts])
     packed = pack_models([st.model for st in sts]).to(dev)
     if dev.type in CHANNELS_LAST_DEVICES: packed = packed.to(memory_format=torch.channels_last_3d)
@@ -649,8 +778,15 @@ def shared_pretraining_packed(rcs: Sequence[RunContext], k: int, train_dss: Sequ
     if len(todo) == 1:
         g = todo[0]; out[g] = shared_pretraining(rcs[g], k, train_dss[g], val_dss[g], resume=False, rows=rows[g])
     elif todo:
-        pre = run_stages_packed([rcs[g] for g in todo], k, "pretrain", [train_dss[g] for g in todo], [val_dss[g] for g in todo],
-                                [None] * len(todo), [rows[g] for g in todo])
+        pre = run_stages_packed(
+            [rcs[g] for g in todo],
+            k,
+            "pretrain",
+            [train_dss[g] for g in todo],
+            [val_dss[g] for g in todo],
+            [None] * len(todo),
+            [rows[g] for g in todo],
+        )
         for g, (model, row) in zip(todo, pre): out[g] = (_keep_shared(rcs[g], k, model, row), row)
     return out
 
@@ -679,21 +815,45 @@ def _train_fold_packed(ars: Sequence[ArmRun], k: int) -> list[dict]:
     ctx = StepContext(rcs[0].device, amp=rcs[0].amp, view_loss=rcs[0].cfg.view_loss)
     for name in ("val", "test"):
         dss = [CacheDataset(ar.index.iloc[p[name]], raw=True) for ar, p in zip(ars, parts)]
-        preds = predict_packed(packed, [_loader(rc, ds, p[name], rc.cfg.batch_size, train=False) for rc, ds, p in zip(rcs, dss, parts)], ctx)
+        preds = predict_packed(
+            packed,
+            [_loader(rc, ds, p[name], rc.cfg.batch_size, train=False) for rc, ds, p in zip(rcs, dss, parts)],
+            ctx,
+        )
         for rc, ds, pred in zip(rcs, dss, preds):
             if not len(ds): pred = {"y": np.zeros(0, int), "prob": np.zeros((0, 3)), "view_prob": {}}
             write_table(prediction_table(ds.table, pred).assign(fold=k), rc.files.fold_predictions(k, name))
     return summaries
 
-def train_arms_packed(arm: str, presets: Sequence[Preset], caches: Sequence[str | Path], outs: Sequence[str | Path],
-                      device: str = "cpu", folds: Sequence[int] | None = None, pretrain_dirs: Sequence[str | Path | None] | None = None,
-                      progress: bool = False) -> list[dict]:
+def train_arms_packed(
+    arm: str,
+    presets: Sequence[Preset],
+    caches: Sequence[str | Path],
+    outs: Sequence[str | Path],
+    device: str = "cpu",
+    folds: Sequence[int] | None = None,
+    pretrain_dirs: Sequence[str | Path | None] | None = None,
+    progress: bool = False,
+) -> list[dict]:
     """`train_arm` of one arm for G members (each its preset, cache, output and pre-training folder), trained as one
     packed network; their summaries. Members' folders are started afresh."""
     presets = [expect_preset(p, "train_arms_packed") for p in presets]
     pretrain_dirs = list(pretrain_dirs or [None] * len(presets))
-    if not len(presets) == len(caches) == len(outs) == len(pretrain_dirs): raise MultiDeepNetError("train_arms_packed: one preset, cache, output and pre-training folder per member")
-    if len(presets) == 1: return [train_arm(arm, presets[0], caches[0], outs[0], device, folds=folds, progress=progress, pretrain_dir=pretrain_dirs[0])]
+    if not len(presets) == len(caches) == len(outs) == len(pretrain_dirs):
+        raise MultiDeepNetError("train_arms_packed: one preset, cache, output and pre-training folder per member")
+    if len(presets) == 1:
+        return [
+            train_arm(
+                arm,
+                presets[0],
+                caches[0],
+                outs[0],
+                device,
+                folds=folds,
+                progress=progress,
+                pretrain_dir=pretrain_dirs[0],
+            )
+        ]
     _check_packable(presets)
     dev = resolve_device(device)
     if dev.type == "cuda": torch.cuda.set_device(dev)
@@ -707,12 +867,19 @@ def train_arms_packed(arm: str, presets: Sequence[Preset], caches: Sequence[str 
             for s, fs in zip(summaries, _train_fold_packed(ars, k)): s.append(fs)
     return [close_arm_run(ar, "done", s) for ar, s in zip(ars, summaries)]
 
-def pretrain_arms_packed(arm: str, presets: Sequence[Preset], caches: Sequence[str | Path],
-                         pretrain_dirs: Sequence[str | Path], device: str = "cpu", folds: Sequence[int] | None = None) -> list[dict]:
+def pretrain_arms_packed(
+    arm: str,
+    presets: Sequence[Preset],
+    caches: Sequence[str | Path],
+    pretrain_dirs: Sequence[str | Path],
+    device: str = "cpu",
+    folds: Sequence[int] | None = None,
+) -> list[dict]:
     """`pretrain_arm` for G members, the backbones not yet in their shared folders pre-trained as one packed network."""
     presets = [expect_preset(p, "pretrain_arms_packed") for p in presets]
     if len(presets) == 1: return [pretrain_arm(arm, presets[0], caches[0], pretrain_dirs[0], device, folds=folds)]
-    if not arm_flags(arm)["multitask_pretrain"]: raise MultiDeepNetError(f"arm {arm!r} has no multi-task pre-training (arms.yaml)")
+    if not arm_flags(arm)["multitask_pretrain"]:
+        raise MultiDeepNetError(f"arm {arm!r} has no multi-task pre-training (arms.yaml)")
     _check_packable(presets)
     dev = resolve_device(device)
     rcs, data, out = [], [], []
@@ -731,14 +898,23 @@ def pretrain_arms_packed(arm: str, presets: Sequence[Preset], caches: Sequence[s
     with deterministic_mode(use_deterministic(presets[0].train, dev)):
         for k in out[0]["folds"]:
             parts = [fold_parts(ix, asg, k) for ix, asg, _ in data]
-            shared_pretraining_packed(rcs, k, [CacheDataset(ix.iloc[p["train"]], augment=aug, raw=True) for (ix, _, aug), p in zip(data, parts)],
-                                      [CacheDataset(ix.iloc[p["val"]], raw=True) for (ix, _, _), p in zip(data, parts)], parts)
+            shared_pretraining_packed(
+                rcs,
+                k,
+                [CacheDataset(ix.iloc[p["train"]], augment=aug, raw=True) for (ix, _, aug), p in zip(data, parts)],
+                [CacheDataset(ix.iloc[p["val"]], raw=True) for (ix, _, _), p in zip(data, parts)],
+                parts,
+            )
     return out
 
 # %% ../nbs/09_train.ipynb #01eaaaa6
 def _add_train_args(p: argparse.ArgumentParser):
-    p.add_argument("--arm", required=True, help="ablation arm: baseline, multiview, multitask or full (configs/arms.yaml)")
-    p.add_argument("--preset", default="quick", help="preset name (smoke, quick, paper) or a YAML file (default: quick)")
+    p.add_argument(
+        "--arm", required=True, help="ablation arm: baseline, multiview, multitask or full (configs/arms.yaml)"
+    )
+    p.add_argument(
+        "--preset", default="quick", help="preset name (smoke, quick, paper) or a YAML file (default: quick)"
+    )
     p.add_argument("--cache", required=True, help="preprocessing cache folder (holds index.csv)")
     p.add_argument("--out", required=True, help="output folder of this arm's run (resumed if it holds one)")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda or cuda:N")
@@ -748,8 +924,17 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 def _train_cmd(args) -> int:
-    s = train_arm(args.arm, load_preset(args.preset), args.cache, args.out, device=args.device, resume=not args.no_resume,
-                  folds=args.folds, progress=not args.no_progress, stop_after_epochs=args.stop_after_epochs)
+    s = train_arm(
+        args.arm,
+        load_preset(args.preset),
+        args.cache,
+        args.out,
+        device=args.device,
+        resume=not args.no_resume,
+        folds=args.folds,
+        progress=not args.no_progress,
+        stop_after_epochs=args.stop_after_epochs,
+    )
     if dist_env()[0] == 0:
         acc = s.get("test_accuracy")
         print(f"{s['arm']}: {s['status']}; predictions {s['predictions']}; log {s['log']}"
@@ -766,7 +951,9 @@ def register_cli(sub):
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m multideepnet.train ...` (what torchrun runs): the `train` subcommand on its own."""
-    p = argparse.ArgumentParser(prog="python -m multideepnet.train", description="Train one ablation arm (see `multideepnet train`).")
+    p = argparse.ArgumentParser(
+        prog="python -m multideepnet.train", description="Train one ablation arm (see `multideepnet train`)."
+    )
     _add_train_args(p)
     args = p.parse_args(argv)
     try: return _train_cmd(args)

@@ -23,9 +23,10 @@ from .identity import run_finished
 from .arm import arm_config_hash
 from .executor import ExecutorSpec, Task, TaskFailure, executor_lines, parse_executor, run_tasks
 from .pipeline import calibrate_training, ensure_cache, ensure_phantoms, study_lock
-from .verdicts import (UNIT_LOCAL, arm_trials, claims_file_data, claims_record, decide, json_safe, power_plan,
-                                   summary_lines)
-from .claims_page import claims_markdown, plot_primary_gains, plot_sizes, write_claims_page, write_claims_page_v2
+from .verdicts import (UNIT_LOCAL, arm_trials, claims_file_data, claims_record, decide,
+                                   json_safe, power_plan, summary_lines)
+from .claims_page import (claims_markdown, plot_primary_gains, plot_sizes, write_claims_page,
+                                      write_claims_page_v2)
 
 # %% auto #0
 __all__ = ['UNIT_RECORD', 'UNIT_OVERHEAD', 'CLAIMS_CALIBRATE_S', 'TrialsError', 'regime_preset', 'trial_seed', 'shared_test',
@@ -61,7 +62,10 @@ def shared_test(pool: pd.DataFrame, trials: TrialsConfig, regime: RegimeConfig) 
     test = set()
     for c in CLASSES:
         ids = np.sort(pool.patient_id[pool.label == c].to_numpy())
-        if n_test[c] > len(ids): raise TrialsError(f"pool of {len(pool)}: the shared test set needs {n_test[c]} {c} (the pool has {len(ids)})")
+        if n_test[c] > len(ids):
+            raise TrialsError(
+                f"pool of {len(pool)}: the shared test set needs {n_test[c]} {c} (the pool has {len(ids)})"
+            )
         test |= set(rng.permutation(ids)[:n_test[c]])
     is_test = pool.patient_id.isin(test)
     return pool[is_test].reset_index(drop=True), pool[~is_test].reset_index(drop=True)
@@ -79,9 +83,17 @@ def draw_trial(pool: pd.DataFrame, regime: RegimeConfig, test_size: int, seed: i
     out = {}
     for size in sorted(regime.train_sizes):
         n_train = class_counts(size, regime.train_ratio or ratio)
-        short = {c: (n_test[c] + n_train[c], len(per_class[c])) for c in CLASSES if n_test[c] + n_train[c] > len(per_class[c])}
-        if short: raise TrialsError(f"pool of {len(pool)}: a trial needs {', '.join(f'{n} {c} (the pool has {h})' for c, (n, h) in short.items())}; "
-                                    "raise the regime's pool or lower test_size / train_sizes")
+        short = {
+            c: (n_test[c] + n_train[c], len(per_class[c]))
+            for c in CLASSES
+            if n_test[c] + n_train[c] > len(per_class[c])
+        }
+        if short:
+            raise TrialsError(
+                f"pool of {len(pool)}: a trial needs"
+                f" {', '.join(f'{n} {c} (the pool has {h})' for c, (n, h) in short.items())}; raise the regime's pool"
+                " or lower test_size / train_sizes"
+            )
         test = {p for c in CLASSES for p in per_class[c][:n_test[c]]}
         train = {p for c in CLASSES for p in per_class[c][n_test[c]:n_test[c] + n_train[c]]}
         rows = pool[pool.patient_id.isin(test | train)].copy()
@@ -109,32 +121,53 @@ def trial_preset(p: Preset, rows: pd.DataFrame, seed: int) -> Preset:
 
 # %% ../nbs/16c_trials.ipynb #a0f2098f
 def arm_order(arms: Sequence[str]) -> list[str]:
-    """The order of one trial's arms: the first pre-training arm, the arms without pre-training, the other pre-training arms."""
+    """The order of one trial's arms: the first pre-training arm, the arms without pre-training, the other pre-training
+    arms."""
     pre = [a for a in arms if arm_flags(a)["multitask_pretrain"]]
     return pre[:1] + [a for a in arms if a not in pre] + pre[1:]
 
-def plan_units(p: Preset, out: Path, pools: dict[str, Path], counts: dict[str, dict[str, int]] | None = None) -> list[dict]:
+def plan_units(
+    p: Preset, out: Path, pools: dict[str, Path], counts: dict[str, dict[str, int]] | None = None
+) -> list[dict]:
     """Every unit of the study, each trial's index written (once): regime, size, trial, arm, seed, epochs and folders.
-    `counts` (regime -> arm -> trials, `verdicts.arm_trials`) runs each arm for its own number of trials (default: k)."""
+    `counts` (regime -> arm -> trials, `verdicts.arm_trials`) runs each arm for its own number of trials (default: k).
+    """
     units = []
     for name, reg in p.trials.regimes.items():
         k_arm = (counts or {}).get(name) or {a: p.trials.k for a in p.trials.regime_arms(name)}
         pool = CacheDir(pools[name]).read_index()
         pool = pool[pool.status != "failed"].copy()
         for col in ("array", "record"):
-            if col in pool.columns: pool[col] = [str((Path(pools[name]) / v).resolve()) if isinstance(v, str) and v else v for v in pool[col]]
+            if col in pool.columns:
+                pool[col] = [
+                    str((Path(pools[name]) / v).resolve()) if isinstance(v, str) and v else v for v in pool[col]
+                ]
         shared, train_pool = shared_test(pool, p.trials, reg) if p.trials.test_set == "shared" else (None, pool)
         for t in range(max(k_arm.values())):
             seed = trial_seed(p.trials, name, t)
             for size, rows in draw_trial(train_pool, reg, p.trials.test_size, seed, shared).items():
                 cell = out / "trials" / name / f"n{size}" / f"t{t}"
                 cache = CacheDir(cell / "cache")
-                if not cache.index.is_file(): cache.index.parent.mkdir(parents=True, exist_ok=True); cache.write_index(rows)
+                if not cache.index.is_file():
+                    cache.index.parent.mkdir(parents=True, exist_ok=True)
+                    cache.write_index(rows)
                 tp = trial_preset(p, rows, seed)
                 for arm in arm_order([a for a in p.trials.regime_arms(name) if t < k_arm[a]]):
-                    units.append({"regime": name, "size": size, "trial": t, "arm": arm, "seed": seed, "epochs": tp.train.epochs,
-                                  "draws": epoch_draws(rows, p, seed), "preset": tp, "cache": str(cache.path),
-                                  "out": str(cell / arm), "pretrain": str(cell / "pretrain")})
+                    units.append(
+                        {
+                            "regime": name,
+                            "size": size,
+                            "trial": t,
+                            "arm": arm,
+                            "seed": seed,
+                            "epochs": tp.train.epochs,
+                            "draws": epoch_draws(rows, p, seed),
+                            "preset": tp,
+                            "cache": str(cache.path),
+                            "out": str(cell / arm),
+                            "pretrain": str(cell / "pretrain"),
+                        }
+                    )
     return units
 
 def unit_done(u: dict) -> bool:
@@ -160,7 +193,16 @@ def run_unit(u: dict, device: str = "cpu") -> dict:
     from multideepnet.train import train_arm
     t0, ran = time.perf_counter(), False
     if not unit_done(u):
-        train_arm(u["arm"], u["preset"], u["cache"], u["out"], device=device, folds=[0], progress=False, pretrain_dir=u["pretrain"])
+        train_arm(
+            u["arm"],
+            u["preset"],
+            u["cache"],
+            u["out"],
+            device=device,
+            folds=[0],
+            progress=False,
+            pretrain_dir=u["pretrain"],
+        )
         ran = True
     rec = unit_record(u)
     atomic_write_json(Path(u["out"]) / UNIT_RECORD, json_safe(rec))
@@ -183,7 +225,7 @@ def unit_tasks(units: Sequence[dict], device: str = "cpu", pack: int = 1) -> lis
     `pack` > 1, one task per pack (`pack_groups`, `run_pack`) after the packed pre-training of its trials; its
     result is the list of its members' records."""
     import importlib
-    lib = importlib.import_module("multideepnet.trials")      # by name, so a worker can import it (also from a notebook)
+    lib = importlib.import_module("multideepnet.trials")  # by name, so a worker can import it (also from a notebook)
     if pack > 1: return _packed_tasks(units, device, pack, lib)
     tasks, pre = [], {}
     for u in units:
@@ -191,8 +233,14 @@ def unit_tasks(units: Sequence[dict], device: str = "cpu", pack: int = 1) -> lis
         if arm_flags(u["arm"])["multitask_pretrain"]:
             key = "pre:" + unit_key(u).rsplit("/", 1)[0]
             if key not in pre:
-                pre[key] = Task(key, lib.pretrain_unit, (u, device), needs=(u["cache"],), label=f"{key} shared pre-training",
-                                cost=0.0 if any(Path(u["pretrain"]).glob("*_fold0.pt")) else 0.5)
+                pre[key] = Task(
+                    key,
+                    lib.pretrain_unit,
+                    (u, device),
+                    needs=(u["cache"],),
+                    label=f"{key} shared pre-training",
+                    cost=0.0 if any(Path(u["pretrain"]).glob("*_fold0.pt")) else 0.5,
+                )
                 tasks.append(pre[key])
             deps = (key,)
         tasks.append(Task(unit_key(u), lib.run_unit, (u, device), deps=deps, needs=(u["cache"],), label=unit_key(u),
@@ -207,17 +255,27 @@ def run_pack(units: Sequence[dict], device: str = "cpu") -> list[dict]:
     from multideepnet.train import train_arms_packed
     t0, todo = time.perf_counter(), [u for u in units if not unit_done(u)]
     if todo:
-        train_arms_packed(todo[0]["arm"], [u["preset"] for u in todo], [u["cache"] for u in todo], [u["out"] for u in todo],
-                          device, folds=[0], pretrain_dirs=[u["pretrain"] for u in todo])
+        train_arms_packed(
+            todo[0]["arm"],
+            [u["preset"] for u in todo],
+            [u["cache"] for u in todo],
+            [u["out"] for u in todo],
+            device,
+            folds=[0],
+            pretrain_dirs=[u["pretrain"] for u in todo],
+        )
     share, out = round((time.perf_counter() - t0) / max(len(todo), 1), 2), []
     for u in units:
         rec = unit_record(u)
         atomic_write_json(Path(u["out"]) / UNIT_RECORD, json_safe(rec))
-        out.append(rec | {"seconds": share if u in todo else 0.0, "ran": u in todo, "pack": len(todo) if u in todo else 0})
+        out.append(
+            rec | {"seconds": share if u in todo else 0.0, "ran": u in todo, "pack": len(todo) if u in todo else 0}
+        )
     return out
 
 def pretrain_pack(units: Sequence[dict], device: str = "cpu") -> list[dict]:
-    """The shared pre-trainings of several trials (one unit of each) as one packed network; those there already skipped."""
+    """The shared pre-trainings of several trials (one unit of each) as one packed network; those there already skipped.
+    """
     from multideepnet.train import pretrain_arms_packed
     t0 = time.perf_counter()
     res = pretrain_arms_packed(units[0]["arm"], [u["preset"] for u in units], [u["cache"] for u in units],
@@ -272,7 +330,10 @@ def _pools(p: Preset, data_root: Path, workers: int) -> dict[str, Path]:
     out = {}
     for name in p.trials.regimes:
         rp = regime_preset(p, name)
-        print(f"[claims] regime {name}: pool of {rp.data.n} phantoms ({rp.data.cue}, {rp.data.difficulty}) ...", flush=True)
+        print(
+            f"[claims] regime {name}: pool of {rp.data.n} phantoms ({rp.data.cue}, {rp.data.difficulty}) ...",
+            flush=True,
+        )
         out[name] = ensure_cache(ensure_phantoms(rp, data_root, workers), rp, data_root, workers)
     return out
 
@@ -301,35 +362,62 @@ def run_claims(preset: Preset, out: str | os.PathLike | None = None, data_root: 
         print(f"[claims] {len(units)} units ({todo} to train), {where}, {threads} thread(s) each"
               + (f", in packs of up to {p.trials.pack}" if p.trials.pack > 1 else ""), flush=True)
         keys, results = [unit_key(u) for u in units], {}
-        def finished(t: Task, r) -> None:      # in the driver as each unit (or pack) ends: the table so far, in plan order
+        def finished(t: Task, r) -> None:  # in the driver as each unit (or pack) ends: the table so far, in plan order
             if t.key.startswith("pre:") or isinstance(r, TaskFailure): return
             for rec in (r if isinstance(r, list) else [r]): results[unit_key(rec)] = rec
-            write_table(pd.DataFrame([results[k] for k in keys if k in results]).drop(columns=["seconds", "ran", "pack"], errors="ignore"),
-                        out / "trials.csv")
+            write_table(
+                pd.DataFrame([results[k] for k in keys if k in results]).drop(
+                    columns=["seconds", "ran", "pack"], errors="ignore"
+                ),
+                out / "trials.csv",
+            )
         tasks = unit_tasks(units, device, p.trials.pack)
         out_all = run_tasks(tasks, spec, jobs, threads, gpu=device.startswith("cuda"), on_result=finished,
                             say=lambda s: print(s, flush=True), prefix="[claims]")
         failed = [r for r in out_all.values() if isinstance(r, TaskFailure)]
         if failed:
-            raise TrialsError(f"{len(failed)} of {len(tasks)} tasks failed ({len(results)} units finished and kept in {out}; "
-                              "run again to resume): " + "; ".join(f"{f.key}: {f.reason}" for f in failed[:5]))
+            raise TrialsError(
+                f"{len(failed)} of {len(tasks)} tasks failed ({len(results)} units finished and kept in {out}; "
+                "run again to resume): "
+                + "; ".join(f"{f.key}: {f.reason}" for f in failed[:5])
+            )
         rows = pd.DataFrame([results[k] for k in keys]).drop(columns=["pack"], errors="ignore")
         decided = decide(rows, rule, claims, explanations_from, results_dir)
         # the cost of this result is every invocation that worked on it: a resumed or re-decided study keeps the
         # earlier invocations' timings (the first from nothing) and adds its own
         old = json.loads((out / "claims.json").read_text()) if (out / "claims.json").is_file() else {}
-        prev = old.get("runs") or ([{k: old.get(k) for k in ("date", "seconds", "seconds_data")} | {"units_trained": None}]
-                                   if old.get("seconds") is not None else [])     # a record from before `runs`
-        runs = prev + [{"date": datetime.date.today().isoformat(), "seconds": round(time.perf_counter() - t0, 1),
-                        "seconds_data": round(t_data, 1), "units_trained": todo, "executor": spec.text, "threads_per_unit": threads,
-                        "pack": p.trials.pack}]
+        prev = old.get("runs") or (
+            [{k: old.get(k) for k in ("date", "seconds", "seconds_data")} | {"units_trained": None}]
+            if old.get("seconds") is not None
+            else []
+        )  # a record from before `runs`
+        runs = prev + [
+            {
+                "date": datetime.date.today().isoformat(),
+                "seconds": round(time.perf_counter() - t0, 1),
+                "seconds_data": round(t_data, 1),
+                "units_trained": todo,
+                "executor": spec.text,
+                "threads_per_unit": threads,
+                "pack": p.trials.pack,
+            }
+        ]
         seconds = round(sum(r["seconds"] for r in runs), 1)
-        record = claims_record(p, rows, rule, decided, seconds) | {"seconds_data": round(sum(r["seconds_data"] or 0 for r in runs), 1),
-                                                                    "runs": runs}
+        record = claims_record(p, rows, rule, decided, seconds) | {
+            "seconds_data": round(sum(r["seconds_data"] or 0 for r in runs), 1),
+            "runs": runs,
+        }
         if rule.version == 2:     # everything a re-decision needs: every unit's metrics, the claims file, the plan
-            record |= json_safe({"rules_version": 2, "k": max(max(v.values()) for v in counts.values()), "arm_trials": counts,
-                                  "power_plan": plan, "claims_file": claims_file_data(p.trials),
-                                  "units": rows.drop(columns=["seconds", "ran", *UNIT_LOCAL]).to_dict(orient="records")})
+            record |= json_safe(
+                {
+                    "rules_version": 2,
+                    "k": max(max(v.values()) for v in counts.values()),
+                    "arm_trials": counts,
+                    "power_plan": plan,
+                    "claims_file": claims_file_data(p.trials),
+                    "units": rows.drop(columns=["seconds", "ran", *UNIT_LOCAL]).to_dict(orient="records"),
+                }
+            )
         atomic_write_json(out / "claims.json", record)
         v2 = rule.version == 2
         fig = plot_primary_gains(record) if v2 else plot_sizes(rows) if "both" in set(rows.regime) else None
@@ -345,7 +433,8 @@ def run_claims(preset: Preset, out: str | os.PathLike | None = None, data_root: 
 # %% ../nbs/16c_trials.ipynb #ea9f69b9
 def pack_cases(study: str | os.PathLike, path: str | os.PathLike) -> Path:
     """Every unit's test probabilities of a claims study folder in one compressed `.npz` (float32, as the predictions
-    are written); the test cases' ids and labels once per regime and size (a shared test set is stored once per regime)."""
+    are written); the test cases' ids and labels once per regime and size (a shared test set is stored once per regime).
+    """
     from multideepnet.layout import prob_columns
     arrays, ids = {}, {}
     for f in sorted(Path(study).glob("trials/*/n*/t*/*/predictions.csv")):
@@ -353,7 +442,8 @@ def pack_cases(study: str | os.PathLike, path: str | os.PathLike) -> Path:
         pred = ArmDir(f.parent).read_predictions().sort_values("patient_id", kind="stable")
         key = f"{regime}/{size}"
         pid = pred.patient_id.to_numpy(str)
-        if key in ids and not np.array_equal(ids[key][0], pid): key = f"{regime}/{size}/{trial}"     # per-trial test sets
+        if key in ids and not np.array_equal(ids[key][0], pid):
+            key = f"{regime}/{size}/{trial}"  # per-trial test sets
         if key not in ids: ids[key] = (pid, pred.y_true.to_numpy(np.int8))
         arrays[f"proba:{regime}/{size}/{trial}/{arm}"] = pred[prob_columns()].to_numpy(np.float32)
         arrays[f"cases_of:{regime}/{size}/{trial}/{arm}"] = np.array(key)
@@ -391,27 +481,47 @@ def plan_claims(preset: Preset, calibrate_s: float = 20.0, device: str = "cpu",
     regimes, steps = {}, 0
     for name, r in p.trials.regimes.items():
         arms, k_arm = p.trials.regime_arms(name), counts[name]
-        pre_trials = max([k_arm[a] for a in arms if arm_flags(a)["multitask_pretrain"]], default=0)   # one pre-training per trial
+        pre_trials = max(
+            [k_arm[a] for a in arms if arm_flags(a)["multitask_pretrain"]], default=0
+        )  # one pre-training per trial
         stage_equiv = sum(k_arm[a] * (1 + arm_flags(a).get("compute_matched", False)) for a in arms) + pre_trials
         regimes[name] = {"cue": r.cue, "difficulty": r.difficulty, "pool": r.pool, "train_sizes": list(r.train_sizes),
                          "arms": dict(k_arm), "units": len(r.train_sizes) * sum(k_arm.values())}
         steps += len(r.train_sizes) * stage_equiv * p.trials.steps
     shared = p.trials.test_size if p.trials.test_set == "shared" else 0
-    plan = {"preset": p.name, "k": p.trials.k, "max_k": p.trials.max_k, "steps_per_stage": p.trials.steps, "pack": p.trials.pack,
-            "test_set": p.trials.test_set, "test_size": p.trials.test_size, "regimes": regimes, "power": power,
-            "units": sum(r["units"] for r in regimes.values()), "optimizer_steps": steps,
-            "phantoms": sum({(r.cue, r.difficulty, r.ratio, r.pool): r.pool + shared for r in p.trials.regimes.values()}.values())}
+    plan = {
+        "preset": p.name,
+        "k": p.trials.k,
+        "max_k": p.trials.max_k,
+        "steps_per_stage": p.trials.steps,
+        "pack": p.trials.pack,
+        "test_set": p.trials.test_set,
+        "test_size": p.trials.test_size,
+        "regimes": regimes,
+        "power": power,
+        "units": sum(r["units"] for r in regimes.values()),
+        "optimizer_steps": steps,
+        "phantoms": sum(
+            {(r.cue, r.difficulty, r.ratio, r.pool): r.pool + shared for r in p.trials.regimes.values()}.values()
+        ),
+    }
     if calibrate_s > 0:
         import torch
         torch.set_num_threads(1)
         cal = calibrate_training(p, device, calibrate_s, pack=p.trials.pack)
         core_h = steps * cal["seconds_per_step"] * UNIT_OVERHEAD / 3600
-        plan["estimate"] = {**cal, "core_hours": round(core_h, 2),
-                            "hours_on": {str(w): round(core_h / w, 2) for w in workers},
-                            "in_an_hour": {str(w): hour_on_workers(power, core_h, w, rule.ci) for w in workers},
-                            "basis": f"optimizer steps x a calibrated step (one thread{f', one model of a pack of {p.trials.pack}' if p.trials.pack > 1 else ''}) "
-                                     f"x {UNIT_OVERHEAD} (validation, test inference, start-up: the ratio the first v2 run measured) / workers, "
-                                     "each unit on one core; the pools not counted"}
+        plan["estimate"] = {
+            **cal,
+            "core_hours": round(core_h, 2),
+            "hours_on": {str(w): round(core_h / w, 2) for w in workers},
+            "in_an_hour": {str(w): hour_on_workers(power, core_h, w, rule.ci) for w in workers},
+            "basis": (
+                "optimizer steps x a calibrated step (one"
+                f" thread{f', one model of a pack of {p.trials.pack}' if p.trials.pack > 1 else ''}) x {UNIT_OVERHEAD}"
+                " (validation, test inference, start-up: the ratio the first v2 run measured) / workers, each unit on"
+                " one core; the pools not counted"
+            ),
+        }
     return plan
 
 # %% ../nbs/16c_trials.ipynb #dcef0cfe
@@ -419,25 +529,37 @@ def plan_lines(plan: dict) -> list[str]:
     """The dry run in words: per regime its arms' trials, per primary test its planned k, the half-width it expects
     and the chance to call the paper's effect supported, then the time on each number of workers."""
     packs = f" in packs of up to {plan['pack']} (trials.pack)" if plan.get("pack", 1) > 1 else ""
-    out = [f"[claims] preset {plan['preset']}: {plan['units']} units{packs}, {plan['optimizer_steps']:,} optimizer steps, "
-           f"{plan['phantoms']} phantoms to make; test set: {plan['test_set']} ({plan['test_size']} cases)"]
+    out = [
+        f"[claims] preset {plan['preset']}: {plan['units']} units{packs}, {plan['optimizer_steps']:,} optimizer steps, "
+        f"{plan['phantoms']} phantoms to make; test set: {plan['test_set']} ({plan['test_size']} cases)"
+    ]
     for name, r in plan["regimes"].items():
         out.append(f"  regime {name} ({r['cue']}, {r['difficulty']}, pool {r['pool']}, sizes {r['train_sizes']}): "
                    + ", ".join(f"{a} {k} trials" for a, k in r["arms"].items()))
     for p in plan.get("power") or []:
         miss = "meets" if p["meets_target"] else "misses"
-        out.append(f"  {p['claim']} primary, {p['test']}: sd {p['planning_sd']:.4f} assumed, planned k {p['planned_k']}, "
-                   f"runs k {p['k']}: expected half-width {p['expected_half_width']:.3f} ({miss} the target "
-                   f"{p['target_half_width']:.2f}); chance to call the paper's {p['paper_effect']:+.3f} supported: "
-                   f"{p['power_at_paper_effect']:.2f}")
+        out.append(
+            f"  {p['claim']} primary, {p['test']}: sd {p['planning_sd']:.4f} assumed, planned k {p['planned_k']}, "
+            f"runs k {p['k']}: expected half-width {p['expected_half_width']:.3f} ({miss} the target "
+            f"{p['target_half_width']:.2f}); chance to call the paper's {p['paper_effect']:+.3f} supported: "
+            f"{p['power_at_paper_effect']:.2f}"
+        )
     est = plan.get("estimate")
     if est:
-        out.append(f"  time: {est['core_hours']} core-hours; " + ", ".join(f"{h} h on {w} workers" for w, h in est["hours_on"].items())
-                   + f" ({est['basis']})")
+        out.append(
+            f"  time: {est['core_hours']} core-hours; "
+            + ", ".join(f"{h} h on {w} workers" for w, h in est["hours_on"].items())
+            + f" ({est['basis']})"
+        )
         for w, h in (est.get("in_an_hour") or {}).items():
-            prim = ", ".join(f"{c} k {t['k']} half-width " + (f"{t['half_width']:.3f}" if t["half_width"] is not None else "n/a (k < 2)")
-                             for c, t in h["primary"].items())
-            out.append(f"  one hour on {w} workers: {h['share_of_plan']:.0%} of this plan" + (f"; {prim}" if prim else ""))
+            prim = ", ".join(
+                f"{c} k {t['k']} half-width "
+                + (f"{t['half_width']:.3f}" if t["half_width"] is not None else "n/a (k < 2)")
+                for c, t in h["primary"].items()
+            )
+            out.append(
+                f"  one hour on {w} workers: {h['share_of_plan']:.0%} of this plan" + (f"; {prim}" if prim else "")
+            )
     return out
 
 # %% ../nbs/16c_trials.ipynb #faf8d7f7
@@ -448,10 +570,13 @@ def add_claims_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--explanations-from", help="a finished quick study folder whose full arm's explanation checks "
                                                "decide claim C4 (default: reports/quick if it is there)")
     p.add_argument("--results", default="results", help="folder of committed results (the predict benchmark for C5)")
-    p.add_argument("--plan-workers", type=int, nargs="+", metavar="N", help="with --dry-run: the time on N workers (one unit each)")
+    p.add_argument(
+        "--plan-workers", type=int, nargs="+", metavar="N", help="with --dry-run: the time on N workers (one unit each)"
+    )
 
 def claims_cmd(p: Preset, args: argparse.Namespace) -> int:
-    """`reproduce` for a claims preset (parsed by the command line): the dry run's plan, or the study and its summary."""
+    """`reproduce` for a claims preset (parsed by the command line): the dry run's plan, or the study and its summary.
+    """
     spec, device = parse_executor(args.executor), ("cpu" if args.device == "auto" else args.device)
     if args.dry_run:
         calibrate = CLAIMS_CALIBRATE_S if args.calibrate is None else args.calibrate

@@ -13,10 +13,11 @@ import pandas as pd
 
 from . import __version__
 from .core import MultiDeepNetError, atomic_write_json, load_yaml, machine_info
-from .config import (ClaimSpec, ClaimTest, DecisionRule, Preset, RulesV2, TrialsConfig, arms_table, claims_path,
-                                 load_claims)
-from .metrics import (claim_verdict, gain, paired_comparison, half_width, holm_levels, p_improve_interval, p_value, paper_reference, power_at,
-                                  power_k, t_interval, verdicts_v2, welch_interval)
+from .config import (ClaimSpec, ClaimTest, DecisionRule, Preset, RulesV2, TrialsConfig,
+                                 arms_table, claims_path, load_claims)
+from .metrics import (claim_verdict, gain, paired_comparison, half_width, holm_levels,
+                                  p_improve_interval, p_value, paper_reference, power_at, power_k,
+                                  t_interval, verdicts_v2, welch_interval)
 
 # %% auto #0
 __all__ = ['PAPER_COLUMNS', 'NOT_TESTABLE', 'UNIT_LOCAL', 'TIMING_KEYS', 'paper_effect', 'power_plan', 'arm_trials',
@@ -40,12 +41,19 @@ def paper_effect(a: str, b: str, metric: str) -> dict | None:
     if col is None or ra is None or rb is None: return None
     va, vb = (ref["rows"][r]["values"][ref["columns"].index(col)] for r in (ra, rb))
     stand_in = " (the paper has no compute-matched arm: its Baseline stands in)" if rb != b or ra != a else ""
-    return {"effect": round((va - vb) / 100, 6),
-            "arithmetic": f"Table 2, {col}: {ref['rows'][ra]['paper_row']} {va:.2f} - {ref['rows'][rb]['paper_row']} {vb:.2f} = {va - vb:+.2f} points{stand_in}"}
+    return {
+        "effect": round((va - vb) / 100, 6),
+        "arithmetic": (
+            f"Table 2, {col}: {ref['rows'][ra]['paper_row']} {va:.2f} - {ref['rows'][rb]['paper_row']} {vb:.2f} ="
+            f" {va - vb:+.2f} points{stand_in}"
+        ),
+    }
 
 # %% ../nbs/16a_verdicts.ipynb #0287ef3d
 def _label(t: ClaimTest) -> str:
-    return f"{t.a} vs {t.b}, {t.metric}, {t.regime}" + (f" minus the same on {t.versus_regime}" if t.versus_regime else "")
+    return f"{t.a} vs {t.b}, {t.metric}, {t.regime}" + (
+        f" minus the same on {t.versus_regime}" if t.versus_regime else ""
+    )
 
 def power_plan(trials: TrialsConfig, claims: Mapping[str, ClaimSpec], level: float = 0.95) -> list[dict]:
     """Per primary test: its planning sd and target, the k that reaches the target, the k run, the half-width
@@ -56,14 +64,20 @@ def power_plan(trials: TrialsConfig, claims: Mapping[str, ClaimSpec], level: flo
             if not t.primary: continue
             row = {"claim": cid, "test": _label(t), "regime": t.regime, "a": t.a, "b": t.b, "metric": t.metric,
                    "planning_sd": t.planning_sd, "target_half_width": t.target_half_width}
-            planned = power_k(t.planning_sd, t.target_half_width, level) if t.planning_sd and t.target_half_width else None
+            planned = (
+                power_k(t.planning_sd, t.target_half_width, level) if t.planning_sd and t.target_half_width else None
+            )
             k = min(planned, trials.max_k) if trials.k == "power" else trials.k
             pe = paper_effect(t.a, t.b, "accuracy")
             hw = half_width(t.planning_sd, k, level) if t.planning_sd else None
-            row.update(planned_k=planned, k=k, expected_half_width=hw,
-                       meets_target=None if hw is None else bool(hw <= t.target_half_width),
-                       paper_effect=pe and pe["effect"],
-                       power_at_paper_effect=power_at(pe["effect"], t.planning_sd, k, level) if pe and t.planning_sd else None)
+            row.update(
+                planned_k=planned,
+                k=k,
+                expected_half_width=hw,
+                meets_target=None if hw is None else bool(hw <= t.target_half_width),
+                paper_effect=pe and pe["effect"],
+                power_at_paper_effect=power_at(pe["effect"], t.planning_sd, k, level) if pe and t.planning_sd else None,
+            )
             plan.append(row)
     return plan
 
@@ -92,7 +106,12 @@ def guard_check(rows: pd.DataFrame, rule: RulesV2, regime: str, size: int) -> di
     if rule.guard is None: return None
     v = _series(rows, regime, size, rule.guard["arm"], rule.guard["metric"])
     if len(v) and v.mean() >= rule.guard["min"]: return None
-    return {"arm": rule.guard["arm"], "metric": rule.guard["metric"], "mean": float(v.mean()) if len(v) else None, "min": rule.guard["min"]}
+    return {
+        "arm": rule.guard["arm"],
+        "metric": rule.guard["metric"],
+        "mean": float(v.mean()) if len(v) else None,
+        "min": rule.guard["min"],
+    }
 
 def compare(rows: pd.DataFrame, t: ClaimTest, size: int, level: float, rule: RulesV2) -> dict:
     """One comparison: A's per-trial gains over B (or the contrast between two regimes), their interval at `level`,
@@ -100,13 +119,20 @@ def compare(rows: pd.DataFrame, t: ClaimTest, size: int, level: float, rule: Rul
     a, b = _series(rows, t.regime, size, t.a, t.metric), _series(rows, t.regime, size, t.b, t.metric)
     common = a.index.intersection(b.index)
     g = pd.Series(gain(a[common], b[common], t.metric), index=common)
-    out = {"mean_a": float(a[common].mean()) if len(common) else None, "mean_b": float(b[common].mean()) if len(common) else None}
+    out = {
+        "mean_a": float(a[common].mean()) if len(common) else None,
+        "mean_b": float(b[common].mean()) if len(common) else None,
+    }
     if t.versus_regime:
         vs = _sizes(rows, t.versus_regime, "max")
-        va, vb = (_series(rows, t.versus_regime, vs[0], arm, t.metric) if vs else pd.Series(dtype=float) for arm in (t.a, t.b))
+        va, vb = (
+            _series(rows, t.versus_regime, vs[0], arm, t.metric) if vs else pd.Series(dtype=float) for arm in (t.a, t.b)
+        )
         vc = va.index.intersection(vb.index)
         vg = pd.Series(gain(va[vc], vb[vc], t.metric), index=vc)
-        sa, sv = _series(rows, t.regime, size, t.a, "seed"), (_series(rows, t.versus_regime, vs[0], t.a, "seed") if vs else pd.Series(dtype=int))
+        sa, sv = _series(rows, t.regime, size, t.a, "seed"), (
+            _series(rows, t.versus_regime, vs[0], t.a, "seed") if vs else pd.Series(dtype=int)
+        )
         both = g.index.intersection(vg.index)
         paired = len(both) >= 2 and bool((sa[both] == sv[both]).all())
         if paired: d = (g[both] - vg[both]); iv, p = t_interval(d, level), p_value(d)
@@ -114,13 +140,24 @@ def compare(rows: pd.DataFrame, t: ClaimTest, size: int, level: float, rule: Rul
             d = g; iv = welch_interval(g, vg, level)
             from scipy import stats
             p = float(stats.ttest_ind(g, vg, equal_var=False).pvalue) if min(len(g), len(vg)) >= 2 else 1.0
-        out["pairing"] = "paired by trial (shared seeds)" if paired else "unpaired (Welch): the regimes' trials share no seeds"
+        out["pairing"] = (
+            "paired by trial (shared seeds)" if paired else "unpaired (Welch): the regimes' trials share no seeds"
+        )
     else:
         d, iv, p = g, t_interval(g, level), p_value(g)
         out["pairing"] = "paired by trial"
     pi = p_improve_interval(d.to_numpy(), 0.95, rule.bootstrap, rule.seed)
-    return out | {"k": iv["k"], "effect": iv["effect"], "ci": iv["ci"], "sd": iv["sd"], "p_value": p,
-                  "p_improve": pi["estimate"], "p_improve_ci": pi["ci"], "trials": [int(i) for i in d.index], "gains": [float(x) for x in d]}
+    return out | {
+        "k": iv["k"],
+        "effect": iv["effect"],
+        "ci": iv["ci"],
+        "sd": iv["sd"],
+        "p_value": p,
+        "p_improve": pi["estimate"],
+        "p_improve_ci": pi["ci"],
+        "trials": [int(i) for i in d.index],
+        "gains": [float(x) for x in d],
+    }
 
 # %% ../nbs/16a_verdicts.ipynb #bf279e69
 def _test_row(rows, t: ClaimTest, size: int, rule: RulesV2) -> dict:
@@ -129,31 +166,49 @@ def _test_row(rows, t: ClaimTest, size: int, rule: RulesV2) -> dict:
            "versus_regime": t.versus_regime, "size": int(size), "metric": t.metric, "a": t.a, "b": t.b,
            "reason": t.reason or None, "min_effect": rule.min_effect[t.metric],
            "paper_effect": pe and pe["effect"], "paper_arithmetic": pe and pe["arithmetic"]}
-    blocked = guard_check(rows, rule, t.regime, size) or (guard_check(rows, rule, t.versus_regime, _sizes(rows, t.versus_regime, "max")[0])
-                                                          if t.versus_regime and _sizes(rows, t.versus_regime, "max") else None)
+    blocked = guard_check(rows, rule, t.regime, size) or (
+        guard_check(rows, rule, t.versus_regime, _sizes(rows, t.versus_regime, "max")[0])
+        if t.versus_regime and _sizes(rows, t.versus_regime, "max")
+        else None
+    )
     c = compare(rows, t, size, rule.ci, rule)
     row |= c | {"level": rule.ci, "ci_plain": c["ci"], "guard": blocked}
     row["verdicts"] = [NOT_TESTABLE] if blocked else verdicts_v2(c["ci"], row["min_effect"], row["paper_effect"])
     if t.primary and t.target_half_width is not None:
-        acc = c if t.metric == "accuracy" else compare(rows, ClaimTest(**{**t.__dict__, "metric": "accuracy"}), size, rule.ci, rule)
+        acc = (
+            c
+            if t.metric == "accuracy"
+            else compare(rows, ClaimTest(**{**t.__dict__, "metric": "accuracy"}), size, rule.ci, rule)
+        )
         hw = (acc["ci"][1] - acc["ci"][0]) / 2 if acc["k"] >= 2 else None
         row |= {"target_half_width": t.target_half_width, "half_width": hw,
                 "misses_target_by": None if hw is None else max(0.0, hw - t.target_half_width)}
     return row
 
-def decide_v2(rows: pd.DataFrame, rule: RulesV2, claims: Mapping[str, ClaimSpec], evidence: Mapping[str, dict] | None = None) -> list[dict]:
+def decide_v2(
+    rows: pd.DataFrame, rule: RulesV2, claims: Mapping[str, ClaimSpec], evidence: Mapping[str, dict] | None = None
+) -> list[dict]:
     """Every claim with its tests and verdicts under rules v2 (C4, C5: `evidence[claim]`, decided elsewhere). A test
     whose regime this study did not run is listed as not run."""
     out, primaries = [], []
     for cid, spec in claims.items():
-        c = {"id": cid, "title": spec.title, "section": spec.paper_section, "quote": spec.quote, "source": spec.source, "note": spec.note}
+        c = {
+            "id": cid,
+            "title": spec.title,
+            "section": spec.paper_section,
+            "quote": spec.quote,
+            "source": spec.source,
+            "note": spec.note,
+        }
         if spec.source != "trials":
             ev = (evidence or {}).get(cid) or {"verdict": "not tested in this run", "note": "no evidence given"}
             out.append(c | {"rows": [], "evidence": ev, "verdict": ev["verdict"]}); continue
         c["rows"], c["not_run"] = [], []
         for t in spec.tests:
             sizes = _sizes(rows, t.regime, t.size)
-            if not sizes or (t.versus_regime and not _sizes(rows, t.versus_regime, "max")): c["not_run"].append(_label(t)); continue
+            if not sizes or (t.versus_regime and not _sizes(rows, t.versus_regime, "max")):
+                c["not_run"].append(_label(t))
+                continue
             c["rows"] += [_test_row(rows, t, s, rule) for s in (sizes[-1:] if t.primary else sizes)]
         primaries += [r for r in c["rows"] if r["role"] == "primary" and not r["guard"]]
         out.append(c)
@@ -188,10 +243,12 @@ def json_safe(x):
 UNIT_LOCAL: tuple[str, ...] = ("config_hash",)
 
 def read_units(study: str | os.PathLike) -> pd.DataFrame:
-    """Every finished unit's own record under a claims study folder (`trials/<regime>/n<size>/t<trial>/<arm>/unit.json`),
-    without the fields that name the folder rather than the result (`UNIT_LOCAL`)."""
+    """Every finished unit's own record under a claims study folder
+    (`trials/<regime>/n<size>/t<trial>/<arm>/unit.json`), without the fields that name the folder rather than the result
+    (`UNIT_LOCAL`)."""
     files = sorted(Path(study).glob("trials/*/n*/t*/*/unit.json"))
-    if not files: raise MultiDeepNetError(f"{study}: no unit records (trials/*/n*/t*/*/unit.json); is it a claims study folder?")
+    if not files:
+        raise MultiDeepNetError(f"{study}: no unit records (trials/*/n*/t*/*/unit.json); is it a claims study folder?")
     units = pd.DataFrame([json.loads(f.read_text(encoding="utf-8")) for f in files])
     return units.drop(columns=[c for c in UNIT_LOCAL if c in units.columns])
 
@@ -207,7 +264,9 @@ def redecide(record: Mapping, units: pd.DataFrame | None = None, claims_data: Ma
     """`record` with every claim decided again from its units (or `units`) under its own claims file (or
     `claims_data`); C4's and C5's evidence as recorded, or as given in `evidence` (claim -> evidence)."""
     if record.get("rules_version") != 2 or "units" not in record:
-        raise MultiDeepNetError("claims decide: this record has no per-unit metrics (a rules-v1 record); only v2 records can be re-decided")
+        raise MultiDeepNetError(
+            "claims decide: this record has no per-unit metrics (a rules-v1 record); only v2 records can be re-decided"
+        )
     trials = TrialsConfig.from_dict(record["preset_raw"]["trials"])
     data = claims_data if claims_data is not None else record["claims_file"]
     rule, claims = load_claims(trials, data=data)
@@ -229,7 +288,10 @@ def summary_lines(record: Mapping) -> list[str]:
             lo, hi = (f"{v:+.3f}" if v is not None else "n/a" for v in r["ci"])
             pe = "none" if r.get("paper_effect") is None else f"{r['paper_effect']:+.3f}"
             eff = "n/a" if r.get("effect") is None else f"{r['effect']:+.3f}"
-            out.append(f"    primary {r['test']}: gain {eff} [{lo}, {hi}] at {100 * r['level']:.1f}% (Holm), k={r['k']}, paper {pe}")
+            out.append(
+                f"    primary {r['test']}: gain {eff} [{lo}, {hi}] at {100 * r['level']:.1f}% (Holm), k={r['k']}, paper"
+                f" {pe}"
+            )
     return out
 
 def carried_evidence(path: str | os.PathLike) -> dict[str, dict]:
@@ -238,24 +300,34 @@ def carried_evidence(path: str | os.PathLike) -> dict[str, dict]:
     the record of an earlier study rather than run its quick study again)."""
     try: other = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e: raise MultiDeepNetError(f"{path}: cannot read the claims record: {e}") from None
-    return {c["id"]: {**c["evidence"], "carried_from": Path(path).name} for c in other.get("claims", []) if c.get("evidence")}
+    return {
+        c["id"]: {**c["evidence"], "carried_from": Path(path).name}
+        for c in other.get("claims", [])
+        if c.get("evidence")
+    }
 
 def _decide_cmd(args) -> int:
     src = Path(args.source)
     rec_path = src / "claims.json" if src.is_dir() else src
     if not rec_path.is_file(): raise MultiDeepNetError(f"{rec_path}: no claims record (claims.json) there")
     try: record = json.loads(rec_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e: raise MultiDeepNetError(f"{rec_path}: cannot read the claims record: {e}") from None
+    except (OSError, ValueError) as e:
+        raise MultiDeepNetError(f"{rec_path}: cannot read the claims record: {e}") from None
     units = read_units(src) if src.is_dir() else None
     data = load_yaml(args.claims) if args.claims else None
     untested = {c["id"] for c in record["claims"] if str(c.get("verdict", "")).startswith("not tested")}
-    carried = {k: v for k, v in carried_evidence(args.evidence_from).items() if k in untested} if args.evidence_from else None
+    carried = (
+        {k: v for k, v in carried_evidence(args.evidence_from).items() if k in untested} if args.evidence_from else None
+    )
     new = redecide(record, units, data, carried)
     print("\n".join(summary_lines(new)))
     if args.out: atomic_write_json(args.out, new); print(f"[claims] re-decided record: {args.out}")
     if args.check:
         diff = compare_records(record, new)
-        print(f"[claims] the re-decision {'equals the record' if not diff else 'differs from the record at ' + ', '.join(diff[:20])}")
+        print(
+            "[claims] the re-decision"
+            f" {'equals the record' if not diff else 'differs from the record at ' + ', '.join(diff[:20])}"
+        )
         return 1 if diff else 0
     return 0
 
@@ -263,15 +335,24 @@ def register_cli(sub) -> None:
     """`multideepnet claims decide`: every verdict of a v2 claims study again, from its records, without training."""
     p = sub.add_parser("claims", help="the claims study's records: decide again without training")
     s = p.add_subparsers(dest="claims_command", metavar="ACTION", required=True)
-    d = s.add_parser("decide", help="recompute every verdict from a claims record or study folder",
-                     description="Recompute every verdict of a rules-v2 claims study from its per-unit records, without "
-                                 "training: with no other option, the record's own rules (the table must come back "
-                                 "unchanged); with --claims, another claims file's rules on the same units.")
+    d = s.add_parser(
+        "decide",
+        help="recompute every verdict from a claims record or study folder",
+        description=(
+            "Recompute every verdict of a rules-v2 claims study from its per-unit records, without "
+            "training: with no other option, the record's own rules (the table must come back "
+            "unchanged); with --claims, another claims file's rules on the same units."
+        ),
+    )
     d.add_argument("source", help="a claims.json record (e.g. results/claims-v2-*.json) or a claims study folder")
     d.add_argument("--claims", help="another claims file (YAML) whose rules and tests to apply")
     d.add_argument("--out", help="write the re-decided record here")
     d.add_argument("--check", action="store_true", help="exit 1 when the re-decision differs from the record")
-    d.add_argument("--evidence-from", metavar="RECORD", help="for C4 or C5 where this record has no evidence, take it from another claims record (marked as carried)")
+    d.add_argument(
+        "--evidence-from",
+        metavar="RECORD",
+        help="for C4 or C5 where this record has no evidence, take it from another claims record (marked as carried)",
+    )
     d.set_defaults(func=_decide_cmd)
 
 # %% ../nbs/16a_verdicts.ipynb #77e5b18e
@@ -292,14 +373,29 @@ def test_rows(rows: pd.DataFrame, t: ClaimTest, rule: DecisionRule) -> list[dict
         trials = a.index.intersection(b.index)
         if t.versus_regime:
             vs = _sizes_v1(rows, t.versus_regime, "max")[0]
-            va, vb = _per_trial(rows, t.versus_regime, vs, t.a, t.metric), _per_trial(rows, t.versus_regime, vs, t.b, t.metric)
+            va, vb = _per_trial(rows, t.versus_regime, vs, t.a, t.metric), _per_trial(
+                rows, t.versus_regime, vs, t.b, t.metric
+            )
             trials = trials.intersection(va.index).intersection(vb.index)
             c = paired_comparison((a - b)[trials] - (va - vb)[trials], np.zeros(len(trials)), rule.ci)
         else:
             c = paired_comparison(a[trials], b[trials], rule.ci)
-        test = f"{t.a} vs {t.b}, {t.metric}, {t.regime} n={size}" + (f" minus the same on {t.versus_regime}" if t.versus_regime else "")
-        out.append({"test": test, "regime": t.regime, "versus_regime": t.versus_regime, "size": int(size), "metric": t.metric,
-                    "a": t.a, "b": t.b, **c, "verdict": claim_verdict(c, rule.min_effect[t.metric], rule.p_improve)})
+        test = f"{t.a} vs {t.b}, {t.metric}, {t.regime} n={size}" + (
+            f" minus the same on {t.versus_regime}" if t.versus_regime else ""
+        )
+        out.append(
+            {
+                "test": test,
+                "regime": t.regime,
+                "versus_regime": t.versus_regime,
+                "size": int(size),
+                "metric": t.metric,
+                "a": t.a,
+                "b": t.b,
+                **c,
+                "verdict": claim_verdict(c, rule.min_effect[t.metric], rule.p_improve),
+            }
+        )
     return out
 
 def claim_level(verdicts: Sequence[str]) -> str:
@@ -312,10 +408,14 @@ def explanation_evidence(study_dir: str | os.PathLike | None) -> dict:
     """C4's evidence: the paper's Grad-CAM in the full arm of a quick study, by its four checks."""
     from multideepnet.layout import StudyDir
     if not study_dir or not StudyDir(study_dir).arm("full").metrics.is_file():
-        return {"verdict": "not tested in this run", "note": "no finished study with explanations was given (--explanations-from)"}
+        return {
+            "verdict": "not tested in this run",
+            "note": "no finished study with explanations was given (--explanations-from)",
+        }
     m = json.loads(StudyDir(study_dir).arm("full").metrics.read_text(encoding="utf-8"))
     g = (m.get("explanations") or {}).get("gradcam")
-    if not g: return {"verdict": "not tested in this run", "note": f"{study_dir}: the full arm has no explanation checks"}
+    if not g:
+        return {"verdict": "not tested in this run", "note": f"{study_dir}: the full arm has no explanation checks"}
     checks = {"pointing game above chance": g["pointing_game"] > g["chance_pointing_game"],
               "deletion above random": g["deletion_score"] > g["random_deletion_score"],
               "randomisation check passed": bool(g.get("randomisation_passed")),
@@ -326,7 +426,8 @@ def explanation_evidence(study_dir: str | os.PathLike | None) -> dict:
 
 def predict_time_evidence(results_dir: str | os.PathLike, threshold_s: float, paper_shape=(128, 256, 256)) -> dict:
     """C5's evidence: the committed predict benchmarks (`results/bench_predict-*.json`, written by
-    tests/benchmarks/bench_predict.py): the median wall time of `predict` with Grad-CAM only, at the paper's input size."""
+    tests/benchmarks/bench_predict.py): the median wall time of `predict` with Grad-CAM only, at the paper's input size.
+    """
     found = []
     for f in sorted(Path(results_dir).glob("bench_predict-*.json")):
         d = json.loads(f.read_text(encoding="utf-8"))
@@ -334,14 +435,30 @@ def predict_time_evidence(results_dir: str | os.PathLike, threshold_s: float, pa
         g = (summary.get("new") or summary.get("old") or {}).get("gradcam") or {}
         wall = g.get("wall_s_median", g.get("wall_s"))
         if wall is None or tuple(d.get("out_shape") or ()) != tuple(paper_shape): continue
-        found.append({"file": f.name, "wall_s": float(wall), "machine": (d.get("machine") or {}).get("cpu"), "date": d.get("date")})
-    if not found: return {"verdict": "not tested in this run",
-                          "note": f"no predict benchmark at the paper's input size with a Grad-CAM time under {results_dir}"}
+        found.append(
+            {
+                "file": f.name,
+                "wall_s": float(wall),
+                "machine": (d.get("machine") or {}).get("cpu"),
+                "date": d.get("date"),
+            }
+        )
+    if not found:
+        return {
+            "verdict": "not tested in this run",
+            "note": f"no predict benchmark at the paper's input size with a Grad-CAM time under {results_dir}",
+        }
     ok = [r["wall_s"] <= 1.5 * threshold_s for r in found]
-    note = "; ".join(f"{r['wall_s']:.1f} s on {r['machine']}" for r in found) + f" (the paper: about {threshold_s:g} s on its GPU)"
+    note = (
+        "; ".join(f"{r['wall_s']:.1f} s on {r['machine']}" for r in found)
+        + f" (the paper: about {threshold_s:g} s on its GPU)"
+    )
     # timed on a real scan, not a phantom: the verdict names what it rests on, the machine that was measured
-    return {"verdict": "supported on the machine measured" if all(ok) else ("not supported" if not any(ok) else "mixed"),
-            "measurements": found, "note": note}
+    return {
+        "verdict": "supported on the machine measured" if all(ok) else ("not supported" if not any(ok) else "mixed"),
+        "measurements": found,
+        "note": note,
+    }
 
 # %% ../nbs/16a_verdicts.ipynb #f9fe30be
 def spread_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -354,10 +471,19 @@ def claims_file_data(trials: TrialsConfig) -> dict:
     """The claims file as read (kept in a v2 record, so that a re-decision uses the rules the run was judged by)."""
     return load_yaml(claims_path(trials))
 
-def evidence_for(claims: dict[str, ClaimSpec], explanations_from=None, results_dir: str | os.PathLike = "results") -> dict[str, dict]:
+def evidence_for(
+    claims: dict[str, ClaimSpec], explanations_from=None, results_dir: str | os.PathLike = "results"
+) -> dict[str, dict]:
     """C4's and C5's evidence (the claims not decided by trials), by claim."""
-    return {cid: explanation_evidence(explanations_from) if s.source == "explanations" else predict_time_evidence(results_dir, s.threshold_s)
-            for cid, s in claims.items() if s.source != "trials"}
+    return {
+        cid: (
+            explanation_evidence(explanations_from)
+            if s.source == "explanations"
+            else predict_time_evidence(results_dir, s.threshold_s)
+        )
+        for cid, s in claims.items()
+        if s.source != "trials"
+    }
 
 def decide(rows: pd.DataFrame, rule: DecisionRule, claims: dict[str, ClaimSpec], explanations_from=None,
            results_dir: str | os.PathLike = "results") -> list[dict]:
@@ -365,12 +491,23 @@ def decide(rows: pd.DataFrame, rule: DecisionRule, claims: dict[str, ClaimSpec],
     if rule.version == 2: return decide_v2(rows, rule, claims, evidence_for(claims, explanations_from, results_dir))
     out = []
     for cid, spec in claims.items():
-        c = {"id": cid, "title": spec.title, "section": spec.paper_section, "quote": spec.quote, "source": spec.source, "note": spec.note}
+        c = {
+            "id": cid,
+            "title": spec.title,
+            "section": spec.paper_section,
+            "quote": spec.quote,
+            "source": spec.source,
+            "note": spec.note,
+        }
         if spec.source == "trials":
             c["rows"] = [r for t in spec.tests for r in test_rows(rows, t, rule)]
             c["verdict"] = claim_level([r["verdict"] for r in c["rows"]])
         else:
-            ev = explanation_evidence(explanations_from) if spec.source == "explanations" else predict_time_evidence(results_dir, spec.threshold_s)
+            ev = (
+                explanation_evidence(explanations_from)
+                if spec.source == "explanations"
+                else predict_time_evidence(results_dir, spec.threshold_s)
+            )
             c.update(rows=[], evidence=ev, verdict=ev["verdict"])
         out.append(c)
     return out
@@ -378,11 +515,23 @@ def decide(rows: pd.DataFrame, rule: DecisionRule, claims: dict[str, ClaimSpec],
 def claims_record(p: Preset, rows: pd.DataFrame, rule: DecisionRule, claims: list[dict], seconds: float | None) -> dict:
     """claims.json: the verdicts with everything that produced them (timings apart, identical between two runs)."""
     info = machine_info()
-    return json_safe({"preset": p.name, "preset_raw": p.raw, "date": datetime.date.today().isoformat(),
-                       "machine": {k: info.get(k) for k in ("cpu", "cores", "platform", "torch_cpu_capability")},
-                       "versions": {"multideepnet": __version__, **{k: info.get(k) for k in ("python", "torch", "numpy", "SimpleITK", "scipy")}},
-                       "k": p.trials.k, "rules": rule.as_dict(), "claims": claims,
-                       "spread": spread_table(rows).to_dict(orient="records"), "seconds": seconds})
+    return json_safe(
+        {
+            "preset": p.name,
+            "preset_raw": p.raw,
+            "date": datetime.date.today().isoformat(),
+            "machine": {k: info.get(k) for k in ("cpu", "cores", "platform", "torch_cpu_capability")},
+            "versions": {
+                "multideepnet": __version__,
+                **{k: info.get(k) for k in ("python", "torch", "numpy", "SimpleITK", "scipy")},
+            },
+            "k": p.trials.k,
+            "rules": rule.as_dict(),
+            "claims": claims,
+            "spread": spread_table(rows).to_dict(orient="records"),
+            "seconds": seconds,
+        }
+    )
 
 # what may differ between two runs of the same study on the same machine: when and how long, nothing else
 TIMING_KEYS = ("date", "seconds", "seconds_data", "runs")
@@ -414,7 +563,8 @@ def _need(d: dict, spec: dict, where: str) -> None:
 
 def check_claims(data: dict, source: str = "claims") -> dict:
     """`data` if it follows the claims schema, else an error naming `source` and the field."""
-    if not isinstance(data, dict): raise MultiDeepNetError(f"{source}: expected a JSON object, got {type(data).__name__}")
+    if not isinstance(data, dict):
+        raise MultiDeepNetError(f"{source}: expected a JSON object, got {type(data).__name__}")
     _need(data, _CLAIMS_TOP, source)
     for i, c in enumerate(data["claims"]):
         where = f"{source}: claims[{i}]"

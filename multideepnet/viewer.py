@@ -37,7 +37,8 @@ def unit_converter(ct: np.ndarray, level: float = -600, width: float = 1500):
     ct = np.asarray(ct)
     if ct.ndim != 3: raise MultiDeepNetError(f"CT volume: expected a 3-D (D,H,W) array, got shape {ct.shape}")
     if ct.dtype == np.uint8: return lambda a: to_unit(np.asarray(a))           # the cache's storage (05_preprocess)
-    if np.issubdtype(ct.dtype, np.floating) and ct.min() >= 0 and ct.max() <= 1: return lambda a: np.asarray(a, np.float32)
+    if np.issubdtype(ct.dtype, np.floating) and ct.min() >= 0 and ct.max() <= 1:
+        return lambda a: np.asarray(a, np.float32)
     return lambda a: np.clip((np.asarray(a, np.float32) - (level - width / 2)) / width, 0, 1)
 
 def ct_to_unit(ct: np.ndarray, level: float = -600, width: float = 1500) -> np.ndarray:
@@ -56,7 +57,8 @@ def heatmap_to_grid(heat: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     return np.clip(heat, 0, 1)
 
 def heatmap_table(heatmaps: HeatmapsLike, default_class: str = "Grad-CAM") -> dict[tuple[str, str], np.ndarray]:
-    """Heatmaps as {(class, view): array}, from one array, {view: a}, {class: a}, {class: {view: a}} or {(class, view): a}."""
+    """Heatmaps as {(class, view): array}, from one array, {view: a}, {class: a}, {class: {view: a}} or {(class, view):
+    a}."""
     if isinstance(heatmaps, np.ndarray): return {(default_class, "combined"): heatmaps}
     if not isinstance(heatmaps, Mapping) or not heatmaps:
         raise MultiDeepNetError("heatmaps: expected an array or a non-empty mapping of arrays")
@@ -104,8 +106,11 @@ def colormap_lut(name: str = "jet") -> np.ndarray:
 
 SHOW_FROM = 0.5   # heat below this share of the map's maximum is not drawn
 
-def blend(ct2d: np.ndarray, heat2d: Optional[np.ndarray], alpha: float, lut: np.ndarray, show_from: float = SHOW_FROM) -> np.ndarray:
-    """RGB uint8 image: the heatmap's colours over the grey CT where heat > `show_from`, weight rising to `alpha` at 1."""
+def blend(
+    ct2d: np.ndarray, heat2d: Optional[np.ndarray], alpha: float, lut: np.ndarray, show_from: float = SHOW_FROM
+) -> np.ndarray:
+    """RGB uint8 image: the heatmap's colours over the grey CT where heat > `show_from`, weight rising to `alpha` at 1.
+    """
     gray = ct2d.astype(np.float32)[..., None] * 255
     if heat2d is None or alpha <= 0: return np.repeat(gray.round().astype(np.uint8), 3, axis=2)
     if not 0 <= show_from < 1: raise MultiDeepNetError(f"show_from must lie in [0, 1), got {show_from}")
@@ -136,12 +141,20 @@ def render_plane(ct: np.ndarray, heat: Optional[np.ndarray], plane: str, index: 
     physical proportions, with optional crosshair and the outline of a mask (`contour`, same shape as `ct`)."""
     lut = colormap_lut() if lut is None else lut
     ct2 = plane_slice(ct, plane, index)
-    rgb = blend(ct2 if to_unit is None else to_unit(ct2), None if heat is None else plane_slice(heat, plane, index), alpha, lut, show_from)
+    rgb = blend(
+        ct2 if to_unit is None else to_unit(ct2),
+        None if heat is None else plane_slice(heat, plane, index),
+        alpha,
+        lut,
+        show_from,
+    )
     rows, cols = rgb.shape[:2]
     h, w = display_shape(rows, cols, plane_spacing(spacing, plane), size)
     im = PILImage.fromarray(rgb).resize((w, h), PILImage.BILINEAR)
     if contour is not None:
-        m = PILImage.fromarray(plane_slice(np.asarray(contour, bool), plane, index).astype(np.uint8) * 255).resize((w, h), PILImage.NEAREST)
+        m = PILImage.fromarray(plane_slice(np.asarray(contour, bool), plane, index).astype(np.uint8) * 255).resize(
+            (w, h), PILImage.NEAREST
+        )
         edge = _outline(np.asarray(m) > 127)
         if edge.any():
             arr = np.array(im); arr[edge] = contour_rgb; im = PILImage.fromarray(arr)
@@ -174,11 +187,30 @@ def three_plane_figure(ct: np.ndarray, heat: Optional[np.ndarray] = None, center
     """PNG bytes of the axial, coronal and sagittal planes through `center` (default: the heat peak), composed with
     Pillow: captions, a title and a colour bar. (A matplotlib Figure took 0.5 s more in `predict`.)"""
     to_unit = unit_converter(ct, level, width)    # only the three planes are converted: a scan may be 512x512x600
-    heat = None if heat is None else (heatmap_to_grid(heat, ct.shape) if np.shape(heat) != np.shape(ct) else np.asarray(heat))
+    heat = (
+        None
+        if heat is None
+        else (heatmap_to_grid(heat, ct.shape) if np.shape(heat) != np.shape(ct) else np.asarray(heat))
+    )
     center = tuple(heat_peak(heat, ct.shape) if center is None else (int(c) for c in center))
     lut = colormap_lut(cmap)
-    planes = [render_plane(ct, heat, p, center[_AXIS[p]], alpha=alpha, lut=lut, spacing=spacing, size=size, cross=center,
-                           show_from=show_from, contour=contour, to_unit=to_unit) for p in PLANES]
+    planes = [
+        render_plane(
+            ct,
+            heat,
+            p,
+            center[_AXIS[p]],
+            alpha=alpha,
+            lut=lut,
+            spacing=spacing,
+            size=size,
+            cross=center,
+            show_from=show_from,
+            contour=contour,
+            to_unit=to_unit,
+        )
+        for p in PLANES
+    ]
     pad, cap, top = 10, 18, 26 if title else 4
     bar = 60 if heat is not None else 0
     h = max(im.shape[0] for im in planes)
@@ -194,7 +226,8 @@ def three_plane_figure(ct: np.ndarray, heat: Optional[np.ndarray] = None, center
         canvas.paste(PILImage.fromarray(strip), (x, top + cap))
         for v in (1.0, show_from, 0.0):
             y = top + cap + int(round((1 - v) * (h - 1)))
-            draw.line([(x + 12, y), (x + 16, y)], fill="black"); draw.text((x + 18, y - 6), f"{v:g}", fill="black", font=font)
+            draw.line([(x + 12, y), (x + 16, y)], fill="black")
+            draw.text((x + 18, y - 6), f"{v:g}", fill="black", font=font)
         draw.text((x, top + 2), "Grad-CAM", fill="black", font=font)
     if title: draw.text((pad, 4), title, fill="black", font=_font(15))
     buf = io.BytesIO(); canvas.save(buf, format="PNG"); return buf.getvalue()
@@ -217,7 +250,11 @@ class LiveViewer:
                  cmap: str = "jet", alpha: float = ALPHA, size: int = 256, level: float = -600, width: float = 1500,
                  center: Optional[Sequence[int]] = None, contour: Optional[np.ndarray] = None):
         self.ct = ct_to_unit(ct, level, width)
-        self.heat = {} if heatmaps is None else {k: heatmap_to_grid(v, self.ct.shape) for k, v in heatmap_table(heatmaps).items()}
+        self.heat = (
+            {}
+            if heatmaps is None
+            else {k: heatmap_to_grid(v, self.ct.shape) for k, v in heatmap_table(heatmaps).items()}
+        )
         self.spacing, self.size, self.lut = tuple(spacing), size, colormap_lut(cmap)
         self.contour = None if contour is None else np.asarray(contour, bool)
         classes = _ordered([c for c, _ in self.heat]) or ["CT"]
@@ -231,7 +268,8 @@ class LiveViewer:
                                              description=p, continuous_update=True) for p in PLANES}
         self.images = {p: widgets.Image(format="png") for p in PLANES}
         self.status = widgets.HTML()
-        for w in (self.cls, self.view, self.opacity, self.crosshair, *self.sliders.values()): w.observe(self.refresh, "value")
+        for w in (self.cls, self.view, self.opacity, self.crosshair, *self.sliders.values()):
+            w.observe(self.refresh, "value")
         columns = [widgets.VBox([self.images[p], self.sliders[p]]) for p in PLANES]
         self.widget = widgets.VBox([widgets.HBox([self.cls, self.view]), widgets.HBox([self.opacity, self.crosshair]),
                                     widgets.HBox(columns), self.status])
@@ -264,7 +302,8 @@ class LiveViewer:
 # %% ../nbs/11_viewer.ipynb #cea21fd0
 def slice_positions(n: int, max_slices: int = 24) -> list[int]:
     """At most `max_slices` evenly spaced slice indices of 0..n-1, first and last included."""
-    if n < 1 or max_slices < 1: raise MultiDeepNetError(f"slice_positions: need n >= 1 and max_slices >= 1, got {n}, {max_slices}")
+    if n < 1 or max_slices < 1:
+        raise MultiDeepNetError(f"slice_positions: need n >= 1 and max_slices >= 1, got {n}, {max_slices}")
     return sorted(set(np.linspace(0, n - 1, min(n, max_slices)).round().astype(int).tolist()))
 
 class StaticViewer(widgets.VBox):
@@ -279,7 +318,9 @@ class StaticViewer(widgets.VBox):
         return data
 
 # %% ../nbs/11_viewer.ipynb #d1e9fbac
-def _slice_sliders(positions: dict[str, list[int]], peak: Sequence[int], size: int) -> dict[str, widgets.SelectionSlider]:
+def _slice_sliders(
+    positions: dict[str, list[int]], peak: Sequence[int], size: int
+) -> dict[str, widgets.SelectionSlider]:
     """Per plane a slider over the precomputed slices (labelled with their real numbers), on the one nearest `peak`."""
     sliders = {}
     for p in PLANES:
@@ -296,17 +337,33 @@ def _plane_stacks(ct, heat, positions, sliders, links, *, fmt, quality, **render
     for p in PLANES:
         imgs = [widgets.Image(value=encode_image(render_plane(ct, heat, p, i, **render), fmt, quality), format=fmt)
                 for i in positions[p]]
-        stack = widgets.Stack(imgs, selected_index=sliders[p].index, layout=widgets.Layout(width=f"{render['size'] + 8}px"))
+        stack = widgets.Stack(
+            imgs, selected_index=sliders[p].index, layout=widgets.Layout(width=f"{render['size'] + 8}px")
+        )
         stack.add_class(f"mdn-stack-{p}")
         links.append(widgets.jslink((sliders[p], "index"), (stack, "selected_index")))
         stacks[p] = stack
     return stacks
 
 # %% ../nbs/11_viewer.ipynb #03ef47b4
-def static_viewer(ct: np.ndarray, heatmaps: Optional[HeatmapsLike] = None, *, spacing: Sequence[float] = (1, 1, 1),
-                  cmap: str = "jet", alpha: float = ALPHA, size: int = 192, max_slices: int = 24, fmt: str = "jpeg",
-                  quality: int = 80, level: float = -600, width: float = 1500, title: Optional[str] = None,
-                  show_from: float = SHOW_FROM, contour: Optional[np.ndarray] = None, caption: str = "") -> StaticViewer:
+def static_viewer(
+    ct: np.ndarray,
+    heatmaps: Optional[HeatmapsLike] = None,
+    *,
+    spacing: Sequence[float] = (1, 1, 1),
+    cmap: str = "jet",
+    alpha: float = ALPHA,
+    size: int = 192,
+    max_slices: int = 24,
+    fmt: str = "jpeg",
+    quality: int = 80,
+    level: float = -600,
+    width: float = 1500,
+    title: Optional[str] = None,
+    show_from: float = SHOW_FROM,
+    contour: Optional[np.ndarray] = None,
+    caption: str = "",
+) -> StaticViewer:
     """Kernel-free three-plane viewer: sliders and selectors jslinked to stacks of precomputed slice images,
     opening at the first map's peak; `contour` outlines a mask (e.g. ground-truth lesions) in green."""
     ct = ct_to_unit(ct, level, width)
@@ -321,7 +378,9 @@ def static_viewer(ct: np.ndarray, heatmaps: Optional[HeatmapsLike] = None, *, sp
     sliders = _slice_sliders(positions, peak, size)
     lut = colormap_lut(cmap)
     contour = None if contour is None else np.asarray(contour, bool)
-    opts = dict(alpha=alpha, lut=lut, spacing=spacing, size=size, fmt=fmt, quality=quality, show_from=show_from, contour=contour)
+    opts = dict(
+        alpha=alpha, lut=lut, spacing=spacing, size=size, fmt=fmt, quality=quality, show_from=show_from, contour=contour
+    )
     stacks, links = {}, []
     def panel(c, v):
         if table and (c, v) not in table: return widgets.HTML(f"<i>no heatmap for {html.escape(f'{c} / {v}')}</i>")
@@ -337,17 +396,36 @@ def static_viewer(ct: np.ndarray, heatmaps: Optional[HeatmapsLike] = None, *, sp
     by_class = widgets.Stack(class_panels, selected_index=0)
     links.append(widgets.jslink((class_sel, "index"), (by_class, "selected_index")))
     step = max(1, round((ct.shape[0] - 1) / max(1, len(positions["axial"]) - 1)))
-    # the title and caption carry text from the data (patient ids, file names): escaped, an HTML widget's value is markup
-    note = widgets.HTML(f"<small>{html.escape(caption) + ' ' if caption else ''}Opens at the map's peak; heat drawn above {show_from:g} "
-                        f"of its maximum{', ground-truth lesions outlined in green' if contour is not None else ''}. "
-                        f"Precomputed slices (axial every ~{step}): drag a slider to step through them; works without a kernel.</small>")
+    # the title and caption carry text from the data (patient ids, file names): escaped, an HTML widget's value is
+    # markup
+    note = widgets.HTML(
+        f"<small>{html.escape(caption) + ' ' if caption else ''}Opens at the map's peak; heat drawn above {show_from:g}"
+        f" of its maximum{', ground-truth lesions outlined in green' if contour is not None else ''}. Precomputed"
+        f" slices (axial every ~{step}): drag a slider to step through them; works without a kernel.</small>"
+    )
     selectors = [w for w, n in ((class_sel, len(classes)), (view_sel, len(views))) if n > 1]
-    headers = widgets.HBox([widgets.HTML(f"<b>{html.escape(p)}</b>", layout=widgets.Layout(width=f"{size + 8}px")) for p in PLANES])
-    children = ([widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []) + [widgets.HBox(selectors), headers, by_class,
-                                                                        widgets.HBox(list(sliders.values())), note]
-    fallback = three_plane_figure(ct, first, spacing=spacing, alpha=alpha, cmap=cmap, size=size * 4 // 3,
-                                  show_from=show_from, contour=contour, center=peak,
-                                  title=(f"{title}: " if title else "") + (f"{classes[0]} / {views[0]}" if table else "CT"))
+    headers = widgets.HBox(
+        [widgets.HTML(f"<b>{html.escape(p)}</b>", layout=widgets.Layout(width=f"{size + 8}px")) for p in PLANES]
+    )
+    children = ([widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []) + [
+        widgets.HBox(selectors),
+        headers,
+        by_class,
+        widgets.HBox(list(sliders.values())),
+        note,
+    ]
+    fallback = three_plane_figure(
+        ct,
+        first,
+        spacing=spacing,
+        alpha=alpha,
+        cmap=cmap,
+        size=size * 4 // 3,
+        show_from=show_from,
+        contour=contour,
+        center=peak,
+        title=(f"{title}: " if title else "") + (f"{classes[0]} / {views[0]}" if table else "CT"),
+    )
     viewer = StaticViewer(children, fallback)
     viewer.add_class("mdn-static-viewer")
     viewer.sliders, viewer.positions, viewer.stacks, viewer.links = sliders, positions, stacks, links

@@ -36,7 +36,9 @@ def itk_path(path: str | os.PathLike) -> str:
     except UnicodeEncodeError: return path        # real characters this locale cannot encode: ITK writes them as UTF-8
     try: return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise CTReadError(f"{os.fsdecode(raw)!r}: the file name is not UTF-8 text, which ITK cannot open; rename it") from None
+        raise CTReadError(
+            f"{os.fsdecode(raw)!r}: the file name is not UTF-8 text, which ITK cannot open; rename it"
+        ) from None
 
 @contextmanager
 def _quiet_itk() -> Iterator[None]:
@@ -60,7 +62,8 @@ class CTVolume:
     source: str = ""
 
     def __post_init__(self):
-        if self.array.ndim != 3: raise CTReadError(f"{self.source or 'volume'}: expected a 3-D array, got shape {self.array.shape}")
+        if self.array.ndim != 3:
+            raise CTReadError(f"{self.source or 'volume'}: expected a 3-D array, got shape {self.array.shape}")
         self.spacing = tuple(float(s) for s in self.spacing)
         self.origin = tuple(float(o) for o in self.origin)
         self.direction = tuple(float(d) for d in self.direction)
@@ -119,11 +122,14 @@ def write_image(img: sitk.Image, path: str | os.PathLike, compress: bool = True)
 def write_nifti(array_zyx: np.ndarray, path: str | os.PathLike, like: "CTVolume | sitk.Image") -> Path:
     """Write `array_zyx` as NIfTI with the geometry (spacing, origin, direction) of `like`."""
     path = Path(path)
-    if not str(path).endswith(NIFTI_SUFFIXES): raise MultiDeepNetError(f"{path}: NIfTI file names end in .nii or .nii.gz")
+    if not str(path).endswith(NIFTI_SUFFIXES):
+        raise MultiDeepNetError(f"{path}: NIfTI file names end in .nii or .nii.gz")
     shape, spacing, origin, direction = _grid_of(like)
     a = np.asarray(array_zyx)
     if a.shape != tuple(shape):
-        raise MultiDeepNetError(f"{path}: array shape {a.shape} does not match the grid's (z, y, x) shape {tuple(shape)}")
+        raise MultiDeepNetError(
+            f"{path}: array shape {a.shape} does not match the grid's (z, y, x) shape {tuple(shape)}"
+        )
     img = sitk.GetImageFromArray(a.astype(np.uint8) if a.dtype == bool else a)
     img.SetSpacing(spacing); img.SetOrigin(origin); img.SetDirection(direction)
     return write_image(img, path)

@@ -55,8 +55,25 @@ def tiny_claims(root: Path):
     return p.updated(
         data={"source": "phantoms", "n": 30, "seed": 0, "difficulty": "easy", "matrix": 64, "dicom_fraction": 0},
         prep={**p.raw["prep"], "out_shape": [8, 16, 16]},
-        trials={"k": "power", "max_k": 3, "steps": 12, "test_size": 9, "test_set": "shared", "seed_scope": "trial",
-                "claims": str(root / "claims.yaml"), "arms": ["baseline", "multiview", "multitask", "full", "baseline_matched"],
-                "regimes": {"both": {"pool": 30, "ratio": [1, 1, 1], "difficulty": "easy", "train_sizes": [18]},
-                            "where": {"cue": "where", "pool": 30, "ratio": [1, 1, 1], "difficulty": "easy", "train_sizes": [18],
-                                      "arms": ["baseline", "multiview", "multitask"]}}})
+        trials={
+            "k": "power",
+            "max_k": 3,
+            "steps": 12,
+            "test_size": 9,
+            "test_set": "shared",
+            "seed_scope": "trial",
+            "claims": str(root / "claims.yaml"),
+            "arms": ["baseline", "multiview", "multitask", "full", "baseline_matched"],
+            "regimes": {
+                "both": {"pool": 30, "ratio": [1, 1, 1], "difficulty": "easy", "train_sizes": [18]},
+                "where": {
+                    "cue": "where",
+                    "pool": 30,
+                    "ratio": [1, 1, 1],
+                    "difficulty": "easy",
+                    "train_sizes": [18],
+                    "arms": ["baseline", "multiview", "multitask"],
+                },
+            },
+        },
+    )

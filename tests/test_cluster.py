@@ -70,7 +70,9 @@ def test_killed_worker_unit_runs_again(reference):
         killed_at = time.time()
         run.join(timeout=600)
         assert not run.is_alive()
-    assert (study / "trials" / key / "unit.json").stat().st_mtime >= killed_at     # the killed unit was finished after the kill
+    assert (
+        study / "trials" / key / "unit.json"
+    ).stat().st_mtime >= killed_at  # the killed unit was finished after the kill
     rec = done["record"]
     assert compare_records(reference["record"], rec) == []
     rows = pd.read_csv(study / "trials.csv")

@@ -20,7 +20,9 @@ EXE = str(Path(sys.executable).with_name("multideepnet"))
 
 
 def _cli(*args, timeout=1200):
-    return subprocess.run([EXE, *map(str, args)], capture_output=True, encoding="utf-8", errors="replace", timeout=timeout)
+    return subprocess.run(
+        [EXE, *map(str, args)], capture_output=True, encoding="utf-8", errors="replace", timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +48,7 @@ def test_smoke_study_on_the_cc_ccii_replica(cc_ccii):
     assert study["source"] == "manifest" and {s["status"] for s in study["arms"].values()} == {"done"}
     cache = Path(study["cache"])
     index = pd.read_csv(cache / "index.csv", dtype=str, keep_default_na=False)
-    assert set(index.status) <= {"ok", "fallback"} and set(index.group) == set(df.group)     # the groups reach the split
+    assert set(index.status) <= {"ok", "fallback"} and set(index.group) == set(df.group)  # the groups reach the split
     for arm in study["arms"]:
         m_ = json.loads((out / "arms" / arm / "metrics.json").read_text(encoding="utf-8"))
         pred = pd.read_csv(out / "arms" / arm / "predictions.csv", dtype={"patient_id": str})
@@ -69,7 +71,10 @@ def test_mixed_sources_dry_run_warns_and_one_class_is_refused(cc_ccii):
     assert res.returncode == 0 and "warning: CAP comes from cc-ccii only" in res.stderr, res.stderr
     res = _cli("reproduce", "--preset", "smoke", "--manifest", root / "mixed.csv", "--dry-run", "--calibrate", "0")
     assert res.returncode == 0, res.stderr
-    assert "source cc-ccii: Healthy 0, CAP 6, COVID-19 0" in res.stdout and "source mosmed: Healthy 4, CAP 0, COVID-19 4" in res.stdout
+    assert (
+        "source cc-ccii: Healthy 0, CAP 6, COVID-19 0" in res.stdout
+        and "source mosmed: Healthy 4, CAP 0, COVID-19 4" in res.stdout
+    )
     assert res.stdout.count("warning: ") == 3 and "comes from cc-ccii only" in res.stdout
     print(res.stdout)
 

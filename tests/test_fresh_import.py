@@ -35,12 +35,20 @@ def test_command_help_fresh(command):
 def test_commands_on_tiny_inputs_fresh(tmp_path):
     """phantoms -> info -> prepare, and train interrupted then resumed: each command in its own process."""
     run([EXE, "phantoms", "--n", "3", "--matrix", "64", "--out", str(tmp_path / "ph"), "--quiet"])
-    first = (tmp_path / "ph" / "manifest.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[2]   # a NIfTI or DICOM folder
+    first = (
+        (tmp_path / "ph" / "manifest.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[2]
+    )  # a NIfTI or DICOM folder
     run([EXE, "info", str(tmp_path / "ph" / first)])
     run([EXE, "prepare", "--manifest", str(tmp_path / "ph" / "manifest.csv"), "--out", str(tmp_path / "cache"),
          "--out-shape", "8", "16", "16", "--quiet"])
     cache = tmp_path / "syn"
-    run([sys.executable, "-c", f"from multideepnet.testing import write_synthetic_cache; write_synthetic_cache({str(cache)!r})"])
+    run(
+        [
+            sys.executable,
+            "-c",
+            f"from multideepnet.testing import write_synthetic_cache; write_synthetic_cache({str(cache)!r})",
+        ]
+    )
     train = [EXE, "train", "--arm", "full", "--preset", "smoke", "--cache", str(cache), "--out", str(tmp_path / "arm"),
              "--no-progress"]
     assert "interrupted" in run(train + ["--stop-after-epochs", "1"]).stdout
@@ -78,8 +86,13 @@ def test_misspelt_preset_key_is_refused_in_one_line(tmp_path, section, bad, good
     preset = yaml.safe_load(config_path("presets", "smoke.yaml").read_text(encoding="utf-8"))
     preset[section] = {**preset.get(section, {}), bad: 1}
     (tmp_path / "typo.yaml").write_text(yaml.safe_dump(preset), encoding="utf-8")
-    res = subprocess.run([EXE, "reproduce", "--dry-run", "--preset", str(tmp_path / "typo.yaml"), "--out", str(tmp_path / "out")],
-                         capture_output=True, encoding="utf-8", errors="replace", timeout=300)
+    res = subprocess.run(
+        [EXE, "reproduce", "--dry-run", "--preset", str(tmp_path / "typo.yaml"), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=300,
+    )
     lines = res.stderr.strip().splitlines()
     assert res.returncode == 2 and len(lines) == 1, res.stderr
     assert f"typo.yaml: {section} section: unknown key {bad!r} (did you mean {good!r}?)" in lines[0], lines[0]

@@ -55,7 +55,10 @@ def id_shapes() -> list[tuple[str, str]]:
         ("textarea end tag", f'</textarea><img src=x onerror="{p("textarea")}">'),
         ("title end tag", f'</title><img src=x onerror="{p("title")}">'),
         ("style end tag", f'</style><img src=x onerror="{p("style")}">'),
-        ("Markdown and HTML", f'**bold** `code` <img src=x onerror="{p("markdown")}"> [link](javascript:{p("mdlink")})'),
+        (
+            "Markdown and HTML",
+            f'**bold** `code` <img src=x onerror="{p("markdown")}"> [link](javascript:{p("mdlink")})',
+        ),
         ("TeX", "$\\href{javascript:" + p("tex") + "}{x}$ $$\\frac{a}{b}$$"),
         ("formula =", "=cmd|' /C calc'!A0"),
         ("formula +", "+1-2"),
@@ -153,7 +156,9 @@ def test_no_page_runs_injected_script(chromium, hostile_study, sinks_page, tmp_p
     ran, shown = {}, {}
     for k, page in enumerate(pages):
         dom = dump_dom(chromium, page, tmp_path / f"profile{k}")
-        ran[page.name if page.parent.parent != out / "arms" else f"arms/{page.parent.name}/{page.name}"] = payloads_run(dom)
+        ran[page.name if page.parent.parent != out / "arms" else f"arms/{page.parent.name}/{page.name}"] = payloads_run(
+            dom
+        )
         shown[page.name] = ("onerror=" in dom, "widget-html" in dom)
     print("pages and the payloads that ran in them:", ran)
     assert all(not v for v in ran.values()), f"injected script ran: {ran}"

@@ -171,81 +171,252 @@ CASES: list[Case] = [
     # --- DICOM series
     Case("dicom_clean", lambda t, c: (c["dicom"], {}), "read"),
     Case("dicom_two_patients_in_folder", _two_patients, "refuse", "series from different patients or studies"),
-    Case("dicom_two_patients_named_series", lambda t, c: (_two_patients(t, c)[0], {"series_uid": c["key"]}), "read",
-         cli=["--series", "KEY"]),
-    Case("dicom_two_patients_one_series_uid", _merged, "refuse", "Patient ID or Study Instance UID differs", names="other_"),
-    Case("dicom_pixel_spacing_differs", lambda t, c: (_edit(_copy(t, c, "ps"), lambda ds: setattr(ds, "PixelSpacing", [0.9, 0.9]),
-                                                            lambda k: k == 7), {}), "refuse", "Pixel Spacing", names=""),
-    Case("dicom_zero_pixel_spacing", lambda t, c: (_edit(_copy(t, c, "ps0"), lambda ds: setattr(ds, "PixelSpacing", [0, 0])), {}),
-         "refuse", "Pixel Spacing"),
-    Case("dicom_no_pixel_spacing", lambda t, c: (_edit(_copy(t, c, "ps_none"), lambda ds: delattr(ds, "PixelSpacing")), {}),
-         "refuse", "Pixel Spacing"),
+    Case(
+        "dicom_two_patients_named_series",
+        lambda t, c: (_two_patients(t, c)[0], {"series_uid": c["key"]}),
+        "read",
+        cli=["--series", "KEY"],
+    ),
+    Case(
+        "dicom_two_patients_one_series_uid",
+        _merged,
+        "refuse",
+        "Patient ID or Study Instance UID differs",
+        names="other_",
+    ),
+    Case(
+        "dicom_pixel_spacing_differs",
+        lambda t, c: (
+            _edit(_copy(t, c, "ps"), lambda ds: setattr(ds, "PixelSpacing", [0.9, 0.9]), lambda k: k == 7),
+            {},
+        ),
+        "refuse",
+        "Pixel Spacing",
+        names="",
+    ),
+    Case(
+        "dicom_zero_pixel_spacing",
+        lambda t, c: (_edit(_copy(t, c, "ps0"), lambda ds: setattr(ds, "PixelSpacing", [0, 0])), {}),
+        "refuse",
+        "Pixel Spacing",
+    ),
+    Case(
+        "dicom_no_pixel_spacing",
+        lambda t, c: (_edit(_copy(t, c, "ps_none"), lambda ds: delattr(ds, "PixelSpacing")), {}),
+        "refuse",
+        "Pixel Spacing",
+    ),
     Case("dicom_rows_differ", lambda t, c: (_rows_differ(t, c), {}), "refuse", "slice size"),
-    Case("dicom_orientation_differs", lambda t, c: (_edit(_copy(t, c, "orient"), lambda ds: setattr(ds, "ImageOrientationPatient",
-                                                          [1, 0, 0, 0, 0.8, 0.6]), lambda k: k == 4), {}), "refuse", "Image Orientation"),
-    Case("dicom_no_rescale_unsigned", lambda t, c: (_edit(_copy(t, c, "norescale"), _no_rescale), {}),
-         "refuse", "no Rescale Slope/Intercept (0028,1053/1052) and the stored values have no air"),
-    Case("dicom_rescale_on_some_slices", lambda t, c: (_edit(_copy(t, c, "somerescale"), _no_rescale, lambda k: k == 2), {}),
-         "refuse", "no Rescale Slope/Intercept"),
-    Case("dicom_stored_as_hu_no_rescale", lambda t, c: (_edit(_copy(t, c, "storedhu"), _stored_as_hu), {}),
-         "read+warn", "taken as Hounsfield units"),
+    Case(
+        "dicom_orientation_differs",
+        lambda t, c: (
+            _edit(
+                _copy(t, c, "orient"),
+                lambda ds: setattr(ds, "ImageOrientationPatient", [1, 0, 0, 0, 0.8, 0.6]),
+                lambda k: k == 4,
+            ),
+            {},
+        ),
+        "refuse",
+        "Image Orientation",
+    ),
+    Case(
+        "dicom_no_rescale_unsigned",
+        lambda t, c: (_edit(_copy(t, c, "norescale"), _no_rescale), {}),
+        "refuse",
+        "no Rescale Slope/Intercept (0028,1053/1052) and the stored values have no air",
+    ),
+    Case(
+        "dicom_rescale_on_some_slices",
+        lambda t, c: (_edit(_copy(t, c, "somerescale"), _no_rescale, lambda k: k == 2), {}),
+        "refuse",
+        "no Rescale Slope/Intercept",
+    ),
+    Case(
+        "dicom_stored_as_hu_no_rescale",
+        lambda t, c: (_edit(_copy(t, c, "storedhu"), _stored_as_hu), {}),
+        "read+warn",
+        "taken as Hounsfield units",
+    ),
     Case("dicom_scout_in_series", _scout, "read+warn", "dropped 1 scout (LOCALIZER)"),
     Case("dicom_scout_own_series", _scout_series, "read+warn", "2 series in folder"),
     Case("dicom_missing_slice", lambda t, c: (_rm(_copy(t, c, "gap"), 10), {}), "refuse", "missing slice(s)"),
-    Case("dicom_missing_slice_allow_gaps", lambda t, c: (_rm(_copy(t, c, "gap2"), 10), {"allow_gaps": True}), "read+warn",
-         "filled 1 slice(s)", same=lambda got, ref: got.shape == ref.shape and np.array_equal(np.delete(got, 10, 0), np.delete(ref, 10, 0)),
-         cli=["--allow-gaps"]),
+    Case(
+        "dicom_missing_slice_allow_gaps",
+        lambda t, c: (_rm(_copy(t, c, "gap2"), 10), {"allow_gaps": True}),
+        "read+warn",
+        "filled 1 slice(s)",
+        same=lambda got, ref: got.shape == ref.shape and np.array_equal(np.delete(got, 10, 0), np.delete(ref, 10, 0)),
+        cli=["--allow-gaps"],
+    ),
     Case("dicom_duplicate_slice", lambda t, c: (_dup(_copy(t, c, "dup"), 5), {}), "refuse", "duplicate slices"),
-    Case("dicom_nan_position", lambda t, c: (_edit(_copy(t, c, "nanpos"), lambda ds: setattr(ds, "ImagePositionPatient", ["nan", 0, 0]),
-                                                   lambda k: k == 6), {}), "refuse", "Image Position"),
-    Case("dicom_truncated_file", lambda t, c: (_truncate(_by_position(_copy(t, c, "truncfile"))[8], 0.3).parent, {}),
-         "refuse", "truncated or corrupt"),
-    Case("dicom_last_bytes_missing", lambda t, c: (_truncate(_by_position(_copy(t, c, "trunc99"))[8], 0.99).parent, {}),
-         "refuse", "truncated or corrupt"),
-    Case("dicom_uncompressed_pixels_cut", lambda t, c: (_truncate(_by_position(_edit(_copy(t, c, "rawcut"),
-                                                                                   lambda ds: _as_raw(ds, _hu(ds) + 1024), lambda k: k == 8))[8], 0.8).parent, {}),
-         "refuse", "truncated or corrupt"),
-    Case("dicom_modality_mr", lambda t, c: (_edit(_copy(t, c, "mr"), lambda ds: setattr(ds, "Modality", "MR")), {}),
-         "refuse", "modality is MR, not CT"),
+    Case(
+        "dicom_nan_position",
+        lambda t, c: (
+            _edit(
+                _copy(t, c, "nanpos"), lambda ds: setattr(ds, "ImagePositionPatient", ["nan", 0, 0]), lambda k: k == 6
+            ),
+            {},
+        ),
+        "refuse",
+        "Image Position",
+    ),
+    Case(
+        "dicom_truncated_file",
+        lambda t, c: (_truncate(_by_position(_copy(t, c, "truncfile"))[8], 0.3).parent, {}),
+        "refuse",
+        "truncated or corrupt",
+    ),
+    Case(
+        "dicom_last_bytes_missing",
+        lambda t, c: (_truncate(_by_position(_copy(t, c, "trunc99"))[8], 0.99).parent, {}),
+        "refuse",
+        "truncated or corrupt",
+    ),
+    Case(
+        "dicom_uncompressed_pixels_cut",
+        lambda t, c: (
+            _truncate(
+                _by_position(_edit(_copy(t, c, "rawcut"), lambda ds: _as_raw(ds, _hu(ds) + 1024), lambda k: k == 8))[8],
+                0.8,
+            ).parent,
+            {},
+        ),
+        "refuse",
+        "truncated or corrupt",
+    ),
+    Case(
+        "dicom_modality_mr",
+        lambda t, c: (_edit(_copy(t, c, "mr"), lambda ds: setattr(ds, "Modality", "MR")), {}),
+        "refuse",
+        "modality is MR, not CT",
+    ),
     Case("dicom_single_slice", lambda t, c: (_keep(_copy(t, c, "one"), 1), {}), "refuse", "single slice"),
-    Case("dicom_short_3_slices", lambda t, c: (_keep(_copy(t, c, "short"), 3), {}), "read+warn", "short volume",
-         same=lambda got, ref: np.array_equal(got, ref[:3])),
-    Case("dicom_short_for_prepare", lambda t, c: (_keep(_copy(t, c, "short_prep"), 3), {"min_slices": 5, "min_extent_mm": 40.0}),
-         "refuse", "at least 5 slices"),
+    Case(
+        "dicom_short_3_slices",
+        lambda t, c: (_keep(_copy(t, c, "short"), 3), {}),
+        "read+warn",
+        "short volume",
+        same=lambda got, ref: np.array_equal(got, ref[:3]),
+    ),
+    Case(
+        "dicom_short_for_prepare",
+        lambda t, c: (_keep(_copy(t, c, "short_prep"), 3), {"min_slices": 5, "min_extent_mm": 40.0}),
+        "refuse",
+        "at least 5 slices",
+    ),
     Case("empty_folder", lambda t, c: ((t / "empty").mkdir() or t / "empty", {}), "refuse", "no DICOM files"),
     # --- NIfTI, NRRD, MetaImage
     Case("nifti_clean", lambda t, c: (_nii(t, c, "clean.nii.gz"), {}), "read"),
-    Case("nifti_truncated_gz", lambda t, c: (_truncate(_nii(t, c, "trunc.nii.gz")), {}), "refuse",
-         "corrupt or truncated compressed stream"),
-    Case("nifti_gz_crc_damaged", lambda t, c: (_flip(_nii(t, c, "crc.nii.gz"), -6), {}), "refuse", "corrupt or truncated compressed stream"),
-    Case("nifti_gz_body_damaged", lambda t, c: (_flip(_nii(t, c, "body.nii.gz"), 5000), {}), "refuse", "corrupt or truncated compressed stream"),
-    Case("nifti_uncompressed_truncated", lambda t, c: (_truncate(_nii(t, c, "trunc.nii"), 0.7), {}), "refuse", "truncated"),
-    Case("nifti_nan_inf", lambda t, c: (_nii(t, c, "nan.nii.gz", _nan_array(c)), {}), "read+warn", "NaN/inf voxel(s) set to -1024 HU",
-         same=_nan_ref),
-    Case("nifti_zero_spacing", lambda t, c: (_patch_nifti(_nii(t, c, "zero.nii.gz"), 80, "<f", 0.0), {}), "refuse", "zero or non-finite"),
-    Case("nifti_nan_spacing", lambda t, c: (_patch_nifti(_nii(t, c, "nansp.nii.gz"), 88, "<f", float("nan")), {}), "refuse",
-         "zero or non-finite"),
-    Case("nifti_negative_spacing", lambda t, c: (_patch_nifti(_nii(t, c, "neg.nii.gz"), 80, "<f", -float(c["vol"].spacing[2])), {}),
-         "read+warn", "negative voxel size"),
-    Case("nifti_values_plus_1024", lambda t, c: (_nii(t, c, "raw.nii.gz", (c["vol"].array.astype(np.int32) + 1024).astype(np.int16)), {}),
-         "read+warn", "no air", same=lambda got, ref: np.array_equal(got, ref + 1024)),
-    Case("nifti_beyond_int16", lambda t, c: (_nii(t, c, "big.nii.gz", c["vol"].array.astype(np.float32) * 40), {}), "read+warn",
-         "beyond the int16 range clipped", same=lambda got, ref: np.array_equal(got, np.clip(ref.astype(np.int64) * 40, -32768, 32767))),
+    Case(
+        "nifti_truncated_gz",
+        lambda t, c: (_truncate(_nii(t, c, "trunc.nii.gz")), {}),
+        "refuse",
+        "corrupt or truncated compressed stream",
+    ),
+    Case(
+        "nifti_gz_crc_damaged",
+        lambda t, c: (_flip(_nii(t, c, "crc.nii.gz"), -6), {}),
+        "refuse",
+        "corrupt or truncated compressed stream",
+    ),
+    Case(
+        "nifti_gz_body_damaged",
+        lambda t, c: (_flip(_nii(t, c, "body.nii.gz"), 5000), {}),
+        "refuse",
+        "corrupt or truncated compressed stream",
+    ),
+    Case(
+        "nifti_uncompressed_truncated",
+        lambda t, c: (_truncate(_nii(t, c, "trunc.nii"), 0.7), {}),
+        "refuse",
+        "truncated",
+    ),
+    Case(
+        "nifti_nan_inf",
+        lambda t, c: (_nii(t, c, "nan.nii.gz", _nan_array(c)), {}),
+        "read+warn",
+        "NaN/inf voxel(s) set to -1024 HU",
+        same=_nan_ref,
+    ),
+    Case(
+        "nifti_zero_spacing",
+        lambda t, c: (_patch_nifti(_nii(t, c, "zero.nii.gz"), 80, "<f", 0.0), {}),
+        "refuse",
+        "zero or non-finite",
+    ),
+    Case(
+        "nifti_nan_spacing",
+        lambda t, c: (_patch_nifti(_nii(t, c, "nansp.nii.gz"), 88, "<f", float("nan")), {}),
+        "refuse",
+        "zero or non-finite",
+    ),
+    Case(
+        "nifti_negative_spacing",
+        lambda t, c: (_patch_nifti(_nii(t, c, "neg.nii.gz"), 80, "<f", -float(c["vol"].spacing[2])), {}),
+        "read+warn",
+        "negative voxel size",
+    ),
+    Case(
+        "nifti_values_plus_1024",
+        lambda t, c: (_nii(t, c, "raw.nii.gz", (c["vol"].array.astype(np.int32) + 1024).astype(np.int16)), {}),
+        "read+warn",
+        "no air",
+        same=lambda got, ref: np.array_equal(got, ref + 1024),
+    ),
+    Case(
+        "nifti_beyond_int16",
+        lambda t, c: (_nii(t, c, "big.nii.gz", c["vol"].array.astype(np.float32) * 40), {}),
+        "read+warn",
+        "beyond the int16 range clipped",
+        same=lambda got, ref: np.array_equal(got, np.clip(ref.astype(np.int64) * 40, -32768, 32767)),
+    ),
     Case("nifti_2d", lambda t, c: (_nii2d(t, c), {}), "refuse", "3-D"),
-    Case("nifti_random_bytes", lambda t, c: (_write(t / "junk.nii.gz", gzip.compress(np.random.default_rng(0).bytes(4000))), {}),
-         "refuse", "not a valid NIfTI"),
-    Case("nrrd_truncated", lambda t, c: (_truncate(write_volume(c["vol"], t / "v.nrrd"), 0.6), {}), "refuse", "truncated or corrupt"),
-    Case("mha_truncated", lambda t, c: (_truncate(write_volume(c["vol"], t / "v.mha"), 0.6), {}), "refuse", "truncated or corrupt"),
+    Case(
+        "nifti_random_bytes",
+        lambda t, c: (_write(t / "junk.nii.gz", gzip.compress(np.random.default_rng(0).bytes(4000))), {}),
+        "refuse",
+        "not a valid NIfTI",
+    ),
+    Case(
+        "nrrd_truncated",
+        lambda t, c: (_truncate(write_volume(c["vol"], t / "v.nrrd"), 0.6), {}),
+        "refuse",
+        "truncated or corrupt",
+    ),
+    Case(
+        "mha_truncated",
+        lambda t, c: (_truncate(write_volume(c["vol"], t / "v.mha"), 0.6), {}),
+        "refuse",
+        "truncated or corrupt",
+    ),
     Case("not_a_scan_suffix", lambda t, c: (_write(t / "notes.txt", b"hello"), {}), "refuse", "unsupported file type"),
     # --- PNG stacks
     Case("png_stack_no_spacing", _png_stack, "refuse", "PNG/JPG slices carry no geometry"),
-    Case("png_stack_truncated_slice", lambda t, c: (_trunc_slice(_png_stack(t, c, (8.0, 1.0, 1.0))[0], "png"), {"spacing": (8.0, 1.0, 1.0)}),
-         "refuse", "truncated or corrupt", names="2.png", cli=["--spacing", "8", "1", "1"]),
-    Case("jpeg_stack_truncated_slice", lambda t, c: (_trunc_slice(_png_stack(t, c, (8.0, 1.0, 1.0))[0], "jpg"), {"spacing": (8.0, 1.0, 1.0)}),
-         "refuse", "truncated or corrupt", names="2.jpg", cli=["--spacing", "8", "1", "1"]),
-    Case("png_stack_with_spacing", lambda t, c: _png_stack(t, c, (8.0, 1.0, 1.0)), "read+warn", "not HU",
-         same=lambda got, ref: np.array_equal(got, np.clip((ref[::4] + 1000) / 6, 0, 255).astype(np.uint8)),
-         cli=["--spacing", "8", "1", "1"]),
+    Case(
+        "png_stack_truncated_slice",
+        lambda t, c: (_trunc_slice(_png_stack(t, c, (8.0, 1.0, 1.0))[0], "png"), {"spacing": (8.0, 1.0, 1.0)}),
+        "refuse",
+        "truncated or corrupt",
+        names="2.png",
+        cli=["--spacing", "8", "1", "1"],
+    ),
+    Case(
+        "jpeg_stack_truncated_slice",
+        lambda t, c: (_trunc_slice(_png_stack(t, c, (8.0, 1.0, 1.0))[0], "jpg"), {"spacing": (8.0, 1.0, 1.0)}),
+        "refuse",
+        "truncated or corrupt",
+        names="2.jpg",
+        cli=["--spacing", "8", "1", "1"],
+    ),
+    Case(
+        "png_stack_with_spacing",
+        lambda t, c: _png_stack(t, c, (8.0, 1.0, 1.0)),
+        "read+warn",
+        "not HU",
+        same=lambda got, ref: np.array_equal(got, np.clip((ref[::4] + 1000) / 6, 0, 255).astype(np.uint8)),
+        cli=["--spacing", "8", "1", "1"],
+    ),
 ]
 
 
@@ -285,7 +456,9 @@ def _write(path: Path, data: bytes) -> Path:
 
 
 def _nii2d(tmp: Path, clean: dict) -> Path:
-    img = sitk.GetImageFromArray(clean["vol"].array[0]); sitk.WriteImage(img, str(tmp / "flat.nii.gz")); return tmp / "flat.nii.gz"
+    img = sitk.GetImageFromArray(clean["vol"].array[0])
+    sitk.WriteImage(img, str(tmp / "flat.nii.gz"))
+    return tmp / "flat.nii.gz"
 
 
 def _rows_differ(tmp: Path, clean: dict) -> Path:
@@ -347,9 +520,12 @@ def run_case(case: Case, tmp: Path, clean: dict) -> Outcome:
             if case.expect == "read+warn" and case.says not in msg: problems.append(f"no warning with {case.says!r}")
             if case.expect == "read" and vol.warnings != clean["vol"].warnings: problems.append("unexpected warnings")
             if rc != 0: problems.append(f"info exit status {rc}")
-            if case.says and case.expect == "read+warn" and case.says not in out: problems.append("warning not on info's console")
+            if case.says and case.expect == "read+warn" and case.says not in out:
+                problems.append("warning not on info's console")
     msg = msg.replace(str(tmp), "…")
-    return Outcome(case.name, case.expect, actual, msg if not problems else f"{msg}  ** {'; '.join(problems)}", not problems)
+    return Outcome(
+        case.name, case.expect, actual, msg if not problems else f"{msg}  ** {'; '.join(problems)}", not problems
+    )
 
 
 @pytest.fixture(scope="module")
@@ -377,7 +553,10 @@ def test_batch_with_bad_cases_prepares_the_good_ones(tmp_path: Path):
     trunc = tmp_path / "trunc.nii.gz"; trunc.write_bytes(good.read_bytes()[:len(good.read_bytes()) // 2])
     zero = _patch_nifti(Path(shutil.copy(good, tmp_path / "zero.nii.gz")), 80, "<f", 0.0)
     a = sitk.GetArrayFromImage(img)
-    short = tmp_path / "short.nii.gz"; s = sitk.GetImageFromArray(a[:4]); s.CopyInformation(img[:, :, :4]); sitk.WriteImage(s, str(short))
+    short = tmp_path / "short.nii.gz"
+    s = sitk.GetImageFromArray(a[:4])
+    s.CopyInformation(img[:, :, :4])
+    sitk.WriteImage(s, str(short))
     df = prepare([good, trunc, zero, short], tmp_path / "cache", PrepConfig(out_shape=(16, 32, 32)), progress=False)
     st = dict(zip(df.patient_id, df.status)); why = dict(zip(df.patient_id, df.error))
     assert st == {"good": "ok", "trunc": "failed", "zero": "failed", "short": "failed"}, why
@@ -404,16 +583,38 @@ def test_manifest_names_the_series_of_a_mixed_folder(tmp_path: Path):
     assert "series from different patients or studies" in why["any"] and "1.2.826" not in why["any"]
 
 
-PHI = {"0010|0010": "Doe^Jane", "0010|0020": "MRN0012345", "0010|0030": "19700101", "0008|0020": "20200315",
-       "0008|0050": "ACC998877", "0008|0080": "Saint Elsewhere Hospital", "0008|0090": "House^Gregory",
-       "0008|103e": "Jane Doe MRN0012345 chest", "0018|1030": "Doe protocol 2020-03-15", "0020|4000": "patient Jane Doe",
-       "0008|0070": "Elsewhere Medical", "0008|1010": "STATION-ELSE-7", "0018|1000": "SN55512345"}
+PHI = {
+    "0010|0010": "Doe^Jane",
+    "0010|0020": "MRN0012345",
+    "0010|0030": "19700101",
+    "0008|0020": "20200315",
+    "0008|0050": "ACC998877",
+    "0008|0080": "Saint Elsewhere Hospital",
+    "0008|0090": "House^Gregory",
+    "0008|103e": "Jane Doe MRN0012345 chest",
+    "0018|1030": "Doe protocol 2020-03-15",
+    "0020|4000": "patient Jane Doe",
+    "0008|0070": "Elsewhere Medical",
+    "0008|1010": "STATION-ELSE-7",
+    "0018|1000": "SN55512345",
+}
 PHI_WORDS = ["Doe", "Jane", "MRN0012345", "0012345", "19700101", "20200315", "2020-03-15", "ACC998877", "Elsewhere",
              "House", "Gregory", "SN55512345", "STATION-ELSE"]
-_TAG_ATTR = {"0010|0010": "PatientName", "0010|0020": "PatientID", "0010|0030": "PatientBirthDate", "0008|0020": "StudyDate",
-             "0008|0050": "AccessionNumber", "0008|0080": "InstitutionName", "0008|0090": "ReferringPhysicianName",
-             "0008|103e": "SeriesDescription", "0018|1030": "ProtocolName", "0020|4000": "ImageComments",
-             "0008|0070": "Manufacturer", "0008|1010": "StationName", "0018|1000": "DeviceSerialNumber"}
+_TAG_ATTR = {
+    "0010|0010": "PatientName",
+    "0010|0020": "PatientID",
+    "0010|0030": "PatientBirthDate",
+    "0008|0020": "StudyDate",
+    "0008|0050": "AccessionNumber",
+    "0008|0080": "InstitutionName",
+    "0008|0090": "ReferringPhysicianName",
+    "0008|103e": "SeriesDescription",
+    "0018|1030": "ProtocolName",
+    "0020|4000": "ImageComments",
+    "0008|0070": "Manufacturer",
+    "0008|1010": "StationName",
+    "0018|1000": "DeviceSerialNumber",
+}
 
 
 def _with_phi(folder: Path) -> tuple[Path, list[str]]:
@@ -447,7 +648,14 @@ def test_no_identifying_data_in_info(clean: dict, tmp_path: Path):
         text += out + err
     for w in PHI_WORDS + uids: assert w not in text, w
     assert uids[1] not in _err(lambda: read_ct(_keep(d, 1))), "a message shows the Series Instance UID"
-    for name in ("Patient's Name", "Patient ID", "Study Date", "Series Description", "Institution Name", "manufacturer (held identifying text)"):
+    for name in (
+        "Patient's Name",
+        "Patient ID",
+        "Study Date",
+        "Series Description",
+        "Institution Name",
+        "manufacturer (held identifying text)",
+    ):
         assert name in out, name   # info says what it withheld
 
 
@@ -473,7 +681,10 @@ if __name__ == "__main__":   # the table of cases, for the issue
         rows = [run_case(case, tmp / "cases", c) for case in CASES]
     lines = ["| case | expected | actual | message |", "|---|---|---|---|"]
     lines += [f"| {o.case} | {o.expected} | {o.actual} | {o.message.replace('|', '/')} |" for o in rows]
-    lines.append(f"\n{sum(o.ok for o in rows)}/{len(rows)} as expected (source: {'real COVID-CT-MD sample' if SAMPLE.is_dir() else 'synthetic chest'})")
+    lines.append(
+        f"\n{sum(o.ok for o in rows)}/{len(rows)} as expected (source:"
+        f" {'real COVID-CT-MD sample' if SAMPLE.is_dir() else 'synthetic chest'})"
+    )
     text = "\n".join(lines)
     print(text)
     if len(sys.argv) > 1: Path(sys.argv[1]).write_text(text + "\n")

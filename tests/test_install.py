@@ -20,11 +20,29 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_plain_install_reproduces_without_npm(tmp_path):
     src, site, work = tmp_path / "src", tmp_path / "site", tmp_path / "work"
-    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, encoding="utf-8", errors="replace", check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, encoding="utf-8", errors="replace", check=True
+    ).stdout.split()
     for f in files:
         (src / f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(ROOT / f, src / f)
-    res = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                          "--target", str(site), str(src)], capture_output=True, encoding="utf-8", errors="replace", timeout=600)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(src),
+        ],
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=600,
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     assert (site / "multideepnet" / "study_notebooks" / "arm.ipynb").exists(), "study notebooks shipped in the package"
     assert (site / "multideepnet" / "configs" / "presets" / "smoke.yaml").exists()
@@ -32,12 +50,35 @@ def test_plain_install_reproduces_without_npm(tmp_path):
     (bin_dir / "npm").write_text("#!/bin/sh\necho 'npm: no network here' >&2\nexit 1\n"); (bin_dir / "npm").chmod(0o755)
     env = {**os.environ, "PYTHONPATH": str(site), "PATH": f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin",
            "MULTIDEEPNET_WIDGETS_JS": str(tmp_path / "empty-js-cache")}
-    where = subprocess.run([sys.executable, "-c", "import multideepnet; print(multideepnet.__file__)"], env=env, cwd=work,
-                           capture_output=True, encoding="utf-8", errors="replace").stdout.strip()
+    where = subprocess.run(
+        [sys.executable, "-c", "import multideepnet; print(multideepnet.__file__)"],
+        env=env,
+        cwd=work,
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+    ).stdout.strip()
     assert where.startswith(str(site)), f"the plain install is not the one imported: {where}"
-    res = subprocess.run([str(site / "bin" / "multideepnet"), "reproduce", "--preset", "smoke", "--out", "report",
-                          "--data-root", "data", "--n-boot", "50"], env=env, cwd=work, capture_output=True, encoding="utf-8", errors="replace",
-                         timeout=1200)
+    res = subprocess.run(
+        [
+            str(site / "bin" / "multideepnet"),
+            "reproduce",
+            "--preset",
+            "smoke",
+            "--out",
+            "report",
+            "--data-root",
+            "data",
+            "--n-boot",
+            "50",
+        ],
+        env=env,
+        cwd=work,
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=1200,
+    )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     study = json.loads((work / "report" / "study.json").read_text(encoding="utf-8"))
     assert study["report"] == "done" and all(a["status"] == "done" for a in study["arms"].values())

@@ -123,7 +123,14 @@ def test_fast_path_equals_gdcm(scan):
     ref = read_dicom_series(folder, fast=False)
     assert ref.meta["decoder"] == "gdcm"
     np.testing.assert_array_equal(vol.array, ref.array)
-    assert (vol.spacing, vol.origin, vol.direction, vol.warnings) == (ref.spacing, ref.origin, ref.direction, ref.warnings)
+    assert (vol.spacing, vol.origin, vol.direction, vol.warnings) == (
+        ref.spacing,
+        ref.origin,
+        ref.direction,
+        ref.warnings,
+    )
     added_by_read_ct = {"decoder", "file_geometry", "file_orientation"}   # read_ct records the file's orientation too
-    assert {k: v for k, v in vol.meta.items() if k not in added_by_read_ct} == {k: v for k, v in ref.meta.items() if k not in added_by_read_ct}
+    assert {k: v for k, v in vol.meta.items() if k not in added_by_read_ct} == {
+        k: v for k, v in ref.meta.items() if k not in added_by_read_ct
+    }
     assert vol.meta["file_orientation"] == "LPS"

@@ -38,7 +38,9 @@ def imported_modules(tree: ast.AST) -> list[tuple[str, int]]:
 def test_every_module_is_in_the_table():
     order = table_order()
     modules = {p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("_")}
-    assert modules == set(order), f"not in the index's table: {modules - set(order)}; in it but gone: {set(order) - modules}"
+    assert modules == set(
+        order
+    ), f"not in the index's table: {modules - set(order)}; in it but gone: {set(order) - modules}"
     assert len(order) == len(set(order))
 
 
@@ -79,3 +81,25 @@ def test_no_module_runs_a_notebook_that_imports_it_back():
                     problems.append(f"{p.stem} runs nbs/study/{name}.ipynb, which imports {t}")
     assert {("study", "arm"), ("study", "report")} <= set(checked), checked    # the runs are found, not skipped
     assert not problems, "; ".join(problems)
+
+
+def generated_lines(text: str) -> set[int]:
+    """Line numbers that nbdev writes itself: the module docstring (line 1) and the `__all__` block."""
+    lines, out = text.splitlines(), {1}
+    for i, line in enumerate(lines, 1):
+        if line.startswith("__all__ = ["):
+            j = i
+            while j <= len(lines) and not lines[j - 1].rstrip().endswith("]"):
+                j += 1
+            out |= set(range(i, j + 1))
+    return out
+
+
+def test_module_lines_fit():
+    """Every module line we write (the notebooks' export cells) is at most 120 characters."""
+    long = [f"{p.name}:{i}" for p in sorted(PACKAGE.glob("*.py")) if p.name != "_modidx.py"
+            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+            if len(line) > 120 and i not in generated_lines(p.read_text(encoding="utf-8"))]
+    assert not long, f"{len(long)} module lines over 120 characters: {', '.join(long[:20])}"
+    text = '"""A docstring."""\n# %% auto #0\n__all__ = [\'a\',\n           \'b\']\nx = 1\n'
+    assert generated_lines(text) == {1, 3, 4}         # the exemption covers nbdev's lines, not the code after them

@@ -38,7 +38,9 @@ def test_packed_units_are_the_units_alone(studies):
         run = root / "packed" / "trials" / r.regime / f"n{r['size']}" / f"t{r.trial}" / r.arm / "run.json"
         assert json.loads(run.read_text()).get("pack") == 3
     assert np.isfinite(b[["accuracy", "macro_auc"]].to_numpy()).all()
-    assert studies["packed"]["runs"][-1]["pack"] == 3 and len(studies["packed"]["units"]) == len(studies["alone"]["units"])
+    assert studies["packed"]["runs"][-1]["pack"] == 3 and len(studies["packed"]["units"]) == len(
+        studies["alone"]["units"]
+    )
 
 
 def test_packed_rerun_from_nothing_is_identical(studies):

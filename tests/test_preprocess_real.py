@@ -64,7 +64,7 @@ def test_infected_slices_inside_crop_with_lung(cache, sample_dir, pid):
     labels = pd.read_csv(sample_dir / "labels" / "slice_labels.csv")
     z_inf = labels[(labels.patient_id == pid) & (labels.infected == 1)].slice_location_mm.to_numpy()
     assert len(z_inf) > 0
-    box = CropGeometry.from_record(rec).crop_grid((2, 2, 2))           # the crop box: physical corners from its two-voxel grid
+    box = CropGeometry.from_record(rec).crop_grid((2, 2, 2))  # the crop box: physical corners from its two-voxel grid
     lo = box.TransformContinuousIndexToPhysicalPoint((-0.5, -0.5, -0.5))[2]
     hi = box.TransformContinuousIndexToPhysicalPoint((1.5, 1.5, 1.5))[2]
     assert ((z_inf >= min(lo, hi)) & (z_inf <= max(lo, hi))).all(), (z_inf.min(), z_inf.max(), lo, hi)
@@ -101,7 +101,9 @@ def test_any_orientation_gives_the_same_network_input(reoriented, tmp_path):
     from multideepnet.model import build_model
     from multideepnet.predict import MODEL_FORMAT, predict_scans
     cfg = PrepConfig(out_shape=(32, 64, 64))
-    manifest = pd.DataFrame({"patient_id": list(ORIENTATIONS), "label": "covid", "path": [str(p) for p in reoriented.values()]})
+    manifest = pd.DataFrame(
+        {"patient_id": list(ORIENTATIONS), "label": "covid", "path": [str(p) for p in reoriented.values()]}
+    )
     df = prepare(manifest, tmp_path / "cache", cfg, progress=False).set_index("patient_id")
     arrays = {c: load_case(tmp_path / "cache" / df.loc[c, "array"])[0].astype(np.float32) for c in ORIENTATIONS}
     for c in ORIENTATIONS[1:]:
@@ -110,14 +112,26 @@ def test_any_orientation_gives_the_same_network_input(reoriented, tmp_path):
         assert corr >= 0.98, (c, corr)
     torch.manual_seed(0)
     bundle = tmp_path / "model.pt"
-    torch.save({"format": MODEL_FORMAT, "arm": "baseline", "model": {"width": 0.125}, "classes": list(CLASSES),
-                "prep": cfg.as_dict(), "config_hash": "t", "states": [build_model("baseline", width=0.125).state_dict()]}, bundle)
+    torch.save(
+        {
+            "format": MODEL_FORMAT,
+            "arm": "baseline",
+            "model": {"width": 0.125},
+            "classes": list(CLASSES),
+            "prep": cfg.as_dict(),
+            "config_hash": "t",
+            "states": [build_model("baseline", width=0.125).state_dict()],
+        },
+        bundle,
+    )
     res = predict_scans([str(p) for p in reoriented.values()], bundle, tmp_path / "pred", figure=False)
     heat = {c: sitk.ReadImage(r["gradcam_nifti"]) for c, r in zip(ORIENTATIONS, res)}
     for c, path in reoriented.items():
         src = sitk.ReadImage(str(path))
         assert heat[c].GetSize() == src.GetSize(), c
-        assert np.allclose(heat[c].GetOrigin(), src.GetOrigin(), atol=1e-3) and np.allclose(heat[c].GetDirection(), src.GetDirection())
+        assert np.allclose(heat[c].GetOrigin(), src.GetOrigin(), atol=1e-3) and np.allclose(
+            heat[c].GetDirection(), src.GetDirection()
+        )
         # the same anatomy: this file's heatmap, resampled onto the LPS file's grid, is the LPS heatmap
         on_lps = sitk.GetArrayFromImage(sitk.Resample(heat[c], heat["LPS"], sitk.Transform(), sitk.sitkNearestNeighbor))
         assert np.abs(on_lps - sitk.GetArrayFromImage(heat["LPS"])).max() < 1e-4, c

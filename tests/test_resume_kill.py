@@ -47,7 +47,10 @@ KILL_POINTS = [
     # per fold: pre-training, then 3-class training; fold 1 comes after fold 0, so each point lies beyond the last
     # (a checkpoint written by this very run: the kill falls inside that stage, not at the restart)
     ("shared pre-training (fold 1)", lambda r, t: glob_count(r, "report/pretrain/*/fold1/pretrain_last.pt", t) > 0),
-    ("3-class training (multitask arm, fold 1)", lambda r, t: glob_count(r, "report/arms/multitask/fold1/train_last.pt", t) > 0),
+    (
+        "3-class training (multitask arm, fold 1)",
+        lambda r, t: glob_count(r, "report/arms/multitask/fold1/train_last.pt", t) > 0,
+    ),
     ("between arms", lambda r, t: (r / "report/arms/multitask/done.json").exists()),
     ("report", lambda r, t: (r / "report/report.ipynb").exists()),
 ]

@@ -31,10 +31,19 @@ def test_reproduce_smoke_leaves_the_report(smoke_study):
     assert study["report"] == "done" and study["source"] == "phantoms"
     for arm in ("baseline", "multiview", "multitask", "full"):
         d = out / "arms" / arm
-        for f in ("arm.ipynb", "arm.html", "metrics.json", "predictions.csv", "ci.csv", "confusion.png", "model.pt", "done.json"):
+        for f in (
+            "arm.ipynb",
+            "arm.html",
+            "metrics.json",
+            "predictions.csv",
+            "ci.csv",
+            "confusion.png",
+            "model.pt",
+            "done.json",
+        ):
             assert (d / f).exists(), f"{arm}/{f}"
         m = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
-        assert m["config"]["train"]["epochs"] == 2 and m["preset"]["name"] == "smoke"   # configuration kept with results
+        assert m["config"]["train"]["epochs"] == 2 and m["preset"]["name"] == "smoke"  # configuration kept with results
         # every method's four checks, the chosen one among them, and the paper's Grad-CAM score kept for old readers
         pred = pd.read_csv(d / "predictions.csv")
         n_sick_right = int(((pred.y_true == pred.y_pred) & pred.label.isin(["cap", "covid"])).sum())
@@ -77,7 +86,10 @@ def test_smoke_arms_on_a_dask_local_cluster(smoke_study):
     for arm in ("baseline", "multiview", "multitask", "full"):
         a, b = (pd.read_csv(d / "arms" / arm / "predictions.csv") for d in (smoke_study["out"], out))
         pd.testing.assert_frame_equal(a, b)
-        ma, mb = (json.loads((d / "arms" / arm / "metrics.json").read_text(encoding="utf-8"))["metrics"] for d in (smoke_study["out"], out))
+        ma, mb = (
+            json.loads((d / "arms" / arm / "metrics.json").read_text(encoding="utf-8"))["metrics"]
+            for d in (smoke_study["out"], out)
+        )
         assert ma == mb, arm
 
 
@@ -104,7 +116,7 @@ def test_predict_real_scan(smoke_study, sample_dir, tmp_path):
     # the model says what it has seen: only synthetic phantoms (console, JSON)
     assert r["training_data"]["synthetic"] is True and r["training_data"]["preset"] == "smoke"
     assert "trained only on synthetic phantoms" in res.stdout and "synthetic phantoms" in r["provenance"]
-    chosen = r["explanation"]["method"] if r["explanation"] else None                  # the arm's chosen map, beside Grad-CAM
+    chosen = r["explanation"]["method"] if r["explanation"] else None  # the arm's chosen map, beside Grad-CAM
     if chosen: assert (tmp_path / f"P001_{chosen}.nii.gz").exists()
 
 

@@ -15,7 +15,9 @@ def tiny(tmp_path_factory):
     from multideepnet.config import load_preset
     work = tmp_path_factory.mktemp("train")
     cache = write_synthetic_cache(work / "cache", n_per_class=6, shape=(16, 32, 32))
-    preset = load_preset("smoke").updated(split={"test_fraction": 0.34, "folds": 2, "seed": 0})   # width 0.125, 2 epochs, batch 6
+    preset = load_preset("smoke").updated(
+        split={"test_fraction": 0.34, "folds": 2, "seed": 0}
+    )  # width 0.125, 2 epochs, batch 6
     return work, cache, preset
 
 

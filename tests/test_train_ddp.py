@@ -66,7 +66,15 @@ def train_steps(cache: str, out: str, epochs: int = 2, batch_size: int = 6, samp
 
 def _run(cmd, cwd, timeout=300):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    res = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, encoding="utf-8", errors="replace", timeout=timeout, env=env)
+    res = subprocess.run(
+        [str(c) for c in cmd],
+        cwd=cwd,
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+        env=env,
+    )
     assert res.returncode == 0, f"{cmd} failed:\n{res.stdout[-4000:]}\n{res.stderr[-4000:]}"
     return res
 
@@ -111,8 +119,26 @@ def test_torchrun_end_to_end(tiny_cache, tmp_path, root):
     preset = smoke.updated(split={"test_fraction": 0.34, "folds": 2, "seed": 0},
                            train={**smoke.raw["train"], "epochs": 2, "pretrain_epochs": 2})
     (tmp_path / "tiny.yaml").write_text(json.dumps(preset.raw), encoding="utf-8")
-    res = _run([TORCHRUN, "--standalone", "--nproc_per_node", "2", "-m", "multideepnet.train", "--arm", "multitask",
-                "--preset", tmp_path / "tiny.yaml", "--cache", tiny_cache, "--out", tmp_path / "ddp", "--no-progress"], root)
+    res = _run(
+        [
+            TORCHRUN,
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "multideepnet.train",
+            "--arm",
+            "multitask",
+            "--preset",
+            tmp_path / "tiny.yaml",
+            "--cache",
+            tiny_cache,
+            "--out",
+            tmp_path / "ddp",
+            "--no-progress",
+        ],
+        root,
+    )
     assert res.stdout.count("multitask: done") == 1, "only rank 0 reports"
     assert "SyncBatchNorm needs CUDA" in res.stderr
     run = json.loads((tmp_path / "ddp" / "run.json").read_text(encoding="utf-8"))

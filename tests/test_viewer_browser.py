@@ -92,9 +92,14 @@ class Chromium:
 
     def open_page(self, width: int = 1280, height: int = 900) -> None:
         target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
-        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)["sessionId"]
+        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)[
+            "sessionId"
+        ]
         for domain in ("Page", "Runtime", "Network"): self.send(f"{domain}.enable")
-        self.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
 
     def js(self, expression: str):
         """Evaluate a JavaScript expression in the page (awaiting promises) and return its value."""
@@ -223,7 +228,9 @@ def test_slider_steps_through_slices_offline(chromium, report, tmp_path):
         assert f"{origin}/widgets-js/embed-amd.js" in browser.requested_urls()
 
         # the view selector swaps the whole panel: the "axial" view's heatmap is 1 everywhere (dark red)
-        browser.js("[...document.querySelectorAll('.mdn-view button')].find(b => b.textContent.trim() === 'axial').click()")
+        browser.js(
+            "[...document.querySelectorAll('.mdn-view button')].find(b => b.textContent.trim() === 'axial').click()"
+        )
         browser.wait_for(f"(({AXIAL_MEAN}) || {{}}).src !== {after['src']!r}", timeout=15)
         swapped = browser.js(AXIAL_MEAN)
         assert swapped["readout"] == "29" and swapped["mean"] < after["mean"] - 60, (after, swapped)
@@ -244,8 +251,10 @@ def test_fallback_figure_without_widget_javascript(chromium, report, tmp_path):
         browser.wait_for("(() => { const i = document.querySelector('img.mdn-fallback');"
                          " return !!i && i.complete && i.naturalWidth > 0; })()", timeout=30)
         time.sleep(1.0)                                          # give a (failing) widget renderer time to act
-        shown = browser.js("(() => { const i = document.querySelector('img.mdn-fallback');"
-                           " return getComputedStyle(i).display !== 'none' && i.getBoundingClientRect().width > 100; })()")
+        shown = browser.js(
+            "(() => { const i = document.querySelector('img.mdn-fallback');"
+            " return getComputedStyle(i).display !== 'none' && i.getBoundingClientRect().width > 100; })()"
+        )
         assert shown, "the static three-plane figure shows when the widget JavaScript is missing"
         assert browser.js("document.querySelectorAll('.mdn-stack-axial').length") == 0
         browser.screenshot(screenshot_dir(tmp_path) / "viewer_fallback.png")
@@ -255,7 +264,8 @@ def test_fallback_figure_without_widget_javascript(chromium, report, tmp_path):
 
 
 def capture(chromium: str, page: Path, tmp_path: Path, ready_js: str, shot_name: str, *readers: str):
-    """Serve `page`, open it in Chromium, wait until `ready_js` holds, screenshot it; the screenshot and each reader's value."""
+    """Serve `page`, open it in Chromium, wait until `ready_js` holds, screenshot it; the screenshot and each reader's
+    value."""
     server = serve(page.parent)
     browser = Chromium(chromium, tmp_path / "profile")
     try:
@@ -287,7 +297,8 @@ report.fig7_viewers({"full": {"dir": d}}, "full", max_slices=16)[0]
 """
 
 READOUTS = """(() => Object.fromEntries(['axial', 'coronal', 'sagittal'].map(p => {
-  const r = document.querySelector('.mdn-slider-' + p + ' .widget-readout'); return [p, r ? r.textContent.trim() : null]; })))()"""
+  const r = document.querySelector('.mdn-slider-' + p + ' .widget-readout'); return [p, r ? r.textContent.trim() : \
+null]; })))()"""
 
 PIXELS = """(() => {
   const im = document.querySelector('.mdn-stack-axial img');     // a Stack shows only its selected slice
@@ -297,7 +308,8 @@ PIXELS = """(() => {
   const d = g.getImageData(0, 0, c.width, c.height).data; let green = 0, warm = 0, grey = 0;
   for (let i = 0; i < d.length; i += 4) {
     const [r, gg, b] = [d[i], d[i + 1], d[i + 2]];
-    if (gg > 150 && gg > r + 60 && gg > b + 60) green++; else if (r > 60 && r > gg + 40 && r > b + 40) warm++;   // JPEG-tolerant; jet at 1 is dark red
+    if (gg > 150 && gg > r + 60 && gg > b + 60) green++; else if (r > 60 && r > gg + 40 && r > b + 40) warm++;   // \
+JPEG-tolerant; jet at 1 is dark red
     else if (Math.abs(r - gg) < 12 && Math.abs(gg - b) < 12) grey++;
   }
   return {green, warm, grey, total: d.length / 4};
@@ -318,7 +330,9 @@ def fig7_page(tmp_path_factory) -> Path:
 def test_fig7_viewer_opens_at_the_peak(chromium, fig7_page, tmp_path):
     """The Fig. 7 viewer opens on the map's peak (the centre of the flat maximum: z 19-20, y 39-40, x 15-16), not on
     slice 0; the heat is drawn there in warm colours over a grey CT, and the lesion outline in green."""
-    shot, readouts, pixels = capture(chromium, fig7_page, tmp_path, f"({PIXELS}) !== null", "fig7_viewer.png", READOUTS, PIXELS)
+    shot, readouts, pixels = capture(
+        chromium, fig7_page, tmp_path, f"({PIXELS}) !== null", "fig7_viewer.png", READOUTS, PIXELS
+    )
     assert shot.stat().st_size > 10_000
     peak = {"axial": (19, 20), "coronal": (39, 40), "sagittal": (15, 16)}    # the plateau's centre-most voxel
     for plane, (lo, hi) in peak.items():
@@ -342,7 +356,8 @@ lesion = (xmap > 0).astype(np.uint8)
 np.savez(d / "gradcam" / "p1.npz", volume=vol.astype(np.float16), map_combined=cam.astype(np.float16), lesion=lesion,
          spacing=np.array([4.0, 2.0, 2.0], np.float32), xmap_combined=xmap.astype(np.float16),
          scan=(up(vol) * 1000 - 1000).astype(np.int16), scan_spacing=np.array([2.0, 1.0, 1.0], np.float32),
-         scan_map_gradcam=up(cam).astype(np.float16), scan_map_gradxinput=up(xmap).astype(np.float16), scan_lesion=up(lesion))
+         scan_map_gradcam=up(cam).astype(np.float16), scan_map_gradxinput=up(xmap).astype(np.float16), \
+scan_lesion=up(lesion))
 pd.DataFrame([{"patient_id": "p1", "label": "covid", "predicted": "covid", "p_healthy": 0.05, "p_cap": 0.05,
                "p_covid": 0.9, "npz": "gradcam/p1.npz"}]).to_csv(d / "gradcam" / "cases.csv", index=False)
 report.fig7_viewers({"full": {"dir": d, "metrics": {"explanation_chosen": "gradxinput"}}}, "full", max_slices=40)[0]
@@ -361,8 +376,14 @@ def test_fig7_pair_side_by_side_at_scan_resolution(chromium, tmp_path):
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(FIG7_PAIR_CODE)]), tmp_path / "pair.ipynb")
     page = export_html(execute_notebook(tmp_path / "pair.ipynb", tmp_path / "pair.executed.ipynb", timeout=300),
                        tmp_path / "site" / "pair.html", tmp_path / "site" / "widgets-js")
-    shot, boxes = capture(chromium, page, tmp_path, f"({BOXES}).length === 2 && ({BOXES}).every(b => b.axial.length === 1)",
-                          "fig7_pair.png", BOXES)
+    shot, boxes = capture(
+        chromium,
+        page,
+        tmp_path,
+        f"({BOXES}).length === 2 && ({BOXES}).every(b => b.axial.length === 1)",
+        "fig7_pair.png",
+        BOXES,
+    )
     assert shot.stat().st_size > 10_000
     left, right = boxes
     assert right["x"] >= left["x"] + left["w"] - 5 and abs(right["y"] - left["y"]) < 5, boxes   # side by side

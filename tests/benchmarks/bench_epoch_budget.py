@@ -8,7 +8,8 @@ stage of the run that made it (both from study.json).
 
 Prints one row per E: seconds, each arm's accuracy and macro AUC (mean of the fold models), the lowest McNemar p
 between two arms (the report's test, unadjusted) and its pair; then the CPU and torch version. Nothing is tuned
-here: it measures the one protocol at several lengths (nbs/experiments/01_quick_preset.ipynb, "What twelve minutes buy").
+here: it measures the one protocol at several lengths (nbs/experiments/01_quick_preset.ipynb, "What twelve minutes \
+buy").
 
 Run: .venv/bin/python tests/benchmarks/bench_epoch_budget.py --epochs 5 9 14 --work /tmp/budget
 (about 45 minutes on a 2-core CPU for the quick preset at 5, 9 and 14 epochs; --preset smoke --epochs 1 2 checks
@@ -82,7 +83,9 @@ def main() -> None:
         cells = " | ".join(f"{est[a]['accuracy']:.3f} / {est[a]['macro_auc']:.3f}" for a in arms)
         print(f"| {e} + {e} | {total:.1f} | {own:.1f} | {cells} | {p:.4f} ({pair}) |")
     n = len(next(iter(rows[-1][3].values()))["predictions"]) if rows else 0
-    print(f"\n{n} test cases; CPU {cpu_model()}, {torch.get_num_threads()} torch threads here, torch {torch.__version__}")
+    print(
+        f"\n{n} test cases; CPU {cpu_model()}, {torch.get_num_threads()} torch threads here, torch {torch.__version__}"
+    )
 
 
 if __name__ == "__main__":

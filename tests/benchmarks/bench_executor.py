@@ -22,8 +22,12 @@ def run_claims_preset(p, root: Path, data: Path, ex: str) -> dict:
     from multideepnet.trials import run_claims
     rec = run_claims(p, root / ex.replace(":", "_"), data, results_dir="results", executor=ex)
     last = rec["runs"][-1]
-    return {"record": rec, "units_seconds": round(last["seconds"] - last["seconds_data"], 1), "seconds": last["seconds"],
-            "units_trained": last["units_trained"]}
+    return {
+        "record": rec,
+        "units_seconds": round(last["seconds"] - last["seconds_data"], 1),
+        "seconds": last["seconds"],
+        "units_trained": last["units_trained"],
+    }
 
 
 def run_study_preset(p, root: Path, data: Path, ex: str, arms=None) -> dict:
@@ -35,7 +39,11 @@ def run_study_preset(p, root: Path, data: Path, ex: str, arms=None) -> dict:
     for arm in st["arms"]:
         d = out / "arms" / arm
         m = json.loads((d / "metrics.json").read_text())
-        arms[arm] = {"status": st["arms"][arm]["status"], "test": m.get("metrics"), "predictions": pd.read_csv(d / "predictions.csv")}
+        arms[arm] = {
+            "status": st["arms"][arm]["status"],
+            "test": m.get("metrics"),
+            "predictions": pd.read_csv(d / "predictions.csv"),
+        }
     return {"study": st, "arms": arms, "seconds": round(time.perf_counter() - t0, 1),
             "units_seconds": round(st["wall_seconds"] - sum(st["seconds"].values()), 1)}
 
@@ -43,7 +51,9 @@ def run_study_preset(p, root: Path, data: Path, ex: str, arms=None) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="claims")
-    ap.add_argument("--max-k", type=int, help="claims presets: cap every arm's trials (a shorter run of the same protocol)")
+    ap.add_argument(
+        "--max-k", type=int, help="claims presets: cap every arm's trials (a shorter run of the same protocol)"
+    )
     ap.add_argument("--arms", nargs="+", help="study presets: the arms to run (default: all four)")
     ap.add_argument("--executors", nargs=2, default=["local:2", "dask:2"])
     ap.add_argument("--root", default="runs/exec")
@@ -54,7 +64,11 @@ def main() -> None:
     root = Path(a.root).resolve() / p.name; data = Path(a.root).resolve() / "data"
     runs = {}
     for ex in a.executors:
-        runs[ex] = run_claims_preset(p, root, data, ex) if p.trials is not None else run_study_preset(p, root, data, ex, a.arms)
+        runs[ex] = (
+            run_claims_preset(p, root, data, ex)
+            if p.trials is not None
+            else run_study_preset(p, root, data, ex, a.arms)
+        )
         print(f"[bench] {ex}: {runs[ex]['units_seconds']} s of units", flush=True)
     first, second = a.executors
     out = {"date": datetime.date.today().isoformat(), "machine": machine_info(), "preset": p.name,

@@ -84,17 +84,35 @@ if __name__ == "__main__":
             for ver in (("old", "new") if r % 2 == 0 else ("new", "old")):
                 dest = work / f"{arm}-{ver}"
                 shutil.rmtree(dest, ignore_errors=True)
-                shutil.copytree(study / "arms" / arm, dest, ignore=shutil.ignore_patterns("explanations", "gradcam", "*.html", "*.ipynb"))
+                shutil.copytree(
+                    study / "arms" / arm,
+                    dest,
+                    ignore=shutil.ignore_patterns("explanations", "gradcam", "*.html", "*.ipynb"),
+                )
                 out = work / f"{arm}-{ver}.json"
-                subprocess.run([sys.executable, "-c", WORKER, str(dest), json.dumps(rec["preset"]), rec["manifest"], str(out)],
-                               env=env_for(ver, old_dir), check=True, cwd=work, capture_output=True)
+                subprocess.run(
+                    [sys.executable, "-c", WORKER, str(dest), json.dumps(rec["preset"]), rec["manifest"], str(out)],
+                    env=env_for(ver, old_dir),
+                    check=True,
+                    cwd=work,
+                    capture_output=True,
+                )
                 o = json.loads(out.read_text())
                 assert (ver == "old") == (str(old_dir) in o["package"]), f"{ver} ran {o['package']}"
-                res["runs"].append({"round": r, "arm": arm, "version": ver, "explain_step_s": round(o["explain_step_s"], 2)})
+                res["runs"].append(
+                    {"round": r, "arm": arm, "version": ver, "explain_step_s": round(o["explain_step_s"], 2)}
+                )
                 print(f"round {r} {arm} {ver}: explain_step {o['explain_step_s']:.1f} s ({o['package']})", flush=True)
-            res["tables"][arm] = table_differences(work / f"{arm}-old" / "explanations", work / f"{arm}-new" / "explanations")
-    res["median"] = {arm: {ver: statistics.median(x["explain_step_s"] for x in res["runs"] if x["arm"] == arm and x["version"] == ver)
-                           for ver in ("old", "new")} for arm in a.arms}
+            res["tables"][arm] = table_differences(
+                work / f"{arm}-old" / "explanations", work / f"{arm}-new" / "explanations"
+            )
+    res["median"] = {
+        arm: {
+            ver: statistics.median(x["explain_step_s"] for x in res["runs"] if x["arm"] == arm and x["version"] == ver)
+            for ver in ("old", "new")
+        }
+        for arm in a.arms
+    }
     print(json.dumps({k: res[k] for k in ("median", "tables")}, indent=1))
     if not a.no_json:
         write_result("bench_explain_arms", res)

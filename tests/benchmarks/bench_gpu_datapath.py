@@ -3,7 +3,8 @@
 What it measures (training volumes per second, the median of `--repeats` timed passes after one warm-up pass):
 - **bare step**: the optimisation step of `train.train_epoch` (autocast, channels-last, fused SGD as training uses them)
   over batches that already sit on the device as float32: the ceiling for any data path;
-- **bare step, torch.compile**: the same with the model compiled (compile time printed separately; `--no-compile` skips);
+- **bare step, torch.compile**: the same with the model compiled (compile time printed separately; `--no-compile` \
+skips);
 - **device cache**: `data.DeviceCache` + `data.DeviceLoader` (uint8 volumes on the device, batches gathered and
   converted there), the path `train.device_cache` selects;
 - **file-backed loader**: `data.CacheDataset` + `make_loader` with `--workers` processes reading memory-mapped uint8
@@ -37,7 +38,9 @@ ap.add_argument("--shape", type=int, nargs=3, default=[128, 256, 256])
 ap.add_argument("--width", type=float, default=1.0)
 ap.add_argument("--arm", default="full")
 ap.add_argument("--batch", type=int, default=6)
-ap.add_argument("--per-class", type=int, default=16, help="cached volumes per class (48 by default: 400 MB at paper size)")
+ap.add_argument(
+    "--per-class", type=int, default=16, help="cached volumes per class (48 by default: 400 MB at paper size)"
+)
 ap.add_argument("--workers", type=int, default=4, help="loader processes of the file-backed path")
 ap.add_argument("--repeats", type=int, default=3)
 ap.add_argument("--no-compile", action="store_true")
@@ -48,8 +51,10 @@ amp = dev.type == "cuda"
 ctx = StepContext(dev, amp=amp, stage="train")
 sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
 name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_model()
-print(f"device {dev} ({name}); torch {torch.__version__}; autocast {cuda_amp_dtype() if amp else 'off'}, "
-      f"channels-last {ctx.channels_last}; {args.arm} arm, width {args.width}, batch {args.batch}, volumes {tuple(args.shape)}")
+print(
+    f"device {dev} ({name}); torch {torch.__version__}; autocast {cuda_amp_dtype() if amp else 'off'}, channels-last"
+    f" {ctx.channels_last}; {args.arm} arm, width {args.width}, batch {args.batch}, volumes {tuple(args.shape)}"
+)
 
 
 def new_model(compiled: bool = False):
@@ -77,12 +82,19 @@ cache_dir = write_synthetic_cache(work / "cache", n_per_class=args.per_class, sh
 index = read_cache_index(cache_dir)
 n = len(index)
 steps = -(-n // args.batch)
-print(f"synthetic cache: {n} uint8 volumes in {time.perf_counter() - t0:.1f} s; one pass = {steps} steps of {args.batch}")
+print(
+    f"synthetic cache: {n} uint8 volumes in {time.perf_counter() - t0:.1f} s; one pass = {steps} steps of {args.batch}"
+)
 
 rows = []
 g = torch.Generator().manual_seed(0)
-ready = [(torch.rand(args.batch, 1, *args.shape, generator=g).to(dev), torch.randint(0, 3, (args.batch,), generator=g).to(dev))
-         for _ in range(2)]
+ready = [
+    (
+        torch.rand(args.batch, 1, *args.shape, generator=g).to(dev),
+        torch.randint(0, 3, (args.batch,), generator=g).to(dev),
+    )
+    for _ in range(2)
+]
 bare_batches = [ready[i % 2] for i in range(steps)]
 m, opt = new_model()
 bare, warm = rate(m, opt, bare_batches, steps * args.batch)
@@ -112,5 +124,8 @@ for label, r, warm in rows:
 dc = rows[-2][1]
 paper_vols = 3 * 180 * 2 / 3     # 3 classes oversampled to the largest (180 healthy training cases), 2/3 per fold
 hours = (300 + 300) * 3 * paper_vols / dc / 3600
-print(f"\npaper protocol at the device-cache rate (training steps only, without validation): ~{hours:.1f} h per multi-task arm")
+print(
+    f"\npaper protocol at the device-cache rate (training steps only, without validation): ~{hours:.1f} h per"
+    " multi-task arm"
+)
 if dev.type == "cuda": print(f"peak GPU memory {torch.cuda.max_memory_allocated(dev) / 2**30:.2f} GiB")

@@ -34,15 +34,22 @@ if __name__ == "__main__":
     models = []
     for k in range(3):
         torch.manual_seed(k)
-        models.append(fuse_for_inference(build_model("full", width=1.0).eval()).to(memory_format=torch.channels_last_3d))
+        models.append(
+            fuse_for_inference(build_model("full", width=1.0).eval()).to(memory_format=torch.channels_last_3d)
+        )
     x = torch.rand(1, 1, *shape, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad(): models[0](x.contiguous(memory_format=torch.channels_last_3d))      # first-call set-up, not timed
+    with torch.no_grad():
+        models[0](x.contiguous(memory_format=torch.channels_last_3d))      # first-call set-up, not timed
     cfg, rounds = ExplainConfig(), []
     for r in range(a.reps):
         t0 = time.perf_counter(); ensemble_cam(models, x, maps=["combined"]); t_cam = time.perf_counter() - t0
-        t0 = time.perf_counter(); e = ensemble_cam(models, x, maps=["combined"], gradxinput=cfg); t_gxi = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        e = ensemble_cam(models, x, maps=["combined"], gradxinput=cfg)
+        t_gxi = time.perf_counter() - t0
         with torch.no_grad():
-            t0 = time.perf_counter(); models[0](x.contiguous(memory_format=torch.channels_last_3d)); t_fwd = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            models[0](x.contiguous(memory_format=torch.channels_last_3d))
+            t_fwd = time.perf_counter() - t0
         rounds.append({"forward_s": t_fwd, "gradcam_3_folds_s": t_cam, "gradcam_gradxinput_3_folds_s": t_gxi,
                        "input_backward_and_maps_s": e["gradxinput_s"]})
         print(rounds[-1], flush=True)
@@ -50,12 +57,29 @@ if __name__ == "__main__":
     with profile(activities=[ProfilerActivity.CPU]) as prof: gradxinput_maps(fwd, 0, cfg)
     ops = sorted(prof.key_averages(), key=lambda ev: -ev.self_cpu_time_total)[:12]
     median = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
-    res = {"benchmark": "bench_gradxinput_pass", "date": datetime.datetime.now().isoformat(timespec="seconds"),
-           "machine": machine_info(), "lscpu_model": cpu_model(), "torch": torch.__version__, "shape": list(shape),
-           "threads": a.threads, "rounds": rounds, "median": median,
-           "gradxinput_extra_over_gradcam": (median["gradcam_gradxinput_3_folds_s"] - median["gradcam_3_folds_s"]) / median["gradcam_3_folds_s"],
-           "input_backward_per_fold_in_forwards": median["input_backward_and_maps_s"] / 3 / median["forward_s"],
-           "profile_one_fold_input_backward": [{"op": ev.key, "self_cpu_s": ev.self_cpu_time_total / 1e6, "calls": ev.count} for ev in ops]}
-    print(json.dumps({k: res[k] for k in ("median", "gradxinput_extra_over_gradcam", "input_backward_per_fold_in_forwards")}, indent=1))
+    res = {
+        "benchmark": "bench_gradxinput_pass",
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "lscpu_model": cpu_model(),
+        "torch": torch.__version__,
+        "shape": list(shape),
+        "threads": a.threads,
+        "rounds": rounds,
+        "median": median,
+        "gradxinput_extra_over_gradcam": (
+            (median["gradcam_gradxinput_3_folds_s"] - median["gradcam_3_folds_s"]) / median["gradcam_3_folds_s"]
+        ),
+        "input_backward_per_fold_in_forwards": median["input_backward_and_maps_s"] / 3 / median["forward_s"],
+        "profile_one_fold_input_backward": [
+            {"op": ev.key, "self_cpu_s": ev.self_cpu_time_total / 1e6, "calls": ev.count} for ev in ops
+        ],
+    }
+    print(
+        json.dumps(
+            {k: res[k] for k in ("median", "gradxinput_extra_over_gradcam", "input_backward_per_fold_in_forwards")},
+            indent=1,
+        )
+    )
     for o in res["profile_one_fold_input_backward"]: print(f"  {o['op']:<45} {o['self_cpu_s']:.3f} s  x{o['calls']}")
     write_result("bench_gradxinput_pass", res)

@@ -33,7 +33,8 @@ def sync(device: str):
 
 
 def best_time(fn, device: str, repeats: int) -> tuple[float, float]:
-    """Best wall time and best process CPU time (all threads; less sensitive to a shared CPU) of `repeats` calls after a warm-up."""
+    """Best wall time and best process CPU time (all threads; less sensitive to a shared CPU) of `repeats` calls after a
+    warm-up."""
     fn(); sync(device)
     wall, cpu = [], []
     for _ in range(repeats):

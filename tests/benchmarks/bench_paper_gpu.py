@@ -27,8 +27,17 @@ t0 = time.perf_counter()
 cache = write_synthetic_cache(work / "cache", n_per_class=args.per_class, shape=(128, 256, 256))
 print(f"synthetic cache of {3 * args.per_class} volumes 128x256x256: {time.perf_counter() - t0:.1f} s")
 p = resolve_preset("paper")
-p = {**p, "split": {"test_fraction": 0.25, "folds": 2, "seed": 0},
-     "train": {**p["train"], "epochs": args.epochs, "pretrain_epochs": args.epochs, "num_workers": args.workers, "amp": args.amp}}
+p = {
+    **p,
+    "split": {"test_fraction": 0.25, "folds": 2, "seed": 0},
+    "train": {
+        **p["train"],
+        "epochs": args.epochs,
+        "pretrain_epochs": args.epochs,
+        "num_workers": args.workers,
+        "amp": args.amp,
+    },
+}
 t0 = time.perf_counter()
 s = train_arm(args.arm, p, cache, work / "full", device=args.device, progress=False)
 wall = time.perf_counter() - t0
@@ -36,11 +45,18 @@ log = pd.read_csv(s["log"])
 later = log[log.epoch > 1]                      # the first epoch includes warm-up (cuDNN autotuning)
 per_epoch = later.groupby("stage").seconds.median()
 vols_per_epoch = int(later.train_draws.median())
-print(f"device {args.device} ({torch.cuda.get_device_name() if args.device.startswith('cuda') else 'cpu'}), "
-      f"{args.arm} arm, amp {args.amp}, {args.epochs}+{args.epochs} epochs x 2 folds: {wall:.1f} s; median epoch (incl. validation): "
-      + ", ".join(f"{k} {v:.2f} s" for k, v in per_epoch.items()) + f" for ~{vols_per_epoch} training volumes")
+print(
+    f"device {args.device} ({torch.cuda.get_device_name() if args.device.startswith('cuda') else 'cpu'}), {args.arm}"
+    f" arm, amp {args.amp}, {args.epochs}+{args.epochs} epochs x 2 folds: {wall:.1f} s; median epoch (incl."
+    " validation): "
+    + ", ".join(f"{k} {v:.2f} s" for k, v in per_epoch.items())
+    + f" for ~{vols_per_epoch} training volumes"
+)
 rate = vols_per_epoch / per_epoch.mean()
 paper_vols = 3 * 180 * 2 / 3          # 3 classes oversampled to the largest (180 healthy), 2/3 of training per fold
 hours = 2 * 300 * 3 * paper_vols / rate / 3600
-print(f"throughput ~{rate:.0f} training volumes/s (epoch incl. validation); paper protocol (300+300 epochs, 3 folds): ~{hours:.1f} h for the {args.arm} arm")
+print(
+    f"throughput ~{rate:.0f} training volumes/s (epoch incl. validation); paper protocol (300+300 epochs, 3 folds):"
+    f" ~{hours:.1f} h for the {args.arm} arm"
+)
 if args.device.startswith("cuda"): print(f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")

@@ -33,7 +33,9 @@ def main(argv=None) -> int:
     load0 = os.getloadavg()
     cpu0 = _cpu_seconds()
     t = time.perf_counter()
-    make_cohort(out, args.n, seed=args.seed, workers=args.workers, matrix=args.matrix, slice_range=tuple(args.slice_range))
+    make_cohort(
+        out, args.n, seed=args.seed, workers=args.workers, matrix=args.matrix, slice_range=tuple(args.slice_range)
+    )
     wall = time.perf_counter() - t
     cpu = _cpu_seconds() - cpu0
     info = json.loads((out / "phantoms.json").read_text())
@@ -41,15 +43,21 @@ def main(argv=None) -> int:
     slices = [c["geometry"]["shape"][0] for c in cases]
     worker_s = [c["seconds"] for c in cases]
     mb = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e6
-    print(f"phantoms: {len(slices)} written, {len(info['failed'])} failed; matrix {args.matrix}, "
-          f"slice spacing {args.slice_range[0]}-{args.slice_range[1]} mm, {min(slices)}-{max(slices)} slices (mean {sum(slices) / len(slices):.0f})")
+    print(
+        f"phantoms: {len(slices)} written, {len(info['failed'])} failed; matrix {args.matrix}, slice spacing"
+        f" {args.slice_range[0]}-{args.slice_range[1]} mm, {min(slices)}-{max(slices)} slices (mean"
+        f" {sum(slices) / len(slices):.0f})"
+    )
     print(f"wall time: {wall:.1f} s for {args.n} phantoms with {args.workers} worker(s) "
           f"(target < {args.limit_s:.0f} s): {'OK' if wall < args.limit_s else 'TOO SLOW'}")
     print(f"per phantom: {wall / args.n:.2f} s wall, {sum(worker_s) / len(worker_s):.2f} s mean worker time "
           f"(make + write), max {max(worker_s):.2f} s")
     print(f"CPU time (this process and its workers): {cpu:.1f} s, {cpu / args.n:.2f} s per phantom; on "
           f"{args.workers} otherwise idle cores that is about {cpu / min(args.workers, os.cpu_count()):.0f} s wall")
-    print(f"on disk: {mb:.0f} MB; peak RSS: this process {peak_rss_mb():.0f} MB, largest worker {peak_rss_mb(children=True):.0f} MB")
+    print(
+        f"on disk: {mb:.0f} MB; peak RSS: this process {peak_rss_mb():.0f} MB, largest worker"
+        f" {peak_rss_mb(children=True):.0f} MB"
+    )
     print(f"load average before/after: {load0[0]:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     if not args.keep: shutil.rmtree(out)
     return 0 if wall < args.limit_s and not info["failed"] else 1

@@ -37,7 +37,8 @@ r = process_case(row, sys.argv[3], PrepConfig())
 wall = time.perf_counter() - t1; cpu = time.process_time() - c1
 rec = json.load(open(f"{sys.argv[3]}/{r['record']}"))
 print(json.dumps({"status": r["status"], "seconds": rec["qc"].get("seconds"), "wall": wall, "cpu": cpu,
-                  "segment_seconds": rec["qc"].get("segment_seconds"), "decoder": rec["qc"].get("scan", {}).get("decoder"),
+                  "segment_seconds": rec["qc"].get("segment_seconds"),
+                  "decoder": rec["qc"].get("scan", {}).get("decoder"),
                   "import_s": t_import, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "volume_l": rec["qc"].get("lung_volume_l")}))
 """
@@ -59,9 +60,11 @@ def per_scan(sample: Path) -> None:
             if res.returncode:
                 print(pid, "failed:", res.stderr[-500:]); continue
             r = json.loads(res.stdout.strip().splitlines()[-1]); s = r["seconds"] or {}
-            print(f"{pid:<10} {r['status']:<7} {s.get('read', 0):5.2f} {s.get('segment', 0):5.2f} {s.get('resample', 0):5.2f} "
-                  f"{s.get('mask_window', 0):6.2f} {s.get('to_cache', 0):7.2f} {s.get('qc_files', 0):5.2f} "
-                  f"{r['cpu']:5.2f} {r['peak_rss_mb']:7.0f}  {r['volume_l']}")
+            print(
+                f"{pid:<10} {r['status']:<7} {s.get('read', 0):5.2f} {s.get('segment', 0):5.2f}"
+                f" {s.get('resample', 0):5.2f} {s.get('mask_window', 0):6.2f} {s.get('to_cache', 0):7.2f}"
+                f" {s.get('qc_files', 0):5.2f} {r['cpu']:5.2f} {r['peak_rss_mb']:7.0f}  {r['volume_l']}"
+            )
             steps.append((pid, r.get("segment_seconds") or {}))
     print(f"({load()} after)")
     print("segmentation steps (wall s): " + "; ".join(f"{pid}: " + " ".join(f"{k} {v:.2f}" for k, v in st.items())
@@ -74,16 +77,21 @@ def batch(sample: Path, repeat: int = 2) -> None:
     times = {}
     for workers in (1, 2):
         with tempfile.TemporaryDirectory() as out:
-            code = ("import sys, time, pandas as pd; from multideepnet.preprocess import prepare; "
-                    "m = pd.DataFrame({'patient_id': [f'case{i}' for i in range(len(sys.argv) - 1)], 'path': sys.argv[1:]}); "
-                    "t = time.perf_counter(); "
-                    f"df = prepare(m, {out!r}, workers={workers}, progress=False); "
-                    "print(time.perf_counter() - t, (df.status == 'ok').sum())")
-            res = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, encoding="utf-8", errors="replace", cwd=ROOT)
+            code = (
+                "import sys, time, pandas as pd; from multideepnet.preprocess import prepare; m ="
+                " pd.DataFrame({'patient_id': [f'case{i}' for i in range(len(sys.argv) - 1)], 'path':"
+                f" sys.argv[1:]}}); t = time.perf_counter(); df = prepare(m, {out!r}, workers={workers},"
+                " progress=False); print(time.perf_counter() - t, (df.status == 'ok').sum())"
+            )
+            res = subprocess.run(
+                [sys.executable, "-c", code, *paths], capture_output=True, encoding="utf-8", errors="replace", cwd=ROOT
+            )
             wall, ok = res.stdout.split()[-2:] if res.returncode == 0 else ("nan", "0")
             times[workers] = float(wall)
-            print(f"workers={workers}: {float(wall):6.2f} s for {len(paths)} cases ({float(wall) / len(paths):.2f} s/scan), "
-                  f"{ok} ok  [{load()}]")
+            print(
+                f"workers={workers}: {float(wall):6.2f} s for {len(paths)} cases ({float(wall) / len(paths):.2f}"
+                f" s/scan), {ok} ok  [{load()}]"
+            )
     print(f"speed-up workers=2 vs 1: {times[1] / times[2]:.2f}x")
 
 

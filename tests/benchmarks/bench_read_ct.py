@@ -37,8 +37,10 @@ def main():
             vol, w, c = timed(lambda: read_ct(folder))
             for k, v in (("header_wall", hw), ("header_cpu", hc), ("total_wall", w), ("total_cpu", c)):
                 best[k] = min(best.get(k, 1e9), v)
-        print(f"{folder.name:10s} {vol.shape} headers {best['header_wall']:.2f} s wall / {best['header_cpu']:.2f} s cpu; "
-              f"read_ct {best['total_wall']:.2f} s wall / {best['total_cpu']:.2f} s cpu (best of {args.repeat})")
+        print(
+            f"{folder.name:10s} {vol.shape} headers {best['header_wall']:.2f} s wall / {best['header_cpu']:.2f} s cpu; "
+            f"read_ct {best['total_wall']:.2f} s wall / {best['total_cpu']:.2f} s cpu (best of {args.repeat})"
+        )
     print(f"peak RSS {peak_rss_mb():.0f} MiB; load average after: {os.getloadavg()}")
 
 

@@ -49,7 +49,9 @@ def bench_shape(shape, width: float, device: torch.device, rounds: int, workers:
     opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, weight_decay=1e-5)
     scaler = torch.amp.GradScaler("cuda") if amp else None
     # the bare path: the same number of batches of the same size, already on the device
-    bare = [(torch.rand(6, 1, *shape, device=device), torch.randint(0, 3, (6,), device=device)) for _ in range(len(loader))]
+    bare = [
+        (torch.rand(6, 1, *shape, device=device), torch.randint(0, 3, (6,), device=device)) for _ in range(len(loader))
+    ]
     list(loader)  # start the workers (persistent) before timing
     t0 = time.perf_counter()
     for x, _ in loader: ctx.to_device(x)

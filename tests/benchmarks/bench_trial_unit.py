@@ -34,9 +34,15 @@ def units_for(p, root: Path, data_root: Path, n: int) -> list[dict]:
     q = p.updated(trials={**p.raw["trials"], "k": n, "max_k": None, "arms": ["full"],
                           "regimes": {"both": {**p.raw["trials"]["regimes"]["both"]}}})
     pools = _pools(q, data_root, 2)
-    units = [u for u in plan_units(q.updated(trials={**q.raw["trials"], "k": 3 * n}), root / "plan", pools) if u["arm"] == "full"]
+    units = [
+        u
+        for u in plan_units(q.updated(trials={**q.raw["trials"], "k": 3 * n}), root / "plan", pools)
+        if u["arm"] == "full"
+    ]
     # trials that can share a pack: the most common epochs and draws per epoch (trials.pack_groups)
-    shape = max({(u["epochs"], u["draws"]) for u in units}, key=lambda s: sum((u["epochs"], u["draws"]) == s for u in units))
+    shape = max(
+        {(u["epochs"], u["draws"]) for u in units}, key=lambda s: sum((u["epochs"], u["draws"]) == s for u in units)
+    )
     return [u for u in units if (u["epochs"], u["draws"]) == shape][:n]
 
 
@@ -84,7 +90,8 @@ def step_level(p, packs: list[int], n: int = 30) -> dict:
             members = [model_from_config("full", p.model) for _ in range(g)]
             net = (members[0] if g == 1 else pack_models(members)).to(memory_format=torch.channels_last_3d).train()
             opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-5)
-            x = ctx.to_device(torch.rand(b, g, *shape)); y = torch.randint(0, 3, (b, g)) if g > 1 else torch.randint(0, 3, (b,))
+            x = ctx.to_device(torch.rand(b, g, *shape))
+            y = torch.randint(0, 3, (b, g)) if g > 1 else torch.randint(0, 3, (b,))
             run = torch.compile(net) if compiled else net
             def step():
                 loss = ctx.losses(run(x), y).sum(); opt.zero_grad(); loss.backward(); opt.step()
@@ -127,7 +134,11 @@ def main() -> None:
             n = a.today_units if g == 1 else g
             rounds[name].append(run_variant(units[:n], g, root / name, amp))
             x = rounds[name][-1]
-            print(f"[bench] round {r + 1} {name}: {x['seconds_per_unit']} s per unit, {x['units_per_core_hour']} units per core-hour", flush=True)
+            print(
+                f"[bench] round {r + 1} {name}: {x['seconds_per_unit']} s per unit, {x['units_per_core_hour']} units"
+                " per core-hour",
+                flush=True,
+            )
     res = {}
     for name, runs in rounds.items():
         med = sorted(runs, key=lambda x: x["seconds"])[len(runs) // 2]
@@ -137,11 +148,18 @@ def main() -> None:
     fp32 = {k: v for k, v in res.items() if "bf16" not in k}
     best = max(res, key=lambda k: res[k]["units_per_core_hour"])
     equality = {name: member_diff(res["today"]["outs"][0], r["outs"][0]) for name, r in res.items() if name != "today"}
-    out = {"date": datetime.date.today().isoformat(), "machine": machine_info(), "torch_threads": 1, "preset": p.name, "rounds": a.rounds,
-           "unit": "shared multi-task pre-training + full arm fine-tuning of one claims trial (fold 0), one thread",
-           "variants": {k: {kk: vv for kk, vv in v.items() if kk != "outs"} for k, v in res.items()},
-           "best": best, "best_float32": max(fp32, key=lambda k: fp32[k]["units_per_core_hour"]),
-           "member0_vs_alone": equality}
+    out = {
+        "date": datetime.date.today().isoformat(),
+        "machine": machine_info(),
+        "torch_threads": 1,
+        "preset": p.name,
+        "rounds": a.rounds,
+        "unit": "shared multi-task pre-training + full arm fine-tuning of one claims trial (fold 0), one thread",
+        "variants": {k: {kk: vv for kk, vv in v.items() if kk != "outs"} for k, v in res.items()},
+        "best": best,
+        "best_float32": max(fp32, key=lambda k: fp32[k]["units_per_core_hour"]),
+        "member0_vs_alone": equality,
+    }
     if not a.no_steps: out["step_level"] = step_level(p, [1, max(a.packs)])
     cpu = re.sub(r"[^a-z0-9]+", "-", out["machine"]["cpu"].lower()).strip("-")
     path = Path(a.results) / f"trial-unit{'-' + a.tag if a.tag else ''}-{cpu}.json"

@@ -55,7 +55,10 @@ def main():
         print(f"skipped: real-scan sample not found at {SAMPLE}")
         return
     print(f"CPU: {cpu_model()} ({os.cpu_count()} cores); load average before: {os.getloadavg()}")
-    print(f"{'scan':10s} {'format':7s} {'prepare s (wall/cpu)':>21s} {'validation s (wall/cpu)':>24s} {'share (wall/cpu)':>17s}")
+    print(
+        f"{'scan':10s} {'format':7s} {'prepare s (wall/cpu)':>21s} {'validation s (wall/cpu)':>24s}"
+        f" {'share (wall/cpu)':>17s}"
+    )
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
         for folder in sorted(p for p in SAMPLE.glob("*subjects/*") if p.is_dir()):
@@ -63,8 +66,12 @@ def main():
             nii = write_volume(read_ct(folder, canonical=False), tmp / f"{folder.name}.nii.gz")
             for fmt, src in (("dicom", folder), ("nii.gz", nii)):
                 k = iter(range(10 ** 6))
-                _, pw, pc = best(lambda: process_case({"patient_id": folder.name, "path": str(src)}, tmp / f"out{next(k)}",
-                                                      PrepConfig()), args.repeat)
+                _, pw, pc = best(
+                    lambda: process_case(
+                        {"patient_id": folder.name, "path": str(src)}, tmp / f"out{next(k)}", PrepConfig()
+                    ),
+                    args.repeat,
+                )
                 _, vw, vc = best(lambda: validate_ct(vol), args.repeat * 3)
                 if fmt == "dicom":
                     # the header scan itself is reading, not validation: time it alone and subtract it

@@ -27,11 +27,17 @@ def volumes(shape=SHAPE, seed=0):
 
 def main():
     ct, heat = volumes()
-    for label, maps in [("1 class x 4 views", {"covid": heat}), ("3 classes x 1 view", {c: heat["combined"] for c in ("healthy", "cap", "covid")})]:
+    for label, maps in [
+        ("1 class x 4 views", {"covid": heat}),
+        ("3 classes x 1 view", {c: heat["combined"] for c in ("healthy", "cap", "covid")}),
+    ]:
         t = time.perf_counter()
         sv = static_viewer(ct, maps, max_slices=24, size=192)
-        print(f"static_viewer {SHAPE}, {label}, 24 slices/plane, 192 px JPEG: build {time.perf_counter() - t:.1f} s, "
-              f"images {viewer_image_bytes(sv) / 1e6:.2f} MB (~{viewer_image_bytes(sv) * 4 / 3 / 1e6:.2f} MB base64 in HTML)")
+        print(
+            f"static_viewer {SHAPE}, {label}, 24 slices/plane, 192 px JPEG: build {time.perf_counter() - t:.1f} s,"
+            f" images {viewer_image_bytes(sv) / 1e6:.2f} MB (~{viewer_image_bytes(sv) * 4 / 3 / 1e6:.2f} MB base64 in"
+            " HTML)"
+        )
     lv = LiveViewer(ct, {"covid": heat}, size=256)
     t = time.perf_counter()
     for i in range(0, 128, 4): lv.sliders["axial"].value = i
@@ -39,11 +45,18 @@ def main():
 
     import nbformat, papermill
     d = Path(tempfile.mkdtemp())
-    code = ("import sys; sys.path.insert(0, %r)\nfrom bench_viewer import volumes\nfrom multideepnet.viewer import static_viewer\n"
-            "ct, heat = volumes()\nstatic_viewer(ct, {'covid': heat}, max_slices=24, size=192)") % str(Path(__file__).parent)
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)],
-                                            metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}),
-                   d / "nb.ipynb")
+    code = (
+        "import sys; sys.path.insert(0, %r)\nfrom bench_viewer import volumes\nfrom multideepnet.viewer import"
+        " static_viewer\nct, heat = volumes()\nstatic_viewer(ct, {'covid': heat}, max_slices=24, size=192)"
+        % str(Path(__file__).parent)
+    )
+    nbformat.write(
+        nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_code_cell(code)],
+            metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
+        ),
+        d / "nb.ipynb",
+    )
     t = time.perf_counter()
     papermill.execute_notebook(str(d / "nb.ipynb"), str(d / "out.ipynb"), kernel_name="python3", progress_bar=False)
     t_exec = time.perf_counter() - t

@@ -4,7 +4,8 @@ Compares two `claims.json` files with `verdicts.compare_records` and, where both
 `trials.csv` cell by cell. Writes results/rerun-claims-full-<cpu>.json (not `claims-*.json`: the docs take those
 as claims results).
 
-Run: .venv/bin/python tests/benchmarks/claims_compare.py FIRST.json SECOND.json [--note "why a path differs"] [--name STEM]
+Run: .venv/bin/python tests/benchmarks/claims_compare.py FIRST.json SECOND.json [--note "why a path differs"] [--name \
+STEM]
 """
 import argparse, datetime, json, re
 from pathlib import Path

@@ -26,12 +26,28 @@ def main() -> None:
         r = json.loads(run.read_text())
         arm_dir = run.parent
         cell = arm_dir.parent
-        u = {"regime": cell.parts[-3], "size": int(cell.parts[-2][1:]), "trial": int(cell.parts[-1][1:]), "arm": r["arm"],
-             "seed": r["preset"]["train"]["seed"], "epochs": r["preset"]["train"]["epochs"], "preset": r["preset"],
-             "cache": str(cell / "cache"), "out": str(work / cell.relative_to(study) / r["arm"]), "pretrain": str(work / "pretrain" / cell.relative_to(study))}
+        u = {
+            "regime": cell.parts[-3],
+            "size": int(cell.parts[-2][1:]),
+            "trial": int(cell.parts[-1][1:]),
+            "arm": r["arm"],
+            "seed": r["preset"]["train"]["seed"],
+            "epochs": r["preset"]["train"]["epochs"],
+            "preset": r["preset"],
+            "cache": str(cell / "cache"),
+            "out": str(work / cell.relative_to(study) / r["arm"]),
+            "pretrain": str(work / "pretrain" / cell.relative_to(study)),
+        }
         res = run_unit(u)
         same = filecmp.cmp(ArmDir(arm_dir).predictions, ArmDir(u["out"]).predictions, shallow=False)
-        rows.append({"unit": str(arm_dir.relative_to(study)), "identical_predictions": same, "accuracy": res["accuracy"], "seconds": res["seconds"]})
+        rows.append(
+            {
+                "unit": str(arm_dir.relative_to(study)),
+                "identical_predictions": same,
+                "accuracy": res["accuracy"],
+                "seconds": res["seconds"],
+            }
+        )
         print(rows[-1], flush=True)
     info = machine_info(); cpu = re.sub(r"[^a-z0-9]+", "-", info["cpu"].lower()).strip("-")
     Path(a.results).mkdir(exist_ok=True)

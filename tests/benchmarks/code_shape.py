@@ -53,13 +53,22 @@ def shape(repo: Path) -> dict:
     cells = export_cells(repo / "nbs")
     longest = max(cells, key=lambda c: c["lines"])
     lines = {m: len(p.read_text(encoding="utf-8").splitlines()) for m, p in modules.items()}
-    return {"modules": len(modules), "module_lines": lines, "largest_modules": sorted(lines.items(), key=lambda t: -t[1])[:5],
-            "export_cells": len(cells), "longest_export_cell": longest,
-            "export_cells_over_40": sum(c["lines"] > 40 for c in cells), "export_cells_over_20": sum(c["lines"] > 20 for c in cells),
-            "export_cells_without_test": sum(not c["tested"] for c in cells),
-            "lines_over_120": sum(len(line) > 120 for p in modules.values() for line in p.read_text(encoding="utf-8").splitlines()),
-            "import_edges": sum(len(v) for v in graph.values()), "not_in_index": sorted(set(modules) - set(order)),
-            "imports_up_the_chain": back}
+    return {
+        "modules": len(modules),
+        "module_lines": lines,
+        "largest_modules": sorted(lines.items(), key=lambda t: -t[1])[:5],
+        "export_cells": len(cells),
+        "longest_export_cell": longest,
+        "export_cells_over_40": sum(c["lines"] > 40 for c in cells),
+        "export_cells_over_20": sum(c["lines"] > 20 for c in cells),
+        "export_cells_without_test": sum(not c["tested"] for c in cells),
+        "lines_over_120": sum(
+            len(line) > 120 for p in modules.values() for line in p.read_text(encoding="utf-8").splitlines()
+        ),
+        "import_edges": sum(len(v) for v in graph.values()),
+        "not_in_index": sorted(set(modules) - set(order)),
+        "imports_up_the_chain": back,
+    }
 
 
 if __name__ == "__main__":

@@ -42,7 +42,15 @@ if __name__ == "__main__":
     for r in sick.itertuples():
         vol, record = prep.load_case(index.loc[r.patient_id, "array"], as_float=True)
         lesion = original_to_crop(sitk.ReadImage(lesions[r.patient_id]), record, vol.shape) >= 0.5
-        if lesion.any(): cases.append((r, torch.from_numpy(vol)[None, None], lesion, CropGeometry.from_record(record).input_spacing(vol.shape)))
+        if lesion.any():
+            cases.append(
+                (
+                    r,
+                    torch.from_numpy(vol)[None, None],
+                    lesion,
+                    CropGeometry.from_record(record).input_spacing(vol.shape),
+                )
+            )
     print(f"CPU: {cpu_model()}; arm {run['arm']}; {len(cases)} correctly classified sick test cases with lesions")
     for layer in a.layers:
         for method in a.methods:
@@ -55,6 +63,9 @@ if __name__ == "__main__":
             for name, g in df.groupby("map", sort=False):
                 s = localization_summary(g, n_boot=1000)
                 by = g.groupby("label").pointing_game.mean().round(2).to_dict()
-                print(f"{layer} {method:8s} {name:9s} pointing game {s['pointing_game']:.2f} "
-                      f"[{s['pointing_game_ci'][0]:.2f}, {s['pointing_game_ci'][1]:.2f}] {by}  energy lift {s['energy_lift']:.2f} "
-                      f"[{s['energy_lift_ci'][0]:.2f}, {s['energy_lift_ci'][1]:.2f}]  ({time.perf_counter() - t0:.1f} s)")
+                print(
+                    f"{layer} {method:8s} {name:9s} pointing game {s['pointing_game']:.2f}"
+                    f" [{s['pointing_game_ci'][0]:.2f}, {s['pointing_game_ci'][1]:.2f}] {by}  energy lift"
+                    f" {s['energy_lift']:.2f} [{s['energy_lift_ci'][0]:.2f}, {s['energy_lift_ci'][1]:.2f}] "
+                    f" ({time.perf_counter() - t0:.1f} s)"
+                )

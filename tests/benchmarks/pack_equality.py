@@ -32,9 +32,12 @@ def run(units: list[dict], arm: str, out: Path, epochs: int | None) -> tuple[str
     from multideepnet.train import train_arm, train_arms_packed
     shutil.rmtree(out, ignore_errors=True)
     presets = [load_preset(u["preset"]) for u in units]
-    if epochs: presets = [p.updated(train={**p.raw["train"], "epochs": epochs, "pretrain_epochs": epochs}) for p in presets]
+    if epochs:
+        presets = [p.updated(train={**p.raw["train"], "epochs": epochs, "pretrain_epochs": epochs}) for p in presets]
     alone = out / "alone"
-    train_arm(arm, presets[0], units[0]["cache"], alone, "cpu", folds=[0], progress=False, pretrain_dir=out / "alone_pre")
+    train_arm(
+        arm, presets[0], units[0]["cache"], alone, "cpu", folds=[0], progress=False, pretrain_dir=out / "alone_pre"
+    )
     outs = [out / f"pack_t{u['trial']}" for u in units]
     train_arms_packed(arm, presets, [u["cache"] for u in units], outs, "cpu", folds=[0],
                       pretrain_dirs=[out / f"pack_pre{u['trial']}" for u in units])
@@ -53,8 +56,10 @@ def sensitivity(p, pack: int, steps=(1, 5, 38), seed: int = 0) -> dict:
         for w in nudged.parameters(): w.mul_(1 + 1e-6 * torch.randn_like(w))
     packed = pack_models(members).to(memory_format=cl)
     nets = {"alone": alone.to(memory_format=cl), "nudged": nudged.to(memory_format=cl), "packed": packed}
-    opts = {k: torch.optim.SGD(m.parameters(), lr=p.train.lr, momentum=p.train.momentum, weight_decay=p.train.weight_decay)
-            for k, m in nets.items()}
+    opts = {
+        k: torch.optim.SGD(m.parameters(), lr=p.train.lr, momentum=p.train.momentum, weight_decay=p.train.weight_decay)
+        for k, m in nets.items()
+    }
     gen, out = torch.Generator().manual_seed(seed + 1), {}
     for step in range(1, max(steps) + 1):
         x = torch.rand(p.train.batch_size, pack, *p.prep.out_shape, generator=gen)
@@ -67,8 +72,10 @@ def sensitivity(p, pack: int, steps=(1, 5, 38), seed: int = 0) -> dict:
         if step in steps:
             ref = {n: w.detach() for n, w in alone.named_parameters()}
             member = unpack_state(packed, 0)
-            out[str(step)] = {"nudged_1e-6": max(float((w.detach() - ref[n]).abs().max()) for n, w in nudged.named_parameters()),
-                              "packed_member": max(float((member[n] - ref[n]).abs().max()) for n in ref)}
+            out[str(step)] = {
+                "nudged_1e-6": max(float((w.detach() - ref[n]).abs().max()) for n, w in nudged.named_parameters()),
+                "packed_member": max(float((member[n] - ref[n]).abs().max()) for n in ref),
+            }
     return out
 
 
@@ -94,7 +101,9 @@ def main() -> None:
             t0 = time.perf_counter()
             if a.from_outputs: alone, member = str(root / arm / name / "alone"), str(root / arm / name / "pack_t0")
             else: alone, member = run([{**u, "arm": arm} for u in units], arm, root / arm / name, epochs)
-            res[name] = member_diff(alone, member) | ({} if a.from_outputs else {"seconds": round(time.perf_counter() - t0, 1)})
+            res[name] = member_diff(alone, member) | (
+                {} if a.from_outputs else {"seconds": round(time.perf_counter() - t0, 1)}
+            )
             print(f"[equality] {arm} {name}: {res[name]}", flush=True)
         out["arms"][arm] = res
     cpu = re.sub(r"[^a-z0-9]+", "-", out["machine"]["cpu"].lower()).strip("-")

@@ -26,15 +26,22 @@ def main() -> None:
     plans = {g: [] for g in packs}
     for _ in range(a.rounds):
         for g in packs:
-            plans[g].append(plan_claims(p.updated(trials={**p.raw["trials"], "pack": g}), a.calibrate, workers=a.workers))
+            plans[g].append(
+                plan_claims(p.updated(trials={**p.raw["trials"], "pack": g}), a.calibrate, workers=a.workers)
+            )
     out = {"date": datetime.date.today().isoformat(), "machine": machine_info(), "preset": p.name, "workers": a.workers,
            "rounds": a.rounds, "packs": {}}
     for g, runs in plans.items():
-        med = sorted(runs, key=lambda r: r["estimate"]["seconds_per_step"])[len(runs) // 2]      # the median calibration
-        out["packs"][str(g)] = {"seconds_per_step": [r["estimate"]["seconds_per_step"] for r in runs],
-                                "seconds_per_step_median": statistics.median(r["estimate"]["seconds_per_step"] for r in runs),
-                                "core_hours": med["estimate"]["core_hours"], "in_an_hour": med["estimate"]["in_an_hour"],
-                                "planned": [{k: r[k] for k in ("claim", "test", "planned_k", "k", "expected_half_width")} for r in med["power"]]}
+        med = sorted(runs, key=lambda r: r["estimate"]["seconds_per_step"])[len(runs) // 2]  # the median calibration
+        out["packs"][str(g)] = {
+            "seconds_per_step": [r["estimate"]["seconds_per_step"] for r in runs],
+            "seconds_per_step_median": statistics.median(r["estimate"]["seconds_per_step"] for r in runs),
+            "core_hours": med["estimate"]["core_hours"],
+            "in_an_hour": med["estimate"]["in_an_hour"],
+            "planned": [
+                {k: r[k] for k in ("claim", "test", "planned_k", "k", "expected_half_width")} for r in med["power"]
+            ],
+        }
         print(f"[plan] pack {g}: {out['packs'][str(g)]['core_hours']} core-hours; one hour on {a.workers}: "
               f"{out['packs'][str(g)]['in_an_hour']}", flush=True)
     cpu = re.sub(r"[^a-z0-9]+", "-", out["machine"]["cpu"].lower()).strip("-")
