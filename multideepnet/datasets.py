@@ -556,6 +556,7 @@ def slice_locations(folder: Path) -> list[tuple[float, str]]:
     if bad: raise ManifestError(f"{folder}: {len(bad)} file(s) without a Slice Location (0020,1041), e.g. {bad[0]}")
     return sorted(((float(h["slice_location"]), h["path"].name) for h in headers), reverse=True)
 
+# %% ../nbs/03d_datasets.ipynb #a7207f6c
 def _ct_md_slice_labels(root: Path, rows: list[dict], notes: list[str]) -> pd.DataFrame | None:
     """COVID-CT-MD's slice and lobe labels, matched to slices by Slice Location; `infected_slices` set in `rows`."""
     index, arr_path = root / "Index.csv", root / "Slice-level-labels.npy"
@@ -601,6 +602,7 @@ def _ct_md_slice_labels(root: Path, rows: list[dict], notes: list[str]) -> pd.Da
         by_id[pid]["infected_slices"] = int(np.asarray(lab[:len(locs)]).sum())
     return pd.DataFrame(out)
 
+# %% ../nbs/03d_datasets.ipynb #8511dcb2
 def build_covid_ct_md(root: str | Path) -> DatasetBuild:
     """COVID-CT-MD as downloaded: class folders of DICOM patient folders, `Index.csv` and the label arrays."""
     root = Path(root)
@@ -615,6 +617,7 @@ def build_covid_ct_md(root: str | Path) -> DatasetBuild:
     labels = _ct_md_slice_labels(root, rows, notes)
     return _finish("covid-ct-md", rows, excluded, notes, labels)
 
+# %% ../nbs/03d_datasets.ipynb #da686372
 def write_covid_ct_md_replica(root: str | Path, per_class: Sequence[int] = (1, 1, 2), seed: int = 0) -> Path:
     """A COVID-CT-MD-shaped folder: DICOM phantoms whose file names do not follow slice order, and Index.csv with
     slice and lobe label arrays (lesion slices of the sick phantoms) for all sick patients, Label Index skipping 1."""

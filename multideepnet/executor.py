@@ -250,6 +250,7 @@ def slurm_job_script(cfg: SlurmConfig, threads: int = 1, gpu: bool = False) -> s
     try: return cluster.job_script()
     finally: cluster.close()
 
+# %% ../nbs/15b_executor.ipynb #77d12e83
 @contextlib.contextmanager
 def dask_client(
     spec: ExecutorSpec, workers: int = 2, threads: int = 1, gpu: bool = False, connect_timeout: float = 60.0
@@ -290,6 +291,7 @@ def dask_client(
         finally:
             if cluster is not None: cluster.close()
 
+# %% ../nbs/15b_executor.ipynb #909810c7
 def dashboard(client) -> str | None:
     """The Dask dashboard's address, where there is one."""
     try: return client.dashboard_link

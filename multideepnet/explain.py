@@ -51,7 +51,7 @@ def positive_map(attr: torch.Tensor, sigma: float = 0.0) -> np.ndarray:
     top = float(m.max())
     return (m / top if top > 0 else m).numpy().astype(np.float32)
 
-# %% ../nbs/10b_explain.ipynb #96e6a998
+# %% ../nbs/10b_explain.ipynb #5867b1ff
 def occlusion_window(shape: Sequence[int], grid: Sequence[int]) -> tuple[int, int, int]:
     """Block size (voxels) that tiles `shape` into about `grid` blocks per axis."""
     return tuple(max(1, int(np.ceil(s / g))) for s, g in zip(shape, grid))
@@ -62,6 +62,7 @@ def lung_fill_value(x: torch.Tensor | np.ndarray) -> float:
     v = v[(v > 0) & (v < 0.5)]
     return float(v.median()) if v.numel() else 0.0
 
+# %% ../nbs/10b_explain.ipynb #1a98d157
 SMOOTHGRAD_BUDGET_MB = 1024
 _GRAD_MEMORY: dict = {}
 
@@ -99,6 +100,7 @@ def grad_batch(model: nn.Module, shape: Sequence[int], n: int, budget_mb: float 
     """How many of `n` copies of a volume of `shape` go through the network at once within `budget_mb` (at least 1)."""
     return int(max(1, min(n, budget_mb // max(grad_memory_mb(model, shape), 1e-6))))
 
+# %% ../nbs/10b_explain.ipynb #8cc3f4d7
 def _forward_fn(model: nn.Module, target: int, head: str, channels_last: bool, grads: bool = False) -> Callable:
     """The contrast score of `head` as a function of the input, for Captum (`grads`: through `grad_forward`'s stages).
     """
@@ -121,6 +123,7 @@ def gradxinput_maps(
         out[h] = positive_map((x * g)[0, 0], cfg.smooth_sigma)
     return out
 
+# %% ../nbs/10b_explain.ipynb #98be094f
 def _explain_one(model: nn.Module, x: torch.Tensor, method: str, target: int, cfg: ExplainConfig, heads: Sequence[str],
                  layer: str, budget_mb: float) -> dict[str, np.ndarray]:
     """One method's maps, Grad-CAM through `grad_cam`, the rest through Captum (gradient x input: `explain_methods`)."""
@@ -164,6 +167,7 @@ def _explain_one(model: nn.Module, x: torch.Tensor, method: str, target: int, cf
         out[h] = positive_map(attr[0, 0], cfg.smooth_sigma if method != "occlusion" else 0.0)
     return out
 
+# %% ../nbs/10b_explain.ipynb #2293f8d1
 def explain_methods(
     model: nn.Module,
     x: torch.Tensor,
@@ -193,6 +197,7 @@ def explain_methods(
         if m not in out: out[m] = _explain_one(model, x, m, target, cfg, heads, layer, budget_mb)
     return {m: out[m] for m in methods}
 
+# %% ../nbs/10b_explain.ipynb #347505d9
 def explain(
     model: nn.Module,
     x: torch.Tensor,
@@ -341,6 +346,7 @@ def ensemble_method_maps(models: Sequence[nn.Module], volume: np.ndarray, target
         for meth in methods
     }
 
+# %% ../nbs/10b_explain.ipynb #4d7bae72
 def ensemble_maps(
     models: Sequence[nn.Module],
     volume: np.ndarray,
@@ -355,6 +361,7 @@ def ensemble_maps(
     each scaled to its maximum, renormalised) and each model's maps."""
     return ensemble_method_maps(models, volume, target, (method,), cfg, heads, layer, budget_mb)[method]
 
+# %% ../nbs/10b_explain.ipynb #661a134b
 def score_case(models: Sequence[nn.Module], case: ExplainCase, cfg: ExplainConfig, tolerance_mm: float = 10.0,
                layer: str = "layer4") -> tuple[list[dict], dict[str, np.ndarray]]:
     """Per method, one row of the case's checks (localisation + chance, deletion, random and lesion deletion,

@@ -276,6 +276,7 @@ class _Stem(torch.autograd.Function):
             g = g * scale.view(1, -1, 1, 1, 1)
         return conv_input_grad(g, conv.weight, conv.stride, conv.padding, ctx.size), None
 
+# %% ../nbs/10_gradcam.ipynb #ea366394
 def _layout(t: torch.Tensor) -> torch.memory_format:
     return (
         torch.channels_last_3d
@@ -313,6 +314,7 @@ def _weights_frozen(model: nn.Module):
     finally:
         for q in params: q.requires_grad_(True)
 
+# %% ../nbs/10_gradcam.ipynb #adfab601
 def _grad_stages(model: nn.Module, x: torch.Tensor, layer: str | None) -> tuple[torch.Tensor | None, ModelOutput]:
     """(the feature map at `layer` or None, the model output), with autograd, stage by stage through a ResNet3D."""
     bb = getattr(model, "backbone", None)

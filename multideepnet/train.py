@@ -552,6 +552,7 @@ class ArmRun:
     augment: Any
     t_start: float
 
+# %% ../nbs/09_train.ipynb #cb1ddddf
 def open_arm_run(
     arm: str,
     preset: Preset,
@@ -619,6 +620,7 @@ def open_arm_run(
     run["device_cache"] = rc.cache is not None
     return ArmRun(rc, index, assignment, folds, run, augment_from(cfg.augment), t_start)
 
+# %% ../nbs/09_train.ipynb #89adac73
 def close_arm_run(ar: ArmRun, status: str, fold_summaries: list[dict]) -> dict:
     """After the folds: the mean of the folds' test predictions (a finished run), `run.json` with its summary."""
     rc, files, rank = ar.rc, ar.rc.files, ar.rc.rank
@@ -646,6 +648,7 @@ def close_arm_run(ar: ArmRun, status: str, fold_summaries: list[dict]) -> dict:
     barrier()
     return summary
 
+# %% ../nbs/09_train.ipynb #9a8407c1
 def train_arm(
     arm: str,
     preset: Preset,
@@ -825,6 +828,7 @@ def _train_fold_packed(ars: Sequence[ArmRun], k: int) -> list[dict]:
             write_table(prediction_table(ds.table, pred).assign(fold=k), rc.files.fold_predictions(k, name))
     return summaries
 
+# %% ../nbs/09_train.ipynb #954c0706
 def train_arms_packed(
     arm: str,
     presets: Sequence[Preset],
@@ -867,6 +871,7 @@ def train_arms_packed(
             for s, fs in zip(summaries, _train_fold_packed(ars, k)): s.append(fs)
     return [close_arm_run(ar, "done", s) for ar, s in zip(ars, summaries)]
 
+# %% ../nbs/09_train.ipynb #68c86c31
 def pretrain_arms_packed(
     arm: str,
     presets: Sequence[Preset],

@@ -126,6 +126,7 @@ def arm_order(arms: Sequence[str]) -> list[str]:
     pre = [a for a in arms if arm_flags(a)["multitask_pretrain"]]
     return pre[:1] + [a for a in arms if a not in pre] + pre[1:]
 
+# %% ../nbs/16c_trials.ipynb #5e3d371e
 def plan_units(
     p: Preset, out: Path, pools: dict[str, Path], counts: dict[str, dict[str, int]] | None = None
 ) -> list[dict]:
@@ -170,6 +171,7 @@ def plan_units(
                     )
     return units
 
+# %% ../nbs/16c_trials.ipynb #5852b8dc
 def unit_done(u: dict) -> bool:
     """True when the unit's folder holds a finished run of exactly this arm, preset and trial index (decided by
     `identity.run_finished`, as a study's arm is)."""
@@ -208,6 +210,7 @@ def run_unit(u: dict, device: str = "cpu") -> dict:
     atomic_write_json(Path(u["out"]) / UNIT_RECORD, json_safe(rec))
     return rec | {"seconds": round(time.perf_counter() - t0, 2), "ran": ran}
 
+# %% ../nbs/16c_trials.ipynb #78304247
 def pretrain_unit(u: dict, device: str = "cpu") -> dict:
     """The shared multi-task pre-training of `u`'s trial (fold 0), left in its `pretrain` folder for the trial's
     pre-training arms; nothing is trained where it is there already."""
@@ -337,6 +340,7 @@ def _pools(p: Preset, data_root: Path, workers: int) -> dict[str, Path]:
         out[name] = ensure_cache(ensure_phantoms(rp, data_root, workers), rp, data_root, workers)
     return out
 
+# %% ../nbs/16c_trials.ipynb #d896d621
 def run_claims(preset: Preset, out: str | os.PathLike | None = None, data_root: str | os.PathLike = "data",
                workers: int = 2, jobs: int = 2, explanations_from: str | os.PathLike | None = None,
                results_dir: str | os.PathLike = "results", executor: ExecutorSpec | str = "local", threads: int = 1,
