@@ -232,12 +232,11 @@ def plot_sizes(rows: pd.DataFrame, regime: str = "both", metric: str = "accuracy
     """Mean `metric` against training-set size per arm, with a band of one standard deviation across trials, and
     each arm's paired difference from the baseline per trial."""
     import matplotlib.pyplot as plt
-    from multideepnet.model import load_arms
     r = rows[rows.regime == regime]
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for arm, g in r.groupby("arm", sort=False):
         s = g.groupby("size")[metric].agg(["mean", "std"])
-        axes[0].plot(s.index, s["mean"], "o-", label=load_arms()[arm]["title"])
+        axes[0].plot(s.index, s["mean"], "o-", label=arms_table()[arm]["title"])
         axes[0].fill_between(s.index, s["mean"] - s["std"].fillna(0), s["mean"] + s["std"].fillna(0), alpha=0.15)
     axes[0].set(
         xlabel="training-set size (phantoms)",
@@ -254,7 +253,7 @@ def plot_sizes(rows: pd.DataFrame, regime: str = "both", metric: str = "accuracy
             v = d.xs(size, level=0)
             x = i + (j - (len(arms) - 1) / 2) * 0.18
             axes[1].scatter(
-                np.full(len(v), x), v, s=12, color=f"C{j + 1}", label=load_arms()[arm]["title"] if i == 0 else None
+                np.full(len(v), x), v, s=12, color=f"C{j + 1}", label=arms_table()[arm]["title"] if i == 0 else None
             )
             axes[1].plot([x - 0.07, x + 0.07], [v.mean()] * 2, color=f"C{j + 1}")
     axes[1].axhline(0, color="k", lw=0.8)

@@ -15,6 +15,7 @@ from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_write_json, m
 from .config import Preset, expect_preset
 from .layout import StudyDir
 from .cohort import read_manifest
+from .phantoms import PAPER_RATIO, class_counts
 from .datasets import require_classes, source_table, source_warnings
 from .data import read_cache_index, split_patients
 from .model import check_arms, load_arms
@@ -35,7 +36,6 @@ def _plan_index(preset: Preset, manifest: str | os.PathLike | None) -> pd.DataFr
     if manifest is not None:
         df = read_manifest(manifest, check_paths=False)
         return df[["patient_id", "label", *[c for c in ("split", "group", "source") if c in df.columns]]]
-    from multideepnet.phantoms import PAPER_RATIO, class_counts
     counts = class_counts(preset.data.n, preset.data.ratio or PAPER_RATIO)
     return pd.DataFrame([{"patient_id": f"ph{c}{i}", "label": c} for c, n in counts.items() for i in range(n)])
 

@@ -14,10 +14,11 @@ import pandas as pd
 
 from .core import CLASSES, MultiDeepNetError, atomic_path, atomic_write_json
 from .config import Preset, RegimeConfig, TrialsConfig, expect_preset, load_claims
-from .layout import ArmDir, CacheDir, write_table
+from .layout import ArmDir, CacheDir, prob_columns, write_table
 from .phantoms import PAPER_RATIO, class_counts
 from .data import split_patients
 from .model import arm_flags
+from .train import pretrain_arm, pretrain_arms_packed, train_arm, train_arms_packed
 from .metrics import half_width, trial_metrics
 from .identity import run_finished
 from .arm import arm_config_hash
@@ -192,7 +193,6 @@ def unit_record(u: dict) -> dict:
 def run_unit(u: dict, device: str = "cpu") -> dict:
     """Train one unit (fold 0; the executor sets its threads) unless it is done; its record (written atomically by
     the unit itself, so that nothing finished is lost if the driver stops) with the seconds it took."""
-    from multideepnet.train import train_arm
     t0, ran = time.perf_counter(), False
     if not unit_done(u):
         train_arm(
@@ -214,7 +214,6 @@ def run_unit(u: dict, device: str = "cpu") -> dict:
 def pretrain_unit(u: dict, device: str = "cpu") -> dict:
     """The shared multi-task pre-training of `u`'s trial (fold 0), left in its `pretrain` folder for the trial's
     pre-training arms; nothing is trained where it is there already."""
-    from multideepnet.train import pretrain_arm
     t0 = time.perf_counter()
     res = pretrain_arm(u["arm"], u["preset"], u["cache"], u["pretrain"], device=device, folds=[0])
     return res | {"seconds": round(time.perf_counter() - t0, 2), "ran": bool(res["trained"])}
@@ -255,7 +254,6 @@ def run_pack(units: Sequence[dict], device: str = "cpu") -> list[dict]:
     """Train units of one arm that differ only in their trial as one packed network (`train.train_arms_packed`), those
     not yet done; each member's record written beside its run, as `run_unit` writes it. The pack's seconds are shared
     out over the members it trained."""
-    from multideepnet.train import train_arms_packed
     t0, todo = time.perf_counter(), [u for u in units if not unit_done(u)]
     if todo:
         train_arms_packed(
@@ -279,7 +277,6 @@ def run_pack(units: Sequence[dict], device: str = "cpu") -> list[dict]:
 def pretrain_pack(units: Sequence[dict], device: str = "cpu") -> list[dict]:
     """The shared pre-trainings of several trials (one unit of each) as one packed network; those there already skipped.
     """
-    from multideepnet.train import pretrain_arms_packed
     t0 = time.perf_counter()
     res = pretrain_arms_packed(units[0]["arm"], [u["preset"] for u in units], [u["cache"] for u in units],
                                [u["pretrain"] for u in units], device, folds=[0])
@@ -439,7 +436,6 @@ def pack_cases(study: str | os.PathLike, path: str | os.PathLike) -> Path:
     """Every unit's test probabilities of a claims study folder in one compressed `.npz` (float32, as the predictions
     are written); the test cases' ids and labels once per regime and size (a shared test set is stored once per regime).
     """
-    from multideepnet.layout import prob_columns
     arrays, ids = {}, {}
     for f in sorted(Path(study).glob("trials/*/n*/t*/*/predictions.csv")):
         regime, size, trial, arm = f.parts[-5:-1]

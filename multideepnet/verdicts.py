@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import __version__
 from .core import MultiDeepNetError, atomic_write_json, load_yaml, machine_info
+from .layout import StudyDir
 from .config import (ClaimSpec, ClaimTest, DecisionRule, Preset, RulesV2, TrialsConfig,
                                  arms_table, claims_path, load_claims)
 from .metrics import (claim_verdict, gain, paired_comparison, half_width, holm_levels,
@@ -406,7 +407,6 @@ def claim_level(verdicts: Sequence[str]) -> str:
 # %% ../nbs/16a_verdicts.ipynb #36a9b89b
 def explanation_evidence(study_dir: str | os.PathLike | None) -> dict:
     """C4's evidence: the paper's Grad-CAM in the full arm of a quick study, by its four checks."""
-    from multideepnet.layout import StudyDir
     if not study_dir or not StudyDir(study_dir).arm("full").metrics.is_file():
         return {
             "verdict": "not tested in this run",
