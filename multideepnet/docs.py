@@ -4,19 +4,19 @@
 
 # %% ../nbs/18_docs.ipynb #f17903e6
 from __future__ import annotations
-import difflib, json, re, sys
+import difflib, re, sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from .core import MultiDeepNetError, atomic_write_text, md_code, md_text
+from .report import results_records
 from .verdicts import check_claims
 from .claims_page import claims_block, claims_block_v2
 
 # %% auto #0
-__all__ = ['RENDERERS', 'MissingResults', 'open_marker', 'close_marker', 'Block', 'find_blocks', 'register', 'load_json_result',
-           'claims_section', 'claims_v1_section', 'missing_note', 'doc_files', 'render_text', 'render_docs',
-           'check_docs', 'register_cli']
+__all__ = ['RENDERERS', 'MissingResults', 'open_marker', 'close_marker', 'Block', 'find_blocks', 'register', 'claims_section',
+           'claims_v1_section', 'missing_note', 'doc_files', 'render_text', 'render_docs', 'check_docs', 'register_cli']
 
 # %% ../nbs/18_docs.ipynb #0f8ddd51
 class MissingResults(MultiDeepNetError):
@@ -67,18 +67,9 @@ def register(name: str):
         RENDERERS[name] = fn; return fn
     return deco
 
-def load_json_result(path: Path) -> dict:
-    """A results JSON file, with an error naming the file where it cannot be read."""
-    try: return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise MultiDeepNetError(f"{path}: cannot read results: {e}") from None
-
 # %% ../nbs/18_docs.ipynb #ed823679
 def _claims_records(results: Path) -> list[tuple[Path, dict]]:
-    files = sorted(
-        f for f in Path(results).glob("claims-*.json") if "pilot" not in f.name
-    )  # pilot runs decide no claim
-    return [(p, check_claims(load_json_result(p), f"{Path(results).name}/{p.name}")) for p in files]
+    return [(p, check_claims(d, f"{Path(results).name}/{p.name}")) for p, d in results_records([results])]
 
 @register("claims")
 def claims_section(results: Path) -> str:

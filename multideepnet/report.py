@@ -22,7 +22,8 @@ from . import viewer
 __all__ = ['METHOD_TITLES', 'collect_study', 'arm_title', 'results_table', 'mcnemar_table', 'config_table', 'dataset_banner',
            'localization_table', 'explanation_table', 'fig7_claim', 'plot_deletion_curves', 'headline_table',
            'headline_reading', 'explained_cases', 'case_viewer', 'case_pair', 'fig7_viewers',
-           'plot_preprocessing_stages', 'write_index', 'same_protocol', 'committed_spread', 'spread_caption']
+           'plot_preprocessing_stages', 'write_index', 'load_json_result', 'results_records', 'same_protocol',
+           'committed_spread', 'spread_caption']
 
 # %% ../nbs/12_report.ipynb #322d402d
 def collect_study(study_dir: str | os.PathLike) -> dict:
@@ -394,6 +395,19 @@ runs on one machine.</small></p>
     )
 
 # %% ../nbs/12_report.ipynb #88e62e18
+def load_json_result(path: str | os.PathLike) -> dict:
+    """A results JSON file, with an error naming the file where it cannot be read."""
+    try: return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise MultiDeepNetError(f"{path}: cannot read results: {e}") from None
+
+def results_records(dirs: Sequence[str | os.PathLike], patterns: Sequence[str] = ("claims-*.json",)) -> list[tuple[Path, dict]]:
+    """The committed study records in `dirs` whose names match `patterns` (pilot runs, `*pilot*`, decide nothing and
+    are left out), each file once however many of `dirs` reach it, in path order: (path, record). The one reader of
+    `results/claims-*.json`, for the report's spread and the docs' tables."""
+    files = {f.resolve(): f for d in dirs for pat in patterns for f in Path(d).glob(pat) if "pilot" not in f.name}
+    return [(files[k], load_json_result(files[k])) for k in sorted(files)]
+
 def same_protocol(a: dict, b: dict) -> bool:
     """Whether two presets (as written) train alike: the same data, preprocessing, model, split and training."""
     return all(a.get(s) == b.get(s) for s in PRESET_SECTIONS)       # the sections every preset must have
@@ -406,14 +420,7 @@ def committed_spread(results_dirs: Sequence[str | os.PathLike] | None = None,
     `same_protocol`; None where no record is found."""
     import multideepnet
     dirs = results_dirs or [Path.cwd() / "results", Path(multideepnet.__file__).resolve().parents[1] / "results"]
-    files = {
-        f.resolve()
-        for d in dirs
-        for pat in ("claims-*.json", "spread-*.json")
-        for f in Path(d).glob(pat)
-        if "pilot" not in f.name
-    }
-    recs = [json.loads(f.read_text(encoding="utf-8")) for f in sorted(files)]
+    recs = [r for _, r in results_records(dirs, ("claims-*.json", "spread-*.json"))]
     own = [r for r in recs if protocol is not None and same_protocol(r.get("preset_raw") or {}, protocol)]
     recs = own or [r for r in recs if any(s.get("regime") == "both" for s in r.get("spread", []))]
     if not recs: return None
