@@ -13,6 +13,7 @@ from scipy import stats
 from sklearn.metrics import confusion_matrix as _sk_confusion, roc_auc_score, roc_curve
 
 from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, config_path, load_yaml
+from .config import TRIAL_METRICS
 from .layout import PREDICTION_COLUMNS, prob_columns
 
 # %% auto #0
@@ -285,9 +286,9 @@ def trial_metrics(predictions: pd.DataFrame) -> dict[str, float]:
     proba = predictions[prob_columns()].to_numpy(float)
     truth = np.eye(len(CLASSES))[predictions.y_true.to_numpy(int)]
     p_true = np.clip((proba * truth).sum(1), 1e-12, 1.0)
-    return {"accuracy": res["accuracy"], "macro_auc": res["macro_auc"], "cap_sensitivity": res["sensitivity_cap"],
-            "cap_covid_auc": binary_auc(sick.label == "covid", score),
-            "log_loss": float(-np.log(p_true).mean()), "brier": float(((proba - truth) ** 2).sum(1).mean())}
+    values = (res["accuracy"], res["macro_auc"], res["sensitivity_cap"], binary_auc(sick.label == "covid", score),
+              float(-np.log(p_true).mean()), float(((proba - truth) ** 2).sum(1).mean()))
+    return dict(zip(TRIAL_METRICS, values, strict=True))   # the names are config's, the one list a claim may test
 
 def paired_comparison(a: Sequence[float], b: Sequence[float], ci: float = 0.95) -> dict:
     """A against B over paired trials: mean difference with its t-interval, P(A > B) (ties count half), each side's
