@@ -14,14 +14,16 @@ import pandas as pd
 from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_write_text, html_page
 from .config import PRESET_SECTIONS
 from .layout import ArmDir, StudyDir, read_table
+from .cohort import read_manifest
+from .datasets import source_warnings
 from .model import VIEWS, load_arms
 from . import metrics as mx
 from . import viewer
 
 # %% auto #0
-__all__ = ['METHOD_TITLES', 'collect_study', 'arm_title', 'results_table', 'mcnemar_table', 'config_table', 'dataset_banner',
-           'localization_table', 'explanation_table', 'fig7_claim', 'plot_deletion_curves', 'headline_table',
-           'headline_reading', 'explained_cases', 'case_viewer', 'case_pair', 'fig7_viewers',
+__all__ = ['METHOD_TITLES', 'collect_study', 'arm_title', 'results_table', 'mcnemar_table', 'config_table', 'manifest_warnings',
+           'dataset_banner', 'localization_table', 'explanation_table', 'fig7_claim', 'plot_deletion_curves',
+           'headline_table', 'headline_reading', 'explained_cases', 'case_viewer', 'case_pair', 'fig7_viewers',
            'plot_preprocessing_stages', 'write_index', 'load_json_result', 'results_records', 'same_protocol',
            'committed_spread', 'spread_caption']
 
@@ -81,6 +83,13 @@ def config_table(collected: dict) -> pd.DataFrame:
         }
     return pd.DataFrame.from_dict(rows, orient="index")
 
+def manifest_warnings(manifest: str | os.PathLike) -> list[str]:
+    """Where a class comes from one source of a mixed manifest, the shortcut a model can learn
+    (`datasets.source_warnings`); none for a manifest of one source, or one that cannot be read any more."""
+    try: df = read_manifest(manifest, check_paths=False)
+    except MultiDeepNetError: return []
+    return source_warnings(df) if "source" in df.columns else []
+
 def dataset_banner(study_dir: str | os.PathLike) -> tuple[str, pd.DataFrame]:
     """HTML line (synthetic phantoms or real data, the manifest's path as text) and the case counts per split and class.
     """
@@ -92,6 +101,7 @@ def dataset_banner(study_dir: str | os.PathLike) -> tuple[str, pd.DataFrame]:
         )
     else:
         head = f"<p><b>Data: real scans</b> listed in <code>{html.escape(str(study['manifest']))}</code>.</p>"
+        head += "".join(f"<p><b>Warning:</b> {html.escape(w)}</p>" for w in manifest_warnings(study["manifest"]))
     splits = sorted(p for p in (ArmDir(a).splits for a in StudyDir(study_dir).arms.glob("*")) if p.is_file())
     if not splits: return head, pd.DataFrame()
     s = read_table(splits[0])
@@ -401,7 +411,8 @@ def load_json_result(path: str | os.PathLike) -> dict:
     except (OSError, UnicodeDecodeError, ValueError) as e:
         raise MultiDeepNetError(f"{path}: cannot read results: {e}") from None
 
-def results_records(dirs: Sequence[str | os.PathLike], patterns: Sequence[str] = ("claims-*.json",)) -> list[tuple[Path, dict]]:
+def results_records(dirs: Sequence[str | os.PathLike],
+                    patterns: Sequence[str] = ("claims-*.json",)) -> list[tuple[Path, dict]]:
     """The committed study records in `dirs` whose names match `patterns` (pilot runs, `*pilot*`, decide nothing and
     are left out), each file once however many of `dirs` reach it, in path order: (path, record). The one reader of
     `results/claims-*.json`, for the report's spread and the docs' tables."""
