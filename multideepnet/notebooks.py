@@ -301,6 +301,9 @@ def run_notebook(name: str, out_ipynb: str | os.PathLike, parameters: dict, time
                             cwd=str(out_ipynb.parent), config=kernel_config())
     except pm.PapermillExecutionError as e:
         raise NotebookError(f"{out_ipynb}: cell {e.exec_count} failed ({e.ename}: {e.evalue})") from None
+    except (TimeoutError, RuntimeError) as e:    # nbclient's cell timeout, a kernel that died: the study goes on
+        first = (str(e).splitlines() or [""])[0]
+        raise NotebookError(f"{out_ipynb}: {type(e).__name__}: {first}") from None
     return out_ipynb
 
 

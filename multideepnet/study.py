@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_study.ipynb #5e6474c0
 from __future__ import annotations
-import argparse, datetime, json, os, platform, sys, time
+import argparse, datetime, json, os, platform, shutil, sys, time
 from pathlib import Path
 from typing import Sequence
 
@@ -28,7 +28,8 @@ from .pipeline import StudyError, calibrate_training, ensure_cache, ensure_phant
 
 # %% auto #0
 __all__ = ['STUDY_CALIBRATE_S', 'plan_study', 'format_plan', 'default_jobs', 'arm_schedule', 'run_arm_task', 'study_tasks',
-           'study_data', 'run_report', 'reproduce', 'add_study_options', 'study_cmd']
+           'study_data', 'run_report', 'set_aside', 'settle_arm', 'recover_arms', 'reproduce', 'add_study_options',
+           'study_cmd']
 
 # %% ../nbs/16_study.ipynb #ad12f894
 def _plan_index(preset: Preset, manifest: str | os.PathLike | None) -> pd.DataFrame:
@@ -228,6 +229,45 @@ def run_report(out: Path, study: dict, cell_timeout: int, write_html: bool) -> N
     except MultiDeepNetError as e:
         _say(f"[study] report: FAILED - {e}", err=True); study["report"] = f"failed: {e}"
 
+# %% ../nbs/16_study.ipynb #54b8d2ae
+def _previous(out: Path, arm: str) -> Path: return StudyDir(out).arms / f".{arm}.previous"
+def _failed(out: Path, arm: str) -> Path: return StudyDir(out).arms / f".{arm}.failed"
+
+def _move(src: Path, dest: Path) -> None:
+    """`src` to `dest` by a rename (one file system: nothing is copied), replacing what `dest` held."""
+    if dest.exists(): shutil.rmtree(dest)
+    os.replace(src, dest)
+
+def set_aside(out: Path, arm: str) -> bool:
+    """Before `arm` is built again: set its finished result aside (True); an unfinished one stays, to be resumed."""
+    cur = StudyDir(out).arm(arm)
+    if not cur.done.is_file(): return False
+    _move(cur.path, _previous(out, arm)); cur.path.mkdir(parents=True)
+    return True
+
+def settle_arm(out: Path, arm: str, succeeded: bool) -> str | None:
+    """After `arm`'s run: drop the result set aside (success), or bring it back and keep the attempt in
+    `arms/.ARM.failed` (failure); what was done, in words (None where nothing was set aside)."""
+    prev, cur = _previous(out, arm), StudyDir(out).arm(arm).path
+    if not prev.is_dir(): return None
+    if succeeded:
+        shutil.rmtree(prev); return None
+    if cur.exists(): _move(cur, _failed(out, arm))
+    os.replace(prev, cur)
+    return f"the last good result is kept in {cur}; the failed attempt is in {_failed(out, arm)}"
+
+def recover_arms(out: Path, arms: Sequence[str]) -> list[str]:
+    """Settle the arms a killed run left set aside: a rebuilt arm whose `done.json` was written finished; any other
+    gives its place back to the result set aside. One line per arm settled."""
+    lines = []
+    for arm in arms:
+        if not _previous(out, arm).is_dir(): continue
+        finished = StudyDir(out).arm(arm).done.is_file()
+        kept = settle_arm(out, arm, finished)
+        lines.append(f"{arm}: a rebuild " + ("had finished; the result it replaced is removed" if finished else
+                                             f"was interrupted; {kept}"))
+    return lines
+
 # %% ../nbs/16_study.ipynb #22471e31
 def _reproduce(
     p: Preset,
@@ -266,6 +306,7 @@ def _reproduce(
              "arms": {a: {"status": "pending"} for a in arms}}
     def save(): atomic_write_json(StudyDir(out).study, study)
     save()
+    for line in recover_arms(out, arms): _say(f"[study] {line}")
     todo = []
     for arm in arms:
         if not force and arm_is_done(StudyDir(out).arm(arm).path.resolve(), arm, p, cache):
@@ -280,8 +321,15 @@ def _reproduce(
         if st["status"] == "done": _say(f"[study] {t.key}: done in {st['seconds']} s")
         else: _say(f"[study] {t.key}: FAILED - {st['error']}", err=True)
         if write_html and a.notebook.exists(): st["html"] = _export(a.notebook, a.html, StudyDir(out).widgets_js)
+        kept = settle_arm(out, t.key, st["status"] == "done")
+        if kept:
+            _say(f"[study] {t.key}: {kept}", err=True)
+            st["kept"] = kept
+            if st.get("html"): st["html"] = str(_failed(out, t.key) / a.html.name)
         _arm_status(study, t.key, **st); save()
 
+    for arm in todo:
+        if set_aside(out, arm): _say(f"[study] {arm}: its finished result is set aside until the new run finishes")
     if todo:
         for line in executor_lines(spec, threads, device): _say(f"[study] {line}")
         run_tasks(
@@ -299,6 +347,9 @@ def _reproduce(
     save()
     write_index(out)
     _say(f"[study] done in {study['wall_seconds']} s: {StudyDir(out).index}")
+    failed = [f"{a} ({s.get('error') or s['status']})" for a, s in study["arms"].items() if s["status"] == "failed"]
+    if failed:
+        _say(f"[study] {len(failed)} arm(s) failed: {'; '.join(failed)}. The report shows the arms that finished.", err=True)
     return study
 
 # %% ../nbs/16_study.ipynb #bb6080db
