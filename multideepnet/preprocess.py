@@ -29,7 +29,8 @@ if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` needs n
 __all__ = ['MONTAGE_HEIGHT', 'DISPLAY_WINDOW', 'MIN_SLICES', 'MIN_EXTENT_MM', 'PreprocessError', 'sanitize_hu', 'block_index',
            'gather', 'body_box_mask', 'window', 'to_unit', 'window_lut', 'qc_warnings', 'output_masks', 'antialias_for',
            'preprocess_volume', 'lung_labels_original', 'montage', 'write_qc_files', 'preprocessing_stages',
-           'read_options', 'load_case', 'process_case', 'prepare', 'register_cli']
+           'read_options', 'load_case', 'array_check', 'array_problem', 'process_case', 'prepare', 'verify_cache',
+           'register_cli']
 
 # %% ../nbs/05_preprocess.ipynb #3f3248e1
 class PreprocessError(MultiDeepNetError):
@@ -362,6 +363,39 @@ def load_case(path: str | os.PathLike, as_float: bool = False) -> tuple[np.ndarr
     if as_float: arr = to_unit(arr)
     return arr, record
 
+# %% ../nbs/05_preprocess.ipynb #5b6cf2e5
+def array_check(npy_path: str | os.PathLike) -> dict:
+    """What a cached array's record keeps to check it later: shape, dtype, file size and SHA-256."""
+    import hashlib
+    path = Path(npy_path)
+    arr = np.load(path, mmap_mode="r")
+    return {"shape": list(arr.shape), "dtype": str(arr.dtype), "bytes": path.stat().st_size,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+def array_problem(npy_path: str | os.PathLike, record: dict, checksum: bool = False) -> str | None:
+    """Why a cached array cannot be used (one line), or None: its header must parse and its size match the header
+    and the record; with `checksum`, its bytes their SHA-256. Records from before `array_check` get the header test."""
+    path, want = Path(npy_path), record.get("array_check") or {}
+    try:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            if version not in read_header: raise ValueError(f"npy format {version}")
+            shape, _, dtype = read_header[version](f)
+            offset = f.tell()
+    except (OSError, ValueError, EOFError) as e:
+        return f"{path}: unreadable array header ({e})"
+    size, expected = path.stat().st_size, offset + int(np.prod(shape)) * np.dtype(dtype).itemsize
+    if size != expected: return f"{path}: {size} bytes, its header says {expected} (truncated or padded)"
+    if want and (list(shape) != want.get("shape") or str(dtype) != want.get("dtype") or size != want.get("bytes")):
+        return (f"{path}: {list(shape)} {dtype}, {size} bytes; its record says {want.get('shape')} "
+                f"{want.get('dtype')}, {want.get('bytes')} bytes")
+    if checksum and want.get("sha256"):
+        import hashlib
+        if hashlib.sha256(path.read_bytes()).hexdigest() != want["sha256"]:
+            return f"{path}: checksum differs from its record"
+    return None
+
 # %% ../nbs/05_preprocess.ipynb #2d7d264f
 def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_files: bool = True,
                  retry_failed: bool = False, cli: bool = False) -> dict:
@@ -380,7 +414,8 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
     if rec_path.is_file():
         rec = json.loads(rec_path.read_text(encoding="utf-8"))
         done = rec.get("status") in ("ok", "fallback") and npy_path.is_file()
-        if done or (rec.get("status") == "failed" and not retry_failed):
+        broken = array_problem(npy_path, rec) if done else None      # cheap: size and header, not the checksum
+        if (done and broken is None) or (rec.get("status") == "failed" and not retry_failed):
             return _index_row(base, rec, cache.path, rec_path, npy_path, cached=True)
     rec = {"patient_id": pid, "label": base["label"], "source": src, "key": key, "version": PREP_VERSION}
     ct = None
@@ -393,6 +428,7 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
         rec.update(r); rec["status"] = r["qc"]["status"]
         with atomic_path(npy_path) as tmp:
             with open(tmp, "wb") as f: np.save(f, arr)
+        rec["array_check"] = array_check(npy_path)      # written with the record, after the array: heal and verify
         rec["qc"]["seconds"]["to_cache"] = round(time.perf_counter() - t0, 3)
         if qc_files:
             t2 = time.perf_counter()
@@ -507,8 +543,44 @@ def prepare(
         else pd.DataFrame(columns=list(INDEX_COLUMNS))
     )
 
+# %% ../nbs/05_preprocess.ipynb #d737f911
+def verify_cache(out_dir: str | os.PathLike, repair: bool = False) -> list[dict]:
+    """Every finished case of a cache read in full against its record (`array_problem` with the checksum): one row per
+    bad case (patient_id, record, problem). With `repair`, a bad case's array and record are removed, so that the
+    next `prepare` (or study) makes it again."""
+    bad = []
+    for rec_path in sorted(CacheDir(out_dir).cases.glob("*.json")):
+        try: rec = json.loads(rec_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e: rec, why = {}, f"{rec_path}: unreadable record ({e})"
+        else:
+            if rec.get("status") not in ("ok", "fallback"): continue
+            npy = rec_path.with_suffix(".npy")
+            why = f"{npy}: missing" if not npy.is_file() else array_problem(npy, rec, checksum=True)
+        if why:
+            bad.append({"patient_id": rec.get("patient_id", rec_path.stem.split("__")[0]), "record": str(rec_path),
+                        "problem": why})
+            if repair:
+                rec_path.with_suffix(".npy").unlink(missing_ok=True); rec_path.unlink(missing_ok=True)
+    return bad
+
 # %% ../nbs/05_preprocess.ipynb #dd122458
+def _verify_cli(args: argparse.Namespace) -> int:
+    if not CacheDir(args.out).index.is_file(): raise PreprocessError(f"{args.out}: not a cache (no index.csv)")
+    def finished(p: Path) -> bool:
+        try: return json.loads(p.read_text(encoding="utf-8")).get("status") in ("ok", "fallback")
+        except (OSError, ValueError): return True          # an unreadable record counts, as a bad case
+    n = sum(finished(p) for p in CacheDir(args.out).cases.glob("*.json"))
+    bad = verify_cache(args.out, repair=args.repair)
+    for b in bad: print(f"{'removed' if args.repair else 'bad'}: {b['patient_id']}: {b['problem']}")
+    print(f"{n - len(bad)}/{n} cached cases verified in {args.out}"
+          + (f"; {len(bad)} removed" + ("" if args.manifest or args.scans else ": run prepare (or the study) again to "
+                                        "make them") if args.repair and bad else ""))
+    return 1 if bad and not args.repair else 0
+
 def _prepare_cli(args: argparse.Namespace) -> int:
+    if args.verify:
+        code = _verify_cli(args)
+        if not (args.repair and (args.manifest or args.scans)): return code
     if bool(args.manifest) == bool(args.scans):
         raise PreprocessError("give either --manifest M or one or more SCAN paths")
     if args.manifest:
@@ -574,4 +646,8 @@ def register_cli(sub) -> None:
     p.add_argument("--retry-failed", action="store_true", help="process again the cases that failed before")
     p.add_argument("--no-qc-files", action="store_true", help="skip the lung-mask NIfTI and montage PNG")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--verify", action="store_true", help="read every cached array of --out against its checksum and "
+                                                         "report the bad ones (no SCAN or --manifest needed)")
+    p.add_argument("--repair", action="store_true", help="with --verify: remove the bad cases, and with --manifest or "
+                                                         "SCAN paths make them again")
     p.set_defaults(func=_prepare_cli)
