@@ -12,11 +12,11 @@ import pandas as pd
 
 from .core import CLASSES, MultiDeepNetError, atomic_path
 from .io import VOLUME_SUFFIXES, natural_key, read_ct, scan_name
-from .layout import neutralise_cells, restore_cells
+from .layout import PATH_COLUMNS, neutralise_cells, restore_cells
 
 # %% auto #0
-__all__ = ['REQUIRED_COLUMNS', 'PATH_COLUMNS', 'SPLITS', 'LABEL_SYNONYMS', 'ManifestError', 'normalize_label', 'read_manifest',
-           'write_manifest', 'build_manifest', 'scan_read_options', 'check_scans']
+__all__ = ['REQUIRED_COLUMNS', 'SPLITS', 'LABEL_SYNONYMS', 'ManifestError', 'normalize_label', 'read_manifest', 'write_manifest',
+           'build_manifest', 'scan_read_options', 'check_scans']
 
 # %% ../nbs/02_cohort.ipynb #b8b1e115
 class ManifestError(MultiDeepNetError):
@@ -25,7 +25,6 @@ class ManifestError(MultiDeepNetError):
         super().__init__(message); self.problems = problems or []
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("patient_id", "label", "path")
-PATH_COLUMNS: tuple[str, ...] = ("path", "lung_mask", "lesion_mask")
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 
 LABEL_SYNONYMS: dict[str, str] = {

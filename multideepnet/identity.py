@@ -4,19 +4,20 @@
 
 # %% ../nbs/00d_identity.ipynb #79581545
 from __future__ import annotations
-import json, os
+import csv, json, os
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .core import path_fingerprint, stable_hash
 from .config import ExplainConfig, GradcamConfig, Preset, PrepConfig, arms_table
-from .layout import ArmDir
+from .layout import PATH_COLUMNS, ArmDir
 if TYPE_CHECKING: import pandas as pd
 
 # %% auto #0
-__all__ = ['PHANTOM_VERSION', 'PREP_VERSION', 'phantoms_key', 'phantom_dir', 'phantom_case_key', 'cache_key', 'cache_dir_for',
-           'case_key', 'cache_identity', 'run_config', 'pretrain_config', 'explanation_hash', 'run_finished']
+__all__ = ['PHANTOM_VERSION', 'PREP_VERSION', 'phantoms_key', 'phantom_dir', 'phantom_case_key', 'manifest_rows', 'cache_key',
+           'legacy_cache_key', 'cache_dir_for', 'case_key', 'cache_identity', 'run_config', 'pretrain_config',
+           'explanation_hash', 'run_finished']
 
 # %% ../nbs/00d_identity.ipynb #2cd961c0
 PHANTOM_VERSION = "2026-12-01.1"   # bump when a code change alters the phantoms: cohorts are then made anew
@@ -36,8 +37,24 @@ def phantom_case_key(job: dict) -> dict:
     return {k: v for k, v in job.items() if k != "out_dir"} | {"version": PHANTOM_VERSION}
 
 # %% ../nbs/00d_identity.ipynb #8da15199
+def manifest_rows(manifest: str | os.PathLike) -> list[list[str]]:
+    """What a manifest says, wherever it is: its rows as text, each file path relative to the manifest's folder."""
+    m = Path(manifest).resolve()
+    with open(m, newline="", encoding="utf-8") as f: rows = [r for r in csv.reader(f)]
+    if not rows: return []
+    files = [i for i, c in enumerate(rows[0]) if c.strip() in PATH_COLUMNS]
+    for r in rows[1:]:
+        for i in (i for i in files if i < len(r) and os.path.isabs(r[i].strip())):
+            r[i] = Path(os.path.relpath(r[i].strip(), m.parent)).as_posix()
+    return rows
+
 def cache_key(manifest: str | os.PathLike, prep: PrepConfig) -> str:
-    """The key of the cache that `prep` makes of `manifest`: its absolute location, its text and the settings."""
+    """The key of the cache that `prep` makes of `manifest`: what the manifest says (`manifest_rows`) and the
+    settings, not where it is: a data folder moved or copied keeps its cache."""
+    return stable_hash({"manifest_rows": manifest_rows(manifest), "prep": prep})
+
+def legacy_cache_key(manifest: str | os.PathLike, prep: PrepConfig) -> str:
+    """The key caches had before 2026-12-07 (the manifest's absolute location and text): found once, and renamed."""
     m = Path(manifest).resolve()
     return stable_hash({"manifest": str(m), "text": m.read_text(encoding="utf-8"), "prep": prep})
 

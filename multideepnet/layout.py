@@ -13,8 +13,9 @@ if TYPE_CHECKING: import pandas as pd   # imported where used: `predict` runs wi
 
 # %% auto #0
 __all__ = ['TEXT_COLUMNS', 'FORMULA_START', 'PREDICTION_COLUMNS', 'PROB_COLUMNS', 'VIEW_COLUMNS', 'CACHE_INDEX', 'INDEX_COLUMNS',
-           'INDEX_REQUIRED', 'neutralise_cell', 'restore_cell', 'neutralise_cells', 'restore_cells', 'read_table',
-           'write_table', 'prob_columns', 'view_columns', 'CacheDir', 'read_json', 'case_stem', 'ArmDir', 'StudyDir']
+           'PATH_COLUMNS', 'INDEX_REQUIRED', 'neutralise_cell', 'restore_cell', 'neutralise_cells', 'restore_cells',
+           'read_table', 'write_table', 'prob_columns', 'view_columns', 'CacheDir', 'read_json', 'case_stem', 'ArmDir',
+           'StudyDir']
 
 # %% ../nbs/00a_layout.ipynb #57b05f84
 TEXT_COLUMNS: dict[str, type] = {"patient_id": str, "label": str, "split": str}
@@ -82,6 +83,7 @@ PROB_COLUMNS, VIEW_COLUMNS = prob_columns(), view_columns()
 # %% ../nbs/00a_layout.ipynb #171f26e1
 CACHE_INDEX = "index.csv"
 INDEX_COLUMNS: tuple[str, ...] = ("patient_id", "label", "split", "status", "array", "record", "error")   # as written
+PATH_COLUMNS: tuple[str, ...] = ("path", "lung_mask", "lesion_mask")   # a manifest's file columns (02_cohort)
 INDEX_REQUIRED: tuple[str, ...] = ("patient_id", "label", "status", "array")   # what a reader needs (a hand-made cache)
 
 class CacheDir:

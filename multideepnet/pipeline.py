@@ -12,7 +12,7 @@ import torch
 
 from .core import CLASSES, MultiDeepNetError, cpu_model
 from .config import Preset
-from .identity import cache_dir_for, phantom_dir
+from .identity import cache_dir_for, legacy_cache_key, phantom_dir
 from .cohort import read_manifest
 from .phantoms import make_cohort
 from . import preprocess as prep
@@ -42,6 +42,10 @@ def ensure_cache(
     manifest = Path(manifest)
     if not manifest.exists(): raise StudyError(f"{manifest}: manifest not found")
     out = cache_dir_for(manifest, p.prep, data_root)
+    legacy = Path(data_root) / "cache" / legacy_cache_key(manifest, p.prep)
+    if not out.exists() and legacy.is_dir():        # a cache made before it was keyed by content: renamed, not redone
+        os.replace(legacy, out)
+        print(f"[cache] {legacy.name} -> {out.name}: the cache of {manifest} is now keyed by its content", flush=True)
     prep.prepare(read_manifest(manifest), out, p.prep, workers=workers)
     return out
 

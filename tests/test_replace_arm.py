@@ -3,11 +3,14 @@ the arm's last good result byte-identical, and the study's report is still built
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 
@@ -94,3 +97,28 @@ def tensors(obj):
         for k in sorted(obj, key=str): yield from tensors(obj[k])
     elif isinstance(obj, (list, tuple)):
         for v in obj: yield from tensors(v)
+
+
+def test_a_moved_data_folder_and_a_copied_study_keep_their_work(study):
+    """The data folder moved (a rename keeps file times) and the study copied elsewhere: no case is preprocessed
+    again and no arm trained again; the cache is keyed by what the manifest says, not where it is."""
+    root, cmd = study
+    moved = root / "elsewhere" / "data"
+    moved.parent.mkdir()
+    shutil.move(root / "data", moved)
+    shutil.copytree(root / "study", root / "copy", copy_function=shutil.copy2)
+    try:
+        argv = [str(moved) if c == str(root / "data") else str(root / "copy") if c == str(root / "study") else c
+                for c in cmd]
+        t0 = time.perf_counter()
+        res = subprocess.run(argv, capture_output=True, encoding="utf-8", errors="replace", cwd=root)
+        seconds = time.perf_counter() - t0
+        assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+        assert "baseline: finished earlier, skipped" in res.stdout, res.stdout[-2000:]
+        (cache,) = [p.parent for p in (moved / "cache").glob("*/index.csv")]
+        index = pd.read_csv(cache / "index.csv")
+        ok = index[index.status != "failed"]
+        assert len(ok) and ok.cached.all(), index[["patient_id", "cached"]]          # nothing preprocessed again
+        print(f"moved data, copied study: {len(ok)} cases reused, 0 preprocessed, 0 arms trained, {seconds:.1f} s")
+    finally:
+        shutil.move(moved, root / "data")
