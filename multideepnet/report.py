@@ -361,7 +361,7 @@ def write_index(study_dir: str | os.PathLike) -> Path:
                                      _link(d, f.predictions, "predictions"), _link(d, f.confusion, "confusion"),
                                      _link(d, f.roc, "ROC"), _link(d, f.curves, "curves"),
                                      _link(d, f.model, "model"), _link(d, f.gradcam, "Grad-CAM")] if x)
-        err = html.escape(st.get("error", ""))
+        err = html.escape(st.get("error", "") + (f"; {st['kept']}" if st.get("kept") else ""))   # a failed re-run
         rows.append(
             f"<tr><td>{html.escape(arm_title(arm))}</td><td>{html.escape(st['status'])}</td>"
             f"<td>{html.escape(str(st.get('seconds', '')))}</td>"

@@ -72,6 +72,7 @@ def test_a_failed_forced_rerun_keeps_the_last_good_result(study):
     assert (root / "study" / "arms" / ".baseline.failed" / "arm.ipynb").is_file()   # the attempt, to read why
     rec = json.loads((root / "study" / "study.json").read_text())
     assert rec["arms"]["baseline"]["status"] == "failed" and rec["report"] == "done"  # the report of what finished
+    assert "the last good result is kept" in (root / "study" / "index.html").read_text()     # and the page says so
 
 
 def test_a_corrupt_cache_is_healed_before_a_forced_rerun(study):
