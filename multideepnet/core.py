@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #25f3c89b
 from __future__ import annotations
-import contextlib, hashlib, json, os, re, resource, sys, tempfile
+import contextlib, errno, hashlib, json, os, re, resource, sys, tempfile
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -12,9 +12,10 @@ from typing import Any, Iterator
 import yaml
 
 # %% auto #0
-__all__ = ['CLASSES', 'CLASS_TITLES', 'VIEWS', 'CONFIG_DIR', 'MultiDeepNetError', 'class_index', 'config_path', 'load_yaml',
-           'stable_hash', 'path_fingerprint', 'atomic_path', 'atomic_write_text', 'atomic_write_json', 'peak_rss_mb',
-           'set_threads', 'n_threads', 'cpu_model', 'machine_info', 'md_code', 'md_text', 'html_page']
+__all__ = ['CLASSES', 'CLASS_TITLES', 'VIEWS', 'CONFIG_DIR', 'WRITE_ERRNOS', 'MultiDeepNetError', 'class_index', 'config_path',
+           'load_yaml', 'stable_hash', 'path_fingerprint', 'WriteError', 'atomic_path', 'atomic_write_text',
+           'atomic_write_json', 'peak_rss_mb', 'set_threads', 'n_threads', 'cpu_model', 'machine_info', 'md_code',
+           'md_text', 'html_page']
 
 # %% ../nbs/00_core.ipynb #aa730d3f
 CLASSES: tuple[str, ...] = ("healthy", "cap", "covid")
@@ -68,17 +69,47 @@ def path_fingerprint(path: str | os.PathLike) -> dict:
 # %% ../nbs/00_core.ipynb #83263b18
 _UMASK = os.umask(0); os.umask(_UMASK)
 
+# a full disk or quota, a file-size limit, a read-only or forbidden folder: the writer's fault, not the data's
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+
+class WriteError(MultiDeepNetError, OSError):
+    """A file could not be written; the message is one line naming the file and the system's reason."""
+
+def _write_error(dest: Path, e: OSError) -> WriteError:
+    return WriteError(f"{dest}: cannot write ({e.strerror or e})")
+
+def _write_cause(tmp: Path, e: OSError) -> OSError:
+    """The system's reason for a short write that a library reported without one (NumPy: "N requested and M
+    written"): one more byte appended to the same file meets the same limit and says which."""
+    if e.errno is not None or not tmp.exists(): return e
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_APPEND)
+        try: os.write(fd, b"\0")
+        finally: os.close(fd)
+    except OSError as cause: return cause
+    return e
+
 @contextlib.contextmanager
 def atomic_path(dest: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
-    """Yield a temp path next to `dest`; rename it onto `dest` only if the block succeeds."""
-    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
+    """Yield a temp path next to `dest`; rename it onto `dest` only if the block succeeds. A write that fails leaves
+    no partial file, and a full disk, a size limit or a read-only folder is a `WriteError` naming `dest`."""
+    dest = Path(dest)
     tail = "".join(s for s in dest.suffixes[-2:] if len(s) <= 8)      # the format's suffix, not every dot in the name
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name[:80]}.", suffix=suffix or tail, dir=dest.parent)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name[:80]}.", suffix=suffix or tail, dir=dest.parent)
+    except OSError as e:
+        if e.errno in WRITE_ERRNOS: raise _write_error(dest, e) from None
+        raise
     os.close(fd); tmp = Path(tmp)
     try:
         yield tmp
         if tmp.exists(): tmp.chmod(0o666 & ~_UMASK)  # mkstemp makes 0600 files; give results the usual permissions
         os.replace(tmp, dest)
+    except OSError as e:
+        cause = _write_cause(tmp, e)
+        if cause.errno in WRITE_ERRNOS and not isinstance(e, WriteError): raise _write_error(dest, cause) from None
+        raise
     finally:
         if tmp.exists(): tmp.unlink()
 
