@@ -78,10 +78,11 @@ class WriteError(MultiDeepNetError, OSError):
 def _write_error(dest: Path, e: OSError) -> WriteError:
     return WriteError(f"{dest}: cannot write ({e.strerror or e})")
 
-def _write_cause(tmp: Path, e: OSError) -> OSError:
+def _write_cause(tmp: Path, e: Exception) -> Exception:
     """The system's reason for a short write that a library reported without one (NumPy: "N requested and M
-    written"): one more byte appended to the same file meets the same limit and says which."""
-    if e.errno is not None or not tmp.exists(): return e
+    written"; torch.save: a RuntimeError, "unexpected pos"): one more byte appended to the same file meets the same
+    limit and says which."""
+    if getattr(e, "errno", None) is not None or not tmp.exists(): return e
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_APPEND)
         try: os.write(fd, b"\0")
@@ -106,9 +107,10 @@ def atomic_path(dest: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         yield tmp
         if tmp.exists(): tmp.chmod(0o666 & ~_UMASK)  # mkstemp makes 0600 files; give results the usual permissions
         os.replace(tmp, dest)
-    except OSError as e:
+    except (OSError, RuntimeError) as e:
         cause = _write_cause(tmp, e)
-        if cause.errno in WRITE_ERRNOS and not isinstance(e, WriteError): raise _write_error(dest, cause) from None
+        if getattr(cause, "errno", None) in WRITE_ERRNOS and not isinstance(e, WriteError):
+            raise _write_error(dest, cause) from None
         raise
     finally:
         if tmp.exists(): tmp.unlink()

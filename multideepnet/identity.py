@@ -4,20 +4,20 @@
 
 # %% ../nbs/00d_identity.ipynb #79581545
 from __future__ import annotations
-import csv, json, os
+import csv, hashlib, json, os
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .core import path_fingerprint, stable_hash
+from .core import atomic_write_json, path_fingerprint, stable_hash
 from .config import ExplainConfig, GradcamConfig, Preset, PrepConfig, arms_table
 from .layout import PATH_COLUMNS, ArmDir
 if TYPE_CHECKING: import pandas as pd
 
 # %% auto #0
 __all__ = ['PHANTOM_VERSION', 'PREP_VERSION', 'phantoms_key', 'phantom_dir', 'phantom_case_key', 'manifest_rows', 'cache_key',
-           'legacy_cache_key', 'cache_dir_for', 'case_key', 'cache_identity', 'run_config', 'pretrain_config',
-           'explanation_hash', 'run_finished']
+           'legacy_cache_key', 'cache_dir_for', 'input_digest', 'case_key', 'legacy_case_key', 'cache_identity',
+           'run_config', 'pretrain_config', 'explanation_hash', 'run_finished']
 
 # %% ../nbs/00d_identity.ipynb #2cd961c0
 PHANTOM_VERSION = "2026-12-01.1"   # bump when a code change alters the phantoms: cohorts are then made anew
@@ -62,10 +62,41 @@ def cache_dir_for(manifest: str | os.PathLike, prep: PrepConfig, data_root: str 
     """Cache folder of `manifest` under `prep`, under `data_root`."""
     return Path(data_root) / "cache" / cache_key(manifest, prep)
 
-def case_key(path: str | os.PathLike, cfg: PrepConfig, read: dict | None = None) -> str:
-    """Cache key of one input under one config (and this version of the code); `read` options, if any, count too."""
+def input_digest(path: str | os.PathLike, memo: str | os.PathLike | None = None) -> str:
+    """SHA-256 of an input's bytes: a file's, or (by name) those of the files directly in a folder. With `memo`, a file
+    remembering the digest beside the files' names, sizes and times: while they match, nothing is read again."""
+    p = Path(path)
+    files = sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
+    seen = [[f.name, st.st_size, st.st_mtime_ns] for f in files for st in (f.stat(),)]
+    if memo is not None:
+        try:
+            known = json.loads(Path(memo).read_text(encoding="utf-8"))
+            if known.get("files") == seen and isinstance(known.get("sha256"), str): return known["sha256"]
+        except (OSError, ValueError, AttributeError): pass       # no memo, or an unreadable one: read the files
+    whole = hashlib.sha256()
+    for f in files:
+        with open(f, "rb") as fh: part = hashlib.file_digest(fh, "sha256").hexdigest()
+        whole.update(f"{f.name if p.is_dir() else ''}\0{part}\n".encode())   # a lone file: its bytes, not its name
+    digest = whole.hexdigest()
+    if memo is not None:
+        try: atomic_write_json(memo, {"files": seen, "sha256": digest})
+        except OSError: pass                                     # the memo only saves time; the key stands without it
+    return digest
+
+def case_key(
+    path: str | os.PathLike, cfg: PrepConfig, read: dict | None = None, memo: str | os.PathLike | None = None
+) -> str:
+    """Cache key of one input under one config (and this version of the code): the input's bytes (`input_digest`,
+    with its `memo`), never its place or file times; `read` options, if any, count too."""
+    return stable_hash(
+        {"input": input_digest(path, memo), "config": cfg.as_dict(), "version": PREP_VERSION,
+         **({"read": read} if read else {})}
+    )
+
+def legacy_case_key(path: str | os.PathLike, cfg: PrepConfig, read: dict | None = None) -> str:
+    """The key cases had before 2026-12-07 (the files' names, sizes and times): found once, and adopted."""
     fp = path_fingerprint(path)
-    fp.pop("path", None)   # the same files moved elsewhere are the same input
+    fp.pop("path", None)
     return stable_hash(
         {"input": fp, "config": cfg.as_dict(), "version": PREP_VERSION, **({"read": read} if read else {})}
     )

@@ -96,6 +96,8 @@ class CacheDir:
     def cases(self) -> Path: return self.path / "cases"
     @property
     def qc(self) -> Path: return self.path / "qc"
+    @property
+    def sources(self) -> Path: return self.path / "sources"   # per case, the memo of its input's digest
 
     def read_index(self) -> "pd.DataFrame":
         """The index as written (every row, failed cases included), its required columns checked."""

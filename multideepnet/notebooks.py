@@ -8,13 +8,15 @@ import hashlib, html, json, os, re, shutil, subprocess, sys, tarfile, tempfile, 
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .core import MultiDeepNetError, atomic_path, atomic_write_json, atomic_write_text, html_page
+from .core import (WRITE_ERRNOS, MultiDeepNetError, WriteError, atomic_path, atomic_write_json,
+                               atomic_write_text, html_page)
 
 # %% auto #0
 __all__ = ['HTML_MANAGER_VERSION', 'REQUIREJS_VERSION', 'WIDGETS_JS_ENV', 'CDN_HOST', 'CDN_URLS', 'KATEX_VERSION', 'KATEX_CDN',
            'BOOK_SKIP_FLAGS', 'NotebookError', 'widgets_js_cache', 'fetch_widgets_js', 'install_widgets_js',
            'fetch_katex', 'install_katex', 'kernel_config', 'execute_notebook', 'export_html', 'study_notebook',
-           'ProgressLines', 'run_notebook', 'book_notebooks', 'build_book', 'explore_scan', 'register_cli']
+           'ProgressLines', 'running_notebook', 'run_notebook', 'book_notebooks', 'build_book', 'explore_scan',
+           'register_cli']
 
 # %% ../nbs/15_notebooks.ipynb #43f19729
 class NotebookError(MultiDeepNetError):
@@ -290,20 +292,35 @@ class ProgressLines:
         return len(text)
     def flush(self) -> None: pass
 
+def running_notebook(out_ipynb: str | os.PathLike) -> Path:
+    """Where `run_notebook` writes a notebook while it runs (papermill saves it cell by cell: open it to follow)."""
+    out_ipynb = Path(out_ipynb)
+    return out_ipynb.with_name(f".{out_ipynb.stem}.running.ipynb")
+
 def run_notebook(name: str, out_ipynb: str | os.PathLike, parameters: dict, timeout: int = 3600) -> Path:
-    """Execute study notebook `name` with papermill (kernel python3, per-cell timeout, widget state stored)."""
+    """Execute study notebook `name` with papermill (kernel python3, per-cell timeout, widget state stored). It runs
+    as `running_notebook(out_ipynb)` and is renamed to `out_ipynb` when it ends, also when a cell failed (the record
+    of why); a notebook that cannot be written (a full disk) is a `WriteError` and leaves no partial file."""
     import papermill as pm
     out_ipynb = Path(out_ipynb); out_ipynb.parent.mkdir(parents=True, exist_ok=True)
+    running = running_notebook(out_ipynb)
     try:
-        pm.execute_notebook(str(study_notebook(name)), str(out_ipynb), parameters=parameters, kernel_name="python3",
+        pm.execute_notebook(str(study_notebook(name)), str(running), parameters=parameters, kernel_name="python3",
                             execution_timeout=timeout, store_widget_state=True, progress_bar=False,
                             stdout_file=ProgressLines(),   # the arm's "[train] ..." epoch lines reach the terminal
                             cwd=str(out_ipynb.parent), config=kernel_config())
     except pm.PapermillExecutionError as e:
+        os.replace(running, out_ipynb)
         raise NotebookError(f"{out_ipynb}: cell {e.exec_count} failed ({e.ename}: {e.evalue})") from None
     except (TimeoutError, RuntimeError) as e:    # nbclient's cell timeout, a kernel that died: the study goes on
+        if running.exists(): os.replace(running, out_ipynb)
         first = (str(e).splitlines() or [""])[0]
         raise NotebookError(f"{out_ipynb}: {type(e).__name__}: {first}") from None
+    except OSError as e:          # papermill saving the notebook: a full disk, a size limit (TimeoutError is above)
+        running.unlink(missing_ok=True)
+        if e.errno in WRITE_ERRNOS: raise WriteError(f"{out_ipynb}: cannot write ({e.strerror})") from None
+        raise
+    os.replace(running, out_ipynb)
     return out_ipynb
 
 

@@ -17,7 +17,7 @@ from scipy import ndimage as ndi
 from .core import (MultiDeepNetError, atomic_path, atomic_write_json,
                                n_threads, peak_rss_mb, set_threads)
 from .config import PrepConfig
-from .identity import PREP_VERSION, case_key   # the cache's keys (00d_identity)
+from .identity import PREP_VERSION, case_key, legacy_case_key   # the cache's keys (00d_identity)
 from .geometry import CropGeometry, Grid, crop_box
 from .layout import INDEX_COLUMNS, CacheDir, case_stem
 from .io import CTVolume, itk_path, read_ct
@@ -405,18 +405,21 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
     pid, src = str(row["patient_id"]), str(row["path"])
     base = {"patient_id": pid, "label": row.get("label", ""), "split": row.get("split", ""),
             **{k: str(row[k]) for k in ("group", "source") if str(row.get(k) or "").strip()}}   # kept for the split
-    try: opts = read_options(row); key = case_key(src, cfg, opts)
+    try: opts = read_options(row); key = case_key(src, cfg, opts, memo=cache.sources / f"{case_stem(pid)}.json")
     except (OSError, PreprocessError) as e:
         why = f"{src}: cannot be read ({e.strerror})" if isinstance(e, OSError) else str(e)
         return {**base, "status": "failed", "array": "", "record": "", "error": why}
     stem = f"{case_stem(pid)}__{key}"       # a plain id as it is; any other bounded, unique, inside cases/
     rec_path, npy_path = cache.cases / f"{stem}.json", cache.cases / f"{stem}.npy"
-    if rec_path.is_file():
-        rec = json.loads(rec_path.read_text(encoding="utf-8"))
-        done = rec.get("status") in ("ok", "fallback") and npy_path.is_file()
-        broken = array_problem(npy_path, rec) if done else None      # cheap: size and header, not the checksum
+    if not rec_path.is_file(): _adopt_legacy_case(cache, pid, src, cfg, opts, key, rec_path)
+    rec = _read_record(rec_path)
+    if rec is not None:
+        kept = cache.cases / rec.get("array_file", npy_path.name)       # an adopted case keeps its array's name
+        done = rec.get("status") in ("ok", "fallback") and kept.is_file()
+        broken = array_problem(kept, rec) if done else None      # cheap: size and header, not the checksum
         if (done and broken is None) or (rec.get("status") == "failed" and not retry_failed):
-            return _index_row(base, rec, cache.path, rec_path, npy_path, cached=True)
+            return _index_row(base, rec, cache.path, rec_path, kept, cached=True)
+        if kept != npy_path: kept.unlink(missing_ok=True)         # made again below, under the case's own name
     rec = {"patient_id": pid, "label": base["label"], "source": src, "key": key, "version": PREP_VERSION}
     ct = None
     try:
@@ -454,6 +457,26 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
     rec.setdefault("qc", {})["peak_rss_mb"] = round(peak_rss_mb(), 1)
     atomic_write_json(rec_path, rec)
     return _index_row(base, rec, cache.path, rec_path, npy_path, cached=False)
+
+def _read_record(rec_path: Path) -> dict | None:
+    """A case's record, or None when there is none or it cannot be read (then the case is made again)."""
+    try: rec = json.loads(rec_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError): return None
+    return rec if isinstance(rec, dict) else None
+
+def _adopt_legacy_case(cache: CacheDir, pid: str, src: str, cfg: PrepConfig, opts: dict, key: str,
+                       rec_path: Path) -> None:
+    """A case cached before keys followed content (2026-12-07) is found once under its old key (`legacy_case_key`)
+    and adopted: its record moves to the new key; its array keeps its name (`array_file`), so that the study's cache
+    identity, which names the arrays, and with it every finished arm, stay as they were."""
+    try: old = cache.cases / f"{case_stem(pid)}__{legacy_case_key(src, cfg, opts)}.json"
+    except OSError: return
+    rec = _read_record(old) if old != rec_path else None
+    if rec is None: return
+    rec["key"] = key
+    if old.with_suffix(".npy").is_file(): rec["array_file"] = old.with_suffix(".npy").name
+    atomic_write_json(rec_path, rec)
+    old.unlink(missing_ok=True)
 
 def _index_row(base: dict, rec: dict, out_dir: Path, rec_path: Path, npy_path: Path, cached: bool) -> dict:
     qc = rec.get("qc", {}); ok = rec.get("status") in ("ok", "fallback")
@@ -551,16 +574,17 @@ def verify_cache(out_dir: str | os.PathLike, repair: bool = False) -> list[dict]
     bad = []
     for rec_path in sorted(CacheDir(out_dir).cases.glob("*.json")):
         try: rec = json.loads(rec_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e: rec, why = {}, f"{rec_path}: unreadable record ({e})"
+        except (OSError, ValueError) as e:
+            rec, why, npy = {}, f"{rec_path}: unreadable record ({e})", rec_path.with_suffix(".npy")
         else:
             if rec.get("status") not in ("ok", "fallback"): continue
-            npy = rec_path.with_suffix(".npy")
+            npy = rec_path.parent / rec.get("array_file", rec_path.with_suffix(".npy").name)
             why = f"{npy}: missing" if not npy.is_file() else array_problem(npy, rec, checksum=True)
         if why:
             bad.append({"patient_id": rec.get("patient_id", rec_path.stem.split("__")[0]), "record": str(rec_path),
                         "problem": why})
             if repair:
-                rec_path.with_suffix(".npy").unlink(missing_ok=True); rec_path.unlink(missing_ok=True)
+                npy.unlink(missing_ok=True); rec_path.unlink(missing_ok=True)
     return bad
 
 # %% ../nbs/05_preprocess.ipynb #dd122458

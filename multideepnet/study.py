@@ -349,8 +349,9 @@ def _reproduce(
     _say(f"[study] done in {study['wall_seconds']} s: {StudyDir(out).index}")
     failed = [f"{a} ({s.get('error') or s['status']})" for a, s in study["arms"].items() if s["status"] == "failed"]
     if failed:
-        _say(f"[study] {len(failed)} arm(s) failed: {'; '.join(failed)}. The report shows the arms that finished.",
-             err=True)
+        shows = ("The report shows the arms that finished." if study.get("report") == "done"
+                 else "The report was not built (above); an earlier one stays as it was.")
+        _say(f"[study] {len(failed)} arm(s) failed: {'; '.join(failed)}. {shows}", err=True)
     return study
 
 # %% ../nbs/16_study.ipynb #bb6080db

@@ -235,6 +235,7 @@ class RunContext:
     log_epochs: bool = False                       # one "[train] ..." line per epoch on stdout (progress of long runs)
     cache: DeviceCache | None = None               # the cache on the training device (or None: memory-mapped loaders)
     n_folds: int = 1
+    fold_logs: bool = False   # each fold's rows in its own folder (shared pre-training: folds run in parallel processes)
 
     @property
     def main(self) -> bool: return self.rank == 0
@@ -246,8 +247,11 @@ class RunContext:
     def files(self) -> ArmDir: return ArmDir(self.out_dir)
 
     def write_log(self):
-        rows = [r for k in sorted(self.log_rows) for r in self.log_rows[k]]
-        write_table(pd.DataFrame(rows), self.files.log)
+        """The rows of every fold and stage, in order, to `log.csv`; with `fold_logs`, each fold's to its own folder,
+        so processes training other folds of the same folder never overwrite each other's rows."""
+        for k in sorted({f for f, _ in self.log_rows}) if self.fold_logs else [None]:
+            rows = [r for key in sorted(self.log_rows) if k in (None, key[0]) for r in self.log_rows[key]]
+            write_table(pd.DataFrame(rows), self.files.log if k is None else self.files.fold(k) / ArmDir.LOG)
 
 class Interrupted(Exception):
     """Raised inside a run when `stop_after_epochs` is reached; `train_arm` turns it into a status."""
@@ -698,7 +702,7 @@ def pretrain_arm(arm: str, preset: Preset, cache_dir: str | Path, pretrain_dir: 
     folds = list(range(preset.split.folds)) if folds is None else [int(k) for k in folds]
     todo = [k for k in folds if not shared.path(k).exists()]
     rc = RunContext(arm, cfg, preset.model, phash, Path(pretrain_dir) / phash, dev, progress=progress,
-                    n_folds=preset.split.folds, shared=shared)
+                    n_folds=preset.split.folds, shared=shared, fold_logs=True)
     rc.out_dir.mkdir(parents=True, exist_ok=True)
     rc.cache, augment = device_cache_for(cfg, index, dev), augment_from(cfg.augment)
     if dev.type == "cuda": torch.backends.cudnn.benchmark = not use_deterministic(cfg, dev)
@@ -893,7 +897,7 @@ def pretrain_arms_packed(
         assignment = split_patients(index, p.split, where=str(c))
         phash = stable_hash(pretrain_config(run_config(arm, p, index)))
         rc = RunContext(arm, p.train, p.model, phash, Path(d) / phash, dev, progress=False, n_folds=p.split.folds,
-                        shared=SharedPretraining(Path(d), phash))
+                        shared=SharedPretraining(Path(d), phash), fold_logs=True)
         rc.out_dir.mkdir(parents=True, exist_ok=True)
         rc.cache = device_cache_for(p.train, index, dev)
         rcs.append(rc); data.append((index, assignment, augment_from(p.train.augment)))

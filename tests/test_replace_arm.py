@@ -75,6 +75,31 @@ def test_a_failed_forced_rerun_keeps_the_last_good_result(study):
     assert "the last good result is kept" in (root / "study" / "index.html").read_text()     # and the page says so
 
 
+def test_a_full_disk_during_a_forced_rerun_keeps_the_last_good_result(study):
+    """A forced re-run under a file-size limit (as a full disk): the arm's training checkpoint cannot be written. The
+    arm fails with one line naming the file and the reason, no partial file is left anywhere, and its last good result
+    stays byte for byte; once there is room, the next plain run builds the report."""
+    import resource
+    root, cmd = study
+    arm, limit = root / "study" / "arms" / "baseline", 3_000_000
+    assert max(p.stat().st_size for p in arm.rglob("*_last.pt")) > limit      # the limit falls inside training
+    before = digest(arm)
+    res = subprocess.run(cmd + ["--force"], capture_output=True, encoding="utf-8", errors="replace", cwd=root,
+                         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    said = res.stdout + res.stderr
+    assert res.returncode == 1, said[-3000:]
+    assert "_last.pt: cannot write (File too large)" in said, said[-3000:]
+    assert "baseline: the last good result is kept" in said and "Traceback" not in said, said[-3000:]
+    assert digest(arm) == before
+    stray = [p for p in (root / "study").rglob("*") if p.is_file()
+             and (p.name.startswith(".") and p.name != ".study.lock" or p.stat().st_size == limit)]
+    assert not stray, stray                                     # no temporary, no file cut off at the limit
+    res = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace", cwd=root)
+    assert res.returncode == 0 and "baseline: finished earlier, skipped" in res.stdout, res.stderr[-3000:]
+    assert json.loads((root / "study" / "study.json").read_text())["report"] == "done"
+    assert digest(arm) == before
+
+
 def test_a_corrupt_cache_is_healed_before_a_forced_rerun(study):
     """A cached array truncated (an interrupted copy): the study's preprocessing makes it again, and the forced arm
     trains to the same weights as before."""
@@ -101,13 +126,14 @@ def tensors(obj):
 
 
 def test_a_moved_data_folder_and_a_copied_study_keep_their_work(study):
-    """The data folder moved (a rename keeps file times) and the study copied elsewhere: no case is preprocessed
-    again and no arm trained again; the cache is keyed by what the manifest says, not where it is."""
+    """The data folder copied elsewhere as `cp -r` copies (every file a new time) and the old one gone, and the study
+    copied the same way: no case is preprocessed again and no arm trained again. The cache is keyed by what the
+    manifest says and by the scans' bytes, not by where they are or their file times."""
     root, cmd = study
-    moved = root / "elsewhere" / "data"
-    moved.parent.mkdir()
-    shutil.move(root / "data", moved)
-    shutil.copytree(root / "study", root / "copy", copy_function=shutil.copy2)
+    moved, gone = root / "elsewhere" / "data", root / "data.gone"
+    shutil.copytree(root / "data", moved, copy_function=shutil.copy)          # new file times, as `cp -r`
+    shutil.copytree(root / "study", root / "copy", copy_function=shutil.copy)
+    (root / "data").rename(gone)
     try:
         argv = [str(moved) if c == str(root / "data") else str(root / "copy") if c == str(root / "study") else c
                 for c in cmd]
@@ -120,6 +146,6 @@ def test_a_moved_data_folder_and_a_copied_study_keep_their_work(study):
         index = pd.read_csv(cache / "index.csv")
         ok = index[index.status != "failed"]
         assert len(ok) and ok.cached.all(), index[["patient_id", "cached"]]          # nothing preprocessed again
-        print(f"moved data, copied study: {len(ok)} cases reused, 0 preprocessed, 0 arms trained, {seconds:.1f} s")
+        print(f"copied data and study: {len(ok)} cases reused, 0 preprocessed, 0 arms trained, {seconds:.1f} s")
     finally:
-        shutil.move(moved, root / "data")
+        gone.rename(root / "data")

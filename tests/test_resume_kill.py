@@ -52,7 +52,7 @@ KILL_POINTS = [
         lambda r, t: glob_count(r, "report/arms/multitask/fold1/train_last.pt", t) > 0,
     ),
     ("between arms", lambda r, t: (r / "report/arms/multitask/done.json").exists()),
-    ("report", lambda r, t: (r / "report/report.ipynb").exists()),
+    ("report", lambda r, t: any((r / "report" / n).exists() for n in (".report.running.ipynb", "report.ipynb"))),
 ]
 
 
