@@ -235,7 +235,7 @@ class RunContext:
     log_epochs: bool = False                       # one "[train] ..." line per epoch on stdout (progress of long runs)
     cache: DeviceCache | None = None               # the cache on the training device (or None: memory-mapped loaders)
     n_folds: int = 1
-    fold_logs: bool = False   # each fold's rows in its own folder (shared pre-training: folds run in parallel processes)
+    fold_logs: bool = False   # each fold's rows in its own folder (shared pre-training: folds in parallel)
 
     @property
     def main(self) -> bool: return self.rank == 0
