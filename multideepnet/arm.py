@@ -15,7 +15,8 @@ import torch
 
 from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_path, atomic_write_json, stable_hash
 from .config import ExplainConfig, GradcamConfig, Preset, expect_preset
-from .identity import explanation_hash, run_config, run_finished   # what a finished arm is (00d_identity)
+from .identity import (explanation_hash, result_files, run_config,   # what a finished arm is (00d_identity)
+                                   run_finished)
 from .layout import ArmDir, case_stem, read_table, write_table
 from .cohort import read_manifest, scan_read_options
 from . import preprocess as prep
@@ -56,7 +57,8 @@ def arm_is_done(arm_dir: str | os.PathLike, arm: str, preset: Preset, cache_dir:
 
 def mark_arm_done(arm_dir: str | os.PathLike) -> Path:
     """Record that every output of the arm is written (the last step of an arm's run), with what explained it
-    (`explanation_hash` None where the data had no lesion masks to check explanations against)."""
+    (`explanation_hash` None where the data had no lesion masks to check explanations against) and what it wrote
+    (`identity.result_files`)."""
     files = ArmDir(arm_dir)
     m = files.read_metrics()
     ex = (
@@ -73,6 +75,7 @@ def mark_arm_done(arm_dir: str | os.PathLike) -> Path:
             "config_hash": m["config_hash"],
             "explanation_hash": ex,
             "finished": datetime.datetime.now().isoformat(timespec="seconds"),
+            "files": result_files(files.path),      # each file's size and checksum: damage is found, not trusted
         },
     )
 

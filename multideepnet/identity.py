@@ -15,9 +15,10 @@ from .layout import PATH_COLUMNS, ArmDir
 if TYPE_CHECKING: import pandas as pd
 
 # %% auto #0
-__all__ = ['PHANTOM_VERSION', 'PREP_VERSION', 'phantoms_key', 'phantom_dir', 'phantom_case_key', 'manifest_rows', 'cache_key',
-           'legacy_cache_key', 'cache_dir_for', 'input_digest', 'case_key', 'legacy_case_key', 'cache_identity',
-           'run_config', 'pretrain_config', 'explanation_hash', 'run_finished']
+__all__ = ['PHANTOM_VERSION', 'PREP_VERSION', 'SMALL_RESULT', 'phantoms_key', 'phantom_dir', 'phantom_case_key', 'manifest_rows',
+           'cache_key', 'legacy_cache_key', 'cache_dir_for', 'input_digest', 'case_key', 'legacy_case_key',
+           'cache_identity', 'run_config', 'pretrain_config', 'explanation_hash', 'run_finished', 'result_files',
+           'damaged_results']
 
 # %% ../nbs/00d_identity.ipynb #2cd961c0
 PHANTOM_VERSION = "2026-12-01.1"   # bump when a code change alters the phantoms: cohorts are then made anew
@@ -103,12 +104,13 @@ def legacy_case_key(path: str | os.PathLike, cfg: PrepConfig, read: dict | None 
 
 # %% ../nbs/00d_identity.ipynb #492a5931
 def cache_identity(index: "pd.DataFrame") -> str:
-    """Hash of the cache's usable cases: ids, labels, splits, array names and sizes."""
+    """Hash of the cache's usable cases: ids, labels, splits, array names and sizes. A case adopted from an older key
+    (`array_id`) counts under the name it had, so that the arms finished on it stay finished."""
     cols = [c for c in ("patient_id", "label", "split") if c in index.columns]
-    rows = [
-        [*(str(r[c]) for c in cols), Path(r["array"]).name, Path(r["array"]).stat().st_size]
-        for _, r in index.iterrows()
-    ]
+    def name(r) -> str:
+        kept = r.get("array_id")
+        return kept if isinstance(kept, str) and kept else Path(r["array"]).name
+    rows = [[*(str(r[c]) for c in cols), name(r), Path(r["array"]).stat().st_size] for _, r in index.iterrows()]
     return stable_hash(rows)
 
 def run_config(arm: str, p: Preset, index: "pd.DataFrame") -> dict:
@@ -135,7 +137,42 @@ def run_finished(
     files = ArmDir(arm_dir)
     marker = files.done if explanation is not None else files.run
     if not marker.is_file() or (explanation is None and not files.predictions.is_file()): return False
-    d = json.loads(marker.read_text(encoding="utf-8"))
+    try: d = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError): return False                  # a marker cut short: not finished
     if explanation is None and d.get("status") != "done": return False
     if d.get("config_hash") != (config_hash() if callable(config_hash) else config_hash): return False
+    if explanation is not None and damaged_results(arm_dir): return False
     return explanation is None or d.get("explanation_hash", "none") in (None, explanation)
+
+SMALL_RESULT = 1 << 20   # results up to this size are checked by their bytes on every run; larger ones by their size
+
+def result_files(arm_dir: str | os.PathLike) -> dict[str, dict]:
+    """What a finished arm wrote, for its `done.json`: each file's path in the folder, size and SHA-256 (the notebook,
+    its page, `done.json` and hidden files aside: they are written around the run)."""
+    root, skip, out = Path(arm_dir), {ArmDir.DONE, ArmDir.NOTEBOOK, ArmDir.HTML}, {}
+    for f in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = f.relative_to(root)
+        if rel.as_posix() in skip or any(part.startswith(".") for part in rel.parts): continue
+        with open(f, "rb") as fh: digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        out[rel.as_posix()] = {"bytes": f.stat().st_size, "sha256": digest}
+    return out
+
+def damaged_results(arm_dir: str | os.PathLike) -> list[str]:
+    """Why a finished arm's results cannot be trusted, one line per file: missing, cut short or grown, or (a file up
+    to `SMALL_RESULT`) other bytes than when it finished. Empty when intact, and for an arm finished before its
+    `done.json` listed its files."""
+    files = ArmDir(arm_dir)
+    if not files.done.is_file(): return []                      # not finished: nothing to be damaged
+    try: listed = json.loads(files.done.read_text(encoding="utf-8")).get("files") or {}
+    except (OSError, ValueError, AttributeError) as e: return [f"{files.done}: unreadable ({e})"]
+    bad = []
+    for rel, want in listed.items():
+        f = files.path / rel
+        size = f.stat().st_size if f.is_file() else None
+        if size is None: bad.append(f"{f}: missing")
+        elif size != want.get("bytes"): bad.append(f"{f}: {size} bytes, {want.get('bytes')} when the arm finished")
+        elif size <= SMALL_RESULT:
+            with open(f, "rb") as fh:
+                if hashlib.file_digest(fh, "sha256").hexdigest() != want.get("sha256"):
+                    bad.append(f"{f}: other bytes than when the arm finished")
+    return bad

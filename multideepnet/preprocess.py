@@ -412,15 +412,14 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
     stem = f"{case_stem(pid)}__{key}"       # a plain id as it is; any other bounded, unique, inside cases/
     rec_path, npy_path = cache.cases / f"{stem}.json", cache.cases / f"{stem}.npy"
     if not rec_path.is_file(): _adopt_legacy_case(cache, pid, src, cfg, opts, key, rec_path)
-    rec = _read_record(rec_path)
+    rec, known = _read_record(rec_path), {}
     if rec is not None:
-        kept = cache.cases / rec.get("array_file", npy_path.name)       # an adopted case keeps its array's name
-        done = rec.get("status") in ("ok", "fallback") and kept.is_file()
-        broken = array_problem(kept, rec) if done else None      # cheap: size and header, not the checksum
+        done = rec.get("status") in ("ok", "fallback") and npy_path.is_file()
+        broken = array_problem(npy_path, rec) if done else None      # cheap: size and header, not the checksum
         if (done and broken is None) or (rec.get("status") == "failed" and not retry_failed):
-            return _index_row(base, rec, cache.path, rec_path, kept, cached=True)
-        if kept != npy_path: kept.unlink(missing_ok=True)         # made again below, under the case's own name
-    rec = {"patient_id": pid, "label": base["label"], "source": src, "key": key, "version": PREP_VERSION}
+            return _index_row(base, rec, cache.path, rec_path, npy_path, cached=True)
+        known = {k: rec[k] for k in ("identity_name",) if k in rec}   # the same input made again: the same case
+    rec = {"patient_id": pid, "label": base["label"], "source": src, "key": key, "version": PREP_VERSION, **known}
     ct = None
     try:
         t1 = time.perf_counter()
@@ -467,15 +466,16 @@ def _read_record(rec_path: Path) -> dict | None:
 def _adopt_legacy_case(cache: CacheDir, pid: str, src: str, cfg: PrepConfig, opts: dict, key: str,
                        rec_path: Path) -> None:
     """A case cached before keys followed content (2026-12-07) is found once under its old key (`legacy_case_key`)
-    and adopted: its record moves to the new key; its array keeps its name (`array_file`), so that the study's cache
-    identity, which names the arrays, and with it every finished arm, stay as they were."""
+    and adopted: its array and record are renamed to the new key, the record keeping the array's old name as
+    `identity_name`, so that the study's cache identity, which names the arrays, and every finished arm with it,
+    stay as they were."""
     try: old = cache.cases / f"{case_stem(pid)}__{legacy_case_key(src, cfg, opts)}.json"
     except OSError: return
     rec = _read_record(old) if old != rec_path else None
     if rec is None: return
-    rec["key"] = key
-    if old.with_suffix(".npy").is_file(): rec["array_file"] = old.with_suffix(".npy").name
-    atomic_write_json(rec_path, rec)
+    rec.update(key=key, identity_name=old.with_suffix(".npy").name)
+    if old.with_suffix(".npy").is_file(): os.replace(old.with_suffix(".npy"), rec_path.with_suffix(".npy"))
+    atomic_write_json(rec_path, rec)          # the record last: a kill before it leaves the old record to find
     old.unlink(missing_ok=True)
 
 def _index_row(base: dict, rec: dict, out_dir: Path, rec_path: Path, npy_path: Path, cached: bool) -> dict:
@@ -486,7 +486,8 @@ def _index_row(base: dict, rec: dict, out_dir: Path, rec_path: Path, npy_path: P
             "error": qc.get("error", ""), "lung_l_right": vol.get("right"), "lung_l_left": vol.get("left"),
             "retries": qc.get("retries"), "lung_fraction": qc.get("lung_fraction"),
             "n_warnings": len(qc.get("warnings", [])), "warnings": " | ".join(qc.get("warnings", [])),
-            "seconds": (qc.get("seconds") or {}).get("to_cache"), "cached": cached}
+            "seconds": (qc.get("seconds") or {}).get("to_cache"), "cached": cached,
+            **({"array_id": rec["identity_name"]} if ok and rec.get("identity_name") else {})}
 
 # %% ../nbs/05_preprocess.ipynb #b59bf413
 def _as_rows(inputs: pd.DataFrame | Iterable[str | os.PathLike], read: dict | None = None) -> list[dict]:
@@ -578,7 +579,7 @@ def verify_cache(out_dir: str | os.PathLike, repair: bool = False) -> list[dict]
             rec, why, npy = {}, f"{rec_path}: unreadable record ({e})", rec_path.with_suffix(".npy")
         else:
             if rec.get("status") not in ("ok", "fallback"): continue
-            npy = rec_path.parent / rec.get("array_file", rec_path.with_suffix(".npy").name)
+            npy = rec_path.with_suffix(".npy")
             why = f"{npy}: missing" if not npy.is_file() else array_problem(npy, rec, checksum=True)
         if why:
             bad.append({"patient_id": rec.get("patient_id", rec_path.stem.split("__")[0]), "record": str(rec_path),

@@ -21,6 +21,7 @@ from .data import read_cache_index, split_patients
 from .model import check_arms, load_arms
 from .train import pretrain_arm
 from .arm import arm_is_done
+from .identity import damaged_results
 from .notebooks import export_html, run_notebook
 from .report import write_index
 from .executor import ExecutorSpec, Task, TaskFailure, executor_lines, parse_executor, run_tasks
@@ -309,6 +310,10 @@ def _reproduce(
     for line in recover_arms(out, arms): _say(f"[study] {line}")
     todo = []
     for arm in arms:
+        damage = [] if force else damaged_results(StudyDir(out).arm(arm).path)
+        if damage:     # a finished arm whose files were cut short or lost since: built again, the damaged one aside
+            more = f" and {len(damage) - 1} more" if len(damage) > 1 else ""
+            _say(f"[study] {arm}: its finished result is damaged ({damage[0]}{more}): built again", err=True)
         if not force and arm_is_done(StudyDir(out).arm(arm).path.resolve(), arm, p, cache):
             _say(f"[study] {arm}: finished earlier, skipped"); _arm_status(study, arm, status="skipped (finished)")
         else: todo.append(arm)

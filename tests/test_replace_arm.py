@@ -117,6 +117,27 @@ def test_a_corrupt_cache_is_healed_before_a_forced_rerun(study):
     assert pairs and all(torch.equal(a, b) for a, b in pairs)
 
 
+def test_a_damaged_finished_arm_is_found_and_built_again(study):
+    """A finished arm's model file cut short after it finished (a bad disk, an interrupted copy): its done.json's list
+    of files finds it on the next plain run, which names the file and builds the arm again, to the same predictions
+    and weights; an intact arm is trusted and skipped."""
+    root, cmd = study
+    arm = root / "study" / "arms" / "baseline"
+    predictions, before = (arm / "predictions.csv").read_bytes(), torch.load(arm / "model.pt", weights_only=True)
+    whole = (arm / "model.pt").read_bytes()
+    (arm / "model.pt").write_bytes(whole[:1000])
+    res = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace", cwd=root)
+    said = res.stdout + res.stderr
+    assert res.returncode == 0, said[-3000:]
+    assert f"baseline: its finished result is damaged ({arm / 'model.pt'}: 1000 bytes, {len(whole)} when" in said, said
+    assert (arm / "predictions.csv").read_bytes() == predictions
+    after = torch.load(arm / "model.pt", weights_only=True)
+    pairs = list(zip(tensors(before), tensors(after)))
+    assert pairs and all(torch.equal(a, b) for a, b in pairs)
+    res = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace", cwd=root)
+    assert "baseline: finished earlier, skipped" in res.stdout, res.stdout[-2000:]
+
+
 def tensors(obj):
     if isinstance(obj, torch.Tensor): yield obj
     elif isinstance(obj, dict):
