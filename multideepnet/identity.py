@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv, hashlib, json, os
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from .core import atomic_write_json, path_fingerprint, stable_hash
 from .config import ExplainConfig, GradcamConfig, Preset, PrepConfig, arms_table
@@ -141,15 +141,16 @@ def run_finished(
     except (OSError, ValueError): return False                  # a marker cut short: not finished
     if explanation is None and d.get("status") != "done": return False
     if d.get("config_hash") != (config_hash() if callable(config_hash) else config_hash): return False
-    if explanation is not None and damaged_results(arm_dir): return False
+    if damaged_results(arm_dir, marker.name): return False     # finished, but a file was lost or cut short since
     return explanation is None or d.get("explanation_hash", "none") in (None, explanation)
 
 SMALL_RESULT = 1 << 20   # results up to this size are checked by their bytes on every run; larger ones by their size
 
-def result_files(arm_dir: str | os.PathLike) -> dict[str, dict]:
-    """What a finished arm wrote, for its `done.json`: each file's path in the folder, size and SHA-256 (the notebook,
-    its page, `done.json` and hidden files aside: they are written around the run)."""
-    root, skip, out = Path(arm_dir), {ArmDir.DONE, ArmDir.NOTEBOOK, ArmDir.HTML}, {}
+def result_files(arm_dir: str | os.PathLike, leave_out: Sequence[str] = ()) -> dict[str, dict]:
+    """What a finished run wrote, for the record that marks it finished (`done.json`, a claims unit's `run.json`):
+    each file's path in the folder, size and SHA-256; the notebook, its page, `done.json`, hidden files and
+    `leave_out` aside (they are written around the run)."""
+    root, skip, out = Path(arm_dir), {ArmDir.DONE, ArmDir.NOTEBOOK, ArmDir.HTML, *leave_out}, {}
     for f in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = f.relative_to(root)
         if rel.as_posix() in skip or any(part.startswith(".") for part in rel.parts): continue
@@ -157,14 +158,14 @@ def result_files(arm_dir: str | os.PathLike) -> dict[str, dict]:
         out[rel.as_posix()] = {"bytes": f.stat().st_size, "sha256": digest}
     return out
 
-def damaged_results(arm_dir: str | os.PathLike) -> list[str]:
-    """Why a finished arm's results cannot be trusted, one line per file: missing, cut short or grown, or (a file up
-    to `SMALL_RESULT`) other bytes than when it finished. Empty when intact, and for an arm finished before its
-    `done.json` listed its files."""
+def damaged_results(arm_dir: str | os.PathLike, marker: str = ArmDir.DONE) -> list[str]:
+    """Why a finished run's results cannot be trusted, one line per file its `marker` lists: missing, cut short or
+    grown, or (a file up to `SMALL_RESULT`) other bytes than when it finished. Empty when intact, when not finished,
+    and for a run finished before its marker listed its files."""
     files = ArmDir(arm_dir)
-    if not files.done.is_file(): return []                      # not finished: nothing to be damaged
-    try: listed = json.loads(files.done.read_text(encoding="utf-8")).get("files") or {}
-    except (OSError, ValueError, AttributeError) as e: return [f"{files.done}: unreadable ({e})"]
+    if not (files.path / marker).is_file(): return []           # not finished: nothing to be damaged
+    try: listed = json.loads((files.path / marker).read_text(encoding="utf-8")).get("files") or {}
+    except (OSError, ValueError, AttributeError) as e: return [f"{files.path / marker}: unreadable ({e})"]
     bad = []
     for rel, want in listed.items():
         f = files.path / rel

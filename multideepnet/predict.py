@@ -82,8 +82,14 @@ def export_arm_model(arm_dir: str | os.PathLike, manifest: str | os.PathLike | N
     if not ckpts: raise PredictError(f"{arm_dir}: no trained fold checkpoints (fold*/train_best.pt)")
     # our own training checkpoints also hold RNG states (numpy objects): not user input, read in full
     # conv weights stored channels-last: the layout the models run in, so loading needs no copy
+    def weights(p: Path) -> dict:
+        try: return torch.load(p, map_location="cpu", weights_only=False)["model"]
+        except Exception as e:
+            raise PredictError(f"{p}: unreadable checkpoint ({type(e).__name__}: {(str(e).splitlines() or [''])[0]}); "
+                               f"train the arm again (in a study, `multideepnet reproduce` finds the damaged file and "
+                               f"does)") from None
     states = [{k: v.contiguous(memory_format=torch.channels_last_3d) if v.ndim == 5 else v.contiguous()
-               for k, v in torch.load(p, map_location="cpu", weights_only=False)["model"].items()} for p in ckpts]
+               for k, v in weights(p).items()} for p in ckpts]
     bundle = {
         "format": MODEL_FORMAT,
         "arm": run["arm"],
@@ -115,7 +121,9 @@ def load_arm_model(path: str | os.PathLike, device: str = "cpu") -> tuple[list[t
     try: b = torch.load(path, map_location="cpu", weights_only=True)   # plain data only: no code runs
     except Exception as e:
         raise PredictError(
-            f"{path}: not a readable model file ({type(e).__name__}: {str(e).splitlines()[0]})"
+            f"{path}: not a readable model file ({type(e).__name__}: {(str(e).splitlines() or [''])[0]}); if it is an "
+            f"arm's model.pt, `multideepnet reproduce` finds it damaged and builds the arm again, or "
+            f"`export_arm_model(ARM_DIR)` makes it again from the arm's checkpoints"
         ) from None
     if not isinstance(b, dict) or b.get("format") != MODEL_FORMAT:
         raise PredictError(

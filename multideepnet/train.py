@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_train.ipynb #9eb8e156
 from __future__ import annotations
-import argparse, contextlib, json, math, shutil, sys, time, warnings
+import argparse, contextlib, json, math, os, shutil, sys, time, warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from .core import (CLASSES, MultiDeepNetError, atomic_path, atomic_write_json,
                                machine_info, stable_hash)
 from .config import ModelConfig, Preset, TrainConfig, expect_preset, load_preset
-from .identity import pretrain_config, run_config   # what a run is (00d_identity)
+from .identity import pretrain_config, result_files, run_config   # what a run is (00d_identity)
 from .layout import PROB_COLUMNS, VIEW_COLUMNS, ArmDir, prob_columns, read_table, write_table
 from .data import (CacheDataset, DeviceCache, DeviceLoader, augment_from, device_cache_fits,
                                fold_parts, make_loader, read_cache_index, split_patients, to_float)
@@ -33,11 +33,12 @@ from .model import (CHANNELS_LAST_DEVICES, TASKS, VIEWS, ModelOutput, PackedNet,
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'StepContext', 'train_epoch', 'predict', 'predict_packed', 'val_metrics', 'selection_key',
-           'save_checkpoint', 'load_checkpoint', 'RunContext', 'Interrupted', 'stage_seed', 'Stage', 'make_stage',
-           'parallel_model', 'finish_epoch', 'resume_stage', 'run_stage', 'prediction_table', 'mean_predictions',
-           'shared_pretraining', 'device_cache_for', 'ArmRun', 'open_arm_run', 'close_arm_run', 'train_arm',
-           'pretrain_arm', 'PackedLoader', 'run_stages_packed', 'shared_pretraining_packed', 'train_arms_packed',
-           'pretrain_arms_packed', 'register_cli', 'main']
+           'save_checkpoint', 'UnreadableCheckpoint', 'read_checkpoint', 'set_aside_unreadable', 'load_checkpoint',
+           'RunContext', 'Interrupted', 'stage_seed', 'Stage', 'make_stage', 'parallel_model', 'finish_epoch',
+           'resume_stage', 'run_stage', 'prediction_table', 'mean_predictions', 'shared_pretraining',
+           'device_cache_for', 'ArmRun', 'open_arm_run', 'close_arm_run', 'train_arm', 'pretrain_arm', 'PackedLoader',
+           'run_stages_packed', 'shared_pretraining_packed', 'train_arms_packed', 'pretrain_arms_packed',
+           'register_cli', 'main']
 
 # %% ../nbs/09_train.ipynb #20ecf506
 @dataclass
@@ -201,10 +202,26 @@ def save_checkpoint(path: Path, state: dict):
     """torch.save to `path` atomically."""
     with atomic_path(path) as tmp: torch.save(state, tmp)
 
+class UnreadableCheckpoint(MultiDeepNetError):
+    """A checkpoint that cannot be read: cut short (a kill while it was copied, a bad disk) or not a torch file."""
+
+def read_checkpoint(path: Path) -> dict:
+    """One of our own checkpoints, read in full (they hold RNG states); an `UnreadableCheckpoint` naming it if not."""
+    try: return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:
+        first = (str(e).splitlines() or [""])[0]
+        raise UnreadableCheckpoint(f"{path}: unreadable checkpoint ({type(e).__name__}: {first})") from None
+
+def set_aside_unreadable(path: Path) -> Path:
+    """Rename an unreadable checkpoint to `NAME.unreadable` (kept to look at, never read again); where it went."""
+    dest = path.with_name(path.name + ".unreadable")
+    try: os.replace(path, dest)
+    except FileNotFoundError: pass           # another process training the same shared folder moved it first
+    return dest
+
 def load_checkpoint(path: Path, arm: str, config_hash: str, stage: str) -> dict:
     """Load one of this run's checkpoints, refusing one of another arm, configuration or stage."""
-    try: ck = torch.load(path, map_location="cpu", weights_only=False)  # our own files: they hold RNG states
-    except Exception as e: raise MultiDeepNetError(f"{path}: unreadable checkpoint ({type(e).__name__}: {e})") from None
+    ck = read_checkpoint(path)
     if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
         raise MultiDeepNetError(f"{path}: not a multideepnet training checkpoint")
     for key, want in (("arm", arm), ("config_hash", config_hash), ("stage", stage)):
@@ -393,7 +410,11 @@ def run_stage(
     """Train one stage of one fold (resuming if possible); return the model holding the selected weights and the chosen
     row."""
     st = make_stage(rc, fold, stage, train_ds, val_ds, backbone, rows)
-    if resume and st.last.exists(): resume_stage(rc, st)
+    if resume and st.last.exists():
+        try: resume_stage(rc, st)
+        except UnreadableCheckpoint as e:      # nothing was loaded from it: the stage starts again, the file kept
+            if rc.main: print(f"{rc.arm} fold {fold}: {e}; set aside as {set_aside_unreadable(st.last).name}, "
+                              f"the {stage} stage starts again", flush=True)
     rc.log_rows[(fold, stage)] = st.rows
     net = parallel_model(rc, st)
     for epoch in range(st.start, st.epochs):
@@ -414,7 +435,7 @@ def run_stage(
         barrier()
         rc.epochs_done_here += 1
     barrier()
-    ck = torch.load(st.best_path, map_location="cpu", weights_only=False)
+    ck = read_checkpoint(st.best_path)
     st.model.load_state_dict(ck["model"])
     return st.model, ck["row"]
 
@@ -447,7 +468,10 @@ def mean_predictions(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
 def _prepare_out_dir(out: Path, arm: str, chash: str, resume: bool, main: bool):
     files = ArmDir(out); run_json = files.run
     if run_json.exists() and main:
-        prev = json.loads(run_json.read_text(encoding="utf-8"))
+        try: prev = json.loads(run_json.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise MultiDeepNetError(f"{run_json}: unreadable run record ({e}); move {out} aside (or train with "
+                                    f"--no-resume) to train this run anew") from None
         if not resume:
             for p in [*files.folds(), files.log, files.predictions]:
                 shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
@@ -466,7 +490,11 @@ def shared_pretraining(rc: RunContext, k: int, train_ds: CacheDataset, val_ds: C
     sp = rc.shared; shared = sp.path(k)
     if shared is not None and sp.claiming and not shared.exists(): sp.claim(k, wait=True)
     try:
-        if shared is not None and shared.exists(): return _load_shared(rc, k)
+        if shared is not None and shared.exists():
+            try: return _load_shared(rc, k)
+            except UnreadableCheckpoint as e:      # pre-trained again here, and left there again
+                if rc.main: print(f"{rc.arm} fold {k}: {e}; set aside as {set_aside_unreadable(shared).name}, "
+                                  f"pre-trained again", flush=True)
         pre, row = run_stage(rc, k, "pretrain", train_ds, val_ds, resume, rows=rows)
         return _keep_shared(rc, k, pre, row), row
     finally:
@@ -474,7 +502,7 @@ def shared_pretraining(rc: RunContext, k: int, train_ds: CacheDataset, val_ds: C
 
 def _load_shared(rc: RunContext, k: int) -> tuple[dict, dict]:
     shared = rc.shared.path(k)
-    ck = torch.load(shared, map_location="cpu", weights_only=False)
+    ck = read_checkpoint(shared)
     rc.log_rows[(k, "pretrain")] = list(ck["history"])
     if rc.main: print(f"{rc.arm} fold {k}: identical multi-task pre-training reused from {shared}")
     return ck["backbone"], ck["row"]
@@ -648,7 +676,9 @@ def close_arm_run(ar: ArmRun, status: str, fold_summaries: list[dict]) -> dict:
         write_table(mean, files.predictions)
         summary.update(predictions=str(files.predictions), n_folds_averaged=len(test_tables),
                        test_accuracy=float((mean.y_true == mean.y_pred).mean()) if len(mean) else float("nan"))
-    if rank == 0: atomic_write_json(files.run, {**ar.run, "status": status, "summary": summary})
+    # a finished run lists its files (sizes, checksums): one lost or cut short since is found, not trusted
+    listed = {"files": result_files(rc.out_dir, leave_out=(ArmDir.RUN,))} if rank == 0 and status == "done" else {}
+    if rank == 0: atomic_write_json(files.run, {**ar.run, "status": status, "summary": summary, **listed})
     barrier()
     return summary
 

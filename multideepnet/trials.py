@@ -4,7 +4,7 @@
 
 # %% ../nbs/16c_trials.ipynb #65195b85
 from __future__ import annotations
-import argparse, datetime, json, math, os, time, zlib
+import argparse, datetime, json, math, os, shutil, time, zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
@@ -20,7 +20,7 @@ from .data import split_patients
 from .model import arm_flags
 from .train import pretrain_arm, pretrain_arms_packed, train_arm, train_arms_packed
 from .metrics import half_width, trial_metrics
-from .identity import run_finished
+from .identity import damaged_results, run_finished
 from .arm import arm_config_hash
 from .executor import ExecutorSpec, Task, TaskFailure, executor_lines, parse_executor, run_tasks
 from .pipeline import calibrate_training, ensure_cache, ensure_phantoms, study_lock
@@ -32,8 +32,8 @@ from .claims_page import (claims_markdown, plot_primary_gains, plot_sizes, write
 # %% auto #0
 __all__ = ['UNIT_RECORD', 'UNIT_OVERHEAD', 'CLAIMS_CALIBRATE_S', 'TrialsError', 'regime_preset', 'trial_seed', 'shared_test',
            'draw_trial', 'epoch_draws', 'steps_per_epoch', 'trial_preset', 'arm_order', 'plan_units', 'unit_done',
-           'unit_record', 'run_unit', 'pretrain_unit', 'unit_key', 'unit_tasks', 'run_pack', 'pretrain_pack',
-           'pack_groups', 'run_claims', 'pack_cases', 'hour_on_workers', 'plan_claims', 'plan_lines',
+           'unit_record', 'set_aside_damaged', 'run_unit', 'pretrain_unit', 'unit_key', 'unit_tasks', 'run_pack',
+           'pretrain_pack', 'pack_groups', 'run_claims', 'pack_cases', 'hour_on_workers', 'plan_claims', 'plan_lines',
            'add_claims_options', 'claims_cmd']
 
 # %% ../nbs/16c_trials.ipynb #e6a20686
@@ -190,10 +190,24 @@ def unit_record(u: dict) -> dict:
         "n_test": len(pred), "epoch_chosen": fold.get("epoch"), "pretrain_epoch_chosen": fold.get("pretrain_epoch"),
         "config_hash": run.get("config_hash")}
 
+def set_aside_damaged(u: dict) -> str | None:
+    """A finished unit with a file lost or cut short since (`identity.damaged_results` of its `run.json`): its folder
+    moved aside to `.ARM.damaged` (the last one kept there), so that it trains anew; what was wrong, or None."""
+    damage = damaged_results(u["out"], ArmDir.RUN)
+    if not damage: return None
+    out = Path(u["out"]); aside = out.with_name(f".{out.name}.damaged")
+    if aside.exists(): shutil.rmtree(aside)
+    os.replace(out, aside)
+    more = f" and {len(damage) - 1} more" if len(damage) > 1 else ""
+    msg = f"{unit_key(u)}: its finished result is damaged ({damage[0]}{more}): moved to {aside}, trained again"
+    print(f"[claims] {msg}", flush=True)
+    return msg
+
 def run_unit(u: dict, device: str = "cpu") -> dict:
     """Train one unit (fold 0; the executor sets its threads) unless it is done; its record (written atomically by
     the unit itself, so that nothing finished is lost if the driver stops) with the seconds it took."""
     t0, ran = time.perf_counter(), False
+    set_aside_damaged(u)
     if not unit_done(u):
         train_arm(
             u["arm"],
@@ -254,6 +268,7 @@ def run_pack(units: Sequence[dict], device: str = "cpu") -> list[dict]:
     """Train units of one arm that differ only in their trial as one packed network (`train.train_arms_packed`), those
     not yet done; each member's record written beside its run, as `run_unit` writes it. The pack's seconds are shared
     out over the members it trained."""
+    for u in units: set_aside_damaged(u)
     t0, todo = time.perf_counter(), [u for u in units if not unit_done(u)]
     if todo:
         train_arms_packed(
