@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #25f3c89b
 from __future__ import annotations
-import contextlib, errno, hashlib, json, os, re, resource, sys, tempfile
+import contextlib, errno, hashlib, json, os, re, resource, shutil, sys, tempfile
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -14,8 +14,8 @@ import yaml
 # %% auto #0
 __all__ = ['CLASSES', 'CLASS_TITLES', 'VIEWS', 'CONFIG_DIR', 'WRITE_ERRNOS', 'MultiDeepNetError', 'class_index', 'config_path',
            'load_yaml', 'stable_hash', 'path_fingerprint', 'WriteError', 'atomic_path', 'atomic_write_text',
-           'atomic_write_json', 'peak_rss_mb', 'set_threads', 'n_threads', 'cpu_model', 'machine_info', 'md_code',
-           'md_text', 'html_page']
+           'atomic_write_json', 'previous_dir', 'failed_dir', 'move_dir', 'set_aside_dir', 'settle_dir', 'peak_rss_mb',
+           'set_threads', 'n_threads', 'cpu_model', 'machine_info', 'md_code', 'md_text', 'html_page']
 
 # %% ../nbs/00_core.ipynb #aa730d3f
 CLASSES: tuple[str, ...] = ("healthy", "cap", "covid")
@@ -123,6 +123,37 @@ def atomic_write_text(dest: str | os.PathLike, text: str) -> Path:
 def atomic_write_json(dest: str | os.PathLike, obj: Any) -> Path:
     """Write `obj` as indented JSON to `dest` atomically."""
     return atomic_write_text(dest, json.dumps(_jsonable(obj), indent=2, sort_keys=False) + "\n")
+
+# %% ../nbs/00_core.ipynb #da61d45c
+def previous_dir(folder: str | os.PathLike) -> Path:
+    """Where `set_aside_dir` keeps a folder's last good content while it is built again."""
+    folder = Path(folder); return folder.with_name(f".{folder.name}.previous")
+
+def failed_dir(folder: str | os.PathLike) -> Path:
+    """Where `settle_dir` keeps a failed attempt to build a folder again."""
+    folder = Path(folder); return folder.with_name(f".{folder.name}.failed")
+
+def move_dir(src: str | os.PathLike, dest: str | os.PathLike) -> None:
+    """`src` to `dest` by a rename (one file system: nothing is copied), replacing what `dest` held."""
+    if Path(dest).exists(): shutil.rmtree(dest)
+    os.replace(src, dest)
+
+def set_aside_dir(folder: str | os.PathLike) -> Path:
+    """Before `folder` is built again: its content renamed to `previous_dir(folder)`, `folder` made anew, empty."""
+    folder = Path(folder)
+    move_dir(folder, previous_dir(folder)); folder.mkdir(parents=True)
+    return previous_dir(folder)
+
+def settle_dir(folder: str | os.PathLike, succeeded: bool) -> str | None:
+    """After `folder` was built again: drop the content set aside (success), or bring it back and keep the attempt
+    in `failed_dir(folder)` (failure); what was done, in words (None where nothing was set aside, or on success)."""
+    folder, prev = Path(folder), previous_dir(folder)
+    if not prev.is_dir(): return None
+    if succeeded:
+        shutil.rmtree(prev); return None
+    if folder.exists(): move_dir(folder, failed_dir(folder))
+    os.replace(prev, folder)
+    return f"the last good result is kept in {folder}; the failed attempt is in {failed_dir(folder)}"
 
 # %% ../nbs/00_core.ipynb #8103e6b0
 def peak_rss_mb(children: bool = False) -> float:

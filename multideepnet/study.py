@@ -4,14 +4,15 @@
 
 # %% ../nbs/16_study.ipynb #5e6474c0
 from __future__ import annotations
-import argparse, datetime, json, os, platform, shutil, sys, time
+import argparse, datetime, json, os, platform, sys, time
 from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
 import torch
 
-from .core import CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_write_json, machine_info
+from .core import (CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_write_json, failed_dir, machine_info,
+                               previous_dir, set_aside_dir, settle_dir)
 from .config import Preset, expect_preset
 from .layout import StudyDir
 from .cohort import read_manifest
@@ -231,38 +232,25 @@ def run_report(out: Path, study: dict, cell_timeout: int, write_html: bool) -> N
         _say(f"[study] report: FAILED - {e}", err=True); study["report"] = f"failed: {e}"
 
 # %% ../nbs/16_study.ipynb #54b8d2ae
-def _previous(out: Path, arm: str) -> Path: return StudyDir(out).arms / f".{arm}.previous"
-def _failed(out: Path, arm: str) -> Path: return StudyDir(out).arms / f".{arm}.failed"
-
-def _move(src: Path, dest: Path) -> None:
-    """`src` to `dest` by a rename (one file system: nothing is copied), replacing what `dest` held."""
-    if dest.exists(): shutil.rmtree(dest)
-    os.replace(src, dest)
-
 def set_aside(out: Path, arm: str) -> bool:
-    """Before `arm` is built again: set its finished result aside (True); an unfinished one stays, to be resumed."""
+    """Before `arm` is built again: set its finished result aside (`core.set_aside_dir`: `arms/.ARM.previous`) and
+    say so (True); an unfinished one stays, to be resumed."""
     cur = StudyDir(out).arm(arm)
     if not cur.done.is_file(): return False
-    _move(cur.path, _previous(out, arm)); cur.path.mkdir(parents=True)
+    set_aside_dir(cur.path)
     return True
 
 def settle_arm(out: Path, arm: str, succeeded: bool) -> str | None:
     """After `arm`'s run: drop the result set aside (success), or bring it back and keep the attempt in
-    `arms/.ARM.failed` (failure); what was done, in words (None where nothing was set aside)."""
-    prev, cur = _previous(out, arm), StudyDir(out).arm(arm).path
-    if not prev.is_dir(): return None
-    if succeeded:
-        shutil.rmtree(prev); return None
-    if cur.exists(): _move(cur, _failed(out, arm))
-    os.replace(prev, cur)
-    return f"the last good result is kept in {cur}; the failed attempt is in {_failed(out, arm)}"
+    `arms/.ARM.failed` (failure; `core.settle_dir`); what was done, in words (None where nothing was set aside)."""
+    return settle_dir(StudyDir(out).arm(arm).path, succeeded)
 
 def recover_arms(out: Path, arms: Sequence[str]) -> list[str]:
     """Settle the arms a killed run left set aside: a rebuilt arm whose `done.json` was written finished; any other
     gives its place back to the result set aside. One line per arm settled."""
     lines = []
     for arm in arms:
-        if not _previous(out, arm).is_dir(): continue
+        if not previous_dir(StudyDir(out).arm(arm).path).is_dir(): continue
         finished = StudyDir(out).arm(arm).done.is_file()
         kept = settle_arm(out, arm, finished)
         lines.append(f"{arm}: a rebuild " + ("had finished; the result it replaced is removed" if finished else
@@ -330,7 +318,7 @@ def _reproduce(
         if kept:
             _say(f"[study] {t.key}: {kept}", err=True)
             st["kept"] = kept
-            if st.get("html"): st["html"] = str(_failed(out, t.key) / a.html.name)
+            if st.get("html"): st["html"] = str(failed_dir(a.path) / a.html.name)
         _arm_status(study, t.key, **st); save()
 
     for arm in todo:

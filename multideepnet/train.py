@@ -16,7 +16,7 @@ import torch.distributed as dist
 from tqdm.auto import tqdm
 
 from .core import (CLASSES, MultiDeepNetError, atomic_path, atomic_write_json,
-                               machine_info, stable_hash)
+                               machine_info, previous_dir, set_aside_dir, settle_dir, stable_hash)
 from .config import ModelConfig, Preset, TrainConfig, expect_preset, load_preset
 from .identity import pretrain_config, result_files, run_config   # what a run is (00d_identity)
 from .layout import PROB_COLUMNS, VIEW_COLUMNS, ArmDir, prob_columns, read_table, write_table
@@ -957,24 +957,48 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--cache", required=True, help="preprocessing cache folder (holds index.csv)")
     p.add_argument("--out", required=True, help="output folder of this arm's run (resumed if it holds one)")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda or cuda:N")
-    p.add_argument("--no-resume", action="store_true", help="discard an existing run in --out and start afresh")
+    p.add_argument("--no-resume", action="store_true",
+                   help="train afresh; a finished run in --out is replaced only when the new one finishes")
     p.add_argument("--folds", type=int, nargs="+", help="train only these folds (0-based); default: all")
     p.add_argument("--stop-after-epochs", type=int, help="stop after this many epochs (resume later)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
+def _finished_run(out: Path) -> bool:
+    try: return json.loads(ArmDir(out).run.read_text(encoding="utf-8")).get("status") == "done"
+    except (OSError, ValueError, AttributeError): return False
+
+def _replacing_run(out: Path, no_resume: bool) -> bool:
+    """The command line's `--out` (rank 0, before any other rank can write there): a rebuild a killed run left
+    settled (`core.settle_dir`), and with `--no-resume` a finished run set aside until the new one finishes (True)."""
+    if previous_dir(out).is_dir():
+        kept = settle_dir(out, _finished_run(out))
+        print(f"[train] a rebuild of {out} " + (f"was interrupted; {kept}" if kept else "had finished"), flush=True)
+    if not (no_resume and _finished_run(out)): return False
+    set_aside_dir(out)
+    print(f"[train] the finished run in {out} is set aside until the new one finishes", flush=True)
+    return True
+
 def _train_cmd(args) -> int:
-    s = train_arm(
-        args.arm,
-        load_preset(args.preset),
-        args.cache,
-        args.out,
-        device=args.device,
-        resume=not args.no_resume,
-        folds=args.folds,
-        progress=not args.no_progress,
-        stop_after_epochs=args.stop_after_epochs,
-    )
-    if dist_env()[0] == 0:
+    main = dist_env()[0] == 0
+    aside = main and _replacing_run(Path(args.out), args.no_resume)
+    try:
+        s = train_arm(
+            args.arm,
+            load_preset(args.preset),
+            args.cache,
+            args.out,
+            device=args.device,
+            resume=not args.no_resume,
+            folds=args.folds,
+            progress=not args.no_progress,
+            stop_after_epochs=args.stop_after_epochs,
+        )
+    except BaseException:        # a failed or interrupted re-run: the last good run comes back
+        if aside: print(f"[train] {settle_dir(args.out, False)}", file=sys.stderr, flush=True)
+        raise
+    kept = settle_dir(args.out, s["status"] == "done") if aside else None
+    if kept: print(f"[train] the new run stopped before it finished: {kept}", flush=True)
+    if main:
         acc = s.get("test_accuracy")
         print(f"{s['arm']}: {s['status']}; predictions {s['predictions']}; log {s['log']}"
               + (f"; test accuracy (mean of {s['n_folds_averaged']} folds) {acc:.3f}" if acc is not None else ""))
