@@ -128,10 +128,18 @@ def arm_order(arms: Sequence[str]) -> list[str]:
     return pre[:1] + [a for a in arms if a not in pre] + pre[1:]
 
 # %% ../nbs/16c_trials.ipynb #5e3d371e
+def _index_differs(cache: CacheDir, rows: pd.DataFrame) -> bool:
+    """Whether a trial's cache index is missing or lists other cases or array paths than `rows`."""
+    if not cache.index.is_file(): return True
+    try: old = cache.read_index()
+    except MultiDeepNetError: return True
+    return [list(map(str, old[c])) for c in ("patient_id", "array")] != [list(map(str, rows[c])) for c in ("patient_id", "array")]
+
 def plan_units(
     p: Preset, out: Path, pools: dict[str, Path], counts: dict[str, dict[str, int]] | None = None
 ) -> list[dict]:
-    """Every unit of the study, each trial's index written (once): regime, size, trial, arm, seed, epochs and folders.
+    """Every unit of the study, each trial's index written (again only where its cases or their arrays' paths
+    changed, as when `data/` moved): regime, size, trial, arm, seed, epochs and folders.
     `counts` (regime -> arm -> trials, `verdicts.arm_trials`) runs each arm for its own number of trials (default: k).
     """
     units = []
@@ -150,7 +158,7 @@ def plan_units(
             for size, rows in draw_trial(train_pool, reg, p.trials.test_size, seed, shared).items():
                 cell = out / "trials" / name / f"n{size}" / f"t{t}"
                 cache = CacheDir(cell / "cache")
-                if not cache.index.is_file():
+                if _index_differs(cache, rows):     # new, or its pool moved (with data/): the arrays' paths again
                     cache.index.parent.mkdir(parents=True, exist_ok=True)
                     cache.write_index(rows)
                 tp = trial_preset(p, rows, seed)
