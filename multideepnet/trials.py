@@ -133,7 +133,8 @@ def _index_differs(cache: CacheDir, rows: pd.DataFrame) -> bool:
     if not cache.index.is_file(): return True
     try: old = cache.read_index()
     except MultiDeepNetError: return True
-    return [list(map(str, old[c])) for c in ("patient_id", "array")] != [list(map(str, rows[c])) for c in ("patient_id", "array")]
+    cols = ("patient_id", "array")
+    return [list(map(str, old[c])) for c in cols] != [list(map(str, rows[c])) for c in cols]
 
 def plan_units(
     p: Preset, out: Path, pools: dict[str, Path], counts: dict[str, dict[str, int]] | None = None
