@@ -380,6 +380,10 @@ def write_index(study_dir: str | os.PathLike) -> Path:
         if study["source"] == "phantoms"
         else f"manifest {study['manifest']}"
     )
+    report = str(study.get("report", ""))          # a report that failed this time: why, and what is still there
+    failed_report = (f"<p class='reading'>The report could not be built this time: "
+                     f"{html.escape(report.removeprefix('failed: '))}. The report linked below, if any, is the last one "
+                     f"built.</p>" if report.startswith("failed") else "")
     m = {k: v for k, v in (study.get("machine") or {}).items() if k != "torch_threads"}
     machine = ", ".join(f"{k} {v}" for k, v in m.items()) if m else study.get("host", "")
     if "jobs" in study:
@@ -393,7 +397,7 @@ def write_index(study_dir: str | os.PathLike) -> Path:
 time {html.escape(str(study.get('wall_seconds', '?')))} s.</p>
 <p><small>Machine: {html.escape(machine)}. Metrics can differ between CPU types (floating-point kernels), not between \
 runs on one machine.</small></p>
-{headline}
+{headline}{failed_report}
 <p>{_link(d, d / 'report.html',
            'The report (Table 2, Fig. 6, Fig. 7, localisation, McNemar, ROC)') or 'Report not built.'}
  {_link(d, d / 'report.ipynb', '(notebook)')} {_link(d, d / 'study.json', 'study.json')}</p>
