@@ -380,7 +380,7 @@ def write_index(study_dir: str | os.PathLike) -> Path:
         if study["source"] == "phantoms"
         else f"manifest {study['manifest']}"
     )
-    report = str(study.get("report", ""))          # a report that failed this time: why, and what is still there
+    report = str(study.get("report", ""))          # a report that failed this time: why, and what is left
     failed_report = (f"<p class='reading'>The report could not be built this time: "
                      f"{html.escape(report.removeprefix('failed: '))}. The report linked below, if any, is the last one "
                      f"built.</p>" if report.startswith("failed") else "")
