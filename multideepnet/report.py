@@ -382,8 +382,8 @@ def write_index(study_dir: str | os.PathLike) -> Path:
     )
     report = str(study.get("report", ""))          # a report that failed this time: why, and what is left
     failed_report = (f"<p class='reading'>The report could not be built this time: "
-                     f"{html.escape(report.removeprefix('failed: '))}. The report linked below, if any, is the last one "
-                     f"built.</p>" if report.startswith("failed") else "")
+                     f"{html.escape(report.removeprefix('failed: '))}. The report linked below, if any, is the "
+                     f"last one built.</p>" if report.startswith("failed") else "")
     m = {k: v for k, v in (study.get("machine") or {}).items() if k != "torch_threads"}
     machine = ", ".join(f"{k} {v}" for k, v in m.items()) if m else study.get("host", "")
     if "jobs" in study:
