@@ -186,7 +186,7 @@ def main() -> None:
 
     cpu = re.sub(r"[^a-z0-9]+", "-", out["machine"]["cpu"].lower()).strip("-")
     path = Path(a.results) / f"nothing-lost-{cpu}.json"
-    atomic_write_json(path, out)
+    atomic_write_json(path, json.loads(json.dumps(out).replace(str(root), "WORK")))   # paths as in any folder
     print("->", path)
     if not a.work: shutil.rmtree(root, ignore_errors=True)
 
