@@ -413,7 +413,8 @@ def load_json_result(path: str | os.PathLike) -> dict:
     """A results JSON file, with an error naming the file where it cannot be read."""
     try: return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise MultiDeepNetError(f"{path}: cannot read results: {e}") from None
+        raise MultiDeepNetError(f"{path}: cannot read results: {e} (a committed record: restore it with "
+                                f"`git checkout -- {path}`, or run its study again to write it)") from None
 
 def results_records(dirs: Sequence[str | os.PathLike],
                     patterns: Sequence[str] = ("claims-*.json",)) -> list[tuple[Path, dict]]:
