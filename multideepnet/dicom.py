@@ -52,7 +52,10 @@ def write_dicom_series(vol: CTVolume, folder: str | os.PathLike, series_uid: str
               "0020|0052": new_uid(series_uid + "/frame"), "0020|0011": "1",
               "0020|0037": _fmt(list(d[:, 0]) + list(d[:, 1])),
               "0018|0050": f"{vol.spacing[0]:.4g}", "0028|1052": str(intercept), "0028|1053": "1",
-              "0028|1054": "HU", "0010|0010": "Phantom^Synthetic", "0010|0020": series_uid[-12:]}
+              "0028|1054": "HU", "0010|0010": "Phantom^Synthetic", "0010|0020": series_uid[-12:],
+              # fixed, not the time of writing (GDCM's default): a series written twice is the same bytes, so a
+              # phantom cohort made again is the same input to the cache (whose keys follow the bytes)
+              "0008|0020": "20000101", "0008|0030": "000000"}
     common.update(extra_tags or {})
     writer = sitk.ImageFileWriter(); writer.KeepOriginalImageUIDOn()
     if compressor: writer.SetUseCompression(True); writer.SetCompressor(compressor)
