@@ -15,7 +15,7 @@ from .core import CLASSES, atomic_write_json
 from .layout import CacheDir, write_table
 
 # %% auto #0
-__all__ = ['toy_chest', 'synthetic_volume', 'write_synthetic_cache', 'example_claims_record']
+__all__ = ['toy_chest', 'synthetic_volume', 'write_synthetic_cache', 'example_claims_record', 'same_tensors']
 
 # %% ../nbs/00b_testing.ipynb #d708ced4
 def toy_chest(shape=(60, 110, 120), spacing=(3.0, 3.0, 3.0), lungs=(True, True), noise=20.0, seed=0):
@@ -117,3 +117,18 @@ def example_claims_record() -> dict:
                           "mean_a": 0.8, "mean_b": 0.81, "size": 240, "versus_regime": "what"}]},
                {"id": "C2", "title": "Training takes hours", "quote": "...", "section": "III.B", "rows": [],
                 "note": "a timing claim: see the cost below", "verdict": "not tested"}]}
+
+# %% ../nbs/00b_testing.ipynb #1806a07d
+def _tensors(obj):
+    import torch
+    if isinstance(obj, torch.Tensor): yield obj
+    elif isinstance(obj, dict):
+        for k in sorted(obj, key=str): yield from _tensors(obj[k])
+    elif isinstance(obj, (list, tuple)):
+        for v in obj: yield from _tensors(v)
+
+def same_tensors(a, b) -> bool:
+    """Whether two loaded checkpoints (nested dicts and lists of tensors) hold equal tensors, in key order."""
+    import torch
+    xs, ys = list(_tensors(a)), list(_tensors(b))
+    return bool(xs) and len(xs) == len(ys) and all(x.shape == y.shape and torch.equal(x, y) for x, y in zip(xs, ys))

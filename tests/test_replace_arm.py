@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 import torch
 
+from multideepnet.testing import same_tensors
+
 EXE = str(Path(sys.executable).with_name("multideepnet"))
 pytestmark = pytest.mark.slow
 
@@ -112,9 +114,7 @@ def test_a_corrupt_cache_is_healed_before_a_forced_rerun(study):
     res = subprocess.run(cmd + ["--force"], capture_output=True, encoding="utf-8", errors="replace", cwd=root)
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
     assert cached.read_bytes() == whole                                            # healed: made again, the same
-    after = torch.load(model, weights_only=False, map_location="cpu")
-    pairs = [(a, b) for a, b in zip(tensors(before), tensors(after))]
-    assert pairs and all(torch.equal(a, b) for a, b in pairs)
+    assert same_tensors(before, torch.load(model, weights_only=False, map_location="cpu"))
 
 
 def test_a_damaged_finished_arm_is_found_and_built_again(study):
@@ -131,19 +131,9 @@ def test_a_damaged_finished_arm_is_found_and_built_again(study):
     assert res.returncode == 0, said[-3000:]
     assert f"baseline: its finished result is damaged ({arm / 'model.pt'}: 1000 bytes, {len(whole)} when" in said, said
     assert (arm / "predictions.csv").read_bytes() == predictions
-    after = torch.load(arm / "model.pt", weights_only=True)
-    pairs = list(zip(tensors(before), tensors(after)))
-    assert pairs and all(torch.equal(a, b) for a, b in pairs)
+    assert same_tensors(before, torch.load(arm / "model.pt", weights_only=True))
     res = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace", cwd=root)
     assert "baseline: finished earlier, skipped" in res.stdout, res.stdout[-2000:]
-
-
-def tensors(obj):
-    if isinstance(obj, torch.Tensor): yield obj
-    elif isinstance(obj, dict):
-        for k in sorted(obj, key=str): yield from tensors(obj[k])
-    elif isinstance(obj, (list, tuple)):
-        for v in obj: yield from tensors(v)
 
 
 def test_a_moved_data_folder_and_a_copied_study_keep_their_work(study):

@@ -33,6 +33,7 @@ import pandas as pd
 import torch
 
 from multideepnet.core import atomic_write_json, machine_info
+from multideepnet.testing import same_tensors
 
 EXE = str(Path(sys.executable).with_name("multideepnet"))
 
@@ -42,17 +43,8 @@ def digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def tensors(obj):
-    if isinstance(obj, torch.Tensor): yield obj
-    elif isinstance(obj, dict):
-        for k in sorted(obj, key=str): yield from tensors(obj[k])
-    elif isinstance(obj, (list, tuple)):
-        for v in obj: yield from tensors(v)
-
-
 def same_weights(a: Path, b_state) -> bool:
-    pairs = list(zip(tensors(torch.load(a, weights_only=True)), tensors(b_state)))
-    return bool(pairs) and all(torch.equal(x, y) for x, y in pairs)
+    return same_tensors(torch.load(a, weights_only=True), b_state)
 
 
 def run(cmd: list[str], cwd: Path, limit: int | None = None) -> dict:
