@@ -14,14 +14,14 @@ import torch
 from .core import (CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_write_json, failed_dir, machine_info,
                                previous_dir, set_aside_dir, settle_dir)
 from .config import Preset, expect_preset
-from .layout import StudyDir
+from .layout import ArmDir, StudyDir
 from .cohort import read_manifest
 from .phantoms import PAPER_RATIO, class_counts
 from .datasets import require_classes, source_table, source_warnings
 from .data import read_cache_index, split_patients
 from .model import check_arms, load_arms
 from .train import pretrain_arm
-from .arm import arm_is_done
+from .arm import arm_config_hash, arm_is_done
 from .identity import damaged_results
 from .notebooks import export_html, run_notebook
 from .report import write_index
@@ -29,9 +29,9 @@ from .executor import ExecutorSpec, Task, TaskFailure, executor_lines, parse_exe
 from .pipeline import StudyError, calibrate_training, ensure_cache, ensure_phantoms, study_lock
 
 # %% auto #0
-__all__ = ['STUDY_CALIBRATE_S', 'plan_study', 'format_plan', 'default_jobs', 'arm_schedule', 'run_arm_task', 'study_tasks',
-           'study_data', 'run_report', 'set_aside', 'settle_arm', 'recover_arms', 'reproduce', 'add_study_options',
-           'study_cmd']
+__all__ = ['TRAINING_FILES', 'STUDY_CALIBRATE_S', 'plan_study', 'format_plan', 'default_jobs', 'arm_schedule', 'run_arm_task',
+           'study_tasks', 'study_data', 'run_report', 'set_aside', 'keep_training', 'settle_arm', 'recover_arms',
+           'reproduce', 'add_study_options', 'study_cmd']
 
 # %% ../nbs/16_study.ipynb #ad12f894
 def _plan_index(preset: Preset, manifest: str | os.PathLike | None) -> pd.DataFrame:
@@ -240,6 +240,23 @@ def set_aside(out: Path, arm: str) -> bool:
     set_aside_dir(cur.path)
     return True
 
+TRAINING_FILES = (ArmDir.RUN, ArmDir.SPLITS, ArmDir.LOG, ArmDir.PREDICTIONS)   # and the fold folders
+
+def keep_training(arm_dir: Path, config_hash: str) -> bool:
+    """After `set_aside`: where the set-aside run's training is finished with `config_hash` (only the explanations
+    changed), its training files (`TRAINING_FILES`, `fold*/`) linked back into `arm_dir`, so it resumes as finished
+    (True); else nothing (False)."""
+    prev = previous_dir(arm_dir)
+    try: run = json.loads((prev / ArmDir.RUN).read_text(encoding="utf-8"))
+    except (OSError, ValueError): return False
+    if not isinstance(run, dict) or run.get("status") != "done" or run.get("config_hash") != config_hash: return False
+    for f in sorted(p for p in prev.rglob("*") if p.is_file()):
+        rel = f.relative_to(prev)
+        if rel.parts[0] in TRAINING_FILES or (len(rel.parts) > 1 and rel.parts[0].startswith("fold")):
+            (arm_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.link(f, arm_dir / rel)
+    return True
+
 def settle_arm(out: Path, arm: str, succeeded: bool) -> str | None:
     """After `arm`'s run: drop the result set aside (success), or bring it back and keep the attempt in
     `arms/.ARM.failed` (failure; `core.settle_dir`); what was done, in words (None where nothing was set aside)."""
@@ -296,12 +313,13 @@ def _reproduce(
     def save(): atomic_write_json(StudyDir(out).study, study)
     save()
     for line in recover_arms(out, arms): _say(f"[study] {line}")
-    todo = []
+    todo, damaged = [], set()
     for arm in arms:
         damage = [] if force else damaged_results(StudyDir(out).arm(arm).path)
         if damage:     # a finished arm whose files were cut short or lost since: built again, the damaged one aside
             more = f" and {len(damage) - 1} more" if len(damage) > 1 else ""
             _say(f"[study] {arm}: its finished result is damaged ({damage[0]}{more}): built again", err=True)
+            damaged.add(arm)
         if not force and arm_is_done(StudyDir(out).arm(arm).path.resolve(), arm, p, cache):
             _say(f"[study] {arm}: finished earlier, skipped"); _arm_status(study, arm, status="skipped (finished)")
         else: todo.append(arm)
@@ -322,7 +340,11 @@ def _reproduce(
         _arm_status(study, t.key, **st); save()
 
     for arm in todo:
-        if set_aside(out, arm): _say(f"[study] {arm}: its finished result is set aside until the new run finishes")
+        if not set_aside(out, arm): continue
+        a = StudyDir(out).arm(arm).path
+        kept = not force and arm not in damaged and keep_training(a, arm_config_hash(arm, p, cache))
+        _say(f"[study] {arm}: its finished result is set aside until the new run finishes"
+             + ("; its training, unchanged, is kept" if kept else ""))
     if todo:
         for line in executor_lines(spec, threads, device): _say(f"[study] {line}")
         run_tasks(
