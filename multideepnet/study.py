@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_study.ipynb #5e6474c0
 from __future__ import annotations
-import argparse, datetime, json, os, platform, sys, time
+import argparse, datetime, json, os, platform, shutil, sys, time
 from pathlib import Path
 from typing import Sequence
 
@@ -254,7 +254,8 @@ def keep_training(arm_dir: Path, config_hash: str) -> bool:
         rel = f.relative_to(prev)
         if rel.parts[0] in TRAINING_FILES or (len(rel.parts) > 1 and rel.parts[0].startswith("fold")):
             (arm_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-            os.link(f, arm_dir / rel)
+            try: os.link(f, arm_dir / rel)
+            except OSError: shutil.copy2(f, arm_dir / rel)     # a file system without hard links: a copy
     return True
 
 def settle_arm(out: Path, arm: str, succeeded: bool) -> str | None:
