@@ -22,7 +22,7 @@ from .metrics import (claim_verdict, gain, paired_comparison, half_width, holm_l
 
 # %% auto #0
 __all__ = ['PAPER_COLUMNS', 'NOT_TESTABLE', 'UNIT_LOCAL', 'TIMING_KEYS', 'paper_effect', 'power_plan', 'arm_trials',
-           'guard_check', 'compare', 'decide_v2', 'json_safe', 'read_units', 'redecide', 'summary_lines',
+           'guard_check', 'compare', 'claim_head', 'decide_v2', 'json_safe', 'read_units', 'redecide', 'summary_lines',
            'carried_evidence', 'register_cli', 'test_rows', 'claim_level', 'explanation_evidence',
            'predict_time_evidence', 'spread_table', 'claims_file_data', 'evidence_for', 'decide', 'claims_record',
            'compare_records', 'check_claims']
@@ -186,6 +186,12 @@ def _test_row(rows, t: ClaimTest, size: int, rule: RulesV2) -> dict:
                 "misses_target_by": None if hw is None else max(0.0, hw - t.target_half_width)}
     return row
 
+def claim_head(cid: str, spec: ClaimSpec) -> dict:
+    """A claim's entry in a record before its tests: id, title, the paper's section and words, source and note (the
+    same under every rules version)."""
+    return {"id": cid, "title": spec.title, "section": spec.paper_section, "quote": spec.quote,
+            "source": spec.source, "note": spec.note}
+
 def decide_v2(
     rows: pd.DataFrame, rule: RulesV2, claims: Mapping[str, ClaimSpec], evidence: Mapping[str, dict] | None = None
 ) -> list[dict]:
@@ -193,14 +199,7 @@ def decide_v2(
     whose regime this study did not run is listed as not run."""
     out, primaries = [], []
     for cid, spec in claims.items():
-        c = {
-            "id": cid,
-            "title": spec.title,
-            "section": spec.paper_section,
-            "quote": spec.quote,
-            "source": spec.source,
-            "note": spec.note,
-        }
+        c = claim_head(cid, spec)
         if spec.source != "trials":
             ev = (evidence or {}).get(cid) or {"verdict": "not tested in this run", "note": "no evidence given"}
             out.append(c | {"rows": [], "evidence": ev, "verdict": ev["verdict"]}); continue
@@ -491,14 +490,7 @@ def decide(rows: pd.DataFrame, rule: DecisionRule, claims: dict[str, ClaimSpec],
     if rule.version == 2: return decide_v2(rows, rule, claims, evidence_for(claims, explanations_from, results_dir))
     out = []
     for cid, spec in claims.items():
-        c = {
-            "id": cid,
-            "title": spec.title,
-            "section": spec.paper_section,
-            "quote": spec.quote,
-            "source": spec.source,
-            "note": spec.note,
-        }
+        c = claim_head(cid, spec)
         if spec.source == "trials":
             c["rows"] = [r for t in spec.tests for r in test_rows(rows, t, rule)]
             c["verdict"] = claim_level([r["verdict"] for r in c["rows"]])
