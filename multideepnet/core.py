@@ -14,8 +14,9 @@ import yaml
 # %% auto #0
 __all__ = ['CLASSES', 'CLASS_TITLES', 'VIEWS', 'CONFIG_DIR', 'WRITE_ERRNOS', 'MultiDeepNetError', 'class_index', 'config_path',
            'load_yaml', 'stable_hash', 'path_fingerprint', 'WriteError', 'atomic_path', 'atomic_write_text',
-           'atomic_write_json', 'previous_dir', 'failed_dir', 'move_dir', 'set_aside_dir', 'settle_dir', 'peak_rss_mb',
-           'set_threads', 'n_threads', 'cpu_model', 'machine_info', 'md_code', 'md_text', 'html_page']
+           'atomic_write_json', 'read_json_object', 'previous_dir', 'failed_dir', 'move_dir', 'set_aside_dir',
+           'settle_dir', 'peak_rss_mb', 'set_threads', 'n_threads', 'cpu_model', 'machine_info', 'md_code', 'md_text',
+           'html_page']
 
 # %% ../nbs/00_core.ipynb #aa730d3f
 CLASSES: tuple[str, ...] = ("healthy", "cap", "covid")
@@ -123,6 +124,13 @@ def atomic_write_text(dest: str | os.PathLike, text: str) -> Path:
 def atomic_write_json(dest: str | os.PathLike, obj: Any) -> Path:
     """Write `obj` as indented JSON to `dest` atomically."""
     return atomic_write_text(dest, json.dumps(_jsonable(obj), indent=2, sort_keys=False) + "\n")
+
+def read_json_object(path: str | os.PathLike) -> dict | None:
+    """A JSON object read from `path`, or None where there is none: missing, cut short, not JSON or not an object (a
+    record that cannot be trusted is treated as absent, and what it marked is made again)."""
+    try: obj = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError): return None
+    return obj if isinstance(obj, dict) else None
 
 # %% ../nbs/00_core.ipynb #da61d45c
 def previous_dir(folder: str | os.PathLike) -> Path:

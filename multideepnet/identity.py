@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from .core import atomic_write_json, path_fingerprint, stable_hash
+from .core import atomic_write_json, path_fingerprint, read_json_object, stable_hash
 from .config import ExplainConfig, GradcamConfig, Preset, PrepConfig, arms_table
 from .layout import PATH_COLUMNS, ArmDir
 if TYPE_CHECKING: import pandas as pd
@@ -69,11 +69,8 @@ def input_digest(path: str | os.PathLike, memo: str | os.PathLike | None = None)
     p = Path(path)
     files = sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
     seen = [[f.name, st.st_size, st.st_mtime_ns] for f in files for st in (f.stat(),)]
-    if memo is not None:
-        try:
-            known = json.loads(Path(memo).read_text(encoding="utf-8"))
-            if known.get("files") == seen and isinstance(known.get("sha256"), str): return known["sha256"]
-        except (OSError, ValueError, AttributeError): pass       # no memo, or an unreadable one: read the files
+    known = read_json_object(memo) if memo is not None else None     # none, or unreadable: read the files
+    if known and known.get("files") == seen and isinstance(known.get("sha256"), str): return known["sha256"]
     whole = hashlib.sha256()
     for f in files:
         with open(f, "rb") as fh: part = hashlib.file_digest(fh, "sha256").hexdigest()
@@ -137,8 +134,8 @@ def run_finished(
     files = ArmDir(arm_dir)
     marker = files.done if explanation is not None else files.run
     if not marker.is_file() or (explanation is None and not files.predictions.is_file()): return False
-    try: d = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError): return False                  # a marker cut short: not finished
+    d = read_json_object(marker)
+    if d is None: return False                                  # a marker cut short: not finished
     if explanation is None and d.get("status") != "done": return False
     if d.get("config_hash") != (config_hash() if callable(config_hash) else config_hash): return False
     if damaged_results(arm_dir, marker.name): return False     # finished, but a file was lost or cut short since

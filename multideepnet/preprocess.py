@@ -15,7 +15,7 @@ import SimpleITK as sitk
 from scipy import ndimage as ndi
 
 from .core import (MultiDeepNetError, atomic_path, atomic_write_json,
-                               n_threads, peak_rss_mb, set_threads)
+                               n_threads, peak_rss_mb, read_json_object, set_threads)
 from .config import PrepConfig
 from .identity import PREP_VERSION, case_key, legacy_case_key   # the cache's keys (00d_identity)
 from .geometry import CropGeometry, Grid, crop_box
@@ -412,7 +412,7 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
     stem = f"{case_stem(pid)}__{key}"       # a plain id as it is; any other bounded, unique, inside cases/
     rec_path, npy_path = cache.cases / f"{stem}.json", cache.cases / f"{stem}.npy"
     if not rec_path.is_file(): _adopt_legacy_case(cache, pid, src, cfg, opts, key, rec_path)
-    rec, known = _read_record(rec_path), {}
+    rec, known = read_json_object(rec_path), {}       # an unreadable record: the case is made again
     if rec is not None:
         done = rec.get("status") in ("ok", "fallback") and npy_path.is_file()
         broken = array_problem(npy_path, rec) if done else None      # cheap: size and header, not the checksum
@@ -457,12 +457,6 @@ def process_case(row: dict, out_dir: str | os.PathLike, cfg: PrepConfig, qc_file
     atomic_write_json(rec_path, rec)
     return _index_row(base, rec, cache.path, rec_path, npy_path, cached=False)
 
-def _read_record(rec_path: Path) -> dict | None:
-    """A case's record, or None when there is none or it cannot be read (then the case is made again)."""
-    try: rec = json.loads(rec_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError): return None
-    return rec if isinstance(rec, dict) else None
-
 def _adopt_legacy_case(cache: CacheDir, pid: str, src: str, cfg: PrepConfig, opts: dict, key: str,
                        rec_path: Path) -> None:
     """A case cached before keys followed content (2026-12-07) is found once under its old key (`legacy_case_key`)
@@ -471,7 +465,7 @@ def _adopt_legacy_case(cache: CacheDir, pid: str, src: str, cfg: PrepConfig, opt
     stay as they were."""
     try: old = cache.cases / f"{case_stem(pid)}__{legacy_case_key(src, cfg, opts)}.json"
     except OSError: return
-    rec = _read_record(old) if old != rec_path else None
+    rec = read_json_object(old) if old != rec_path else None
     if rec is None: return
     rec.update(key=key, identity_name=old.with_suffix(".npy").name)
     if old.with_suffix(".npy").is_file(): os.replace(old.with_suffix(".npy"), rec_path.with_suffix(".npy"))

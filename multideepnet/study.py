@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 
 from .core import (CLASSES, CLASS_TITLES, MultiDeepNetError, atomic_write_json, failed_dir, machine_info,
-                               previous_dir, set_aside_dir, settle_dir)
+                               previous_dir, read_json_object, set_aside_dir, settle_dir)
 from .config import Preset, expect_preset
 from .layout import ArmDir, StudyDir
 from .cohort import read_manifest
@@ -247,9 +247,8 @@ def keep_training(arm_dir: Path, config_hash: str) -> bool:
     changed), its training files (`TRAINING_FILES`, `fold*/`) linked back into `arm_dir`, so it resumes as finished
     (True); else nothing (False)."""
     prev = previous_dir(arm_dir)
-    try: run = json.loads((prev / ArmDir.RUN).read_text(encoding="utf-8"))
-    except (OSError, ValueError): return False
-    if not isinstance(run, dict) or run.get("status") != "done" or run.get("config_hash") != config_hash: return False
+    run = read_json_object(prev / ArmDir.RUN) or {}
+    if run.get("status") != "done" or run.get("config_hash") != config_hash: return False
     for f in sorted(p for p in prev.rglob("*") if p.is_file()):
         rel = f.relative_to(prev)
         if rel.parts[0] in TRAINING_FILES or (len(rel.parts) > 1 and rel.parts[0].startswith("fold")):

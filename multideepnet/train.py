@@ -16,7 +16,8 @@ import torch.distributed as dist
 from tqdm.auto import tqdm
 
 from .core import (CLASSES, MultiDeepNetError, atomic_path, atomic_write_json,
-                               machine_info, previous_dir, set_aside_dir, settle_dir, stable_hash)
+                               machine_info, previous_dir, read_json_object, set_aside_dir, settle_dir,
+                               stable_hash)
 from .config import ModelConfig, Preset, TrainConfig, expect_preset, load_preset
 from .identity import pretrain_config, result_files, run_config   # what a run is (00d_identity)
 from .layout import PROB_COLUMNS, VIEW_COLUMNS, ArmDir, prob_columns, read_table, write_table
@@ -964,8 +965,7 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 def _finished_run(out: Path) -> bool:
-    try: return json.loads(ArmDir(out).run.read_text(encoding="utf-8")).get("status") == "done"
-    except (OSError, ValueError, AttributeError): return False
+    return (read_json_object(ArmDir(out).run) or {}).get("status") == "done"
 
 def _replacing_run(out: Path, no_resume: bool) -> bool:
     """The command line's `--out` (rank 0, before any other rank can write there): a rebuild a killed run left

@@ -4,7 +4,7 @@
 
 # %% ../nbs/16c_trials.ipynb #65195b85
 from __future__ import annotations
-import argparse, datetime, json, math, os, shutil, time, zlib
+import argparse, datetime, json, math, os, time, zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .core import CLASSES, MultiDeepNetError, atomic_path, atomic_write_json
+from .core import CLASSES, MultiDeepNetError, atomic_path, atomic_write_json, move_dir
 from .config import Preset, RegimeConfig, TrialsConfig, expect_preset, load_claims
 from .layout import ArmDir, CacheDir, prob_columns, write_table
 from .phantoms import PAPER_RATIO, class_counts
@@ -205,8 +205,7 @@ def set_aside_damaged(u: dict) -> str | None:
     damage = damaged_results(u["out"], ArmDir.RUN)
     if not damage: return None
     out = Path(u["out"]); aside = out.with_name(f".{out.name}.damaged")
-    if aside.exists(): shutil.rmtree(aside)
-    os.replace(out, aside)
+    move_dir(out, aside)
     more = f" and {len(damage) - 1} more" if len(damage) > 1 else ""
     msg = f"{unit_key(u)}: its finished result is damaged ({damage[0]}{more}): moved to {aside}, trained again"
     print(f"[claims] {msg}", flush=True)
